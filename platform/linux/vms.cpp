@@ -1,0 +1,24 @@
+// VM names on Linux hosts. Without libvirt support compiled in, names cannot be resolved: the
+// user is pointed at the forms that need no lookup.
+#include "platform/platform.h"
+
+namespace hvterm::platform {
+
+std::optional<Address> resolve_vm(const std::string& name, uint32_t, std::string& error) {
+  error = "cannot resolve VM name '" + name +
+          "': this build has no libvirt support; use vsock:CID (see 'virsh dumpxml " + name +
+          " | grep cid') or hybrid:PATH:PORT";
+  return std::nullopt;
+}
+
+bool list_vms(std::vector<VmInfo>&, std::string& error) {
+  error = "listing VMs needs Hyper-V (Windows) or libvirt support, which this build does not have";
+  return false;
+}
+
+bool register_service(uint32_t, const std::string&, std::string& error) {
+  error = "service registration is done on the Hyper-V host (Windows)";
+  return false;
+}
+
+}  // namespace hvterm::platform

@@ -1,0 +1,160 @@
+#pragma once
+// The platform seam. Everything OS-specific that the portable core needs, and nothing else.
+// platform/posix, platform/linux and platform/windows implement these same functions.
+// Sockets, pipes, timers and signals go through libuv directly; this covers what libuv cannot do
+// (hypervisor sockets, PTYs with a controlling terminal, raw terminal modes, users, paths).
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "protocol/wire.h"
+
+namespace hvterm::platform {
+
+// ---- streams -------------------------------------------------------------------------------------
+// A connected stream handle, heap-allocated; close it with close_stream().
+void close_stream(uv_stream_t* stream);
+
+struct Peer {
+  std::string description;         // for logs: "uid 1000", "cid 3"
+  std::optional<uint32_t> uid;     // Unix sockets
+  std::optional<uint32_t> cid;     // vsock
+};
+
+struct ConnectError {
+  int code = 0;             // libuv error code
+  std::string message;      // one line a person can act on
+};
+using ConnectCallback = std::function<void(uv_stream_t* stream, const ConnectError& error)>;
+
+// Connect to a Unix, vsock or Hyper-V address (hybrid vsock is layered on Unix by the core).
+void connect(uv_loop_t* loop, const Address& address, uint64_t timeout_ms, ConnectCallback done);
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  virtual void close() = 0;
+};
+using AcceptCallback = std::function<void(uv_stream_t* stream, const Peer& peer)>;
+// Listen on an address. Unix sockets are created 0600 (stale sockets replaced).
+std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, AcceptCallback on_accept,
+                                 std::string& error);
+// Adopt an already listening socket (systemd socket activation).
+std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error);
+// Sockets handed over by systemd (LISTEN_FDS/LISTEN_PID); consumes the variables.
+std::vector<int> inherited_listeners();
+// Whether this machine offers the hypervisor socket family (vsock / Hyper-V sockets).
+bool hypervisor_sockets_available();
+
+// ---- virtual machines ------------------------------------------------------------------------------
+struct VmInfo {
+  std::string id;     // Hyper-V VM ID (GUID) or vsock CID
+  std::string name;
+  std::string state;  // running, off, paused, saved, ...
+};
+// Resolve a VM name to an address for `port` (Hyper-V: VM ID + service GUID of the port).
+std::optional<Address> resolve_vm(const std::string& name, uint32_t port, std::string& error);
+// VMs this host can reach; false with `error` when this platform cannot enumerate them.
+bool list_vms(std::vector<VmInfo>& out, std::string& error);
+// Register the hvterm service GUID for `port` with the hypervisor (Hyper-V host: registry key
+// GuestCommunicationServices). False with `error` where that is not possible here.
+bool register_service(uint32_t port, const std::string& name, std::string& error);
+
+// ---- child processes -------------------------------------------------------------------------------
+struct SpawnRequest {
+  std::vector<std::string> argv;  // empty: the user's login shell
+  std::vector<std::string> env;   // KEY=VALUE added to / overriding the agent's environment
+  std::string cwd;                // empty: the user's home directory
+  std::string user;               // empty: the agent's own user
+  bool pty = false;
+  wire::WinSize size;
+  std::string term;
+};
+
+struct ExitStatus {
+  wire::ExitKind kind = wire::ExitKind::Exited;
+  int code = 0;  // exit code, or wire signal number when Signaled
+  std::string message;
+};
+
+// A running child: its stdio as libuv streams (for a PTY, `output` is the master and `input`
+// is the same handle) and its exit. The owner must call close() and wait for `on_closed`.
+class Child {
+ public:
+  virtual ~Child() = default;
+  virtual uv_stream_t* input() = 0;         // nullptr once closed
+  virtual uv_stream_t* output() = 0;        // stdout or PTY master
+  virtual uv_stream_t* error_output() = 0;  // stderr; nullptr for a PTY
+  virtual void close_input() = 0;           // stdin EOF (pipes only)
+  virtual uint32_t pid() const = 0;
+  virtual void resize(const wire::WinSize& size) = 0;
+  // Redraw nudge after reattach: change the size and change it back so full-screen programs repaint.
+  virtual void nudge_redraw(const wire::WinSize& size) = 0;
+  // Deliver a signal the way a terminal would: to the foreground process group (PTY) or to the
+  // child's process group (pipes). Returns 0 or a libuv error.
+  virtual int signal(uint8_t wire_signal) = 0;
+  // Hang up: SIGHUP to the process group, as a terminal does when it goes away.
+  virtual void hang_up() = 0;
+  virtual bool exited() const = 0;
+  // Release every handle; `on_closed` runs once libuv is done with them.
+  virtual void close(std::function<void()> on_closed) = 0;
+};
+
+using ExitCallback = std::function<void(const ExitStatus&)>;
+// Spawn, or return nullptr and fill `failure` (NotFound / CannotExecute with a message).
+std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit,
+                             ExitStatus& failure);
+// Entry point of the PTY helper: the agent re-executes itself with this marker so the child can
+// become a session leader with the PTY as its controlling terminal before exec. Returns only on error.
+inline constexpr const char* kPtyHelperFlag = "--pty-exec";
+int pty_helper_main(int argc, char** argv);
+
+// ---- the local terminal (client side) --------------------------------------------------------------
+class Terminal {
+ public:
+  virtual ~Terminal() = default;
+  virtual bool make_raw(std::string& error) = 0;  // saves the current mode first
+  virtual void restore() = 0;                     // back to exactly the saved mode; idempotent
+  virtual wire::WinSize size() = 0;
+  // Stop this process like ^Z would (terminal restored meanwhile, raw again after resume).
+  virtual void suspend() = 0;
+};
+bool is_terminal(int fd);
+std::unique_ptr<Terminal> open_terminal(int fd);
+
+// ---- users, paths, identity ---------------------------------------------------------------------------
+struct UserInfo {
+  std::string name, home, shell;
+  uint32_t uid = 0, gid = 0;
+};
+std::optional<UserInfo> current_user();
+std::optional<UserInfo> lookup_user(const std::string& name);
+
+// The per-user runtime directory for the local agent: $XDG_RUNTIME_DIR/hvterm, else a 0700
+// directory of our own under the temp dir. Created and verified (owner, mode) on each call.
+std::optional<std::string> runtime_dir(std::string& error);
+// The directory holding this executable.
+std::string executable_dir();
+// Start a program detached from this process (own session, stdio to /dev/null or `log_path`).
+int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path);
+// Current wall-clock time in milliseconds since the Unix epoch.
+uint64_t unix_time_ms();
+
+// Process-wide setup before the loop starts (SIGPIPE ignored: a closed peer is an error return).
+void init_process();
+// Fill `out` with cryptographically random bytes (uv_random where available).
+bool random_bytes(void* out, size_t size);
+
+// ---- stdio handles ----------------------------------------------------------------------------------
+// Restore blocking mode on fds 0-2 at exit (libuv makes them non-blocking, which leaks into any
+// process sharing them, such as the shell that started us).
+void remember_stdio_flags();
+void restore_stdio_flags();
+
+}  // namespace hvterm::platform

@@ -1,0 +1,19 @@
+#pragma once
+// Shared between platform/posix and platform/linux; not part of the platform interface.
+#include "platform/platform.h"
+
+namespace hvterm::platform::detail {
+
+// Wrap a connected, non-blocking socket fd in a libuv stream (uv_tcp_open accepts any stream socket).
+uv_stream_t* wrap_socket(uv_loop_t* loop, int fd, std::string& error);
+// Map a native signal number to the wire numbering and back (0 when it has no wire name).
+uint8_t to_wire_signal(int native);
+int from_wire_signal(uint8_t wire);
+std::string errno_text(int err);
+
+// vsock, implemented in platform/linux (or refusing stubs elsewhere).
+void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done);
+std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& address, AcceptCallback on_accept,
+                                       std::string& error);
+
+}  // namespace hvterm::platform::detail

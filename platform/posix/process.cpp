@@ -1,0 +1,372 @@
+// Children on pipes or on a PTY. A PTY child must be a session leader with the PTY as its
+// controlling terminal (job control, ^C, SIGWINCH); uv_spawn can make a new session but cannot
+// set the controlling terminal, so PTY children start through a tiny helper: hvtermd re-executes
+// itself with --pty-exec, which does TIOCSCTTY on the PTY and then execs the real command.
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/posix/internal.h"
+
+extern char** environ;
+
+namespace hvterm::platform {
+namespace detail {
+
+uint8_t to_wire_signal(int native) {
+  switch (native) {
+    case SIGHUP: return wire::sig::kHup;
+    case SIGINT: return wire::sig::kInt;
+    case SIGQUIT: return wire::sig::kQuit;
+    case SIGKILL: return wire::sig::kKill;
+    case SIGUSR1: return wire::sig::kUsr1;
+    case SIGUSR2: return wire::sig::kUsr2;
+    case SIGTERM: return wire::sig::kTerm;
+    case SIGCONT: return wire::sig::kCont;
+    case SIGSTOP: return wire::sig::kStop;
+    case SIGTSTP: return wire::sig::kTstp;
+    case SIGWINCH: return wire::sig::kWinch;
+    default: return native > 0 && native < 65 ? static_cast<uint8_t>(native) : 0;
+  }
+}
+
+int from_wire_signal(uint8_t wire) {
+  switch (wire) {
+    case wire::sig::kHup: return SIGHUP;
+    case wire::sig::kInt: return SIGINT;
+    case wire::sig::kQuit: return SIGQUIT;
+    case wire::sig::kKill: return SIGKILL;
+    case wire::sig::kUsr1: return SIGUSR1;
+    case wire::sig::kUsr2: return SIGUSR2;
+    case wire::sig::kTerm: return SIGTERM;
+    case wire::sig::kCont: return SIGCONT;
+    case wire::sig::kStop: return SIGSTOP;
+    case wire::sig::kTstp: return SIGTSTP;
+    case wire::sig::kWinch: return SIGWINCH;
+    default: return wire;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::from_wire_signal;
+
+winsize to_winsize(const wire::WinSize& s) {
+  winsize w{};
+  w.ws_row = s.rows;
+  w.ws_col = s.cols;
+  w.ws_xpixel = s.xpixel;
+  w.ws_ypixel = s.ypixel;
+  return w;
+}
+
+// The environment of a child: ours, then identity variables for its user, then the request's.
+std::vector<std::string> child_environment(const SpawnRequest& request, const UserInfo* user) {
+  std::vector<std::string> env;
+  auto set = [&env](const std::string& entry) {
+    auto key = entry.substr(0, entry.find('=') + 1);
+    for (auto& existing : env)
+      if (existing.compare(0, key.size(), key) == 0) {
+        existing = entry;
+        return;
+      }
+    env.push_back(entry);
+  };
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  if (user != nullptr) {
+    set("HOME=" + user->home);
+    set("USER=" + user->name);
+    set("LOGNAME=" + user->name);
+    set("SHELL=" + user->shell);
+  }
+  if (request.pty) set("TERM=" + (request.term.empty() ? std::string("xterm-256color") : request.term));
+  for (const auto& entry : request.env) set(entry);
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+wire::ExitKind failure_kind(int uv_error) {
+  return uv_error == UV_ENOENT ? wire::ExitKind::NotFound : wire::ExitKind::CannotExecute;
+}
+
+class PosixChild final : public Child {
+ public:
+  PosixChild(ExitCallback on_exit, bool pty) : on_exit_(std::move(on_exit)), pty_(pty) {
+    process_.data = this;
+  }
+
+  int start(uv_loop_t* loop, uv_process_options_t& options, int master_fd) {
+    options.exit_cb = [](uv_process_t* p, int64_t status, int term_signal) {
+      static_cast<PosixChild*>(p->data)->on_process_exit(status, term_signal);
+    };
+    if (pty_) {
+      master_ = new uv_pipe_t;
+      uv_pipe_init(loop, master_, 0);
+    } else {
+      for (auto*& pipe : pipes_) {
+        pipe = new uv_pipe_t;
+        uv_pipe_init(loop, pipe, 0);
+      }
+    }
+    uv_stdio_container_t stdio[3];
+    for (int i = 0; i < 3; ++i) {
+      if (pty_) {
+        stdio[i].flags = UV_INHERIT_FD;
+        stdio[i].data.fd = slave_fd_;
+      } else {
+        stdio[i].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE));
+        stdio[i].data.stream = reinterpret_cast<uv_stream_t*>(pipes_[i]);
+      }
+    }
+    options.stdio = stdio;
+    options.stdio_count = 3;
+    int rc = uv_spawn(loop, &process_, &options);
+    if (pty_) ::close(slave_fd_);
+    if (rc != 0) {
+      if (pty_) ::close(master_fd);
+      spawned_ = false;
+      return rc;
+    }
+    spawned_ = true;
+    if (pty_) uv_pipe_open(master_, master_fd);
+    return 0;
+  }
+
+  void set_slave(int fd) { slave_fd_ = fd; }
+
+  uv_stream_t* input() override {
+    return pty_ ? reinterpret_cast<uv_stream_t*>(master_) : reinterpret_cast<uv_stream_t*>(pipes_[0]);
+  }
+  uv_stream_t* output() override {
+    return pty_ ? reinterpret_cast<uv_stream_t*>(master_) : reinterpret_cast<uv_stream_t*>(pipes_[1]);
+  }
+  uv_stream_t* error_output() override { return pty_ ? nullptr : reinterpret_cast<uv_stream_t*>(pipes_[2]); }
+  void close_input() override {
+    if (!pty_ && pipes_[0] != nullptr) {
+      close_stream(reinterpret_cast<uv_stream_t*>(pipes_[0]));
+      pipes_[0] = nullptr;
+    }
+  }
+  uint32_t pid() const override { return static_cast<uint32_t>(process_.pid); }
+
+  void resize(const wire::WinSize& size) override {
+    if (!pty_ || master_ == nullptr) return;
+    winsize w = to_winsize(size);
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(master_), &fd) == 0) ioctl(fd, TIOCSWINSZ, &w);
+  }
+
+  void nudge_redraw(const wire::WinSize& size) override {
+    wire::WinSize other = size;
+    other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);
+    resize(other);
+    resize(size);
+  }
+
+  int signal(uint8_t wire_signal) override {
+    if (exited_) return UV_ESRCH;
+    int native = from_wire_signal(wire_signal);
+    pid_t group = process_.pid;  // the child leads its own session and process group
+    if (pty_ && master_ != nullptr) {
+      uv_os_fd_t fd;
+      if (uv_fileno(reinterpret_cast<uv_handle_t*>(master_), &fd) == 0) {
+        pid_t foreground = tcgetpgrp(fd);
+        if (foreground > 0) group = foreground;
+      }
+    }
+    if (kill(-group, native) == 0) return 0;
+    return kill(process_.pid, native) == 0 ? 0 : uv_translate_sys_error(errno);
+  }
+
+  void hang_up() override {
+    if (process_.pid > 0) {
+      kill(-process_.pid, SIGHUP);
+      kill(-process_.pid, SIGCONT);  // a stopped job must wake up to see the hang-up
+    }
+  }
+
+  bool exited() const override { return exited_; }
+
+  void close(std::function<void()> on_closed) override {
+    on_closed_ = std::move(on_closed);
+    auto closer = [this](uv_stream_t*& s) {
+      if (s == nullptr) return;
+      ++closing_;
+      s->data = this;
+      uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) {
+        auto* self = static_cast<PosixChild*>(h->data);
+        delete reinterpret_cast<uv_pipe_t*>(h);
+        self->handle_closed();
+      });
+      s = nullptr;
+    };
+    uv_stream_t* master = reinterpret_cast<uv_stream_t*>(master_);
+    master_ = nullptr;
+    closer(master);
+    for (auto*& pipe : pipes_) {
+      uv_stream_t* s = reinterpret_cast<uv_stream_t*>(pipe);
+      pipe = nullptr;
+      closer(s);
+    }
+    if (spawned_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&process_))) {
+      ++closing_;
+      uv_close(reinterpret_cast<uv_handle_t*>(&process_), [](uv_handle_t* h) {
+        static_cast<PosixChild*>(h->data)->handle_closed();
+      });
+    }
+    if (closing_ == 0) finish_close();
+  }
+
+ private:
+  void handle_closed() {
+    if (--closing_ == 0) finish_close();
+  }
+  void finish_close() {
+    auto done = std::move(on_closed_);
+    if (done) done();
+  }
+
+  void on_process_exit(int64_t status, int term_signal) {
+    exited_ = true;
+    ExitStatus result;
+    if (term_signal != 0) {
+      result.kind = wire::ExitKind::Signaled;
+      result.code = detail::to_wire_signal(term_signal);
+    } else {
+      result.code = static_cast<int>(status);
+    }
+    if (on_exit_) on_exit_(result);
+  }
+
+  ExitCallback on_exit_;
+  std::function<void()> on_closed_;
+  bool pty_;
+  bool spawned_ = false;
+  bool exited_ = false;
+  int closing_ = 0;
+  int slave_fd_ = -1;
+  uv_process_t process_{};
+  uv_pipe_t* master_ = nullptr;
+  uv_pipe_t* pipes_[3] = {nullptr, nullptr, nullptr};
+};
+
+std::string self_executable() {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) return {};
+  return std::string(path, size);
+}
+
+}  // namespace
+
+std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit,
+                             ExitStatus& failure) {
+  std::optional<UserInfo> user = request.user.empty() ? current_user() : lookup_user(request.user);
+  if (!request.user.empty()) {
+    if (!user) {
+      failure = {wire::ExitKind::CannotExecute, 126, "no such user: " + request.user};
+      return nullptr;
+    }
+    if (user->uid != geteuid() && geteuid() != 0) {
+      failure = {wire::ExitKind::CannotExecute, 126,
+                 "cannot run as " + request.user + ": the agent is not running as root"};
+      return nullptr;
+    }
+  }
+  std::string cwd = request.cwd.empty() ? (user ? user->home : std::string("/")) : request.cwd;
+  struct stat st{};
+  int stat_rc = stat(cwd.c_str(), &st);
+  if (stat_rc != 0 || !S_ISDIR(st.st_mode)) {
+    if (!request.cwd.empty()) {
+      failure = {wire::ExitKind::CannotExecute, 126,
+                 "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
+      return nullptr;
+    }
+    cwd = "/";  // a home that does not exist is not worth failing a shell for
+  }
+
+  // argv: the request's, or the user's shell as a login shell ("-bash", as login(1) and sshd do).
+  std::string file;
+  std::vector<std::string> args;
+  if (request.argv.empty()) {
+    file = user && !user->shell.empty() ? user->shell : "/bin/sh";
+    std::string base = file.substr(file.rfind('/') + 1);
+    args.push_back("-" + base);
+  } else {
+    file = request.argv[0];
+    args = request.argv;
+  }
+
+  std::vector<std::string> env = child_environment(request, user ? &*user : nullptr);
+  std::vector<std::string> spawn_args;
+  std::string spawn_file;
+  bool needs_helper = request.pty || !request.user.empty();
+  if (needs_helper) {
+    spawn_file = self_executable();
+    spawn_args = {"hvtermd", kPtyHelperFlag, request.pty ? "pty" : "pipes",
+                  request.user.empty() ? std::string() : request.user, file};
+    spawn_args.insert(spawn_args.end(), args.begin(), args.end());
+  } else {
+    spawn_file = file;
+    spawn_args = args;
+  }
+  std::vector<char*> argv_c = c_strings(spawn_args);
+  std::vector<char*> env_c = c_strings(env);
+
+  uv_process_options_t options{};
+  options.file = spawn_file.c_str();
+  options.args = argv_c.data();
+  options.env = env_c.data();
+  options.cwd = cwd.c_str();
+  // A new session: the child leads its own process group, so signals reach its whole job.
+  options.flags = UV_PROCESS_DETACHED;
+
+  auto child = std::make_unique<PosixChild>(std::move(on_exit), request.pty);
+  int master_fd = -1;
+  if (request.pty) {
+    int slave_fd = -1;
+    winsize w = to_winsize(request.size);
+    if (openpty(&master_fd, &slave_fd, nullptr, nullptr, &w) != 0) {
+      failure = {wire::ExitKind::CannotExecute, 126, std::string("cannot allocate a PTY: ") + std::strerror(errno)};
+      return nullptr;
+    }
+    fcntl(master_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(slave_fd, F_SETFD, FD_CLOEXEC);
+    termios t{};
+    if (tcgetattr(slave_fd, &t) == 0) {
+#ifdef IUTF8
+      t.c_iflag |= IUTF8;  // line editing that treats UTF-8 sequences as one character
+#endif
+      tcsetattr(slave_fd, TCSANOW, &t);
+    }
+    child->set_slave(slave_fd);
+  }
+  int rc = child->start(loop, options, master_fd);
+  if (rc != 0) {
+    failure = {failure_kind(rc), rc == UV_ENOENT ? 127 : 126,
+               (rc == UV_ENOENT ? "command not found: " : "cannot execute " + file + ": ") +
+                   (rc == UV_ENOENT ? file : std::string(uv_strerror(rc)))};
+    // The handles were initialised: let libuv release them before the object goes away.
+    PosixChild* orphan = child.release();
+    orphan->close([orphan] { delete orphan; });
+    return nullptr;
+  }
+  return child;
+}
+
+}  // namespace hvterm::platform

@@ -1,0 +1,231 @@
+// Unix-domain sockets for the agent and client, plus the dispatch to vsock / Hyper-V.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/posix/internal.h"
+
+namespace hvterm::platform {
+namespace detail {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+uv_stream_t* wrap_socket(uv_loop_t* loop, int fd, std::string& error) {
+  auto* tcp = new uv_tcp_t;
+  int rc = uv_tcp_init(loop, tcp);
+  if (rc == 0) rc = uv_tcp_open(tcp, fd);
+  if (rc != 0) {
+    error = uv_strerror(rc);
+    ::close(fd);
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    return nullptr;
+  }
+  return reinterpret_cast<uv_stream_t*>(tcp);
+}
+
+}  // namespace detail
+
+void close_stream(uv_stream_t* stream) {
+  if (stream == nullptr) return;
+  auto* handle = reinterpret_cast<uv_handle_t*>(stream);
+  if (uv_is_closing(handle)) return;
+  uv_close(handle, [](uv_handle_t* h) {
+    if (h->type == UV_NAMED_PIPE)
+      delete reinterpret_cast<uv_pipe_t*>(h);
+    else if (h->type == UV_TCP)
+      delete reinterpret_cast<uv_tcp_t*>(h);
+    else if (h->type == UV_TTY)
+      delete reinterpret_cast<uv_tty_t*>(h);
+  });
+}
+
+namespace {
+
+bool unix_path_fits(const std::string& path, std::string& error) {
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    error = "socket path is too long (" + std::to_string(path.size()) + " bytes, the limit is " +
+            std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + "): " + path;
+    return false;
+  }
+  return true;
+}
+
+struct UnixConnect {
+  uv_pipe_t* pipe = new uv_pipe_t;
+  uv_connect_t request{};
+  uv_timer_t timer{};
+  ConnectCallback done;
+  std::string path;
+  bool finished = false;
+  int pending = 2;  // connect callback + timer close
+
+  void release() {
+    if (--pending == 0) delete this;
+  }
+};
+
+void connect_unix(uv_loop_t* loop, const UnixAddress& address, uint64_t timeout_ms, ConnectCallback done) {
+  ConnectError failure;
+  if (!unix_path_fits(address.path, failure.message)) {
+    failure.code = UV_ENAMETOOLONG;
+    done(nullptr, failure);
+    return;
+  }
+  auto* op = new UnixConnect;
+  op->done = std::move(done);
+  op->path = address.path;
+  uv_pipe_init(loop, op->pipe, 0);
+  op->request.data = op;
+  op->timer.data = op;
+  uv_timer_init(loop, &op->timer);
+  uv_pipe_connect(&op->request, op->pipe, address.path.c_str(), [](uv_connect_t* req, int status) {
+    auto* op = static_cast<UnixConnect*>(req->data);
+    uv_close(reinterpret_cast<uv_handle_t*>(&op->timer), [](uv_handle_t* h) {
+      static_cast<UnixConnect*>(h->data)->release();
+    });
+    if (!op->finished) {
+      op->finished = true;
+      if (status == 0) {
+        op->done(reinterpret_cast<uv_stream_t*>(op->pipe), {});
+      } else {
+        ConnectError error{status, status == UV_ENOENT || status == UV_ECONNREFUSED
+                                       ? "no agent is listening on " + op->path
+                                       : "cannot connect to " + op->path + ": " + uv_strerror(status)};
+        close_stream(reinterpret_cast<uv_stream_t*>(op->pipe));
+        op->done(nullptr, error);
+      }
+    } else {
+      close_stream(reinterpret_cast<uv_stream_t*>(op->pipe));
+    }
+    op->release();
+  });
+  uv_timer_start(&op->timer, [](uv_timer_t* t) {
+    auto* op = static_cast<UnixConnect*>(t->data);
+    if (op->finished) return;
+    op->finished = true;
+    op->done(nullptr, {UV_ETIMEDOUT, "timed out connecting to " + op->path});
+  }, timeout_ms, 0);
+}
+
+class UnixListener final : public Listener {
+ public:
+  UnixListener(AcceptCallback on_accept, int lock_fd, std::string path)
+      : on_accept_(std::move(on_accept)), lock_fd_(lock_fd), path_(std::move(path)) {}
+  ~UnixListener() override { close(); }
+
+  bool start(uv_loop_t* loop, std::string& error) {
+    uv_pipe_init(loop, pipe_, 0);
+    pipe_->data = this;
+    mode_t old_mask = umask(077);
+    int rc = uv_pipe_bind(pipe_, path_.c_str());
+    umask(old_mask);
+    if (rc == 0) rc = chmod(path_.c_str(), 0600) == 0 ? 0 : uv_translate_sys_error(errno);
+    if (rc == 0)
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), 128, [](uv_stream_t* server, int status) {
+        static_cast<UnixListener*>(server->data)->on_connection(status);
+      });
+    if (rc != 0) {
+      error = "cannot listen on " + path_ + ": " + uv_strerror(rc);
+      return false;
+    }
+    return true;
+  }
+
+  void close() override {
+    if (pipe_ == nullptr) return;
+    unlink(path_.c_str());
+    close_stream(reinterpret_cast<uv_stream_t*>(pipe_));
+    pipe_ = nullptr;
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+
+ private:
+  void on_connection(int status) {
+    if (status != 0) return;
+    auto* client = new uv_pipe_t;
+    uv_pipe_init(pipe_->loop, client, 0);
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(pipe_), reinterpret_cast<uv_stream_t*>(client)) != 0) {
+      close_stream(reinterpret_cast<uv_stream_t*>(client));
+      return;
+    }
+    Peer peer;
+    uv_os_fd_t fd;
+    struct ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(client), &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      peer.uid = cred.uid;
+      peer.description = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
+    } else {
+      peer.description = "unknown unix peer";
+    }
+    on_accept_(reinterpret_cast<uv_stream_t*>(client), peer);
+  }
+
+  uv_pipe_t* pipe_ = new uv_pipe_t;
+  AcceptCallback on_accept_;
+  int lock_fd_;
+  std::string path_;
+};
+
+std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& address, AcceptCallback on_accept,
+                                      std::string& error) {
+  if (!unix_path_fits(address.path, error)) return nullptr;
+  // The lock file makes "is another agent serving this path?" race-free: whoever holds the lock
+  // owns the socket path and may replace a stale socket file left by a crashed agent.
+  std::string lock_path = address.path + ".lock";
+  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) {
+    error = "cannot open " + lock_path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    error = "another hvtermd is already listening on " + address.path;
+    return nullptr;
+  }
+  struct stat st{};
+  if (lstat(address.path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      ::close(lock_fd);
+      error = "refusing to replace " + address.path + ": it exists and is not a socket";
+      return nullptr;
+    }
+    unlink(address.path.c_str());
+  }
+  auto listener = std::make_unique<UnixListener>(std::move(on_accept), lock_fd, address.path);
+  if (!listener->start(loop, error)) return nullptr;
+  return listener;
+}
+
+}  // namespace
+
+void connect(uv_loop_t* loop, const Address& address, uint64_t timeout_ms, ConnectCallback done) {
+  if (auto* unix_address = std::get_if<UnixAddress>(&address)) {
+    connect_unix(loop, *unix_address, timeout_ms, std::move(done));
+  } else if (auto* vsock = std::get_if<VsockAddress>(&address)) {
+    detail::connect_vsock(loop, *vsock, timeout_ms, std::move(done));
+  } else {
+    done(nullptr, {UV_EAFNOSUPPORT, "Hyper-V sockets (hv: targets) exist only on Windows hosts; "
+                                    "from Linux use vsock:CID or hybrid:PATH:PORT"});
+  }
+}
+
+std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, AcceptCallback on_accept,
+                                 std::string& error) {
+  if (auto* unix_address = std::get_if<UnixAddress>(&address))
+    return listen_unix(loop, *unix_address, std::move(on_accept), error);
+  if (auto* vsock = std::get_if<VsockAddress>(&address))
+    return detail::listen_vsock(loop, *vsock, std::move(on_accept), error);
+  error = "this platform cannot listen on " + describe(address);
+  return nullptr;
+}
+
+}  // namespace hvterm::platform

@@ -1,0 +1,152 @@
+// Users, the runtime directory, daemons, clocks, and stdio flags on POSIX systems.
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "platform/posix/internal.h"
+
+namespace hvterm::platform {
+namespace {
+
+std::optional<UserInfo> from_passwd(const passwd* pw) {
+  if (pw == nullptr) return std::nullopt;
+  return UserInfo{pw->pw_name, pw->pw_dir, pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh",
+                  static_cast<uint32_t>(pw->pw_uid), static_cast<uint32_t>(pw->pw_gid)};
+}
+
+// A directory we may trust with our sockets: ours, not a symlink, and private.
+bool private_directory(const std::string& path, std::string& error) {
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    error = "cannot create " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st{};
+  if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = path + " is not a directory";
+    return false;
+  }
+  if (st.st_uid != geteuid()) {
+    error = path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    return false;
+  }
+  if ((st.st_mode & 077) != 0 && chmod(path.c_str(), 0700) != 0) {
+    error = path + " is accessible to other users and cannot be made private";
+    return false;
+  }
+  return true;
+}
+
+int saved_flags[3] = {-1, -1, -1};
+
+}  // namespace
+
+std::optional<UserInfo> current_user() {
+  auto user = from_passwd(getpwuid(geteuid()));
+  if (user) return user;
+  // A uid with no passwd entry (containers): still usable.
+  const char* home = std::getenv("HOME");
+  const char* shell = std::getenv("SHELL");
+  return UserInfo{std::to_string(geteuid()), home ? home : "/", shell ? shell : "/bin/sh",
+                  static_cast<uint32_t>(geteuid()), static_cast<uint32_t>(getegid())};
+}
+
+std::optional<UserInfo> lookup_user(const std::string& name) { return from_passwd(getpwnam(name.c_str())); }
+
+std::optional<std::string> runtime_dir(std::string& error) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string base;
+  if (xdg != nullptr && *xdg != '\0') {
+    base = xdg;
+  } else {
+    const char* tmp = std::getenv("TMPDIR");
+    base = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/hvterm-" + std::to_string(geteuid());
+    if (!private_directory(base, error)) return std::nullopt;
+  }
+  std::string dir = base + "/hvterm";
+  if (!private_directory(dir, error)) return std::nullopt;
+  return dir;
+}
+
+std::string executable_dir() {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) return ".";
+  std::string p(path, size);
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path) {
+  int log_fd = open(log_path.empty() ? "/dev/null" : log_path.c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argv_c;
+  for (auto& a : args) argv_c.push_back(a.data());
+  argv_c.push_back(nullptr);
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = null_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[0].data.fd = null_fd;
+  stdio[1].flags = log_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[1].data.fd = log_fd;
+  stdio[2] = stdio[1];
+  uv_process_options_t options{};
+  options.file = argv_c[0];
+  options.args = argv_c.data();
+  options.stdio = stdio;
+  options.stdio_count = 3;
+  options.flags = UV_PROCESS_DETACHED;
+  auto* process = new uv_process_t;
+  int rc = uv_spawn(loop, process, &options);
+  if (log_fd >= 0) close(log_fd);
+  if (null_fd >= 0) close(null_fd);
+  if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));
+  uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+  return rc;
+}
+
+uint64_t unix_time_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void remember_stdio_flags() {
+  for (int fd = 0; fd < 3; ++fd) saved_flags[fd] = fcntl(fd, F_GETFL);
+}
+
+void restore_stdio_flags() {
+  for (int fd = 0; fd < 3; ++fd)
+    if (saved_flags[fd] != -1) fcntl(fd, F_SETFL, saved_flags[fd]);
+}
+
+void init_process() { signal(SIGPIPE, SIG_IGN); }
+
+bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
+
+std::vector<int> inherited_listeners() {
+  std::vector<int> fds;
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* count = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || count == nullptr || std::strtol(pid, nullptr, 10) != getpid()) return fds;
+  long n = std::strtol(count, nullptr, 10);
+  for (long i = 0; i < n && i < 64; ++i) {
+    int fd = 3 + static_cast<int>(i);  // SD_LISTEN_FDS_START
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fds.push_back(fd);
+  }
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return fds;
+}
+
+}  // namespace hvterm::platform

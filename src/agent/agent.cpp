@@ -1,0 +1,149 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+
+#include "agent/connection.h"
+#include "agent/session.h"
+#include "common/log.h"
+
+namespace hvterm {
+
+Agent::Agent(uv_loop_t* loop, AgentOptions options) : loop_(loop), options_(std::move(options)) {}
+
+Agent::~Agent() = default;
+
+bool Agent::start(std::string& error) {
+  auto accept = [this](uv_stream_t* stream, const platform::Peer& peer) { on_accept(stream, peer); };
+  for (int fd : options_.inherited_fds) {
+    auto listener = platform::listen_inherited(loop_, fd, accept, error);
+    if (!listener) return false;
+    log::info("serving inherited socket " + std::to_string(fd));
+    listeners_.push_back(std::move(listener));
+  }
+  for (const auto& address : options_.listen) {
+    auto listener = platform::listen(loop_, address, accept, error);
+    if (!listener) return false;
+    log::info("listening on " + describe(address));
+    listeners_.push_back(std::move(listener));
+  }
+  return true;
+}
+
+bool Agent::peer_allowed(const platform::Peer& peer) const {
+  if (peer.uid) return *peer.uid == options_.owner_uid || *peer.uid == 0;
+  if (peer.cid) {
+    if (options_.allow_any_cid) return true;
+    return std::find(options_.allowed_cids.begin(), options_.allowed_cids.end(), *peer.cid) !=
+           options_.allowed_cids.end();
+  }
+  return true;  // Hyper-V: the host's own access control decides who may connect
+}
+
+void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
+  if (shutting_down_ || !peer_allowed(peer)) {
+    log::warn("refused connection from " + peer.description + (shutting_down_ ? " (shutting down)" : " (not allowed)"));
+    platform::close_stream(stream);
+    return;
+  }
+  log::debug("connection from " + peer.description);
+  auto* connection = new AgentConnection(*this, stream, peer.description);
+  connections_.push_back(connection);
+  connection->start();
+}
+
+void Agent::connection_closed(AgentConnection* connection) {
+  connections_.erase(std::remove(connections_.begin(), connections_.end(), connection), connections_.end());
+  delete connection;
+}
+
+Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error) {
+  if (shutting_down_) {
+    error = "the agent is shutting down";
+    return nullptr;
+  }
+  if (sessions_.size() >= options_.max_sessions) {
+    error = "session limit reached (" + std::to_string(options_.max_sessions) + "; see hvtermd --max-sessions)";
+    return nullptr;
+  }
+  wire::SessionId id{};
+  if (!platform::random_bytes(id.data(), id.size())) {
+    error = "cannot generate a session id";
+    return nullptr;
+  }
+  auto session = std::make_unique<Session>(*this, id, request, options_.replay_buffer);
+  if (!session->spawn(failure)) {
+    log::info("could not start session: " + failure.message);
+    // The session's handles were never started; it can go at once.
+    return nullptr;
+  }
+  Session* raw = session.get();
+  sessions_.emplace(id, std::move(session));
+  log::info("session " + wire::session_id_hex(id).substr(0, 8) + " started: " + raw->describe().command);
+  return raw;
+}
+
+Session* Agent::find_session(const wire::SessionId& id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session* Agent::most_recent_detached() {
+  Session* best = nullptr;
+  for (auto& [id, s] : sessions_) {
+    if (s->connection() != nullptr) continue;
+    if (best == nullptr || s->detached_since_ms() > best->detached_since_ms()) best = s.get();
+  }
+  return best;
+}
+
+std::vector<const Session*> Agent::sessions() const {
+  std::vector<const Session*> out;
+  for (const auto& [id, s] : sessions_) out.push_back(s.get());
+  std::sort(out.begin(), out.end(),
+            [](const Session* a, const Session* b) { return a->describe().created_unix_ms < b->describe().created_unix_ms; });
+  return out;
+}
+
+void Agent::remove_session(const wire::SessionId& id) {
+  // Called from libuv close callbacks of the session's own handles: destroy it on the next turn.
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  auto* doomed = it->second.release();
+  sessions_.erase(it);
+  auto* idle = new uv_idle_t;
+  uv_idle_init(loop_, idle);
+  idle->data = doomed;
+  uv_idle_start(idle, [](uv_idle_t* h) {
+    delete static_cast<Session*>(h->data);
+    uv_idle_stop(h);
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
+  });
+  log::debug("session " + wire::session_id_hex(id).substr(0, 8) + " removed");
+  if (shutting_down_ && sessions_.empty()) log::info("all sessions ended");
+}
+
+bool Agent::token_ok(const std::string& presented) const {
+  const std::string& expected = options_.token;
+  if (expected.empty()) return true;
+  // Constant time in the content: always walk the expected token, fold in the length difference.
+  unsigned char diff = static_cast<unsigned char>(presented.size() != expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    unsigned char p = i < presented.size() ? static_cast<unsigned char>(presented[i]) : 0;
+    diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(expected[i]));
+  }
+  return diff == 0;
+}
+
+void Agent::shut_down() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (auto& l : listeners_) l->close();
+  listeners_.clear();
+  std::vector<Session*> all;
+  for (auto& [id, s] : sessions_) all.push_back(s.get());
+  for (Session* s : all) s->terminate();
+  std::vector<AgentConnection*> open = connections_;
+  for (AgentConnection* c : open) c->close();
+}
+
+}  // namespace hvterm

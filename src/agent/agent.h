@@ -1,0 +1,65 @@
+#pragma once
+// The agent: listeners, connections and sessions on one libuv loop.
+#include <uv.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "platform/platform.h"
+#include "protocol/wire.h"
+
+namespace hvterm {
+
+class Session;
+class AgentConnection;
+
+struct AgentOptions {
+  std::vector<Address> listen;
+  std::vector<int> inherited_fds;          // systemd socket activation
+  std::vector<uint32_t> allowed_cids = {kVsockCidHost};
+  bool allow_any_cid = false;
+  std::string token;                       // empty: no token required
+  size_t max_sessions = 256;
+  uint64_t linger_ms = 24ull * 3600 * 1000;
+  size_t replay_buffer = 1024 * 1024;
+  uint32_t owner_uid = 0;                  // Unix peers must be this uid or root
+};
+
+class Agent {
+ public:
+  Agent(uv_loop_t* loop, AgentOptions options);
+  ~Agent();
+  bool start(std::string& error);
+  // Stop listening, hang up every session, and let the loop end once they are gone.
+  void shut_down();
+
+  uv_loop_t* loop() const { return loop_; }
+  const AgentOptions& options() const { return options_; }
+
+  // Used by connections.
+  Session* open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error);
+  Session* find_session(const wire::SessionId& id);
+  Session* most_recent_detached();
+  std::vector<const Session*> sessions() const;
+  void remove_session(const wire::SessionId& id);
+  void connection_closed(AgentConnection* connection);
+  // Constant-time token check with a per-agent failure delay against guessing.
+  bool token_ok(const std::string& presented) const;
+
+ private:
+  void on_accept(uv_stream_t* stream, const platform::Peer& peer);
+  bool peer_allowed(const platform::Peer& peer) const;
+
+  uv_loop_t* loop_;
+  AgentOptions options_;
+  std::vector<std::unique_ptr<platform::Listener>> listeners_;
+  std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
+  std::vector<AgentConnection*> connections_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace hvterm

@@ -1,0 +1,226 @@
+#include "agent/connection.h"
+
+#include "agent/agent.h"
+#include "agent/session.h"
+#include "common/log.h"
+#include "protocol/codec.h"
+
+namespace hvterm {
+namespace {
+constexpr uint64_t kAuthFailureDelayMs = 1000;
+}
+
+AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
+    : agent_(agent), framed_(FramedConnection::create(stream, this)), peer_(std::move(peer)) {}
+
+AgentConnection::~AgentConnection() {
+  if (delay_ != nullptr)
+    uv_close(reinterpret_cast<uv_handle_t*>(delay_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+void AgentConnection::start() { framed_->start(); }
+
+void AgentConnection::on_disconnect(const std::string& reason) {
+  if (!reason.empty()) log::debug("connection from " + peer_ + " ended: " + reason);
+  framed_ = nullptr;  // it has closed itself
+  finish();
+}
+
+void AgentConnection::finish() {
+  if (state_ == State::Done) return;
+  state_ = State::Done;
+  if (session_ != nullptr) {
+    Session* s = session_;
+    session_ = nullptr;
+    s->detach(this);
+  }
+  agent_.connection_closed(this);  // deletes this
+}
+
+void AgentConnection::close() {
+  if (framed_ != nullptr) framed_->close_after_flush();
+  framed_ = nullptr;
+  finish();
+}
+
+void AgentConnection::reject(wire::ErrorCode code, const std::string& message) {
+  log::info("refused request from " + peer_ + ": " + message);
+  if (framed_ != nullptr) framed_->fail(code, message);
+  framed_ = nullptr;
+  finish();
+}
+
+void AgentConnection::taken_over() {
+  session_ = nullptr;
+  if (framed_ != nullptr) framed_->fail(wire::ErrorCode::TakenOver, "another client attached to this session");
+  framed_ = nullptr;
+  finish();
+}
+
+void AgentConnection::on_frame(wire::Frame& frame) {
+  switch (state_) {
+    case State::AwaitHello: on_hello(frame); break;
+    case State::AwaitRequest: on_request(frame); break;
+    case State::Bound: on_session_frame(frame); break;
+    case State::Done: break;
+  }
+}
+
+void AgentConnection::on_hello(wire::Frame& frame) {
+  wire::Hello hello;
+  if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) {
+    reject(wire::ErrorCode::Malformed, std::string("expected HELLO, got ") + wire::frame_type_name(frame.type));
+    return;
+  }
+  if (hello.version < 1) {
+    reject(wire::ErrorCode::Version, "protocol version " + std::to_string(hello.version) + " is not supported");
+    return;
+  }
+  if (!agent_.token_ok(hello.token)) {
+    // Answer late, so guessing tokens over one connection after another stays slow.
+    log::warn("wrong or missing token from " + peer_);
+    state_ = State::Done;
+    framed_->set_handler(nullptr);
+    delay_ = new uv_timer_t;
+    uv_timer_init(agent_.loop(), delay_);
+    delay_->data = this;
+    uv_timer_start(delay_, [](uv_timer_t* t) {
+      auto* self = static_cast<AgentConnection*>(t->data);
+      self->state_ = State::AwaitHello;
+      self->reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
+    }, kAuthFailureDelayMs, 0);
+    return;
+  }
+  wire::Hello reply;
+  reply.capabilities = wire::kCapResume | (agent_.options().token.empty() ? 0 : wire::kCapToken);
+  reply.software = std::string("hvtermd ") + HVTERM_VERSION;
+  framed_->send(wire::encode(reply));
+  state_ = State::AwaitRequest;
+}
+
+void AgentConnection::on_request(wire::Frame& frame) {
+  switch (frame.type) {
+    case wire::FrameType::Open: {
+      wire::Open open;
+      if (!wire::decode(frame.payload.view(), open)) return reject(wire::ErrorCode::Malformed, "malformed OPEN");
+      platform::ExitStatus failure;
+      std::string error;
+      Session* session = agent_.open_session(open, failure, error);
+      if (session == nullptr) {
+        if (!error.empty()) return reject(wire::ErrorCode::Limit, error);
+        // The command could not start: its exit status (126/127) is the whole answer.
+        framed_->send(wire::encode(wire::Exit{failure.kind, failure.code, failure.message}));
+        framed_->close_after_flush();
+        framed_ = nullptr;
+        finish();
+        return;
+      }
+      wire::Attach attach;
+      attach.size = open.size;
+      bind(session, attach);
+      return;
+    }
+    case wire::FrameType::Attach: {
+      wire::Attach attach;
+      if (!wire::decode(frame.payload.view(), attach)) return reject(wire::ErrorCode::Malformed, "malformed ATTACH");
+      bool most_recent = true;
+      for (uint8_t b : attach.id) most_recent = most_recent && b == 0;
+      Session* session = most_recent ? agent_.most_recent_detached() : agent_.find_session(attach.id);
+      if (session == nullptr)
+        return reject(wire::ErrorCode::NoSuchSession,
+                      most_recent ? "no detached session to attach to" : "no such session");
+      bind(session, attach);
+      return;
+    }
+    case wire::FrameType::List: {
+      for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe()));
+      framed_->send(wire::encode_empty(wire::FrameType::ListEnd));
+      return close();
+    }
+    case wire::FrameType::Kill: {
+      wire::Kill kill;
+      if (!wire::decode(frame.payload.view(), kill)) return reject(wire::ErrorCode::Malformed, "malformed KILL");
+      Session* session = agent_.find_session(kill.id);
+      if (session == nullptr) return reject(wire::ErrorCode::NoSuchSession, "no such session");
+      if (session->state() == wire::SessionState::Exited) {
+        // Killing a finished session discards it and its unread output.
+        session->terminate();
+      } else if (int rc = session->signal(kill.signal); rc != 0) {
+        return reject(wire::ErrorCode::BadRequest, std::string("cannot signal the session: ") + uv_strerror(rc));
+      }
+      framed_->send(wire::encode_empty(wire::FrameType::Ok));
+      return close();
+    }
+    case wire::FrameType::Ping: {
+      framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
+      return;
+    }
+    default:
+      reject(wire::ErrorCode::Malformed, std::string("unexpected ") + wire::frame_type_name(frame.type));
+  }
+}
+
+void AgentConnection::bind(Session* session, const wire::Attach& attach) {
+  auto info = session->attach(this, attach);
+  if (!info) return reject(wire::ErrorCode::BadRequest, "resume positions do not match the session");
+  session_ = session;
+  state_ = State::Bound;
+  framed_->send(wire::encode(*info));
+  session->pump();
+}
+
+void AgentConnection::on_session_frame(wire::Frame& frame) {
+  bool ok = true;
+  switch (frame.type) {
+    case wire::FrameType::Data: {
+      wire::Stream stream;
+      uint64_t offset;
+      Slice bytes;
+      ok = wire::decode_data(frame.payload, stream, offset, bytes) && stream == wire::Stream::Stdin &&
+           session_->on_input(offset, std::move(bytes));
+      break;
+    }
+    case wire::FrameType::Eof: {
+      wire::Stream stream;
+      uint64_t offset;
+      ok = wire::decode_stream_offset(frame.payload.view(), stream, offset) && stream == wire::Stream::Stdin &&
+           session_->on_input_eof(offset);
+      break;
+    }
+    case wire::FrameType::Ack: {
+      wire::Stream stream;
+      uint64_t position;
+      ok = wire::decode_stream_offset(frame.payload.view(), stream, position) && session_->on_ack(stream, position);
+      break;
+    }
+    case wire::FrameType::WindowSize: {
+      wire::WinSize size;
+      ok = wire::decode_window_size(frame.payload.view(), size);
+      if (ok) session_->resize(size);
+      break;
+    }
+    case wire::FrameType::Signal: {
+      uint8_t sig;
+      ok = wire::decode_signal(frame.payload.view(), sig);
+      if (ok) session_->signal(sig);
+      break;
+    }
+    case wire::FrameType::Ping:
+      framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
+      break;
+    case wire::FrameType::Detach:
+      return close();
+    case wire::FrameType::Collect: {
+      Session* s = session_;
+      session_ = nullptr;
+      s->detach(this);
+      s->collect();
+      return close();
+    }
+    default:
+      ok = false;
+  }
+  if (!ok) reject(wire::ErrorCode::Malformed, std::string("invalid ") + wire::frame_type_name(frame.type) + " frame");
+}
+
+}  // namespace hvterm

@@ -1,0 +1,46 @@
+#pragma once
+// One client connection to the agent: the handshake, then either a one-shot request
+// (LIST, KILL, PING) or a binding to one session whose frames it relays.
+#include <string>
+
+#include "transport/framed_connection.h"
+
+namespace hvterm {
+
+class Agent;
+class Session;
+
+class AgentConnection final : public FramedConnection::Handler {
+ public:
+  AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer);
+  ~AgentConnection() override;
+  void start();
+
+  FramedConnection& framed() { return *framed_; }
+  // Another connection attached to our session: tell our client and close.
+  void taken_over();
+  // Forget the session without touching it (it is going away).
+  void unbind() { session_ = nullptr; }
+  void close();
+
+  void on_frame(wire::Frame& frame) override;
+  void on_disconnect(const std::string& reason) override;
+
+ private:
+  enum class State { AwaitHello, AwaitRequest, Bound, Done };
+  void on_hello(wire::Frame& frame);
+  void on_request(wire::Frame& frame);
+  void on_session_frame(wire::Frame& frame);
+  void bind(Session* session, const wire::Attach& attach);
+  void reject(wire::ErrorCode code, const std::string& message);
+  void finish();
+
+  Agent& agent_;
+  FramedConnection* framed_;
+  std::string peer_;
+  State state_ = State::AwaitHello;
+  Session* session_ = nullptr;
+  uv_timer_t* delay_ = nullptr;  // slows down token guessing
+};
+
+}  // namespace hvterm

@@ -1,0 +1,162 @@
+// hvtermd: the agent. Runs in the foreground, logs to stderr, serves sessions until SIGTERM.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "agent/agent.h"
+#include "common/log.h"
+#include "common/target.h"
+#include "common/units.h"
+#include "platform/platform.h"
+
+using namespace hvterm;
+
+namespace {
+
+std::vector<uint32_t> parse_cids(const std::string& text, bool& any, std::string& error) {
+  std::vector<uint32_t> cids;
+  any = false;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item == "any") {
+      any = true;
+    } else {
+      auto cid = parse_port(item);
+      if (!cid && item != "0") {
+        error = "--allow-cid: '" + item + "' is not a CID (a number, or 'any')";
+        return {};
+      }
+      cids.push_back(cid ? *cid : 0);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return cids;
+}
+
+int fail_usage(const std::string& message) {
+  std::cerr << "hvtermd: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], platform::kPtyHelperFlag) == 0) return platform::pty_helper_main(argc, argv);
+  log::set_program("hvtermd");
+  platform::init_process();
+
+  CLI::App app{"hvtermd - the hvterm agent: serves terminal and exec sessions over hypervisor sockets.\n\n"
+               "Runs in the foreground and logs to stderr; supervise it with systemd or as a Windows service.\n"
+               "Without --listen it listens on the hypervisor socket of this machine (Linux: AF_VSOCK, any CID)."};
+  app.set_version_flag("--version", std::string("hvtermd ") + HVTERM_VERSION);
+  std::vector<std::string> listen;
+  uint32_t port = wire::kDefaultPort;
+  std::string allow_cid = "2", token_file, linger = "24h", replay = "1M", level = "info";
+  size_t max_sessions = 256;
+  app.add_option("-l,--listen", listen,
+                 "Address to listen on (repeatable): unix:PATH, vsock:any[:PORT], vsock:CID[:PORT]")
+      ->type_name("ADDR");
+  app.add_option("-p,--port", port, "Default port for vsock/Hyper-V listeners")->capture_default_str();
+  app.add_option("--allow-cid", allow_cid,
+                 "vsock peers allowed to connect: comma-separated CIDs, or 'any' (2 is the host)")
+      ->capture_default_str();
+  app.add_option("--token-file", token_file, "Require clients to present the token stored in this file");
+  app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions")->capture_default_str();
+  app.add_option("--linger", linger, "How long a detached session lives before it is hung up (e.g. 30m, 24h)")
+      ->capture_default_str();
+  app.add_option("--replay-buffer", replay,
+                 "Output kept per session for clients that have not seen it yet (e.g. 256K, 1M)")
+      ->capture_default_str();
+  app.add_option("--log-level", level, "debug, info, warn, error or quiet")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "hvtermd: " << e.what() << "\nRun 'hvtermd --help' for usage.\n";
+    return 2;
+  }
+
+  log::Level log_level;
+  if (!log::parse_level(level, log_level)) return fail_usage("--log-level must be debug, info, warn, error or quiet");
+  log::set_level(log_level);
+
+  AgentOptions options;
+  std::string error;
+  for (const auto& text : listen) {
+    auto address = parse_listen_address(text, port, error);
+    if (!address) return fail_usage(error);
+    options.listen.push_back(*address);
+  }
+  options.allowed_cids = parse_cids(allow_cid, options.allow_any_cid, error);
+  if (!error.empty()) return fail_usage(error);
+  auto linger_ms = parse_duration_ms(linger);
+  if (!linger_ms || *linger_ms == 0) return fail_usage("--linger: '" + linger + "' is not a duration such as 30m or 24h");
+  options.linger_ms = *linger_ms;
+  auto replay_bytes = parse_size_bytes(replay);
+  if (!replay_bytes || *replay_bytes < 4096 || *replay_bytes > (1ull << 30))
+    return fail_usage("--replay-buffer: '" + replay + "' must be a size between 4K and 1G");
+  options.replay_buffer = static_cast<size_t>(*replay_bytes);
+  if (max_sessions == 0) return fail_usage("--max-sessions must be at least 1");
+  options.max_sessions = max_sessions;
+  if (!token_file.empty()) {
+    std::ifstream in(token_file, std::ios::binary);
+    if (!in) return fail_usage("cannot read --token-file " + token_file);
+    std::getline(in, options.token);
+    if (options.token.empty()) return fail_usage("--token-file " + token_file + " is empty");
+  }
+  if (auto user = platform::current_user()) options.owner_uid = user->uid;
+  options.inherited_fds = platform::inherited_listeners();
+  if (options.listen.empty() && options.inherited_fds.empty()) {
+    if (!platform::hypervisor_sockets_available())
+      return fail_usage("no --listen address given and this machine has no hypervisor sockets (vsock); "
+                        "use --listen unix:PATH");
+    options.listen.push_back(VsockAddress{kVsockCidAny, port});
+  }
+
+  uv_loop_t* loop = uv_default_loop();
+  Agent agent(loop, options);
+  if (!agent.start(error)) {
+    log::error(error);
+    return 1;
+  }
+
+  // SIGTERM/SIGINT: hang up the sessions and exit once they are gone. SIGHUP is ignored: the
+  // agent has no terminal, and a stray hang-up must not take every session down with it.
+  struct StopSignals {
+    uv_signal_t handles[2];
+    Agent* agent;
+    void close_all() {
+      for (auto& h : handles)
+        if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&h))) uv_close(reinterpret_cast<uv_handle_t*>(&h), nullptr);
+    }
+  } stop{{}, &agent};
+  int stop_numbers[2] = {SIGTERM, SIGINT};
+  for (int i = 0; i < 2; ++i) {
+    uv_signal_init(loop, &stop.handles[i]);
+    stop.handles[i].data = &stop;
+    uv_signal_start(&stop.handles[i], [](uv_signal_t* s, int signum) {
+      auto* self = static_cast<StopSignals*>(s->data);
+      log::info(std::string("received ") + (signum == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+      self->agent->shut_down();
+      self->close_all();
+    }, stop_numbers[i]);
+  }
+#ifdef SIGHUP
+  uv_signal_t hup;
+  uv_signal_init(loop, &hup);
+  uv_signal_start(&hup, [](uv_signal_t*, int) {}, SIGHUP);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&hup));
+#endif
+  uv_run(loop, UV_RUN_DEFAULT);
+  stop.close_all();
+#ifdef SIGHUP
+  uv_close(reinterpret_cast<uv_handle_t*>(&hup), nullptr);
+#endif
+  uv_run(loop, UV_RUN_DEFAULT);
+  return 0;
+}

@@ -1,0 +1,395 @@
+#include "agent/session.h"
+
+#include <cstring>
+
+#include "agent/agent.h"
+#include "agent/connection.h"
+#include "common/log.h"
+#include "protocol/codec.h"
+
+namespace hvterm {
+namespace {
+
+constexpr size_t kOutputBlockSize = 64 * 1024;
+constexpr size_t kCompactBelow = 8 * 1024;       // small reads are copied out so the big block is reused
+constexpr size_t kInputAckEvery = 32 * 1024;
+constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
+constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
+
+wire::Stream output_stream(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
+
+uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
+  auto* t = new uv_timer_t;
+  uv_timer_init(loop, t);
+  t->data = data;
+  return t;
+}
+
+void close_timer(uv_timer_t*& t) {
+  if (t == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  t = nullptr;
+}
+
+std::string command_line(const wire::Open& request) {
+  if (request.argv.empty()) return "(login shell)";
+  std::string out;
+  for (const auto& a : request.argv) {
+    if (!out.empty()) out.push_back(' ');
+    out += a;
+  }
+  return out;
+}
+
+}  // namespace
+
+Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& request, size_t replay_capacity)
+    : agent_(agent),
+      id_(id),
+      request_(request),
+      output_{ReplayBuffer(replay_capacity), ReplayBuffer(replay_capacity)},
+      pipes_{{this, 0}, {this, 1}},
+      size_(request.size) {
+  created_ms_ = last_activity_ms_ = platform::unix_time_ms();
+}
+
+Session::~Session() {
+  if (read_block_ != nullptr) read_block_->unref();
+  close_timer(drain_timer_);
+  close_timer(linger_timer_);
+}
+
+bool Session::spawn(platform::ExitStatus& failure) {
+  platform::SpawnRequest spawn;
+  spawn.argv = request_.argv;
+  spawn.env = request_.env;
+  spawn.cwd = request_.cwd;
+  spawn.user = request_.user;
+  spawn.pty = request_.mode == wire::SessionMode::Pty;
+  spawn.size = request_.size;
+  spawn.term = request_.term;
+  child_ = platform::spawn(agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(s); }, failure);
+  if (!child_) return false;
+  pid_ = child_->pid();
+  output_open_[0] = true;
+  output_open_[1] = !spawn.pty;
+  if (spawn.pty) output_[1].finish();
+  child_->output()->data = &pipes_[0];
+  if (child_->error_output() != nullptr) child_->error_output()->data = &pipes_[1];
+  start_reading();
+  return true;
+}
+
+// ---- output: child -> replay buffer -> connection ---------------------------------------------------
+
+bool Session::output_full() const {
+  return output_[0].unacked() + output_[1].unacked() >= output_[0].capacity();
+}
+
+void Session::start_reading() {
+  if (reading_ || !child_) return;
+  reading_ = true;
+  auto alloc = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+    Session* self = static_cast<OutputPipe*>(handle->data)->session;
+    if (self->read_block_ == nullptr) self->read_block_ = Block::create(kOutputBlockSize);
+    *buf = uv_buf_init(self->read_block_->data(), static_cast<unsigned>(kOutputBlockSize));
+  };
+  auto read = [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    auto* pipe = static_cast<OutputPipe*>(stream->data);
+    pipe->session->on_output(pipe->index, nread, buf);
+  };
+  for (int i = 0; i < 2; ++i) {
+    if (!output_open_[i]) continue;
+    uv_stream_t* s = i == 0 ? child_->output() : child_->error_output();
+    uv_read_start(s, alloc, read);
+  }
+  if (exit_ && drain_timer_ != nullptr) uv_timer_again(drain_timer_);
+}
+
+void Session::stop_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  for (int i = 0; i < 2; ++i) {
+    if (!output_open_[i]) continue;
+    uv_read_stop(i == 0 ? child_->output() : child_->error_output());
+  }
+  // While the client holds us back, trailing PTY output is not "done": pause the drain clock.
+  if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
+}
+
+void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
+  if (nread == 0) return;
+  if (nread < 0) {  // EOF, or EIO from a PTY whose other side is gone
+    finish_output(index);
+    return;
+  }
+  size_t n = static_cast<size_t>(nread);
+  Slice bytes;
+  if (n < kCompactBelow) {
+    bytes = Slice::copy_of(std::string_view(read_block_->data(), n));
+  } else {
+    bytes = Slice::adopt(read_block_, 0, n);  // the replay buffer takes the block over
+    read_block_ = nullptr;
+  }
+  output_[index].append(std::move(bytes));
+  touch();
+  if (drain_timer_ != nullptr) uv_timer_again(drain_timer_);
+  if (output_full()) stop_reading();
+  pump();
+}
+
+void Session::finish_output(int index) {
+  if (!output_open_[index]) return;
+  uv_read_stop(index == 0 ? child_->output() : child_->error_output());
+  output_open_[index] = false;
+  output_[index].finish();
+  if (index == 0 && request_.mode == wire::SessionMode::Pty) close_timer(drain_timer_);
+  pump();
+}
+
+void Session::on_exit(const platform::ExitStatus& status) {
+  exit_ = status;
+  log::debug("session " + wire::session_id_hex(id_).substr(0, 8) + " exited");
+  if (request_.mode == wire::SessionMode::Pty && output_open_[0]) {
+    // Normally the PTY reports EIO right after its last byte; a background job still holding the
+    // terminal would keep it open forever, so trailing output gets a short idle window.
+    drain_timer_ = new_timer(agent_.loop(), this);
+    uv_timer_start(drain_timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->finish_output(0); },
+                   kPtyDrainMs, kPtyDrainMs);
+    if (!reading_) uv_timer_stop(drain_timer_);
+  }
+  if (terminating_) {
+    finish_output(0);
+    finish_output(1);
+  }
+  pump();
+  maybe_remove();
+}
+
+void Session::pump() {
+  if (connection_ == nullptr) return;
+  FramedConnection& conn = connection_->framed();
+  for (int i = 0; i < 2; ++i) {
+    Slice bytes;
+    uint64_t offset;
+    while (output_[i].next(bytes, offset, wire::kMaxDataBytes)) conn.send_data(output_stream(i), offset, bytes);
+    if (output_[i].eof_due()) {
+      conn.send(wire::encode_eof(output_stream(i), output_[i].end()));
+      output_[i].mark_eof_sent();
+    }
+  }
+  // The exit status goes out only behind every byte of output and both EOFs.
+  if (exit_ && !exit_sent_ && output_[0].finished() && output_[1].finished() && output_[0].sent() == output_[0].end() &&
+      output_[1].sent() == output_[1].end() && !output_[0].eof_due() && !output_[1].eof_due()) {
+    conn.send(wire::encode(wire::Exit{exit_->kind, exit_->code, exit_->message}));
+    exit_sent_ = true;
+  }
+}
+
+bool Session::on_ack(wire::Stream stream, uint64_t position) {
+  if (stream == wire::Stream::Stdin) return false;
+  int index = stream == wire::Stream::Stdout ? 0 : 1;
+  if (!output_[index].ack(position)) return false;
+  if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
+  return true;
+}
+
+// ---- input: connection -> child --------------------------------------------------------------------
+
+bool Session::on_input(uint64_t offset, Slice bytes) {
+  int64_t duplicate = input_.duplicate_prefix(offset, bytes.size());
+  if (duplicate < 0) return false;
+  bytes.remove_prefix(static_cast<size_t>(duplicate));
+  if (bytes.empty()) return true;
+  input_.received(bytes.size());
+  touch();
+  write_input(std::move(bytes));
+  return true;
+}
+
+void Session::write_input(Slice bytes) {
+  size_t n = bytes.size();
+  uv_stream_t* in = child_ && !input_closed_ ? child_->input() : nullptr;
+  if (in == nullptr || exit_) {  // nobody to read it: consumed by definition
+    on_input_written(n);
+    return;
+  }
+  struct InputWrite {
+    uv_write_t request;
+    Session* session;
+    Slice bytes;
+  };
+  auto* w = new InputWrite{{}, this, std::move(bytes)};
+  w->request.data = w;
+  uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
+  ++input_writes_pending_;
+  int rc = uv_write(&w->request, in, &buf, 1, [](uv_write_t* req, int) {
+    auto* w = static_cast<InputWrite*>(req->data);
+    // A child that closed its stdin (EPIPE) has consumed the input as far as anyone can tell.
+    if (!w->session->removing_) {
+      --w->session->input_writes_pending_;
+      w->session->on_input_written(w->bytes.size());
+    }
+    delete w;
+  });
+  if (rc != 0) {
+    --input_writes_pending_;
+    delete w;
+    on_input_written(n);
+  }
+}
+
+void Session::on_input_written(size_t bytes) {
+  input_.consumed(bytes);
+  close_input_if_done();
+  maybe_send_input_ack(input_writes_pending_ == 0);
+}
+
+bool Session::on_input_eof(uint64_t offset) {
+  if (input_.eof()) return offset == input_.received_bytes();
+  if (!input_.eof_at(offset)) return false;
+  close_input_if_done();
+  maybe_send_input_ack(true);
+  return true;
+}
+
+void Session::close_input_if_done() {
+  if (!input_.eof() || input_writes_pending_ != 0 || input_closed_) return;
+  input_closed_ = true;
+  if (child_ && request_.mode == wire::SessionMode::Pipes) child_->close_input();
+  input_.consumed_eof();
+}
+
+void Session::maybe_send_input_ack(bool force) {
+  uint64_t position = input_.ack_position();
+  if (connection_ == nullptr || position == input_ack_sent_) return;
+  if (!force && position - input_ack_sent_ < kInputAckEvery) return;
+  connection_->framed().send(wire::encode_ack(wire::Stream::Stdin, position));
+  input_ack_sent_ = position;
+}
+
+// ---- attach / detach ---------------------------------------------------------------------------------
+
+std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, const wire::Attach& request) {
+  for (int i = 0; i < 2; ++i) {
+    uint64_t from = request.resume ? request.received[i + 1] : output_[i].acked();
+    if (!output_[i].rewind(from)) return std::nullopt;
+  }
+  if (connection_ != nullptr && connection_ != connection) connection_->taken_over();
+  connection_ = connection;
+  exit_sent_ = false;
+  detached_at_ms_ = 0;
+  close_timer(linger_timer_);
+  touch();
+  wire::SessionInfo info;
+  info.id = id_;
+  info.mode = request_.mode;
+  info.pid = pid_;
+  info.received[0] = input_.position();
+  info.received[1] = output_[0].sent();
+  info.received[2] = output_[1].sent();
+  input_ack_sent_ = 0;  // the new connection has heard nothing yet
+  if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&
+      !exit_) {
+    size_ = request.size;
+    // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
+    if (!request.resume) child_->nudge_redraw(size_);
+    else child_->resize(size_);
+  }
+  return info;
+}
+
+void Session::detach(AgentConnection* connection) {
+  if (connection_ != connection) return;
+  connection_ = nullptr;
+  detached_at_ms_ = platform::unix_time_ms();
+  if (collected_) return;
+  arm_linger();
+}
+
+void Session::arm_linger() {
+  close_timer(linger_timer_);
+  linger_timer_ = new_timer(agent_.loop(), this);
+  uv_timer_start(linger_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Session*>(t->data);
+    log::info("session " + wire::session_id_hex(self->id_).substr(0, 8) + " lingered past its limit; hanging up");
+    self->terminate();
+  }, agent_.options().linger_ms, 0);
+}
+
+void Session::resize(const wire::WinSize& size) {
+  if (size.rows == 0 || size.cols == 0) return;
+  size_ = size;
+  if (child_ && !exit_) child_->resize(size);
+}
+
+int Session::signal(uint8_t wire_signal) {
+  if (!child_ || exit_) return UV_ESRCH;
+  return child_->signal(wire_signal);
+}
+
+void Session::collect() {
+  collected_ = true;
+  maybe_remove();
+}
+
+void Session::terminate() {
+  terminating_ = true;
+  collected_ = true;  // nobody will collect it now
+  if (connection_ != nullptr) {
+    connection_->framed().fail(wire::ErrorCode::NoSuchSession, "session terminated by the agent");
+    connection_->unbind();
+    connection_ = nullptr;
+  }
+  if (child_ && !exit_) {
+    child_->hang_up();
+    close_timer(linger_timer_);
+    linger_timer_ = new_timer(agent_.loop(), this);
+    uv_timer_start(linger_timer_, [](uv_timer_t* t) {
+      auto* self = static_cast<Session*>(t->data);
+      if (self->child_ && !self->exit_) self->child_->signal(wire::sig::kKill);
+    }, kKillGraceMs, 0);
+    finish_output(0);
+    finish_output(1);
+  }
+  maybe_remove();
+}
+
+void Session::maybe_remove() {
+  if (removing_ || !collected_) return;
+  if (child_ && !exit_) return;
+  if (connection_ != nullptr) return;
+  removing_ = true;
+  close_timer(drain_timer_);
+  close_timer(linger_timer_);
+  if (child_) {
+    child_->hang_up();  // background jobs left on the terminal get the hang-up a terminal gives
+    child_->close([this] { agent_.remove_session(id_); });
+  } else {
+    agent_.remove_session(id_);
+  }
+}
+
+void Session::touch() { last_activity_ms_ = platform::unix_time_ms(); }
+
+wire::SessionState Session::state() const {
+  if (exit_) return wire::SessionState::Exited;
+  return connection_ != nullptr ? wire::SessionState::Attached : wire::SessionState::Detached;
+}
+
+wire::ListEntry Session::describe() const {
+  wire::ListEntry e;
+  e.id = id_;
+  e.state = state();
+  e.mode = request_.mode;
+  e.pid = pid_;
+  e.size = size_;
+  e.created_unix_ms = created_ms_;
+  uint64_t now = platform::unix_time_ms();
+  e.idle_ms = now > last_activity_ms_ ? now - last_activity_ms_ : 0;
+  if (exit_) e.exit_code = exit_->kind == wire::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
+  e.command = command_line(request_);
+  return e;
+}
+
+}  // namespace hvterm

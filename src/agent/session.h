@@ -1,0 +1,103 @@
+#pragma once
+// A session lives in the agent, not in a connection: a child process (on a PTY or on pipes),
+// the replay buffers of its output, the position of its input, and at most one attached
+// connection. Connections come and go (detach, reset, resume); the session carries on and
+// delivers each byte exactly once to whichever client is attached.
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "platform/platform.h"
+#include "protocol/wire.h"
+#include "session/replay_buffer.h"
+
+namespace hvterm {
+
+class Agent;
+class AgentConnection;
+
+class Session {
+ public:
+  Session(Agent& agent, const wire::SessionId& id, const wire::Open& request, size_t replay_capacity);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Start the child; on failure `failure` says why (not found / cannot execute).
+  bool spawn(platform::ExitStatus& failure);
+
+  // Bind a connection. `resume` carries what the client already holds of each output stream;
+  // otherwise replay starts at what the previous client acknowledged. Returns the reply to send
+  // (SESSION), or nullopt when the positions are impossible.
+  std::optional<wire::SessionInfo> attach(AgentConnection* connection, const wire::Attach& request);
+  // The connection is gone (DETACH, reset, takeover); the session keeps running.
+  void detach(AgentConnection* connection);
+  AgentConnection* connection() const { return connection_; }
+
+  // Frames from the attached client. False means a protocol violation.
+  bool on_input(uint64_t offset, Slice bytes);
+  bool on_input_eof(uint64_t offset);
+  bool on_ack(wire::Stream stream, uint64_t position);
+  void resize(const wire::WinSize& size);
+  int signal(uint8_t wire_signal);
+  void collect();  // the client has the exit status: the session may go
+
+  wire::ListEntry describe() const;
+  const wire::SessionId& id() const { return id_; }
+  wire::SessionState state() const;
+  uint64_t detached_since_ms() const { return detached_at_ms_; }
+  // Hang up (SIGHUP the job, SIGKILL if it lingers), then remove the session once reaped.
+  void terminate();
+  // Send output/EOF/EXIT that is due to the attached connection.
+  void pump();
+
+ private:
+  struct OutputPipe {
+    Session* session;
+    int index;  // 0 stdout, 1 stderr
+  };
+  void start_reading();
+  void stop_reading();
+  void on_output(int index, ssize_t nread, const uv_buf_t* buf);
+  void finish_output(int index);
+  void on_exit(const platform::ExitStatus& status);
+  void maybe_send_input_ack(bool force);
+  void write_input(Slice bytes);
+  void on_input_written(size_t bytes);
+  void close_input_if_done();
+  bool output_full() const;
+  void touch();
+  void arm_linger();
+  void maybe_remove();
+
+  Agent& agent_;
+  wire::SessionId id_;
+  wire::Open request_;
+  std::unique_ptr<platform::Child> child_;
+  AgentConnection* connection_ = nullptr;
+
+  ReplayBuffer output_[2];
+  ReceiveCursor input_;
+  OutputPipe pipes_[2];
+  bool output_open_[2] = {false, false};
+  bool reading_ = false;
+  Block* read_block_ = nullptr;
+  size_t input_writes_pending_ = 0;
+  uint64_t input_ack_sent_ = 0;
+  bool input_closed_ = false;
+
+  std::optional<platform::ExitStatus> exit_;
+  bool exit_sent_ = false;
+  bool collected_ = false;
+  bool terminating_ = false;
+  bool removing_ = false;
+  wire::WinSize size_;
+  uint32_t pid_ = 0;
+  uint64_t created_ms_ = 0, last_activity_ms_ = 0, detached_at_ms_ = 0;
+  uv_timer_t* drain_timer_ = nullptr;   // PTY: how long to wait for trailing output after exit
+  uv_timer_t* linger_timer_ = nullptr;  // detached: how long before hang-up
+};
+
+}  // namespace hvterm

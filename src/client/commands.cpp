@@ -1,0 +1,177 @@
+#include "client/commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "client/request.h"
+#include "common/guid.h"
+#include "common/units.h"
+#include "platform/platform.h"
+
+namespace hvterm {
+namespace {
+
+int fail(const std::string& message, int code = 255) {
+  std::cerr << "hvterm: " << message << "\n";
+  return code;
+}
+
+std::string local_time(uint64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  char buf[32];
+  std::tm tm{};
+#ifdef _WIN32
+  localtime_s(&tm, &t);
+#else
+  localtime_r(&t, &tm);
+#endif
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+int command_ls(const CommonOptions& options, bool json) {
+  auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
+                             wire::encode_empty(wire::FrameType::List), wire::FrameType::ListEnd);
+  if (!result.ok) return fail(result.error);
+  std::vector<wire::ListEntry> entries;
+  for (const auto& frame : result.replies) {
+    wire::ListEntry e;
+    if (frame.type == wire::FrameType::ListEntry && wire::decode(frame.payload.view(), e)) entries.push_back(e);
+  }
+  if (json) {
+    std::cout << "[";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      std::cout << (i ? ",\n " : "\n ") << "{\"id\": " << json_string(wire::session_id_hex(e.id))
+                << ", \"state\": " << json_string(wire::session_state_name(e.state))
+                << ", \"mode\": " << json_string(e.mode == wire::SessionMode::Pty ? "pty" : "pipes")
+                << ", \"pid\": " << e.pid << ", \"rows\": " << e.size.rows << ", \"cols\": " << e.size.cols
+                << ", \"created_unix_ms\": " << e.created_unix_ms << ", \"idle_ms\": " << e.idle_ms
+                << ", \"exit_code\": " << (e.state == wire::SessionState::Exited ? std::to_string(e.exit_code) : "null")
+                << ", \"command\": " << json_string(e.command) << "}";
+    }
+    std::cout << (entries.empty() ? "]\n" : "\n]\n");
+    return 0;
+  }
+  if (entries.empty()) {
+    std::cout << "no sessions on " << options.target.text << "\n";
+    return 0;
+  }
+  std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", "ID", "STATE", "PID", "SIZE", "IDLE", "CREATED", "COMMAND");
+  for (const auto& e : entries) {
+    std::string state = wire::session_state_name(e.state);
+    if (e.state == wire::SessionState::Exited) state += "(" + std::to_string(e.exit_code) + ")";
+    std::string size = e.mode == wire::SessionMode::Pty ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
+                                                        : "-";
+    std::printf("%-10s %-9s %-8u %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
+                state.c_str(), e.pid, size.c_str(), format_duration(e.idle_ms).c_str(),
+                local_time(e.created_unix_ms).c_str(), e.command.c_str());
+  }
+  return 0;
+}
+
+int command_kill(const CommonOptions& options, const std::string& session, const std::string& signal) {
+  uint8_t sig = wire::parse_signal_name(signal);
+  if (sig == 0) return fail("unknown signal '" + signal + "' (use a name such as TERM, HUP, KILL or a number)", 2);
+  auto lookup = find_session(uv_default_loop(), options.target, options.connect, options.token, session);
+  if (!lookup.ok) return fail(lookup.error);
+  auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
+                             wire::encode(wire::Kill{lookup.entry.id, sig}), wire::FrameType::Ok);
+  if (!result.ok) return fail(result.error);
+  return 0;
+}
+
+int command_ping(const CommonOptions& options, double wait_seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
+  for (;;) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
+                               wire::encode_ping(0), wire::FrameType::Pong);
+    auto rtt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (result.ok) {
+      std::printf("%s answered from %s in %.2f ms (connect + handshake + ping)\n", result.agent.c_str(),
+                  options.target.text.c_str(), rtt);
+      return 0;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return fail(result.error);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling an agent that is not up yet
+  }
+}
+
+int command_vms(bool json) {
+  std::vector<platform::VmInfo> vms;
+  std::string error;
+  if (!platform::list_vms(vms, error)) return fail(error);
+  if (json) {
+    std::cout << "[";
+    for (size_t i = 0; i < vms.size(); ++i)
+      std::cout << (i ? ",\n " : "\n ") << "{\"id\": " << json_string(vms[i].id) << ", \"name\": "
+                << json_string(vms[i].name) << ", \"state\": " << json_string(vms[i].state) << "}";
+    std::cout << (vms.empty() ? "]\n" : "\n]\n");
+    return 0;
+  }
+  std::printf("%-38s %-10s %s\n", "ID", "STATE", "NAME");
+  for (const auto& vm : vms) std::printf("%-38s %-10s %s\n", vm.id.c_str(), vm.state.c_str(), vm.name.c_str());
+  return 0;
+}
+
+int command_service_id(const std::string& port_text) {
+  auto port = parse_port(port_text);
+  if (!port) return fail("'" + port_text + "' is not a port number (1-4294967294)", 2);
+  std::cout << format_guid(service_guid_for_port(*port)) << "\n";
+  return 0;
+}
+
+int command_port(const std::string& guid_text) {
+  auto guid = parse_guid(guid_text);
+  if (!guid) return fail("'" + guid_text + "' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", 2);
+  auto port = port_of_service_guid(*guid);
+  if (!port) return fail(guid_text + " is not a vsock service GUID (they end in -facb-11e6-bd58-64006a7986d3)");
+  std::cout << *port << "\n";
+  return 0;
+}
+
+int command_register(uint32_t port, const std::string& name) {
+  std::string guid = format_guid(service_guid_for_port(port));
+  std::string error;
+  if (platform::register_service(port, name, error)) {
+    std::cout << "registered service " << guid << " (" << name << ", port " << port << ")\n";
+    return 0;
+  }
+  std::cerr << "hvterm: " << error << ". On the Hyper-V host, as administrator, run:\n";
+  std::cout << "$key = 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices\\"
+            << guid << "'\n"
+            << "New-Item -Path $key -Force | Out-Null\n"
+            << "New-ItemProperty -Path $key -Name ElementName -Value '" << name
+            << "' -PropertyType String -Force | Out-Null\n";
+  return 0;
+}
+
+}  // namespace hvterm

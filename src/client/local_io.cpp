@@ -1,0 +1,237 @@
+#include "client/local_io.h"
+
+#include "platform/platform.h"
+
+namespace hvterm {
+namespace {
+
+constexpr size_t kReadSize = 64 * 1024;
+constexpr size_t kCompactBelow = 4096;
+
+uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {
+  switch (kind) {
+    case UV_TTY: {
+      auto* tty = new uv_tty_t;
+      if (uv_tty_init(loop, tty, fd, readable ? 1 : 0) == 0) return reinterpret_cast<uv_stream_t*>(tty);
+      delete tty;
+      return nullptr;
+    }
+    case UV_NAMED_PIPE: {
+      auto* pipe = new uv_pipe_t;
+      uv_pipe_init(loop, pipe, 0);
+      if (uv_pipe_open(pipe, fd) == 0) return reinterpret_cast<uv_stream_t*>(pipe);
+      platform::close_stream(reinterpret_cast<uv_stream_t*>(pipe));
+      return nullptr;
+    }
+    case UV_TCP: {
+      auto* tcp = new uv_tcp_t;
+      uv_tcp_init(loop, tcp);
+      if (uv_tcp_open(tcp, fd) == 0) return reinterpret_cast<uv_stream_t*>(tcp);
+      platform::close_stream(reinterpret_cast<uv_stream_t*>(tcp));
+      return nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+// ---- reader -------------------------------------------------------------------------------------------
+
+LocalReader::LocalReader(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)) {
+  stream_ = open_stream(loop, fd, kind_, true);
+  if (stream_ == nullptr) kind_ = UV_FILE;  // anything libuv cannot poll is read like a file
+  else stream_->data = this;
+}
+
+LocalReader::~LocalReader() {
+  close();
+  if (block_ != nullptr) block_->unref();
+}
+
+void LocalReader::start(DataCallback on_data, EndCallback on_end) {
+  on_data_ = std::move(on_data);
+  on_end_ = std::move(on_end);
+  resume();
+}
+
+void LocalReader::resume() {
+  if (active_ || ended_ || closed_) return;
+  active_ = true;
+  if (stream_ == nullptr) {
+    if (file_read_ == nullptr) issue_file_read();
+    return;
+  }
+  uv_read_start(
+      stream_,
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* self = static_cast<LocalReader*>(h->data);
+        if (self->block_ == nullptr) self->block_ = Block::create(kReadSize);
+        *buf = uv_buf_init(self->block_->data(), static_cast<unsigned>(kReadSize));
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<LocalReader*>(s->data)->on_read(nread); });
+}
+
+void LocalReader::pause() {
+  if (!active_) return;
+  active_ = false;
+  if (stream_ != nullptr) uv_read_stop(stream_);
+}
+
+void LocalReader::on_read(ssize_t nread) {
+  if (nread == 0 || closed_) return;
+  if (nread < 0) {
+    ended_ = true;
+    pause();
+    if (on_end_) on_end_(nread == UV_EOF ? 0 : static_cast<int>(nread));
+    return;
+  }
+  size_t n = static_cast<size_t>(nread);
+  Slice bytes;
+  if (n < kCompactBelow) {
+    bytes = Slice::copy_of(std::string_view(block_->data(), n));
+  } else {
+    bytes = Slice::adopt(block_, 0, n);
+    block_ = nullptr;
+  }
+  on_data_(std::move(bytes));
+}
+
+void LocalReader::issue_file_read() {
+  if (block_ == nullptr) block_ = Block::create(kReadSize);
+  file_read_ = new uv_fs_t;
+  file_read_->data = this;
+  uv_buf_t buf = uv_buf_init(block_->data(), static_cast<unsigned>(kReadSize));
+  int rc = uv_fs_read(loop_, file_read_, fd_, &buf, 1, -1, [](uv_fs_t* req) {
+    auto* self = static_cast<LocalReader*>(req->data);
+    ssize_t result = req->result;
+    uv_fs_req_cleanup(req);
+    delete req;
+    if (self == nullptr) return;  // closed meanwhile
+    self->file_read_ = nullptr;
+    if (self->closed_) return;
+    self->on_read(result == 0 ? static_cast<ssize_t>(UV_EOF) : result);
+    if (self->active_ && !self->ended_ && self->file_read_ == nullptr) self->issue_file_read();
+  });
+  if (rc != 0) {
+    delete file_read_;
+    file_read_ = nullptr;
+    on_read(rc);
+  }
+}
+
+void LocalReader::close() {
+  if (closed_) return;
+  closed_ = true;
+  active_ = false;
+  if (file_read_ != nullptr) {
+    file_read_->data = nullptr;  // the request finishes on its own and frees itself
+    file_read_ = nullptr;
+    // Its buffer must outlive it: leak our reference to the block to the request's lifetime.
+    block_ = nullptr;
+  }
+  if (stream_ != nullptr) platform::close_stream(stream_);
+  stream_ = nullptr;
+}
+
+// ---- writer -------------------------------------------------------------------------------------------
+
+struct LocalWriter::FileWrite {
+  uv_fs_t request;
+  LocalWriter* writer;
+  Slice bytes;
+  Done done;
+  size_t total;
+};
+
+LocalWriter::LocalWriter(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)) {
+  stream_ = open_stream(loop, fd, kind_, false);
+  if (stream_ == nullptr) kind_ = UV_FILE;
+  else stream_->data = this;
+}
+
+LocalWriter::~LocalWriter() { close(); }
+
+void LocalWriter::write(Slice bytes, Done done) {
+  pending_bytes_ += bytes.size();
+  if (stream_ == nullptr) {
+    file_queue_.emplace_back(std::move(bytes), std::move(done));
+    if (!file_busy_) issue_file_write();
+    return;
+  }
+  struct StreamWrite {
+    uv_write_t request;
+    LocalWriter* writer;
+    Slice bytes;
+    Done done;
+  };
+  auto* w = new StreamWrite{{}, this, std::move(bytes), std::move(done)};
+  w->request.data = w;
+  uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
+  int rc = uv_write(&w->request, stream_, &buf, 1, [](uv_write_t* req, int status) {
+    auto* w = static_cast<StreamWrite*>(req->data);
+    LocalWriter* writer = w->writer;
+    writer->pending_bytes_ -= w->bytes.size();
+    if (status != UV_ECANCELED) w->done(w->bytes.size(), status);
+    delete w;
+    writer->after_write();
+  });
+  if (rc != 0) {
+    pending_bytes_ -= w->bytes.size();
+    auto done_now = std::move(w->done);
+    size_t n = w->bytes.size();
+    delete w;
+    done_now(n, rc);
+  }
+}
+
+void LocalWriter::issue_file_write() {
+  if (file_queue_.empty()) {
+    file_busy_ = false;
+    return;
+  }
+  file_busy_ = true;
+  size_t total = file_queue_.front().first.size();
+  auto* w = new FileWrite{{}, this, std::move(file_queue_.front().first), std::move(file_queue_.front().second), total};
+  file_queue_.pop_front();
+  w->request.data = w;
+  uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
+  uv_fs_write(loop_, &w->request, fd_, &buf, 1, -1, [](uv_fs_t* req) {
+    auto* w = static_cast<FileWrite*>(req->data);
+    ssize_t result = req->result;
+    uv_fs_req_cleanup(req);
+    LocalWriter* self = w->writer;
+    if (self != nullptr && result >= 0 && static_cast<size_t>(result) < w->bytes.size()) {
+      // Short write to a file: write the rest before anything queued behind it.
+      w->bytes.remove_prefix(static_cast<size_t>(result));
+      self->pending_bytes_ -= static_cast<size_t>(result);
+      uv_buf_t rest = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
+      uv_fs_write(self->loop_, &w->request, self->fd_, &rest, 1, -1, req->cb);
+      return;
+    }
+    if (self != nullptr) {
+      self->pending_bytes_ -= w->bytes.size();
+      w->done(w->total, result < 0 ? static_cast<int>(result) : 0);
+      self->issue_file_write();
+      self->after_write();
+    }
+    delete w;
+  });
+}
+
+void LocalWriter::close_when_drained() {
+  close_when_drained_ = true;
+  after_write();
+}
+
+void LocalWriter::after_write() {
+  if (close_when_drained_ && pending_bytes_ == 0) close();
+}
+
+void LocalWriter::close() {
+  if (stream_ != nullptr) platform::close_stream(stream_);
+  stream_ = nullptr;
+}
+
+}  // namespace hvterm

@@ -1,0 +1,238 @@
+// hvterm: the client. Parses the command line and hands off to the session bridge or a command.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "client/commands.h"
+#include "client/request.h"
+#include "client/session_client.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "platform/platform.h"
+
+using namespace hvterm;
+
+namespace {
+
+constexpr const char* kTargetsHelp =
+    "TARGET is one of:\n"
+    "  local                 a per-user agent on this machine, started on first use\n"
+    "  unix:PATH             an agent listening on a Unix socket (hvtermd --listen unix:PATH)\n"
+    "  hybrid:PATH:PORT      Firecracker / Cloud Hypervisor vsock: the VMM's Unix socket and guest port\n"
+    "  vsock:CID[:PORT]      AF_VSOCK (Linux/KVM host, or CID 2 from a guest to its host)\n"
+    "  hv:VMID[:SERVICE]     AF_HYPERV on a Windows host; SERVICE is a GUID or a port number\n"
+    "  NAME | VMID | CID     a VM name or ID (Windows: Hyper-V), or a bare vsock CID\n"
+    "The agent port defaults to 18518 (--port).";
+
+constexpr const char* kExitHelp =
+    "Exit status: the remote command's own; 128+N if it died of signal N; 126 if it could not be\n"
+    "executed; 127 if it was not found; 255 if hvterm failed (connect, protocol, session lost); 2 for\n"
+    "usage errors.";
+
+struct Cli {
+  std::string target;
+  uint32_t port = wire::kDefaultPort;
+  std::string escape = "~";
+  std::string user, workdir, token_file;
+  std::vector<std::string> env;
+  std::string connect_timeout = "10s", keepalive = "5s", dead_timeout = "60s", reconnect_timeout = "10m";
+  bool no_reconnect = false, verbose = false, quiet = false, tty = false, json = false;
+  std::vector<std::string> command;
+  std::string session, signal = "TERM", service, guid, name = "hvterm";
+  double wait = 0;
+};
+
+void add_connection_options(CLI::App* sub, Cli& cli) {
+  sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
+  sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")->capture_default_str();
+  sub->add_option("--token-file", cli.token_file, "Present the shared token stored in this file");
+  sub->add_flag("-v,--verbose", cli.verbose, "Log connection details to stderr");
+  sub->add_flag("-q,--quiet", cli.quiet, "No status notices (reconnecting, detached)");
+}
+
+void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
+  add_connection_options(sub, cli);
+  sub->add_option("-e,--escape", cli.escape, "Escape character typed after Enter, or 'none'")->capture_default_str();
+  sub->add_flag("--no-reconnect", cli.no_reconnect,
+                "Exit with 255 when the connection drops instead of reconnecting (the session keeps running)");
+  sub->add_option("--keepalive", cli.keepalive, "Ping the agent after this much silence")->capture_default_str();
+  sub->add_option("--dead-timeout", cli.dead_timeout,
+                  "Reconnect when the agent stays silent this long (a paused VM)")->capture_default_str();
+  sub->add_option("--reconnect-timeout", cli.reconnect_timeout, "Stop trying to reconnect after this long")
+      ->capture_default_str();
+  if (opens) {
+    sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
+    sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
+    sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")->type_name("K=V");
+  }
+}
+
+int usage_error(const std::string& message) {
+  std::cerr << "hvterm: " << message << "\n";
+  return 2;
+}
+
+std::optional<uint64_t> duration_option(const std::string& name, const std::string& value, std::string& error) {
+  auto ms = parse_duration_ms(value);
+  if (!ms || *ms == 0) {
+    error = "--" + name + ": '" + value + "' is not a duration such as 10s or 5m";
+    return std::nullopt;
+  }
+  return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log::set_program("hvterm");
+  platform::init_process();
+  CLI::App app{"hvterm - a terminal into a virtual machine over hypervisor sockets, no network needed.\n"};
+  app.set_version_flag("--version", std::string("hvterm ") + HVTERM_VERSION);
+  app.footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp);
+  app.require_subcommand(1);
+  Cli cli;
+
+  auto* shell = app.add_subcommand("shell", "Interactive session on a PTY (default: the login shell)");
+  shell->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  shell->add_option("command", cli.command, "Command to run instead of the login shell (after --)");
+  add_session_options(shell, cli, true);
+  shell->footer("Escapes (after Enter): ~. detach  ~# status  ~^Z suspend  ~? help  ~~ literal ~\n"
+                "Example: hvterm shell local        hvterm shell vsock:3 -- top");
+
+  auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
+  exec->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  exec->add_option("command", cli.command, "The command and its arguments (after --)")->required();
+  exec->add_flag("-t,--tty", cli.tty, "Run the command on a PTY (like ssh -t)");
+  add_session_options(exec, cli, true);
+  exec->footer("Example: tar c . | hvterm exec vsock:3 -- tar x -C /srv\n" + std::string(kExitHelp));
+
+  auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
+  attach->add_option("target", cli.target, "Where the agent is")->required();
+  attach->add_option("session", cli.session, "Session id or a unique prefix of it (see 'hvterm ls')");
+  add_session_options(attach, cli, false);
+
+  auto* ls = app.add_subcommand("ls", "List the agent's sessions");
+  ls->add_option("target", cli.target, "Where the agent is")->required();
+  ls->add_flag("--json", cli.json, "Machine-readable output");
+  add_connection_options(ls, cli);
+
+  auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
+  kill->add_option("target", cli.target, "Where the agent is")->required();
+  kill->add_option("session", cli.session, "Session id or a unique prefix of it")->required();
+  kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
+  add_connection_options(kill, cli);
+
+  auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
+  ping->add_option("target", cli.target, "Where the agent is")->required();
+  ping->add_option("--wait", cli.wait, "Keep trying for up to this many seconds");
+  add_connection_options(ping, cli);
+
+  auto* vms = app.add_subcommand("vms", "List the VMs this host can reach, with IDs and state");
+  vms->add_flag("--json", cli.json, "Machine-readable output");
+
+  auto* service_id = app.add_subcommand("service-id", "Print the Hyper-V service GUID of a vsock port");
+  service_id->add_option("port", cli.service, "Port number")->required();
+  auto* port_cmd = app.add_subcommand("port", "Print the vsock port of a Hyper-V service GUID");
+  port_cmd->add_option("guid", cli.guid, "Service GUID")->required();
+
+  auto* reg = app.add_subcommand("register",
+                                 "Register the hvterm service on a Hyper-V host (elsewhere: print the PowerShell)");
+  reg->add_option("-p,--port", cli.port, "Agent port")->capture_default_str();
+  reg->add_option("--name", cli.name, "Display name of the service")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "hvterm: " << e.what() << "\nRun 'hvterm --help' (or 'hvterm COMMAND --help') for usage.\n";
+    return 2;
+  }
+
+  if (*service_id) return command_service_id(cli.service);
+  if (*port_cmd) return command_port(cli.guid);
+  if (*reg) return command_register(cli.port, cli.name);
+  if (*vms) return command_vms(cli.json);
+
+  log::set_level(cli.verbose ? log::Level::Debug : log::Level::Warn);
+  std::string error;
+  auto target = parse_target(cli.target, cli.port, error);
+  if (!target) return usage_error(error);
+  CommonOptions common;
+  common.target = *target;
+  common.connect.port = cli.port;
+  auto timeout = duration_option("connect-timeout", cli.connect_timeout, error);
+  if (!timeout) return usage_error(error);
+  common.connect.timeout_ms = *timeout;
+  if (!cli.token_file.empty()) {
+    std::ifstream in(cli.token_file, std::ios::binary);
+    if (!in) return usage_error("cannot read --token-file " + cli.token_file);
+    std::getline(in, common.token);
+  }
+
+  if (*ls) return command_ls(common, cli.json);
+  if (*kill) return command_kill(common, cli.session, cli.signal);
+  if (*ping) return command_ping(common, cli.wait);
+
+  ClientOptions options;
+  options.target = common.target;
+  options.connect = common.connect;
+  options.token = common.token;
+  options.reconnect = !cli.no_reconnect;
+  options.quiet = cli.quiet;
+  options.verbose = cli.verbose;
+  if (cli.escape == "none") {
+    options.escape = 0;
+  } else if (cli.escape.size() == 1) {
+    options.escape = cli.escape[0];
+  } else if (cli.escape.size() == 2 && cli.escape[0] == '^' && cli.escape[1] >= '@' && cli.escape[1] <= '_') {
+    options.escape = static_cast<char>(cli.escape[1] - '@');
+  } else {
+    return usage_error("--escape takes one character, ^X for a control character, or 'none'");
+  }
+  auto keepalive = duration_option("keepalive", cli.keepalive, error);
+  auto dead = duration_option("dead-timeout", cli.dead_timeout, error);
+  auto reconnect = duration_option("reconnect-timeout", cli.reconnect_timeout, error);
+  if (!keepalive || !dead || !reconnect) return usage_error(error);
+  options.keepalive_ms = *keepalive;
+  options.dead_ms = *dead;
+  options.notice_ms = std::max<uint64_t>(*keepalive * 2, std::min<uint64_t>(*dead / 2, 15000));
+  options.reconnect_timeout_ms = *reconnect;
+
+  if (*attach) {
+    options.attach = true;
+    if (!cli.session.empty()) {
+      auto lookup = find_session(uv_default_loop(), common.target, common.connect, common.token, cli.session);
+      if (!lookup.ok) {
+        std::cerr << "hvterm: " << lookup.error << "\n";
+        return 255;
+      }
+      options.attach_id = lookup.entry.id;
+    }
+  } else {
+    bool interactive = *shell || cli.tty;
+    if (*shell && !platform::is_terminal(0))
+      return usage_error("stdin is not a terminal; 'hvterm shell' is interactive. For scripts use "
+                         "'hvterm exec TARGET -- COMMAND' (add -t to force a PTY)");
+    options.open.mode = interactive ? wire::SessionMode::Pty : wire::SessionMode::Pipes;
+    options.open.argv = cli.command;
+    if (*exec && cli.command.empty()) return usage_error("exec needs a command: hvterm exec TARGET -- COMMAND [ARGS...]");
+    for (const auto& kv : cli.env) {
+      if (kv.find('=') == std::string::npos || kv[0] == '=')
+        return usage_error("--env takes KEY=VALUE, got '" + kv + "'");
+    }
+    options.open.env = cli.env;
+    options.open.cwd = cli.workdir;
+    options.open.user = cli.user;
+    if (interactive) {
+      const char* term = std::getenv("TERM");
+      options.open.term = term != nullptr ? term : "xterm-256color";
+    }
+    size_t request_size = wire::encode(options.open).size();
+    if (request_size > wire::kMaxPayload)
+      return usage_error("the command line and environment are too large (" + std::to_string(request_size) +
+                         " bytes; the limit is " + std::to_string(wire::kMaxPayload) + ")");
+  }
+
+  SessionClient client(uv_default_loop(), options);
+  return client.run();
+}

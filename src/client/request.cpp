@@ -1,0 +1,127 @@
+#include "client/request.h"
+
+#include <cctype>
+
+#include "transport/framed_connection.h"
+
+namespace hvterm {
+namespace {
+
+class Exchange final : public FramedConnection::Handler {
+ public:
+  Exchange(std::string token, std::string request, wire::FrameType last)
+      : token_(std::move(token)), request_(std::move(request)), last_(last) {}
+
+  void begin(uv_stream_t* stream) {
+    conn_ = FramedConnection::create(stream, this);
+    conn_->start();
+    wire::Hello hello;
+    hello.software = std::string("hvterm ") + HVTERM_VERSION;
+    hello.token = token_;
+    conn_->send(wire::encode(hello));
+  }
+
+  void on_frame(wire::Frame& frame) override {
+    if (frame.type == wire::FrameType::Error) {
+      wire::ErrorMsg error;
+      result.error = wire::decode(frame.payload.view(), error) ? error.message : "the agent reported an error";
+      return done();
+    }
+    if (!hello_seen_) {
+      wire::Hello hello;
+      if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) {
+        result.error = "the peer did not answer like an hvterm agent";
+        return done();
+      }
+      hello_seen_ = true;
+      result.agent = hello.software;
+      conn_->send(request_);
+      return;
+    }
+    result.replies.push_back(frame);
+    if (frame.type == last_) {
+      result.ok = true;
+      done();
+    }
+  }
+
+  void on_disconnect(const std::string& reason) override {
+    conn_ = nullptr;
+    if (!result.ok && result.error.empty())
+      result.error = reason.empty() ? "the agent closed the connection" : "connection failed: " + reason;
+  }
+
+  void done() {
+    if (conn_ != nullptr) conn_->close();
+    conn_ = nullptr;
+  }
+
+  RequestResult result;
+
+ private:
+  FramedConnection* conn_ = nullptr;
+  std::string token_, request_;
+  wire::FrameType last_;
+  bool hello_seen_ = false;
+};
+
+}  // namespace
+
+RequestResult request_once(uv_loop_t* loop, const Target& target, const ConnectOptions& options,
+                           const std::string& token, const std::string& request, wire::FrameType last_reply) {
+  Exchange exchange(token, request, last_reply);
+  uv_timer_t timer;
+  uv_timer_init(loop, &timer);
+  timer.data = &exchange;
+  bool connected = false;
+  connect_target(loop, target, options, [&](uv_stream_t* stream, const ConnectFailure& failure) {
+    if (stream == nullptr) {
+      exchange.result.error = failure.message;
+      return;
+    }
+    connected = true;
+    exchange.begin(stream);
+    uv_timer_start(&timer, [](uv_timer_t* t) {
+      auto* ex = static_cast<Exchange*>(t->data);
+      if (!ex->result.ok && ex->result.error.empty()) ex->result.error = "timed out waiting for the agent's answer";
+      ex->done();
+    }, options.timeout_ms, 0);
+  });
+  uv_run(loop, UV_RUN_DEFAULT);
+  (void)connected;
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return exchange.result;
+}
+
+SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectOptions& options,
+                           const std::string& token, const std::string& prefix) {
+  SessionLookup lookup;
+  if (!wire::parse_session_id_prefix(prefix)) {
+    lookup.error = "'" + prefix + "' is not a session id (hex digits, as 'hvterm ls' shows)";
+    return lookup;
+  }
+  std::string wanted;
+  for (char c : prefix) wanted.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  auto result = request_once(loop, target, options, token, wire::encode_empty(wire::FrameType::List),
+                             wire::FrameType::ListEnd);
+  if (!result.ok) {
+    lookup.error = result.error;
+    return lookup;
+  }
+  int matches = 0;
+  for (const auto& frame : result.replies) {
+    wire::ListEntry entry;
+    if (frame.type != wire::FrameType::ListEntry || !wire::decode(frame.payload.view(), entry)) continue;
+    if (wire::session_id_hex(entry.id).compare(0, wanted.size(), wanted) == 0) {
+      lookup.entry = entry;
+      ++matches;
+    }
+  }
+  if (matches == 0) lookup.error = "no session " + prefix + " on " + target.text;
+  else if (matches > 1) lookup.error = "session id " + prefix + " is ambiguous; give more digits";
+  else lookup.ok = true;
+  return lookup;
+}
+
+}  // namespace hvterm

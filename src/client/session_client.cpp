@@ -1,0 +1,518 @@
+#include "client/session_client.h"
+
+#include <csignal>
+
+#include "common/log.h"
+
+namespace hvterm {
+namespace {
+
+constexpr uint64_t kAckEvery = 64 * 1024;
+constexpr uint64_t kMaxBackoffMs = 5000;
+
+int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
+wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
+
+}  // namespace
+
+SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
+    : loop_(loop), options_(std::move(options)), escapes_(options_.escape), input_(options_.input_buffer) {}
+
+SessionClient::~SessionClient() = default;
+
+int SessionClient::run() {
+  platform::remember_stdio_flags();
+  stdin_is_tty_ = platform::is_terminal(0);
+  if (stdin_is_tty_) terminal_ = platform::open_terminal(0);
+  if (terminal_) size_ = terminal_->size();
+  options_.open.size = size_;
+  writers_[0] = std::make_unique<LocalWriter>(loop_, 1);
+  writers_[1] = std::make_unique<LocalWriter>(loop_, 2);
+  stdin_ = std::make_unique<LocalReader>(loop_, 0);
+  stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
+
+  uv_timer_init(loop_, &tick_);
+  tick_.data = this;
+  uint64_t period = std::clamp<uint64_t>(options_.keepalive_ms / 2, 50, 1000);
+  uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<SessionClient*>(t->data)->on_tick(); }, period, period);
+  uv_timer_init(loop_, &reconnect_timer_);
+  reconnect_timer_.data = this;
+
+  for (int signum : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH}) {
+    auto* s = new uv_signal_t;
+    uv_signal_init(loop_, s);
+    s->data = this;
+    uv_signal_start(s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
+    signals_.push_back(s);
+  }
+
+  connect();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  if (terminal_) terminal_->restore();
+  platform::restore_stdio_flags();
+  return exit_code_;
+}
+
+// ---- connection lifecycle ----------------------------------------------------------------------------
+
+void SessionClient::connect() {
+  phase_ = Phase::Connecting;
+  phase_started_ms_ = uv_now(loop_);
+  ++attempts_;
+  ConnectOptions connect_options = options_.connect;
+  // Once a session exists, a vanished local agent means the session is gone: do not start a new one.
+  if (have_session_) connect_options.start_local_agent = false;
+  connect_target(loop_, options_.target, connect_options, [this](uv_stream_t* stream, const ConnectFailure& failure) {
+    if (phase_ == Phase::Done) {
+      platform::close_stream(stream);
+      return;
+    }
+    if (stream == nullptr) {
+      if (have_session_) {
+        log::debug("reconnect failed: " + failure.message);
+        schedule_reconnect();
+      } else {
+        say(failure.message);
+        finish(255);
+      }
+      return;
+    }
+    on_connected(stream);
+  });
+}
+
+void SessionClient::on_connected(uv_stream_t* stream) {
+  conn_ = FramedConnection::create(stream, this);
+  conn_->start();
+  wire::Hello hello;
+  hello.capabilities = wire::kCapResume;
+  hello.software = std::string("hvterm ") + HVTERM_VERSION;
+  hello.token = options_.token;
+  conn_->send(wire::encode(hello));
+  phase_ = Phase::Hello;
+  phase_started_ms_ = last_rx_ms_ = uv_now(loop_);
+}
+
+void SessionClient::on_disconnect(const std::string& reason) {
+  conn_ = nullptr;  // it closed itself
+  connection_lost(reason.empty() ? "the agent closed the connection" : reason);
+}
+
+void SessionClient::connection_lost(const std::string& reason) {
+  if (conn_ != nullptr) {
+    conn_->close();
+    conn_ = nullptr;
+  }
+  if (phase_ == Phase::Done) return;
+  if (!have_session_) {
+    say(reason);
+    return finish(255);
+  }
+  if (exit_ && phase_ == Phase::Bound) {
+    // Everything up to the exit status arrived; finishing does not need the connection.
+    return check_finished();
+  }
+  if (!options_.reconnect) {
+    say("connection lost (" + reason + "); session " + short_id() + " is still running: hvterm attach " +
+        options_.target.text + " " + short_id());
+    return finish(255);
+  }
+  if (phase_ == Phase::Bound) {
+    disconnected_at_ms_ = uv_now(loop_);
+    notice("connection lost (" + reason + "); reconnecting...");
+  }
+  schedule_reconnect();
+}
+
+void SessionClient::schedule_reconnect() {
+  phase_ = Phase::Waiting;
+  if (disconnected_at_ms_ == 0) disconnected_at_ms_ = uv_now(loop_);
+  if (uv_now(loop_) - disconnected_at_ms_ > options_.reconnect_timeout_ms) {
+    say("gave up reconnecting; session " + short_id() + " is still running in the agent: hvterm attach " +
+        options_.target.text + " " + short_id());
+    return finish(255);
+  }
+  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<SessionClient*>(t->data);
+    if (self->phase_ == Phase::Waiting) self->connect();
+  }, backoff_ms_, 0);
+  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+}
+
+// ---- frames from the agent -----------------------------------------------------------------------------
+
+void SessionClient::on_frame(wire::Frame& frame) {
+  last_rx_ms_ = uv_now(loop_);
+  if (silent_noticed_) {
+    silent_noticed_ = false;
+    notice("the agent is responding again");
+  }
+  auto malformed = [this, &frame] {
+    connection_lost(std::string("protocol error: malformed ") + wire::frame_type_name(frame.type));
+  };
+  if (frame.type == wire::FrameType::Error) {
+    wire::ErrorMsg error;
+    if (!wire::decode(frame.payload.view(), error)) return malformed();
+    return on_error_frame(error);
+  }
+  switch (phase_) {
+    case Phase::Hello: {
+      wire::Hello hello;
+      if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
+      phase_ = Phase::Request;
+      if (have_session_ || options_.attach) {
+        wire::Attach attach;
+        attach.id = have_session_ ? id_ : options_.attach_id;
+        attach.resume = have_session_;
+        attach.received[1] = output_[0].position();
+        attach.received[2] = output_[1].position();
+        attach.size = size_;
+        conn_->send(wire::encode(attach));
+      } else {
+        conn_->send(wire::encode(options_.open));
+      }
+      return;
+    }
+    case Phase::Request: {
+      if (frame.type == wire::FrameType::Exit) {  // the command could not even start
+        wire::Exit exit;
+        if (!wire::decode(frame.payload.view(), exit)) return malformed();
+        return on_exit_frame(exit);
+      }
+      wire::SessionInfo info;
+      if (frame.type != wire::FrameType::Session || !wire::decode(frame.payload.view(), info)) return malformed();
+      return on_session(info);
+    }
+    case Phase::Bound:
+      break;
+    default:
+      return;
+  }
+  switch (frame.type) {
+    case wire::FrameType::Data: {
+      wire::Stream stream;
+      uint64_t offset;
+      Slice bytes;
+      if (!wire::decode_data(frame.payload, stream, offset, bytes) || stream == wire::Stream::Stdin) return malformed();
+      return on_output(stream, offset, std::move(bytes));
+    }
+    case wire::FrameType::Eof: {
+      wire::Stream stream;
+      uint64_t offset;
+      if (!wire::decode_stream_offset(frame.payload.view(), stream, offset) || stream == wire::Stream::Stdin)
+        return malformed();
+      return on_output_eof(stream, offset);
+    }
+    case wire::FrameType::Ack: {
+      wire::Stream stream;
+      uint64_t position;
+      if (!wire::decode_stream_offset(frame.payload.view(), stream, position) || stream != wire::Stream::Stdin ||
+          !input_.ack(position))
+        return malformed();
+      if (!input_.full()) stdin_->resume();
+      return;
+    }
+    case wire::FrameType::Exit: {
+      wire::Exit exit;
+      if (!wire::decode(frame.payload.view(), exit)) return malformed();
+      return on_exit_frame(exit);
+    }
+    case wire::FrameType::Pong:
+      return;
+    default:
+      return malformed();
+  }
+}
+
+void SessionClient::on_session(const wire::SessionInfo& info) {
+  bool resumed = have_session_;
+  if (resumed) {
+    if (info.id != id_ || !input_.rewind(info.received[0])) {
+      say("the agent's copy of session " + short_id() + " does not match ours; giving up");
+      return finish(255);
+    }
+    if (info.received[1] != output_[0].position() || info.received[2] != output_[1].position()) {
+      say("the agent cannot resume session " + short_id() + " from where we left off; giving up");
+      return finish(255);
+    }
+    notice("reconnected to session " + short_id());
+  } else {
+    id_ = info.id;
+    mode_ = info.mode;
+    have_session_ = true;
+    input_.start_at(info.received[0]);
+    output_[0].reset_to(info.received[1]);
+    output_[1].reset_to(info.received[2]);
+    ack_sent_[0] = info.received[1];
+    ack_sent_[1] = info.received[2];
+    if (mode_ == wire::SessionMode::Pty && terminal_) {
+      std::string error;
+      if (!terminal_->make_raw(error)) {
+        say(error);
+        return finish(255);
+      }
+      raw_ = true;
+    }
+    if (options_.attach) notice("attached to session " + short_id());
+  }
+  phase_ = Phase::Bound;
+  disconnected_at_ms_ = 0;
+  backoff_ms_ = 100;
+  attempts_ = 0;
+  for (uint8_t s : pending_signals_) conn_->send(wire::encode_signal(s));
+  pending_signals_.clear();
+  if (resumed && mode_ == wire::SessionMode::Pty) send_window_size();
+  pump_input();
+}
+
+void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes) {
+  int index = index_of(stream);
+  int64_t duplicate = output_[index].duplicate_prefix(offset, bytes.size());
+  if (duplicate < 0) return connection_lost("protocol error: output arrived with a gap");
+  bytes.remove_prefix(static_cast<size_t>(duplicate));
+  if (bytes.empty()) return;
+  output_[index].received(bytes.size());
+  if (output_broken_[index]) {  // nobody reads it any more
+    output_[index].consumed(bytes.size());
+    return maybe_ack(index, false);
+  }
+  writers_[index]->write(std::move(bytes), [this, index](size_t n, int error) { on_output_written(index, n, error); });
+}
+
+void SessionClient::on_output_written(int index, size_t bytes, int error) {
+  output_[index].consumed(bytes);
+  if (error != 0 && !output_broken_[index]) {
+    // Our stdout went away (e.g. `| head`): like ssh, let the remote program see a broken pipe.
+    output_broken_[index] = true;
+    if (error == UV_EPIPE) send_signal(13);
+  }
+  maybe_ack(index, writers_[index]->pending() == 0);
+  check_finished();
+}
+
+void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
+  int index = index_of(stream);
+  if (!output_[index].eof_at(offset)) return connection_lost("protocol error: EOF arrived before all output");
+  check_finished();
+}
+
+void SessionClient::maybe_ack(int index, bool force) {
+  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  if (output_[index].eof() && writers_[index]->pending() == 0 && !output_eof_written_[index]) {
+    output_eof_written_[index] = true;
+    output_[index].consumed_eof();
+  }
+  uint64_t position = output_[index].ack_position();
+  if (position == ack_sent_[index] || (!force && position - ack_sent_[index] < kAckEvery)) return;
+  conn_->send(wire::encode_ack(stream_of(index), position));
+  ack_sent_[index] = position;
+}
+
+void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
+  switch (error.code) {
+    case wire::ErrorCode::TakenOver:
+      say("detached: another client attached to session " + short_id());
+      return finish(255);
+    case wire::ErrorCode::NoSuchSession:
+      say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : error.message);
+      return finish(255);
+    default:
+      say("the agent reported an error: " + error.message);
+      return finish(255);
+  }
+}
+
+void SessionClient::on_exit_frame(const wire::Exit& exit) {
+  exit_ = exit;
+  switch (exit.kind) {
+    case wire::ExitKind::Exited: exit_code_ = exit.code & 0xFF; break;
+    case wire::ExitKind::Signaled: exit_code_ = 128 + exit.code; break;
+    case wire::ExitKind::NotFound: exit_code_ = 127; break;
+    case wire::ExitKind::CannotExecute: exit_code_ = 126; break;
+  }
+  if (exit.kind == wire::ExitKind::NotFound || exit.kind == wire::ExitKind::CannotExecute) {
+    say(exit.message);
+    if (!have_session_) return finish(exit_code_);
+  }
+  check_finished();
+}
+
+void SessionClient::check_finished() {
+  if (!exit_ || phase_ == Phase::Done) return;
+  for (int i = 0; i < 2; ++i)
+    if (writers_[i]->pending() != 0) return;
+  for (int i = 0; i < 2; ++i) maybe_ack(i, true);
+  if (conn_ != nullptr) {
+    // The exit status reached us after all output: the agent may forget the session.
+    conn_->send(wire::encode_empty(wire::FrameType::Collect));
+    conn_->close_after_flush();
+    conn_ = nullptr;
+  }
+  finish(exit_code_);
+}
+
+// ---- local input ---------------------------------------------------------------------------------------
+
+void SessionClient::on_stdin(Slice bytes) {
+  if (raw_ && escapes_.escape() != 0) {
+    for (auto& event : escapes_.feed(bytes.view())) {
+      if (event.kind == EscapeParser::Event::Kind::Data) {
+        input_.append(Slice::copy_of(event.data));
+      } else {
+        on_escape(event.command);
+        if (phase_ == Phase::Done) return;
+      }
+    }
+  } else {
+    input_.append(std::move(bytes));
+  }
+  if (input_.full()) stdin_->pause();
+  pump_input();
+}
+
+void SessionClient::on_stdin_end(int) {
+  // A terminal's ^D is a byte like any other; EOF of piped stdin closes the remote stdin (pipes
+  // sessions) so `tar c . | hvterm exec vm -- tar x` ends.
+  input_.finish();
+  pump_input();
+}
+
+void SessionClient::pump_input() {
+  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  Slice bytes;
+  uint64_t offset;
+  while (input_.next(bytes, offset, wire::kMaxDataBytes)) conn_->send_data(wire::Stream::Stdin, offset, bytes);
+  if (input_.eof_due() && mode_ == wire::SessionMode::Pipes) {
+    conn_->send(wire::encode_eof(wire::Stream::Stdin, input_.end()));
+    input_.mark_eof_sent();
+  }
+}
+
+void SessionClient::on_escape(EscapeParser::Command command) {
+  switch (command) {
+    case EscapeParser::Command::Detach:
+      if (conn_ != nullptr && phase_ == Phase::Bound) {
+        pump_input();
+        conn_->send(wire::encode_empty(wire::FrameType::Detach));
+        conn_->close_after_flush();
+        conn_ = nullptr;
+      }
+      exit_code_ = 0;
+      notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
+             short_id());
+      return finish(0);
+    case EscapeParser::Command::Help:
+      writers_[0]->write(Slice::copy_of(escape_help_text(escapes_.escape())), [](size_t, int) {});
+      return;
+    case EscapeParser::Command::Status: {
+      std::string state = phase_ == Phase::Bound ? "connected" : "reconnecting (attempt " + std::to_string(attempts_) + ")";
+      std::string text = "\r\n[hvterm: session " + wire::session_id_hex(id_) + " on " + options_.target.text + ", " +
+                         state + "]\r\n";
+      writers_[0]->write(Slice::copy_of(text), [](size_t, int) {});
+      return;
+    }
+    case EscapeParser::Command::Suspend:
+      if (terminal_) terminal_->suspend();
+      if (terminal_) size_ = terminal_->size();
+      send_window_size();
+      return;
+  }
+}
+
+void SessionClient::send_signal(uint8_t wire_signal) {
+  if (conn_ != nullptr && phase_ == Phase::Bound)
+    conn_->send(wire::encode_signal(wire_signal));
+  else
+    pending_signals_.push_back(wire_signal);
+}
+
+void SessionClient::send_window_size() {
+  if (conn_ != nullptr && phase_ == Phase::Bound && mode_ == wire::SessionMode::Pty)
+    conn_->send(wire::encode_window_size(size_));
+}
+
+void SessionClient::on_local_signal(int signum) {
+  if (signum == SIGWINCH) {
+    if (terminal_) size_ = terminal_->size();
+    return send_window_size();
+  }
+  if (raw_ && (signum == SIGTERM || signum == SIGHUP)) {
+    // Our terminal is going away or we are told to stop: leave the session running, detached.
+    if (conn_ != nullptr && phase_ == Phase::Bound) {
+      conn_->send(wire::encode_empty(wire::FrameType::Detach));
+      conn_->close_after_flush();
+      conn_ = nullptr;
+    }
+    say(std::string(signum == SIGHUP ? "hang-up" : "terminated") + "; session " + short_id() +
+        " keeps running: hvterm attach " + options_.target.text + " " + short_id());
+    return finish(255);
+  }
+  uint8_t wire_signal = signum == SIGINT    ? wire::sig::kInt
+                        : signum == SIGTERM ? wire::sig::kTerm
+                        : signum == SIGHUP  ? wire::sig::kHup
+                                            : wire::sig::kQuit;
+  if (!have_session_ && phase_ != Phase::Bound) {
+    // Nothing runs remotely yet: behave like the signal's default action.
+    exit_code_ = 128 + signum;
+    return finish(exit_code_);
+  }
+  send_signal(wire_signal);
+}
+
+void SessionClient::on_tick() {
+  uint64_t now = uv_now(loop_);
+  if ((phase_ == Phase::Hello || phase_ == Phase::Request) && now - phase_started_ms_ > options_.connect.timeout_ms) {
+    return connection_lost("timed out waiting for the agent to answer");
+  }
+  if (phase_ != Phase::Bound) return;
+  uint64_t silent = now - last_rx_ms_;
+  if (silent >= options_.dead_ms) {
+    notice("the agent has not answered for " + std::to_string(silent / 1000) + " s; reconnecting");
+    return connection_lost("keepalive timeout");
+  }
+  if (silent >= options_.notice_ms && !silent_noticed_) {
+    silent_noticed_ = true;
+    notice("guest not responding - paused? (waiting; " + std::string(1, escapes_.escape() ? escapes_.escape() : '~') +
+           ". detaches)");
+  }
+  if (silent >= options_.keepalive_ms) conn_->send(wire::encode_ping(now));
+}
+
+// ---- output to the user and shutdown ----------------------------------------------------------------------
+
+void SessionClient::notice(const std::string& text) {
+  if (options_.quiet) return;
+  say(text);
+}
+
+void SessionClient::say(const std::string& text) {
+  std::string line = "hvterm: " + text + (raw_ ? "\r\n" : "\n");
+  if (raw_) line = "\r\n" + line;
+  writers_[1]->write(Slice::copy_of(line), [](size_t, int) {});
+}
+
+void SessionClient::finish(int code) {
+  if (phase_ == Phase::Done) return;
+  phase_ = Phase::Done;
+  exit_code_ = code;
+  if (conn_ != nullptr) {
+    conn_->close_after_flush();
+    conn_ = nullptr;
+  }
+  if (terminal_) terminal_->restore();
+  raw_ = false;
+  stdin_->close();
+  uv_timer_stop(&tick_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), nullptr);
+  for (auto* s : signals_)
+    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+  signals_.clear();
+  // stdout/stderr stay open until their queued writes are done; then the loop runs dry.
+  writers_[0]->close_when_drained();
+  writers_[1]->close_when_drained();
+}
+
+std::string SessionClient::short_id() const { return wire::session_id_hex(id_).substr(0, 8); }
+
+}  // namespace hvterm

@@ -1,0 +1,117 @@
+#pragma once
+// SessionClient: the user's side of one session. Bridges the local stdin/stdout/stderr (and
+// terminal) to a session in the agent, and keeps doing so across connection losses: it
+// reconnects with backoff and resumes from the exact byte offsets both sides acknowledged.
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/escape_parser.h"
+#include "client/local_io.h"
+#include "platform/platform.h"
+#include "protocol/codec.h"
+#include "session/replay_buffer.h"
+#include "transport/connector.h"
+#include "transport/framed_connection.h"
+
+namespace hvterm {
+
+struct ClientOptions {
+  Target target;
+  ConnectOptions connect;
+  std::string token;            // presented in HELLO when the agent requires one
+  bool attach = false;          // ATTACH an existing session instead of OPEN
+  wire::SessionId attach_id{};  // all zero: the most recently detached session
+  wire::Open open;
+  char escape = '~';            // 0: escapes off
+  bool reconnect = true;
+  bool quiet = false;
+  bool verbose = false;
+  uint64_t keepalive_ms = 5000;         // ping when the agent has been silent this long
+  uint64_t notice_ms = 15000;           // then tell the user it is not responding
+  uint64_t dead_ms = 60000;             // then drop the connection and reconnect
+  uint64_t reconnect_timeout_ms = 600000;
+  size_t input_buffer = 1024 * 1024;    // typed/piped input kept until the agent acknowledges it
+};
+
+class SessionClient final : public FramedConnection::Handler {
+ public:
+  SessionClient(uv_loop_t* loop, ClientOptions options);
+  ~SessionClient() override;
+  // Runs the loop until the session ends, detaches or fails; returns the exit status.
+  int run();
+
+  void on_frame(wire::Frame& frame) override;
+  void on_disconnect(const std::string& reason) override;
+
+ private:
+  enum class Phase { Connecting, Hello, Request, Bound, Waiting, Done };
+
+  void connect();
+  void on_connected(uv_stream_t* stream);
+  void connection_lost(const std::string& reason);
+  void schedule_reconnect();
+  void on_session(const wire::SessionInfo& info);
+  void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
+  void on_output_eof(wire::Stream stream, uint64_t offset);
+  void on_output_written(int index, size_t bytes, int error);
+  void maybe_ack(int index, bool force);
+  void on_error_frame(const wire::ErrorMsg& error);
+  void on_exit_frame(const wire::Exit& exit);
+
+  void on_stdin(Slice bytes);
+  void on_stdin_end(int error);
+  void on_escape(EscapeParser::Command command);
+  void pump_input();
+  void send_signal(uint8_t wire_signal);
+  void send_window_size();
+  void on_local_signal(int signum);
+  void on_tick();
+
+  void notice(const std::string& text);  // a status line on stderr (suppressed by -q)
+  void say(const std::string& text);     // always shown (errors)
+  void check_finished();
+  void finish(int code);
+  std::string short_id() const;
+  bool interactive() const { return raw_; }
+
+  uv_loop_t* loop_;
+  ClientOptions options_;
+  Phase phase_ = Phase::Connecting;
+  FramedConnection* conn_ = nullptr;
+
+  std::unique_ptr<LocalReader> stdin_;
+  std::unique_ptr<LocalWriter> writers_[2];
+  std::unique_ptr<platform::Terminal> terminal_;
+  bool stdin_is_tty_ = false;
+  bool raw_ = false;
+  EscapeParser escapes_;
+
+  bool have_session_ = false;
+  wire::SessionId id_{};
+  wire::SessionMode mode_ = wire::SessionMode::Pipes;
+  ReplayBuffer input_;
+  ReceiveCursor output_[2];
+  uint64_t ack_sent_[2] = {0, 0};
+  bool output_eof_written_[2] = {false, false};
+  bool output_broken_[2] = {false, false};
+  std::vector<uint8_t> pending_signals_;
+  wire::WinSize size_;
+  std::optional<wire::Exit> exit_;
+
+  uv_timer_t tick_{};
+  uv_timer_t reconnect_timer_{};
+  std::vector<uv_signal_t*> signals_;
+  uint64_t last_rx_ms_ = 0;
+  uint64_t phase_started_ms_ = 0;
+  uint64_t disconnected_at_ms_ = 0;
+  uint64_t backoff_ms_ = 100;
+  int attempts_ = 0;
+  bool silent_noticed_ = false;
+  int exit_code_ = 255;
+};
+
+}  // namespace hvterm

@@ -1,0 +1,94 @@
+#pragma once
+// Reference-counted byte blocks and slices of them.
+//
+// Bytes read from a socket, a pipe or a PTY land in a Block once and are then only referenced:
+// the replay buffer keeps slices until the peer acknowledges them, and a pending write keeps
+// its slice alive until libuv is done with it. Nothing on the data path copies payload bytes.
+// Single-threaded by design (one libuv loop per process), so the count is not atomic.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <utility>
+
+namespace hvterm {
+
+class Block {
+ public:
+  static Block* create(size_t capacity) {
+    void* memory = std::malloc(sizeof(Block) + capacity);
+    if (memory == nullptr) throw std::bad_alloc();
+    return new (memory) Block(capacity);
+  }
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  size_t capacity() const { return capacity_; }
+  void ref() { ++refs_; }
+  bool shared() const { return refs_ > 1; }
+  void unref() {
+    if (--refs_ == 0) {
+      this->~Block();
+      std::free(this);
+    }
+  }
+
+ private:
+  explicit Block(size_t capacity) : capacity_(capacity) {}
+  size_t capacity_;
+  uint32_t refs_ = 1;
+};
+
+// A counted reference to bytes [data, data+size) inside a Block.
+class Slice {
+ public:
+  Slice() = default;
+  // Adopts the caller's reference to `block`.
+  static Slice adopt(Block* block, size_t offset, size_t size) { return Slice(block, offset, size); }
+  static Slice copy_of(std::string_view bytes) {
+    Block* block = Block::create(bytes.size());
+    if (!bytes.empty()) std::memcpy(block->data(), bytes.data(), bytes.size());
+    return Slice(block, 0, bytes.size());
+  }
+  Slice(const Slice& other) : block_(other.block_), offset_(other.offset_), size_(other.size_) {
+    if (block_ != nullptr) block_->ref();
+  }
+  Slice(Slice&& other) noexcept
+      : block_(std::exchange(other.block_, nullptr)), offset_(other.offset_), size_(std::exchange(other.size_, 0)) {}
+  Slice& operator=(Slice other) noexcept {
+    std::swap(block_, other.block_);
+    std::swap(offset_, other.offset_);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  ~Slice() {
+    if (block_ != nullptr) block_->unref();
+  }
+
+  const char* data() const { return block_ == nullptr ? nullptr : block_->data() + offset_; }
+  char* mutable_data() { return block_ == nullptr ? nullptr : block_->data() + offset_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return {data(), size_}; }
+  Block* block() const { return block_; }
+
+  // A slice of this slice sharing the same block.
+  Slice sub(size_t offset, size_t size) const {
+    Slice result(*this);
+    result.offset_ += offset;
+    result.size_ = size;
+    return result;
+  }
+  void remove_prefix(size_t n) {
+    offset_ += n;
+    size_ -= n;
+  }
+
+ private:
+  Slice(Block* block, size_t offset, size_t size) : block_(block), offset_(offset), size_(size) {}
+  Block* block_ = nullptr;
+  size_t offset_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace hvterm

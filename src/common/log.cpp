@@ -1,0 +1,44 @@
+#include "common/log.h"
+
+#include <cstdio>
+
+namespace hvterm::log {
+namespace {
+const char* g_program = "hvterm";
+Level g_level = Level::Info;
+const char* level_name(Level level) {
+  switch (level) {
+    case Level::Debug: return "debug";
+    case Level::Info: return "info";
+    case Level::Warn: return "warn";
+    case Level::Error: return "error";
+    case Level::Quiet: return "";
+  }
+  return "";
+}
+}  // namespace
+
+void set_program(const char* name) { g_program = name; }
+void set_level(Level level) { g_level = level; }
+bool enabled(Level level) { return level >= g_level; }
+
+bool parse_level(const std::string& text, Level& out) {
+  for (Level l : {Level::Debug, Level::Info, Level::Warn, Level::Error}) {
+    if (text == level_name(l)) {
+      out = l;
+      return true;
+    }
+  }
+  if (text == "quiet") {
+    out = Level::Quiet;
+    return true;
+  }
+  return false;
+}
+
+void write(Level level, const std::string& message) {
+  if (!enabled(level)) return;
+  std::fprintf(stderr, "%s: %s: %s\n", g_program, level_name(level), message.c_str());
+}
+
+}  // namespace hvterm::log

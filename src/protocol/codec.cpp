@@ -1,0 +1,394 @@
+#include "protocol/codec.h"
+
+#include <cstring>
+
+namespace hvterm::wire {
+namespace {
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(uint16_t v) { le(v, 2); }
+  void u32(uint32_t v) { le(v, 4); }
+  void u64(uint64_t v) { le(v, 8); }
+  void bytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  // Strings are u16 length + bytes; longer ones are cut by the caller's limits, never here.
+  void str(std::string_view s) {
+    u16(static_cast<uint16_t>(s.size() > 0xFFFF ? 0xFFFF : s.size()));
+    out_.append(s.substr(0, 0xFFFF));
+  }
+  void size(const WinSize& w) {
+    u16(w.rows);
+    u16(w.cols);
+    u16(w.xpixel);
+    u16(w.ypixel);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool u8(uint8_t& v) {
+    uint64_t x;
+    if (!le(x, 1)) return false;
+    v = static_cast<uint8_t>(x);
+    return true;
+  }
+  bool u16(uint16_t& v) {
+    uint64_t x;
+    if (!le(x, 2)) return false;
+    v = static_cast<uint16_t>(x);
+    return true;
+  }
+  bool u32(uint32_t& v) {
+    uint64_t x;
+    if (!le(x, 4)) return false;
+    v = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool u64(uint64_t& v) { return le(v, 8); }
+  bool bytes(void* p, size_t n) {
+    if (in_.size() < n) return false;
+    std::memcpy(p, in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool str(std::string& s) {
+    uint16_t n;
+    if (!u16(n) || in_.size() < n) return false;
+    s.assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool strings(std::vector<std::string>& v) {
+    uint16_t count;
+    if (!u16(count)) return false;
+    // Each string needs at least its 2-byte length: bound the count by what is actually here
+    // so a hostile count cannot make us reserve memory.
+    if (count > in_.size() / 2) return false;
+    v.clear();
+    v.reserve(count);
+    for (uint16_t i = 0; i < count; ++i) {
+      std::string s;
+      if (!str(s)) return false;
+      v.push_back(std::move(s));
+    }
+    return true;
+  }
+  bool size(WinSize& w) { return u16(w.rows) && u16(w.cols) && u16(w.xpixel) && u16(w.ypixel); }
+  bool done() const { return in_.empty(); }
+
+ private:
+  bool le(uint64_t& v, int n) {
+    if (in_.size() < static_cast<size_t>(n)) return false;
+    v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[i])) << (8 * i);
+    in_.remove_prefix(n);
+    return true;
+  }
+  std::string_view in_;
+};
+
+bool valid_stream(uint8_t s) { return s < kStreamCount; }
+
+void strings(Writer& w, const std::vector<std::string>& v) {
+  w.u16(static_cast<uint16_t>(v.size()));
+  for (const auto& s : v) w.str(s);
+}
+
+}  // namespace
+
+const char* frame_type_name(FrameType type) {
+  switch (type) {
+    case FrameType::Hello: return "HELLO";
+    case FrameType::Open: return "OPEN";
+    case FrameType::Attach: return "ATTACH";
+    case FrameType::Session: return "SESSION";
+    case FrameType::Data: return "DATA";
+    case FrameType::Eof: return "EOF";
+    case FrameType::WindowSize: return "WINSIZE";
+    case FrameType::Signal: return "SIGNAL";
+    case FrameType::Ack: return "ACK";
+    case FrameType::Exit: return "EXIT";
+    case FrameType::Ping: return "PING";
+    case FrameType::Pong: return "PONG";
+    case FrameType::Error: return "ERROR";
+    case FrameType::Detach: return "DETACH";
+    case FrameType::List: return "LIST";
+    case FrameType::ListEntry: return "LIST_ENTRY";
+    case FrameType::ListEnd: return "LIST_END";
+    case FrameType::Kill: return "KILL";
+    case FrameType::Ok: return "OK";
+    case FrameType::Collect: return "COLLECT";
+  }
+  return "UNKNOWN";
+}
+
+const char* session_state_name(SessionState state) {
+  switch (state) {
+    case SessionState::Attached: return "attached";
+    case SessionState::Detached: return "detached";
+    case SessionState::Exited: return "exited";
+  }
+  return "unknown";
+}
+
+std::string session_id_hex(const SessionId& id) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : id) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+  }
+  return out;
+}
+
+bool parse_session_id_prefix(const std::string& text) {
+  if (text.empty() || text.size() > 32) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  return true;
+}
+
+void put_header(char* out, FrameType type, size_t payload_size) {
+  out[0] = static_cast<char>(type);
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((payload_size >> (8 * i)) & 0xFF);
+}
+
+std::string frame(FrameType type, std::string_view payload) {
+  std::string out(kHeaderSize, '\0');
+  put_header(out.data(), type, payload.size());
+  out.append(payload);
+  return out;
+}
+
+void put_data_prefix(char* out, Stream stream, uint64_t offset, size_t bytes) {
+  put_header(out, FrameType::Data, kDataOverhead + bytes);
+  out[kHeaderSize] = static_cast<char>(stream);
+  for (int i = 0; i < 8; ++i) out[kHeaderSize + 1 + i] = static_cast<char>((offset >> (8 * i)) & 0xFF);
+}
+
+std::string encode(const Hello& m) {
+  Writer w;
+  w.bytes(kMagic, 4);
+  w.u16(m.version);
+  w.u32(m.capabilities);
+  w.str(m.software);
+  w.str(m.token);
+  return frame(FrameType::Hello, w.take());
+}
+
+bool decode(std::string_view payload, Hello& m) {
+  Reader r(payload);
+  char magic[4];
+  if (!r.bytes(magic, 4) || std::memcmp(magic, kMagic, 4) != 0) return false;
+  // Later versions may append fields: HELLO alone tolerates trailing bytes.
+  return r.u16(m.version) && r.u32(m.capabilities) && r.str(m.software) && r.str(m.token);
+}
+
+std::string encode(const Open& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(m.mode));
+  w.size(m.size);
+  w.str(m.term);
+  w.str(m.cwd);
+  w.str(m.user);
+  strings(w, m.argv);
+  strings(w, m.env);
+  return frame(FrameType::Open, w.take());
+}
+
+bool decode(std::string_view payload, Open& m) {
+  Reader r(payload);
+  uint8_t mode;
+  if (!r.u8(mode) || mode > 1) return false;
+  m.mode = static_cast<SessionMode>(mode);
+  return r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) &&
+         r.strings(m.env) && r.done();
+}
+
+std::string encode(const Attach& m) {
+  Writer w;
+  w.bytes(m.id.data(), m.id.size());
+  w.u8(m.resume ? 1 : 0);
+  for (uint64_t v : m.received) w.u64(v);
+  w.size(m.size);
+  return frame(FrameType::Attach, w.take());
+}
+
+bool decode(std::string_view payload, Attach& m) {
+  Reader r(payload);
+  uint8_t flags;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(flags) || flags > 1) return false;
+  m.resume = flags == 1;
+  for (uint64_t& v : m.received)
+    if (!r.u64(v)) return false;
+  return r.size(m.size) && r.done();
+}
+
+std::string encode(const SessionInfo& m) {
+  Writer w;
+  w.bytes(m.id.data(), m.id.size());
+  w.u8(static_cast<uint8_t>(m.mode));
+  w.u32(m.pid);
+  for (uint64_t v : m.received) w.u64(v);
+  return frame(FrameType::Session, w.take());
+}
+
+bool decode(std::string_view payload, SessionInfo& m) {
+  Reader r(payload);
+  uint8_t mode;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(mode) || mode > 1 || !r.u32(m.pid)) return false;
+  m.mode = static_cast<SessionMode>(mode);
+  for (uint64_t& v : m.received)
+    if (!r.u64(v)) return false;
+  return r.done();
+}
+
+std::string encode(const Exit& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(m.kind));
+  w.u32(static_cast<uint32_t>(m.code));
+  w.str(m.message);
+  return frame(FrameType::Exit, w.take());
+}
+
+bool decode(std::string_view payload, Exit& m) {
+  Reader r(payload);
+  uint8_t kind;
+  uint32_t code;
+  if (!r.u8(kind) || kind > 3 || !r.u32(code)) return false;
+  m.kind = static_cast<ExitKind>(kind);
+  m.code = static_cast<int32_t>(code);
+  return r.str(m.message) && r.done();
+}
+
+std::string encode(const ErrorMsg& m) {
+  Writer w;
+  w.u16(static_cast<uint16_t>(m.code));
+  w.str(m.message);
+  return frame(FrameType::Error, w.take());
+}
+
+bool decode(std::string_view payload, ErrorMsg& m) {
+  Reader r(payload);
+  uint16_t code;
+  if (!r.u16(code)) return false;
+  m.code = static_cast<ErrorCode>(code);
+  return r.str(m.message) && r.done();
+}
+
+std::string encode(const ListEntry& m) {
+  Writer w;
+  w.bytes(m.id.data(), m.id.size());
+  w.u8(static_cast<uint8_t>(m.state));
+  w.u8(static_cast<uint8_t>(m.mode));
+  w.u32(m.pid);
+  w.size(m.size);
+  w.u64(m.created_unix_ms);
+  w.u64(m.idle_ms);
+  w.u32(static_cast<uint32_t>(m.exit_code));
+  w.str(m.command);
+  return frame(FrameType::ListEntry, w.take());
+}
+
+bool decode(std::string_view payload, ListEntry& m) {
+  Reader r(payload);
+  uint8_t state, mode;
+  uint32_t code;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 1)
+    return false;
+  m.state = static_cast<SessionState>(state);
+  m.mode = static_cast<SessionMode>(mode);
+  if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code))
+    return false;
+  m.exit_code = static_cast<int32_t>(code);
+  return r.str(m.command) && r.done();
+}
+
+std::string encode(const Kill& m) {
+  Writer w;
+  w.bytes(m.id.data(), m.id.size());
+  w.u8(m.signal);
+  return frame(FrameType::Kill, w.take());
+}
+
+bool decode(std::string_view payload, Kill& m) {
+  Reader r(payload);
+  return r.bytes(m.id.data(), m.id.size()) && r.u8(m.signal) && m.signal != 0 && m.signal < 65 && r.done();
+}
+
+static std::string stream_offset(FrameType type, Stream stream, uint64_t offset) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(stream));
+  w.u64(offset);
+  return frame(type, w.take());
+}
+
+std::string encode_eof(Stream stream, uint64_t offset) { return stream_offset(FrameType::Eof, stream, offset); }
+std::string encode_ack(Stream stream, uint64_t offset) { return stream_offset(FrameType::Ack, stream, offset); }
+
+bool decode_stream_offset(std::string_view payload, Stream& stream, uint64_t& offset) {
+  Reader r(payload);
+  uint8_t s;
+  if (!r.u8(s) || !valid_stream(s) || !r.u64(offset)) return false;
+  stream = static_cast<Stream>(s);
+  return r.done();
+}
+
+bool decode_data(const Slice& payload, Stream& stream, uint64_t& offset, Slice& bytes) {
+  if (payload.size() < kDataOverhead) return false;
+  Reader r(payload.view().substr(0, kDataOverhead));
+  uint8_t s;
+  if (!r.u8(s) || !valid_stream(s) || !r.u64(offset)) return false;
+  stream = static_cast<Stream>(s);
+  bytes = payload.sub(kDataOverhead, payload.size() - kDataOverhead);
+  return true;
+}
+
+std::string encode_window_size(const WinSize& size) {
+  Writer w;
+  w.size(size);
+  return frame(FrameType::WindowSize, w.take());
+}
+
+bool decode_window_size(std::string_view payload, WinSize& out) {
+  Reader r(payload);
+  return r.size(out) && r.done();
+}
+
+std::string encode_signal(uint8_t wire_signal) {
+  Writer w;
+  w.u8(wire_signal);
+  return frame(FrameType::Signal, w.take());
+}
+
+bool decode_signal(std::string_view payload, uint8_t& wire_signal) {
+  Reader r(payload);
+  return r.u8(wire_signal) && wire_signal != 0 && wire_signal < 65 && r.done();
+}
+
+std::string encode_ping(uint64_t token, FrameType type) {
+  Writer w;
+  w.u64(token);
+  return frame(type, w.take());
+}
+
+bool decode_ping(std::string_view payload, uint64_t& token) {
+  Reader r(payload);
+  return r.u64(token) && r.done();
+}
+
+std::string encode_empty(FrameType type) { return frame(type, {}); }
+
+}  // namespace hvterm::wire

@@ -1,0 +1,85 @@
+#include "protocol/frame_decoder.h"
+
+#include <cstring>
+
+namespace hvterm::wire {
+namespace {
+
+struct Header {
+  uint8_t type;
+  uint8_t flags;
+  uint16_t reserved;
+  uint32_t length;
+};
+
+Header parse_header(const char* p) {
+  auto byte = [p](int i) { return static_cast<uint32_t>(static_cast<uint8_t>(p[i])); };
+  return Header{static_cast<uint8_t>(byte(0)), static_cast<uint8_t>(byte(1)),
+                static_cast<uint16_t>(byte(2) | byte(3) << 8),
+                byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24};
+}
+
+std::string check_header(const Header& h) {
+  if (h.type == 0 || h.type > kLastFrameType) return "unknown frame type " + std::to_string(h.type);
+  if (h.flags != 0 || h.reserved != 0) return "reserved header bits set";
+  if (h.length > kMaxPayload)
+    return "frame of " + std::to_string(h.length) + " bytes exceeds the " + std::to_string(kMaxPayload) +
+           "-byte limit";
+  return {};
+}
+
+}  // namespace
+
+void FrameDecoder::feed(Slice bytes) {
+  if (!pending_.empty()) {  // caller fed again before draining; keep order by buffering
+    partial_.append(pending_.view());
+  }
+  pending_ = std::move(bytes);
+}
+
+size_t FrameDecoder::buffered() const { return partial_.size() + pending_.size(); }
+
+FrameDecoder::Status FrameDecoder::need_more() {
+  pending_ = Slice();  // everything is consumed: let go of the block so its owner can reuse it
+  return Status::NeedMore;
+}
+
+FrameDecoder::Status FrameDecoder::next(Frame& out) {
+  if (!error_.empty()) return Status::Error;
+  if (partial_.empty() && pending_.size() >= kHeaderSize) {
+    Header h = parse_header(pending_.data());
+    if (auto problem = check_header(h); !problem.empty()) {
+      error_ = problem;
+      return Status::Error;
+    }
+    if (pending_.size() >= kHeaderSize + h.length) {  // whole frame in this block: no copy
+      out.type = static_cast<FrameType>(h.type);
+      out.payload = pending_.sub(kHeaderSize, h.length);
+      pending_.remove_prefix(kHeaderSize + h.length);
+      return Status::Frame;
+    }
+  }
+  // Gather a split frame into partial_: first its header, then its payload.
+  if (partial_.size() < kHeaderSize) {
+    size_t want = std::min(kHeaderSize - partial_.size(), pending_.size());
+    partial_.append(pending_.data() == nullptr ? "" : pending_.data(), want);
+    pending_.remove_prefix(want);
+    if (partial_.size() < kHeaderSize) return need_more();
+  }
+  Header h = parse_header(partial_.data());
+  if (auto problem = check_header(h); !problem.empty()) {
+    error_ = problem;
+    return Status::Error;
+  }
+  size_t total = kHeaderSize + h.length;
+  size_t want = std::min(total - partial_.size(), pending_.size());
+  partial_.append(pending_.data() == nullptr ? "" : pending_.data(), want);
+  pending_.remove_prefix(want);
+  if (partial_.size() < total) return need_more();
+  out.type = static_cast<FrameType>(h.type);
+  out.payload = Slice::copy_of(std::string_view(partial_).substr(kHeaderSize));
+  partial_.clear();
+  return Status::Frame;
+}
+
+}  // namespace hvterm::wire

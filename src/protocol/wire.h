@@ -1,0 +1,149 @@
+#pragma once
+// The hvterm wire protocol: frame types and message layouts. PROTOCOL.md beside this file
+// documents every byte; this header is the same thing as code.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hvterm::wire {
+
+inline constexpr char kMagic[4] = {'H', 'V', 'T', 'M'};
+inline constexpr uint16_t kVersion = 1;
+inline constexpr size_t kHeaderSize = 8;
+inline constexpr size_t kMaxPayload = 64 * 1024;
+// DATA payload = stream (1) + offset (8) + bytes.
+inline constexpr size_t kDataOverhead = 9;
+inline constexpr size_t kMaxDataBytes = kMaxPayload - kDataOverhead;
+inline constexpr uint16_t kDefaultPort = 18518;  // 0x4856, "HV"
+
+enum class FrameType : uint8_t {
+  Hello = 0x01,
+  Open = 0x02,
+  Attach = 0x03,
+  Session = 0x04,
+  Data = 0x05,
+  Eof = 0x06,
+  WindowSize = 0x07,
+  Signal = 0x08,
+  Ack = 0x09,
+  Exit = 0x0A,
+  Ping = 0x0B,
+  Pong = 0x0C,
+  Error = 0x0D,
+  Detach = 0x0E,
+  List = 0x0F,
+  ListEntry = 0x10,
+  ListEnd = 0x11,
+  Kill = 0x12,
+  Ok = 0x13,
+  Collect = 0x14,
+};
+inline constexpr uint8_t kLastFrameType = 0x14;
+const char* frame_type_name(FrameType type);
+
+// Capability bits announced in HELLO; a peer uses a feature only if both announce it.
+inline constexpr uint32_t kCapResume = 1u << 0;
+inline constexpr uint32_t kCapToken = 1u << 1;
+
+enum class Stream : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2 };
+inline constexpr int kStreamCount = 3;
+
+enum class SessionMode : uint8_t { Pipes = 0, Pty = 1 };
+
+enum class SessionState : uint8_t { Attached = 0, Detached = 1, Exited = 2 };
+const char* session_state_name(SessionState state);
+
+enum class ExitKind : uint8_t { Exited = 0, Signaled = 1, NotFound = 2, CannotExecute = 3 };
+
+enum class ErrorCode : uint16_t {
+  Malformed = 1,        // a frame that does not parse, is unknown, or arrives out of place
+  Version = 2,          // no protocol version in common
+  Unauthorized = 3,     // peer not allowed or token wrong
+  NoSuchSession = 4,
+  Limit = 5,            // a configured limit (sessions, argv size, ...) was reached
+  TakenOver = 6,        // another connection attached to this session
+  SpawnFailed = 7,
+  Internal = 8,
+  BadRequest = 9,
+};
+
+using SessionId = std::array<uint8_t, 16>;
+std::string session_id_hex(const SessionId& id);
+bool parse_session_id_prefix(const std::string& text);  // true when text is 1..32 hex digits
+
+struct WinSize {
+  uint16_t rows = 24, cols = 80, xpixel = 0, ypixel = 0;
+  bool operator==(const WinSize&) const = default;
+};
+
+struct Hello {
+  uint16_t version = kVersion;
+  uint32_t capabilities = 0;
+  std::string software;  // "hvterm 0.1.0"
+  std::string token;     // only from the client, only when the agent requires one
+};
+
+struct Open {
+  SessionMode mode = SessionMode::Pipes;
+  WinSize size;
+  std::string term, cwd, user;
+  std::vector<std::string> argv;  // empty: the user's login shell
+  std::vector<std::string> env;   // "KEY=VALUE"
+};
+
+// Attach to an existing session. With `resume`, the client continues a session it was already
+// bridging and states exactly what it has received; otherwise the agent replays from what the
+// previous client acknowledged.
+struct Attach {
+  SessionId id{};  // all zero: the most recently detached session
+  bool resume = false;
+  uint64_t received[kStreamCount] = {0, 0, 0};
+  WinSize size;
+};
+
+struct SessionInfo {  // reply to OPEN and ATTACH
+  SessionId id{};
+  SessionMode mode = SessionMode::Pipes;
+  uint32_t pid = 0;
+  uint64_t received[kStreamCount] = {0, 0, 0};  // what the agent holds of each inbound stream
+};
+
+struct Exit {
+  ExitKind kind = ExitKind::Exited;
+  int32_t code = 0;
+  std::string message;
+};
+
+struct ErrorMsg {
+  ErrorCode code = ErrorCode::Internal;
+  std::string message;
+};
+
+struct ListEntry {
+  SessionId id{};
+  SessionState state = SessionState::Detached;
+  SessionMode mode = SessionMode::Pipes;
+  uint32_t pid = 0;
+  WinSize size;
+  uint64_t created_unix_ms = 0;
+  uint64_t idle_ms = 0;
+  int32_t exit_code = -1;  // exited sessions: what `attach` will return
+  std::string command;
+};
+
+struct Kill {
+  SessionId id{};
+  uint8_t signal = 15;
+};
+
+// Wire signal numbers are the classic POSIX numbers on every platform.
+namespace sig {
+inline constexpr uint8_t kHup = 1, kInt = 2, kQuit = 3, kKill = 9, kUsr1 = 10, kUsr2 = 12, kTerm = 15,
+                         kCont = 18, kStop = 19, kTstp = 20, kWinch = 28;
+}
+// "TERM", "SIGTERM" or "15" → wire number; 0 when unknown.
+uint8_t parse_signal_name(const std::string& text);
+const char* signal_name(uint8_t wire_signal);
+
+}  // namespace hvterm::wire

@@ -1,0 +1,65 @@
+#pragma once
+// FramedConnection: frames over one libuv stream (Unix, vsock or Hyper-V socket alike).
+//
+// Reads land in reference-counted blocks and come out as frames whose payloads point into those
+// blocks; DATA frames go out as a 17-byte prefix plus the caller's slice, so payload bytes are
+// never copied on either side. The object is heap-only and deletes itself after close().
+#include <uv.h>
+
+#include <string>
+#include <vector>
+
+#include "protocol/frame_decoder.h"
+
+namespace hvterm {
+
+class FramedConnection {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void on_frame(wire::Frame& frame) = 0;
+    // The peer closed, the stream failed or a frame was malformed. Called once; the connection
+    // is closing and must not be used afterwards. `reason` is empty for a clean EOF.
+    virtual void on_disconnect(const std::string& reason) = 0;
+    // Everything queued so far has been handed to the kernel.
+    virtual void on_drained() {}
+  };
+
+  static FramedConnection* create(uv_stream_t* stream, Handler* handler);
+  void start();  // begin reading
+  void set_handler(Handler* handler) { handler_ = handler; }
+
+  void send(std::string frame);
+  void send_data(wire::Stream stream, uint64_t offset, Slice bytes);
+  // An error frame, then close once it has been written.
+  void fail(wire::ErrorCode code, const std::string& message);
+  // Close now; queued writes are dropped. No handler callbacks after this.
+  void close();
+  // Close after queued writes are flushed.
+  void close_after_flush();
+
+  size_t queued_bytes() const;
+  uv_stream_t* stream() const { return stream_; }
+
+ private:
+  FramedConnection(uv_stream_t* stream, Handler* handler);
+  ~FramedConnection();
+  struct Write;
+  Write* new_write();
+  void submit(Write* write, uv_buf_t* bufs, unsigned count);
+  void on_read(ssize_t nread);
+  void on_write_done(Write* write, int status);
+  void disconnect(const std::string& reason);
+
+  uv_stream_t* stream_;
+  Handler* handler_;
+  wire::FrameDecoder decoder_;
+  Block* read_block_ = nullptr;
+  std::vector<Write*> free_writes_;
+  size_t pending_writes_ = 0;
+  bool closing_ = false;
+  bool close_when_flushed_ = false;
+};
+
+}  // namespace hvterm
