@@ -1,5 +1,6 @@
 // hvterm: the client. Parses the command line and hands off to the session bridge or a command.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -63,7 +64,10 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   if (opens) {
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
-    sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")->type_name("K=V");
+    sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")
+        ->type_name("K=V")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
 }
 
@@ -95,13 +99,15 @@ int main(int argc, char** argv) {
   auto* shell = app.add_subcommand("shell", "Interactive session on a PTY (default: the login shell)");
   shell->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
   shell->add_option("command", cli.command, "Command to run instead of the login shell (after --)");
+  shell->prefix_command();
   add_session_options(shell, cli, true);
   shell->footer("Escapes (after Enter): ~. detach  ~# status  ~^Z suspend  ~? help  ~~ literal ~\n"
                 "Example: hvterm shell local        hvterm shell vsock:3 -- top");
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
   exec->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
-  exec->add_option("command", cli.command, "The command and its arguments (after --)")->required();
+  exec->add_option("command", cli.command, "The command and its arguments (after --)");
+  exec->prefix_command();
   exec->add_flag("-t,--tty", cli.tty, "Run the command on a PTY (like ssh -t)");
   add_session_options(exec, cli, true);
   exec->footer("Example: tar c . | hvterm exec vsock:3 -- tar x -C /srv\n" + std::string(kExitHelp));
@@ -140,14 +146,40 @@ int main(int argc, char** argv) {
   reg->add_option("-p,--port", cli.port, "Agent port")->capture_default_str();
   reg->add_option("--name", cli.name, "Display name of the service")->capture_default_str();
 
+  // Everything after the first "--" is the remote command, untouched by option parsing (CLI11
+  // would otherwise go on parsing options such as "-c" after a repeated --env).
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> remote_command;
+  bool has_separator = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "--") {
+      remote_command.assign(words.begin() + static_cast<std::ptrdiff_t>(i) + 1, words.end());
+      words.resize(i);
+      has_separator = true;
+      break;
+    }
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::cerr << "hvterm: " << e.what() << "\nRun 'hvterm --help' (or 'hvterm COMMAND --help') for usage.\n";
     return 2;
   }
 
+  if (has_separator) {
+    if (!(*shell || *exec)) return usage_error("'--' and a command go only with shell and exec");
+    if (!cli.command.empty()) return usage_error("give the command either before or after '--', not both");
+    cli.command = remote_command;
+  } else {
+    // `hvterm exec vm ls -la`: like ssh, the words after the target are the command.
+    for (auto* sub : {shell, exec})
+      if (*sub) {
+        auto rest = sub->remaining();
+        cli.command.insert(cli.command.end(), rest.begin(), rest.end());
+      }
+  }
   if (*service_id) return command_service_id(cli.service);
   if (*port_cmd) return command_port(cli.guid);
   if (*reg) return command_register(cli.port, cli.name);

@@ -139,6 +139,236 @@ vsock_no_listener() {
     grep -qi 'reset\|refused' /tmp/vsock.nl || { cat /tmp/vsock.nl; return 1; }
 }
 
+# ===========================================================================
+# hvterm and hvtermd over real AF_VSOCK (vsock_loopback inside this guest).
+#
+# The client dials CID 1 (VMADDR_CID_LOCAL); with only the loopback transport
+# loaded, CID 2 (VMADDR_CID_HOST) loops back too.  The agent sees every such
+# connection coming from CID 1 (the loopback transport's local CID), which the
+# accept checks below verify in the agent's log.
+
+PORT=18518        # the default agent port (agent A listens there with no --listen)
+PORT_DENY=18519   # agent B: --allow-cid 3, must refuse the loopback peer
+PORT_DEFAULT=18520 # agent C: default --allow-cid (2, the host), must refuse CID 1 too
+PORT_NONE=9999    # nothing listens here
+T=vsock:1
+LOG_A=/tmp/agent-a.log
+LOG_B=/tmp/agent-b.log
+LOG_C=/tmp/agent-c.log
+HV_LIMIT=30       # seconds any single hvterm call may take
+PD="ptydrive -t 15"
+PID_A= PID_B= PID_C=
+
+# hv ARGS...: hvterm with a time limit (a hang is a failure, not a stuck guest)
+hv() { timeout "$HV_LIMIT" hvterm "$@"; }
+
+# hvx CMD...: hvterm exec on agent A
+hvx() { hv exec --connect-timeout 5s "$T" -- "$@"; }
+
+# start_agent LOG ARGS...: hvtermd in the background, debug log in LOG; sets AGENT_PID
+start_agent() {
+    _al=$1
+    shift
+    hvtermd --log-level debug "$@" </dev/null >"$_al.stdout" 2>"$_al" &
+    AGENT_PID=$!
+}
+
+# agent_listening PID LOG WHAT: the agent is alive and logged "listening on WHAT"
+agent_listening() {
+    _i=0
+    while ! grep -q "listening on .*$3" "$2"; do
+        kill -0 "$1" 2>/dev/null || { echo "hvtermd (pid $1) died:"; cat "$2"; return 1; }
+        _i=$((_i + 1))
+        [ "$_i" -lt 100 ] || { echo "no 'listening on ...$3' log line within 10 s:"; cat "$2"; return 1; }
+        sleep 0.1
+    done
+}
+
+# agent_alive PID LOG: still running, and none of its children is a zombie
+agent_alive() {
+    kill -0 "$1" 2>/dev/null || { echo "hvtermd (pid $1) is gone; its log:"; tail -n 30 "$2"; return 1; }
+    _z=$(awk -v p="$1" '$1 == "State:" { s = $2 } $1 == "PPid:" && $2 == p && s == "Z" { print FILENAME }' \
+        /proc/[0-9]*/status 2>/dev/null)
+    [ -z "$_z" ] || { echo "zombie children of hvtermd: $_z"; return 1; }
+}
+
+# one_line FILE WHAT: FILE holds exactly one non-empty line (a one-line reason)
+one_line() {
+    _n=$(wc -l <"$1")
+    if [ "$_n" -ne 1 ] || [ -z "$(tr -d ' \n' <"$1")" ]; then
+        echo "expected a one-line reason on stderr for $2, got $_n lines:"
+        cat "$1"
+        return 1
+    fi
+}
+
+# ---- agent A: accepting -----------------------------------------------------
+
+agent_a_up() { agent_listening "$PID_A" "$LOG_A" "$PORT"; }
+
+# ping TARGET: answers, prints something
+ping_ok() {
+    hv ping --wait 10 "$1" >/tmp/c.ping.out 2>/tmp/c.ping.err
+    _rc=$?
+    [ "$_rc" -eq 0 ] || { echo "hvterm ping --wait 10 $1: exit $_rc, expected 0"; cat /tmp/c.ping.err; return 1; }
+    [ -s /tmp/c.ping.out ] || { echo "hvterm ping $1 printed nothing on stdout"; return 1; }
+}
+
+# the agent logged the accepted connection with the loopback peer CID (1)
+accept_logged() {
+    grep -q 'connection from cid 1 port [0-9]' "$LOG_A" || {
+        echo "agent A's log has no 'connection from cid 1 port N':"
+        tail -n 20 "$LOG_A"
+        return 1
+    }
+    if grep -q 'refused' "$LOG_A"; then echo "agent A refused something:"; grep refused "$LOG_A"; return 1; fi
+}
+
+# ---- exec -------------------------------------------------------------------
+
+# exec_status WANT CMD...: hvterm exec returns the remote command's status
+exec_status() {
+    _want=$1
+    shift
+    hvx "$@" >/tmp/c.es.out 2>/tmp/c.es.err
+    _rc=$?
+    if [ "$_rc" -ne "$_want" ]; then
+        echo "hvterm exec $T -- $*: exit $_rc, expected $_want"
+        echo "stderr:"
+        cat /tmp/c.es.err
+        return 1
+    fi
+    case $_want in
+        126 | 127) one_line /tmp/c.es.err "exit $_want" && grep -q "$1" /tmp/c.es.err ||
+                       { echo "(the reason should name $1)"; return 1; } ;;
+        *) [ ! -s /tmp/c.es.err ] || { echo "unexpected stderr:"; cat /tmp/c.es.err; return 1; } ;;
+    esac
+}
+
+BIG=/tmp/big.in
+BIG_SIZE=16777216
+
+# same_file WANT GOT: equal size and md5
+same_file() {
+    _ws=$(wc -c <"$1") _gs=$(wc -c <"$2")
+    _wm=$(md5sum <"$1") _gm=$(md5sum <"$2")
+    [ "$_ws" -eq "$_gs" ] && [ "$_wm" = "$_gm" ] && return 0
+    echo "sent $_ws bytes (md5 ${_wm%% *}), got $_gs bytes (md5 ${_gm%% *})"
+    return 1
+}
+
+# 16 MiB of random bytes through `exec -- cat` and back
+binary_roundtrip() {
+    [ "$(wc -c <"$BIG")" -eq "$BIG_SIZE" ] || { echo "could not make $BIG"; return 1; }
+    hvx cat <"$BIG" >/tmp/c.big.out 2>/tmp/c.big.err
+    _rc=$?
+    [ "$_rc" -eq 0 ] || { echo "hvterm exec -- cat: exit $_rc"; cat /tmp/c.big.err; return 1; }
+    same_file "$BIG" /tmp/c.big.out
+}
+
+# 16 MiB of output then exit 5: the status comes after all the output
+output_then_status() {
+    hvx sh -c "cat $BIG; exit 5" >/tmp/c.ots.out 2>/tmp/c.ots.err
+    _rc=$?
+    [ "$_rc" -eq 5 ] || { echo "exit $_rc, expected 5"; cat /tmp/c.ots.err; return 1; }
+    same_file "$BIG" /tmp/c.ots.out
+}
+
+stdin_eof() {
+    _got=$(printf abc | hvx wc -c 2>/tmp/c.eof.err)
+    _rc=$?
+    _got=$(echo $_got) # busybox wc may pad
+    [ "$_rc" -eq 0 ] && [ "$_got" = 3 ] && return 0
+    echo "printf abc | hvterm exec $T -- wc -c: exit $_rc, printed '$_got', expected 3"
+    cat /tmp/c.eof.err
+    return 1
+}
+
+stdin_empty() {
+    hvx cat </dev/null >/tmp/c.empty.out 2>/tmp/c.empty.err
+    _rc=$?
+    [ "$_rc" -eq 0 ] && [ ! -s /tmp/c.empty.out ] && return 0
+    echo "hvterm exec -- cat </dev/null: exit $_rc, $(wc -c </tmp/c.empty.out) bytes out"
+    cat /tmp/c.empty.err
+    return 1
+}
+
+stderr_separate() {
+    hvx sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 3' >/tmp/c.se.out 2>/tmp/c.se.err
+    _rc=$?
+    printf 'out1\nout2\n' >/tmp/c.se.want-out
+    printf 'err1\nerr2\n' >/tmp/c.se.want-err
+    if [ "$_rc" -eq 3 ] && cmp -s /tmp/c.se.out /tmp/c.se.want-out && cmp -s /tmp/c.se.err /tmp/c.se.want-err; then
+        return 0
+    fi
+    echo "exit $_rc (want 3)"
+    echo "stdout:"; cat /tmp/c.se.out
+    echo "stderr:"; cat /tmp/c.se.err
+    return 1
+}
+
+# ---- interactive, on a PTY (ptydrive plays the person at the keyboard) ------
+
+# shell on a 37x101 PTY: stty size, resize, typed command, then ~. detaches (exit 0)
+shell_pty() {
+    $PD -s 37x101 -x 0 -o /tmp/c.shell.out \
+        "send:PS1='P''S> '\r" 'expect:PS> ' \
+        'send:stty size\r' 'expect:\n37 101\r\n' 'expect:PS> ' \
+        'send:echo hel""lo\r' 'expect:\nhello\r\n' 'expect:PS> ' \
+        'resize:50x132' 'sleep:300' \
+        'send:stty size\r' 'expect:\n50 132\r\n' 'expect:PS> ' \
+        'send:MARK=kept-across-detach\r' 'expect:PS> ' \
+        'send:\r~.' \
+        -- hvterm shell "$T" -- sh
+}
+
+# the detached session is listed, reattaching finds it as it was, exit 4 ends it
+shell_reattach() {
+    hv ls "$T" >/tmp/c.ls.out 2>&1 || { echo "hvterm ls failed:"; cat /tmp/c.ls.out; return 1; }
+    [ "$(wc -l </tmp/c.ls.out)" -ge 2 ] || { echo "hvterm ls shows no session:"; cat /tmp/c.ls.out; return 1; }
+    $PD -s 30x90 -x 4 -o /tmp/c.attach.out \
+        'send:\r' 'expect:PS> ' \
+        'send:echo "mark=$MARK"\r' 'expect:mark=kept-across-detach\r\n' 'expect:PS> ' \
+        'send:stty size\r' 'expect:\n30 90\r\n' 'expect:PS> ' \
+        'send:exit 4\r' \
+        -- hvterm attach "$T"
+}
+
+# exec -t gives the command a PTY of the client's size
+exec_tty() {
+    $PD -s 33x77 -x 0 'expect:33 77' -- hvterm exec -t "$T" -- stty size
+}
+
+# ---- refusals and connect errors ---------------------------------------------
+
+# refused CONNECT_TARGET PORT LOG PID: the client fails (255, one line); the agent logs the refusal with CID 1
+refused() {
+    agent_listening "$4" "$3" "$2" || return 1
+    hv exec --connect-timeout 5s "$1" -- true >/tmp/c.ref.out 2>/tmp/c.ref.err
+    _rc=$?
+    [ "$_rc" -eq 255 ] || { echo "hvterm exec $1 -- true: exit $_rc, expected 255"; cat /tmp/c.ref.err; return 1; }
+    one_line /tmp/c.ref.err "a refused connection" || return 1
+    _i=0
+    until grep -q 'refused connection from cid 1 port [0-9]' "$3"; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 20 ] || { echo "the agent's log has no 'refused connection from cid 1 port N':"; cat "$3"; return 1; }
+        sleep 0.1
+    done
+    ! grep -q 'started' "$3" || { echo "the refusing agent started a session:"; cat "$3"; return 1; }
+}
+
+# connect_error TARGET PATTERN: exit 255 within the connect timeout, one line matching PATTERN
+connect_error() {
+    _t0=$(date +%s)
+    hv exec --connect-timeout 5s "$1" -- true >/tmp/c.ce.out 2>/tmp/c.ce.err
+    _rc=$?
+    _secs=$(($(date +%s) - _t0))
+    [ "$_rc" -eq 255 ] || { echo "hvterm exec $1 -- true: exit $_rc, expected 255"; cat /tmp/c.ce.err; return 1; }
+    one_line /tmp/c.ce.err "$1" || return 1
+    grep -qi "$2" /tmp/c.ce.err || { echo "the reason does not match '$2':"; cat /tmp/c.ce.err; return 1; }
+    [ "$_secs" -le 5 ] || { echo "took ${_secs}s (connect timeout 5s)"; return 1; }
+}
+
 # ---------------------------------------------------------------------------
 # The checks, in order.
 
@@ -148,6 +378,7 @@ check pty pty_available
 check user-database user_database
 check hvterm-version /bin/hvterm --version
 check hvtermd-version /bin/hvtermd --version
+check ptydrive test -x /bin/ptydrive
 
 if have socat; then
     check vsock-socat-local vsock_echo_roundtrip 1 1234
@@ -157,6 +388,52 @@ else
     skip vsock-socat "socat not in the guest: add it with run-guest-tests.sh --extra /usr/bin/socat"
 fi
 
+# the agents (started here, not inside a check, so they outlive the checks)
+start_agent "$LOG_A" --allow-cid 1,2  # no --listen: AF_VSOCK, any CID, port 18518
+PID_A=$AGENT_PID
+start_agent "$LOG_B" --listen "vsock:any:$PORT_DENY" --allow-cid 3
+PID_B=$AGENT_PID
+start_agent "$LOG_C" --port "$PORT_DEFAULT"
+PID_C=$AGENT_PID
+head -c "$BIG_SIZE" /dev/urandom >"$BIG"
+
+check agent-listens-vsock agent_a_up
+check ping-cid-local ping_ok vsock:1
+check ping-cid-host ping_ok vsock:2
+check ping-bare-cid ping_ok 1
+check allow-cid-accepts accept_logged
+
+check exec-exit-0 exec_status 0 true
+check exec-exit-1 exec_status 1 false
+check exec-exit-7 exec_status 7 sh -c 'exit 7'
+check exec-exit-127-not-found exec_status 127 no-such-command-hvterm
+check exec-exit-126-not-executable exec_status 126 /etc/passwd
+check exec-exit-137-killed exec_status 137 sh -c 'kill -9 $$'
+check exec-binary-16m-cat binary_roundtrip
+check exec-output-then-status output_then_status
+check exec-stdin-eof stdin_eof
+check exec-stdin-empty stdin_empty
+check exec-stderr-separate stderr_separate
+
+check shell-pty-size-echo-detach shell_pty
+check shell-reattach shell_reattach
+check exec-tty exec_tty
+
+check allow-cid-refuses refused "vsock:1:$PORT_DENY" "$PORT_DENY" "$LOG_B" "$PID_B"
+check allow-cid-default-is-host refused "vsock:2:$PORT_DEFAULT" "$PORT_DEFAULT" "$LOG_C" "$PID_C"
+check connect-nothing-listening connect_error "vsock:1:$PORT_NONE" 'nothing is listening'
+check connect-no-such-cid connect_error vsock:3 'cid 3'
+
+check agent-a-alive agent_alive "$PID_A" "$LOG_A"
+check agent-b-alive agent_alive "$PID_B" "$LOG_B"
+
 # ---------------------------------------------------------------------------
 echo "CHECKS: $n_ok ok, $n_fail failed, $n_skip skipped${failed_names:+ (failed:$failed_names)}"
+if [ "$n_fail" -ne 0 ]; then
+    for _l in "$LOG_A" "$LOG_B" "$LOG_C"; do
+        echo "--- $_l (last 40 lines) ---"
+        tail -n 40 "$_l"
+    done
+fi
+kill "$PID_A" "$PID_B" "$PID_C" 2>/dev/null
 [ "$n_fail" -eq 0 ]

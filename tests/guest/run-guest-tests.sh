@@ -2,7 +2,9 @@
 # run-guest-tests.sh: boot a throw-away QEMU guest that has real AF_VSOCK
 # (Debian's cloud kernel + vsock_loopback, software emulation) and run the
 # guest checks (tests/guest/guest-checks.sh) inside it with the given hvterm
-# and hvtermd binaries.
+# and hvtermd binaries (--build DIR: DIR/hvterm and DIR/hvtermd).
+#
+# CI:   tests/guest/run-guest-tests.sh --build build
 #
 # The build machine's own vsock device is never touched: the binaries and
 # checks only ever run inside the guest.
@@ -16,9 +18,12 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
     cat <<EOF
-Usage: $(basename "$0") --hvterm PATH --hvtermd PATH [options]
+Usage: $(basename "$0") --build DIR [options]
+       $(basename "$0") --hvterm PATH --hvtermd PATH [options]
 
 Options:
+  --build DIR         build directory: use DIR/hvterm and DIR/hvtermd (an
+                      explicit --hvterm/--hvtermd wins)
   --hvterm PATH       hvterm binary; becomes /bin/hvterm in the guest
   --hvtermd PATH      hvtermd binary; becomes /bin/hvtermd in the guest
   --checks FILE       checks script run in the guest as /checks.sh
@@ -40,6 +45,7 @@ die() { say "error: $*"; exit 2; }
 
 HVTERM=
 HVTERMD=
+BUILD=
 CHECKS=$SCRIPT_DIR/guest-checks.sh
 CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvterm-guest
 TIMEOUT=300
@@ -52,12 +58,13 @@ while [[ $# -gt 0 ]]; do
     val=
     case $opt in
         --*=*) val=${opt#*=}; opt=${opt%%=*} ;;
-        --hvterm | --hvtermd | --checks | --extra | --cache | --timeout | --log)
+        --build | --hvterm | --hvtermd | --checks | --extra | --cache | --timeout | --log)
             [[ $# -ge 2 ]] || die "$opt needs a value"
             val=$2
             shift ;;
     esac
     case $opt in
+        --build) BUILD=$val ;;
         --hvterm) HVTERM=$val ;;
         --hvtermd) HVTERMD=$val ;;
         --checks) CHECKS=$val ;;
@@ -72,7 +79,12 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-[[ -n $HVTERM && -n $HVTERMD ]] || { usage >&2; die "--hvterm and --hvtermd are required"; }
+if [[ -n $BUILD ]]; then
+    [[ -d $BUILD ]] || die "--build: not a directory: $BUILD"
+    HVTERM=${HVTERM:-$BUILD/hvterm}
+    HVTERMD=${HVTERMD:-$BUILD/hvtermd}
+fi
+[[ -n $HVTERM && -n $HVTERMD ]] || { usage >&2; die "--build DIR, or both --hvterm and --hvtermd, are required"; }
 [[ $TIMEOUT =~ ^[0-9]+$ && $TIMEOUT -ge 20 ]] || die "--timeout must be a number of seconds >= 20"
 for f in "$HVTERM" "$HVTERMD" "${EXTRAS[@]}"; do
     [[ -f $f && -x $f ]] || die "not an executable file: $f"
@@ -232,12 +244,37 @@ build_helper() {
     fi
 }
 
+# ptydrive: the PTY driver the interactive checks use (busybox has no script
+# or expect); static glibc program, cached by source hash.  Required.
+PTYDRIVE_SRC=$SCRIPT_DIR/ptydrive.c
+PTYDRIVE=
+build_ptydrive() {
+    local sum cc out
+    [[ -f $PTYDRIVE_SRC ]] || die "missing $PTYDRIVE_SRC"
+    sum=$(sha256sum "$PTYDRIVE_SRC" | cut -c1-16)
+    out=$CACHE/ptydrive-$sum
+    if [[ ! -x $out ]]; then
+        for cc in cc gcc clang; do
+            command -v "$cc" >/dev/null 2>&1 || continue
+            if "$cc" -static -O2 -Wall -o "$out.tmp.$$" "$PTYDRIVE_SRC" -lutil \
+                >>"$CACHE/ptydrive-build.log" 2>&1; then
+                mv "$out.tmp.$$" "$out"
+                break
+            fi
+            rm -f "$out.tmp.$$"
+        done
+    fi
+    [[ -x $out ]] || { tail -n 20 "$CACHE/ptydrive-build.log" >&2; die "could not build $PTYDRIVE_SRC statically (log: $CACHE/ptydrive-build.log; needs a C compiler and the static libc, e.g. libc6-dev)"; }
+    PTYDRIVE=$out
+}
+
 exec 9>"$CACHE/.lock"
 flock 9
 BUSYBOX=$BBDIR/busybox
 fetch_busybox
 fetch_kernel
 build_helper
+build_ptydrive
 flock -u 9
 VMLINUZ=$KDIR/vmlinuz
 T_FETCH=$(elapsed)
@@ -281,6 +318,7 @@ for x in "${EXTRAS[@]}"; do
     copy_with_libs "$x" "/bin/$(basename "$x")"
 done
 [[ -n $HELPER ]] && install -m 0755 "$HELPER" "$R/bin/isa-debug-exit"
+install -m 0755 "$PTYDRIVE" "$R/bin/ptydrive"
 install -m 0755 "$CHECKS" "$R/checks.sh"
 
 RUN_ID=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')

@@ -1,0 +1,176 @@
+"""hvterm exec: byte-exact stdio, exit codes, EOF, signals, back-pressure (DESIGN §4-§5)."""
+import hashlib
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import HVTERM, BASE_ENV, SANITIZED, TIMEOUT, hvterm, wait_for
+
+
+@pytest.mark.parametrize("code", [0, 1, 7, 255])
+def test_exit_code_is_the_remote_commands(agent, code):
+    assert hvterm("exec", agent.target, "--", "sh", "-c", f"exit {code}").returncode == code
+
+
+def test_command_not_found_is_127_with_a_reason(agent):
+    r = hvterm("exec", agent.target, "--", "no-such-command-xyz")
+    assert r.returncode == 127
+    assert b"no-such-command-xyz" in r.stderr and r.stderr.count(b"\n") == 1
+
+
+def test_not_executable_is_126_with_a_reason(agent, workdir):
+    path = os.path.join(workdir, "plain.txt")
+    with open(path, "w") as f:
+        f.write("not a program\n")
+    r = hvterm("exec", agent.target, "--", path)
+    assert r.returncode == 126
+    assert path.encode() in r.stderr and r.stderr.count(b"\n") == 1
+
+
+def test_killed_by_signal_is_128_plus_n(agent):
+    assert hvterm("exec", agent.target, "--", "sh", "-c", "kill -9 $$").returncode == 137
+    assert hvterm("exec", agent.target, "--", "sh", "-c", "kill -TERM $$").returncode == 143
+
+
+def test_stdout_and_stderr_stay_apart(agent):
+    r = hvterm("exec", agent.target, "--", "sh", "-c", "echo out; echo err >&2; echo out2")
+    assert r.stdout == b"out\nout2\n"
+    assert r.stderr == b"err\n"
+
+
+def test_stdin_eof_closes_remote_stdin(agent):
+    r = hvterm("exec", agent.target, "--", "wc", "-c", input=b"abc")
+    assert r.returncode == 0 and r.stdout.strip() == b"3"
+
+
+def test_empty_stdin(agent):
+    r = hvterm("exec", agent.target, "--", "cat", input=b"")
+    assert r.returncode == 0 and r.stdout == b""
+
+
+def test_64_mib_random_round_trip_is_byte_exact(agent):
+    data = os.urandom(64 * 1024 * 1024)
+    r = hvterm("exec", agent.target, "--", "cat", input=data)
+    assert r.returncode == 0
+    assert len(r.stdout) == len(data)
+    assert hashlib.sha256(r.stdout).digest() == hashlib.sha256(data).digest()
+
+
+def test_all_output_arrives_when_the_command_exits_at_once(agent):
+    r = hvterm("exec", agent.target, "--", "head", "-c", "10000000", "/dev/zero")
+    assert r.returncode == 0 and len(r.stdout) == 10_000_000
+
+
+def test_large_stderr_and_stdout_interleaved(agent):
+    script = "for i in $(seq 1 2000); do echo out$i; echo err$i >&2; done"
+    r = hvterm("exec", agent.target, "--", "sh", "-c", script)
+    assert r.stdout.decode().split() == [f"out{i}" for i in range(1, 2001)]
+    assert r.stderr.decode().split() == [f"err{i}" for i in range(1, 2001)]
+
+
+def test_env_and_workdir(agent, workdir):
+    r = hvterm("exec", agent.target, "--env", "GREETING=hi there", "-w", workdir, "--",
+               "sh", "-c", 'printf "%s|%s" "$GREETING" "$(pwd)"')
+    assert r.returncode == 0
+    assert r.stdout.decode() == "hi there|" + os.path.realpath(workdir)
+
+
+def test_bad_workdir_is_126(agent):
+    r = hvterm("exec", agent.target, "-w", "/nonexistent-dir", "--", "true")
+    assert r.returncode == 126 and b"/nonexistent-dir" in r.stderr
+
+
+def test_exec_with_tty(agent):
+    r = hvterm("exec", "-t", agent.target, "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty; exit 3")
+    assert r.returncode == 3 and b"tty" in r.stdout
+
+
+def test_exec_without_tty_has_no_terminal(agent):
+    r = hvterm("exec", agent.target, "--", "sh", "-c", "test -t 0 || echo notty")
+    assert r.stdout == b"notty\n"
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129),
+                                      (signal.SIGQUIT, 131)])
+def test_signals_are_forwarded(agent, workdir, sig, code):
+    marker = os.path.join(workdir, "started")
+    proc = subprocess.Popen([HVTERM, "exec", agent.target, "--", "sh", "-c", f"touch {marker}; exec sleep 100"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: os.path.exists(marker), "remote command to start")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == code, err
+    wait_for(lambda: not any(name == "sleep" for _, name in agent.children()), "remote sleep to end")
+
+
+def test_binary_stdin_with_all_byte_values(agent):
+    data = bytes(range(256)) * 1000
+    r = hvterm("exec", agent.target, "--", "cat", input=data)
+    assert r.stdout == data
+
+
+def test_stdout_closed_early_does_not_hang(agent):
+    # `hvterm exec -- yes | head -1` must end: the remote program sees a broken pipe.
+    proc = subprocess.run(f"'{HVTERM}' exec {agent.target} -- yes | head -n 1", shell=True,
+                          capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
+    assert proc.stdout == b"y\n"
+
+
+def test_50_concurrent_exec_sessions(agent):
+    procs = []
+    for i in range(50):
+        payload = os.urandom(200_000) + str(i).encode()
+        p = subprocess.Popen([HVTERM, "exec", agent.target, "--", "sh", "-c", f"cat; exit {i % 7}"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+        procs.append((p, payload, i))
+    import threading
+    results = {}
+
+    def drive(p, payload, i):
+        out, err = p.communicate(payload, timeout=TIMEOUT)
+        results[i] = (out == payload, p.returncode == i % 7, err)
+
+    threads = [threading.Thread(target=drive, args=t) for t in procs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bad = {i: r for i, r in results.items() if not (r[0] and r[1])}
+    assert len(results) == 50 and not bad, bad
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(SANITIZED, reason="sanitizer shadow memory makes RSS meaningless")
+def test_one_gib_through_a_slow_reader_keeps_memory_bounded(agent):
+    """1 GiB of `yes` through exec into a reader slower than the producer: no process grows."""
+    client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "yes"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=BASE_ENV)
+    remote = None
+    total = 0
+    peaks = {"client": 0, "agent": 0, "remote": 0}
+    target = 1 << 30
+    while total < target:
+        chunk = client.stdout.read1(1 << 20)
+        assert chunk, "output ended early"
+        total += len(chunk)
+        if total % (64 << 20) < len(chunk):  # sample now and then, and be a slow reader meanwhile
+            time.sleep(0.02)
+            if remote is None:
+                remote = next((pid for pid, name in agent.children() if name == "yes"), None)
+            peaks["client"] = max(peaks["client"], peak_rss_kib(client.pid))
+            peaks["agent"] = max(peaks["agent"], peak_rss_kib(agent.proc.pid))
+    client.send_signal(signal.SIGINT)
+    client.stdout.close()
+    client.wait(timeout=TIMEOUT)
+    assert peaks["client"] < 32 * 1024, peaks
+    assert peaks["agent"] < 32 * 1024, peaks

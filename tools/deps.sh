@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing hvterm needs, from Debian 12 packages (root, or sudo).
+# Usage: tools/deps.sh [build|test]
+set -euo pipefail
+what=${1:-build}
+packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev)
+if [ "$what" = test ]; then
+  packages+=(python3 python3-pytest python3-pexpect)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "tools/deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

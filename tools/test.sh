@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds, and runs every test tier:
+#   1. unit + end-to-end tests (warnings are errors)
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. real AF_VSOCK inside a throw-away QEMU guest (tests/guest)
+#   4. the Windows build, cross-compiled with MinGW-w64, tested under Wine
+# Set HVTERM_TIERS to a subset ("unit asan guest windows") to run fewer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tiers=${HVTERM_TIERS:-"unit asan guest windows"}
+jobs=$(nproc)
+bash tools/deps.sh test
+
+run_tier() {  # name, build dir, cmake args...
+  local name=$1 dir=$2
+  shift 2
+  echo "=== $name"
+  cmake -S . -B "$dir" -G Ninja -DHVTERM_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 900
+}
+
+for tier in $tiers; do
+  case $tier in
+    unit) run_tier "unit and end-to-end tests" build -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
+    asan)
+      export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+      run_tier "tests under ASan + UBSan" build-asan -DCMAKE_BUILD_TYPE=Debug -DHVTERM_SANITIZE=ON
+      unset ASAN_OPTIONS UBSAN_OPTIONS ;;
+    guest)
+      echo "=== real vsock in a QEMU guest"
+      cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"
+      bash tests/guest/run-guest-tests.sh --hvterm build/hvterm --hvtermd build/hvtermd ;;
+    windows)
+      echo "=== Windows (MinGW-w64 cross build, tests under Wine)"
+      bash .ci/build-windows.sh ;;
+    *) echo "tools/test.sh: unknown tier '$tier'" >&2; exit 2 ;;
+  esac
+done
+echo "=== all tiers passed: $tiers"
