@@ -107,13 +107,11 @@ void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeou
   uv_timer_init(loop, &op->timer);
   uv_poll_start(&op->poll, UV_WRITABLE, [](uv_poll_t* p, int status, int) {
     auto* op = static_cast<VsockConnect*>(p->data);
+    // The socket's own error says why a connect failed; libuv's status is only a generic EBADF.
     int err = 0;
     socklen_t len = sizeof(err);
-    if (status < 0) {
-      err = -status;
-    } else if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-      err = errno;
-    }
+    if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == 0 && status < 0) err = -status;
     op->finish(err);
   });
   uv_timer_start(&op->timer, [](uv_timer_t* t) { static_cast<VsockConnect*>(t->data)->finish(ETIMEDOUT); },

@@ -28,6 +28,7 @@ uint8_t to_wire_signal(int native) {
     case SIGKILL: return wire::sig::kKill;
     case SIGUSR1: return wire::sig::kUsr1;
     case SIGUSR2: return wire::sig::kUsr2;
+    case SIGPIPE: return wire::sig::kPipe;
     case SIGTERM: return wire::sig::kTerm;
     case SIGCONT: return wire::sig::kCont;
     case SIGSTOP: return wire::sig::kStop;
@@ -45,6 +46,7 @@ int from_wire_signal(uint8_t wire) {
     case wire::sig::kKill: return SIGKILL;
     case wire::sig::kUsr1: return SIGUSR1;
     case wire::sig::kUsr2: return SIGUSR2;
+    case wire::sig::kPipe: return SIGPIPE;
     case wire::sig::kTerm: return SIGTERM;
     case wire::sig::kCont: return SIGCONT;
     case wire::sig::kStop: return SIGSTOP;

@@ -5,6 +5,8 @@
 #include "agent/connection.h"
 #include "agent/session.h"
 #include "common/log.h"
+#include "protocol/codec.h"
+#include "transport/framed_connection.h"
 
 namespace hvterm {
 
@@ -42,7 +44,12 @@ bool Agent::peer_allowed(const platform::Peer& peer) const {
 void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
   if (shutting_down_ || !peer_allowed(peer)) {
     log::warn("refused connection from " + peer.description + (shutting_down_ ? " (shutting down)" : " (not allowed)"));
-    platform::close_stream(stream);
+    // Tell the client why before closing, so it can say more than "connection reset".
+    std::string why = shutting_down_ ? "the agent is shutting down"
+                      : peer.cid      ? "CID " + std::to_string(*peer.cid) + " is not allowed by the agent (--allow-cid)"
+                                      : "this user may not use the agent";
+    FramedConnection::create(stream, nullptr)->fail(
+        shutting_down_ ? wire::ErrorCode::Internal : wire::ErrorCode::Unauthorized, why);
     return;
   }
   log::debug("connection from " + peer.description);

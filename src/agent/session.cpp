@@ -286,9 +286,11 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   info.mode = request_.mode;
   info.pid = pid_;
   info.received[0] = input_.position();
-  info.received[1] = output_[0].sent();
-  info.received[2] = output_[1].sent();
+  info.received[1] = output_[0].position();
+  info.received[2] = output_[1].position();
   input_ack_sent_ = 0;  // the new connection has heard nothing yet
+  // The client's positions may acknowledge output we stopped reading for.
+  if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
   if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&
       !exit_) {
     size_ = request.size;

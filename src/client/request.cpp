@@ -49,14 +49,17 @@ class Exchange final : public FramedConnection::Handler {
     conn_ = nullptr;
     if (!result.ok && result.error.empty())
       result.error = reason.empty() ? "the agent closed the connection" : "connection failed: " + reason;
+    if (timer != nullptr) uv_timer_stop(timer);
   }
 
   void done() {
     if (conn_ != nullptr) conn_->close();
     conn_ = nullptr;
+    if (timer != nullptr) uv_timer_stop(timer);
   }
 
   RequestResult result;
+  uv_timer_t* timer = nullptr;
 
  private:
   FramedConnection* conn_ = nullptr;
@@ -73,6 +76,7 @@ RequestResult request_once(uv_loop_t* loop, const Target& target, const ConnectO
   uv_timer_t timer;
   uv_timer_init(loop, &timer);
   timer.data = &exchange;
+  exchange.timer = &timer;
   bool connected = false;
   connect_target(loop, target, options, [&](uv_stream_t* stream, const ConnectFailure& failure) {
     if (stream == nullptr) {

@@ -82,6 +82,7 @@ void SessionClient::connect() {
 }
 
 void SessionClient::on_connected(uv_stream_t* stream) {
+  silent_noticed_ = false;  // a new connection starts with a clean slate
   conn_ = FramedConnection::create(stream, this);
   conn_->start();
   wire::Hello hello;
@@ -259,6 +260,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
   disconnected_at_ms_ = 0;
   backoff_ms_ = 100;
   attempts_ = 0;
+  // The agent's position may acknowledge input we held back for: read on.
+  if (!input_.full()) stdin_->resume();
   for (uint8_t s : pending_signals_) conn_->send(wire::encode_signal(s));
   pending_signals_.clear();
   if (resumed && mode_ == wire::SessionMode::Pty) send_window_size();
@@ -284,7 +287,7 @@ void SessionClient::on_output_written(int index, size_t bytes, int error) {
   if (error != 0 && !output_broken_[index]) {
     // Our stdout went away (e.g. `| head`): like ssh, let the remote program see a broken pipe.
     output_broken_[index] = true;
-    if (error == UV_EPIPE) send_signal(13);
+    if (error == UV_EPIPE) send_signal(wire::sig::kPipe);
   }
   maybe_ack(index, writers_[index]->pending() == 0);
   check_finished();

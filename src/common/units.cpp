@@ -29,6 +29,7 @@ std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   else if (unit == "h") scale = 3600e3;
   else if (unit == "d") scale = 86400e3;
   else return std::nullopt;
+  if (value * scale >= 9.2e18) return std::nullopt;
   return static_cast<uint64_t>(value * scale);
 }
 
@@ -44,6 +45,7 @@ std::optional<uint64_t> parse_size_bytes(const std::string& text) {
   else if (unit == "m") scale = 1024.0 * 1024;
   else if (unit == "g") scale = 1024.0 * 1024 * 1024;
   else return std::nullopt;
+  if (value * scale >= 9.2e18) return std::nullopt;
   return static_cast<uint64_t>(value * scale);
 }
 

@@ -31,8 +31,11 @@ std::string check_header(const Header& h) {
 }  // namespace
 
 void FrameDecoder::feed(Slice bytes) {
-  if (!pending_.empty()) {  // caller fed again before draining; keep order by buffering
-    partial_.append(pending_.view());
+  if (!pending_.empty()) {
+    // Fed again before the previous bytes were drained: join them (rare, so a copy is fine).
+    std::string joined(pending_.view());
+    joined.append(bytes.view());
+    bytes = Slice::copy_of(joined);
   }
   pending_ = std::move(bytes);
 }

@@ -11,7 +11,7 @@ struct Named {
 };
 constexpr Named kSignals[] = {{"HUP", sig::kHup},   {"INT", sig::kInt},   {"QUIT", sig::kQuit},
                               {"KILL", sig::kKill}, {"USR1", sig::kUsr1}, {"USR2", sig::kUsr2},
-                              {"TERM", sig::kTerm}, {"CONT", sig::kCont}, {"STOP", sig::kStop},
+                              {"PIPE", sig::kPipe},  {"TERM", sig::kTerm}, {"CONT", sig::kCont}, {"STOP", sig::kStop},
                               {"TSTP", sig::kTstp}, {"WINCH", sig::kWinch}};
 }  // namespace
 

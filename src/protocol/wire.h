@@ -139,7 +139,7 @@ struct Kill {
 
 // Wire signal numbers are the classic POSIX numbers on every platform.
 namespace sig {
-inline constexpr uint8_t kHup = 1, kInt = 2, kQuit = 3, kKill = 9, kUsr1 = 10, kUsr2 = 12, kTerm = 15,
+inline constexpr uint8_t kHup = 1, kInt = 2, kQuit = 3, kKill = 9, kUsr1 = 10, kUsr2 = 12, kPipe = 13, kTerm = 15,
                          kCont = 18, kStop = 19, kTstp = 20, kWinch = 28;
 }
 // "TERM", "SIGTERM" or "15" → wire number; 0 when unknown.

@@ -3,8 +3,10 @@
 namespace hvterm {
 
 void ReplayBuffer::start_at(uint64_t position) {
-  if (end_ != 0 || !chunks_.empty()) return;
-  acked_ = sent_ = end_ = position;
+  if (sent_ != 0 || acked_ != 0) return;
+  // Bytes may already wait here (typed before the session answered): they follow `position`.
+  end_ += position;
+  acked_ = sent_ = high_water_ = position;
 }
 
 void ReplayBuffer::append(Slice bytes) {
@@ -14,11 +16,14 @@ void ReplayBuffer::append(Slice bytes) {
 }
 
 bool ReplayBuffer::ack(uint64_t position) {
-  uint64_t limit = sent_ + (eof_sent_ ? 1 : 0);
-  if (position > limit) return false;
-  if (position <= acked_) return true;  // old or repeated acknowledgement
-  uint64_t bytes_position = std::min(position, end_);
-  uint64_t drop = bytes_position - acked_;
+  if (position > sent_ + (eof_sent_ ? 1 : 0)) return false;
+  trim(position);
+  return true;
+}
+
+void ReplayBuffer::trim(uint64_t position) {
+  if (position <= acked_) return;  // old or repeated acknowledgement
+  uint64_t drop = std::min(position, end_) - std::min(acked_, end_);
   while (drop > 0 && !chunks_.empty()) {
     Slice& front = chunks_.front();
     if (front.size() <= drop) {
@@ -31,23 +36,20 @@ bool ReplayBuffer::ack(uint64_t position) {
       }
     } else {
       front.remove_prefix(static_cast<size_t>(drop));
-      if (send_chunk_ == 0) send_skip_ -= static_cast<size_t>(drop);
+      if (send_chunk_ == 0) send_skip_ = send_skip_ > drop ? send_skip_ - static_cast<size_t>(drop) : 0;
       drop = 0;
     }
   }
   acked_ = position;
-  return true;
 }
 
 bool ReplayBuffer::rewind(uint64_t position) {
-  if (position < acked_ || position > end_ + (eof_sent_ ? 1 : 0)) return false;
-  if (position == end_ + 1) {  // peer has everything including EOF
-    ack(position);
-    return true;
-  }
-  ack(position);
-  sent_ = position;
-  eof_sent_ = false;
+  // A peer may hold anything that was ever transmitted (perhaps on an older connection, before
+  // another client's fresh attach rewound us), but nothing beyond that.
+  if (position < acked_ || position > high_water_) return false;
+  trim(position);
+  sent_ = std::min(position, end_);
+  eof_sent_ = position == end_ + 1;
   send_chunk_ = 0;
   send_skip_ = 0;
   return true;
@@ -66,6 +68,7 @@ bool ReplayBuffer::next(Slice& out, uint64_t& offset, size_t max) {
   offset = sent_;
   send_skip_ += n;
   sent_ += n;
+  high_water_ = std::max(high_water_, sent_);
   return true;
 }
 

@@ -18,7 +18,8 @@ class ReplayBuffer {
   explicit ReplayBuffer(size_t capacity) : capacity_(capacity) {}
 
   // A fresh buffer for a stream that the peer already holds up to `position` (a client taking
-  // over a session starts its input where the previous client left it). Only before any append.
+  // over a session starts its input where the previous client left it). Only before anything was
+  // sent; bytes appended so far are renumbered to follow `position`.
   void start_at(uint64_t position);
   void append(Slice bytes);
   void finish() { finished_ = true; }  // no more bytes: EOF follows `end()`
@@ -26,15 +27,20 @@ class ReplayBuffer {
   // The peer has everything before `position` (EOF counts as one position). False when the
   // position is beyond anything sent: a protocol violation.
   bool ack(uint64_t position);
-  // Send again from `position` (the peer's acknowledged position after a reconnect). False when
-  // the position is outside what we still hold.
+  // Send again from `position`: what the peer holds after a reconnect. False when the position is
+  // below what was acknowledged or beyond anything ever transmitted.
   bool rewind(uint64_t position);
 
   // Next bytes to transmit, at most `max`; false when nothing is waiting.
   bool next(Slice& out, uint64_t& offset, size_t max);
   // EOF is due once all bytes are sent and the producer finished; mark it sent when written.
   bool eof_due() const { return finished_ && !eof_sent_ && sent_ == end_; }
-  void mark_eof_sent() { eof_sent_ = true; }
+  void mark_eof_sent() {
+    eof_sent_ = true;
+    high_water_ = end_ + 1;
+  }
+  // Where transmission stands: bytes sent, plus one once the EOF is sent.
+  uint64_t position() const { return sent_ + (eof_sent_ ? 1 : 0); }
 
   uint64_t acked() const { return acked_; }
   uint64_t sent() const { return sent_; }
@@ -50,7 +56,9 @@ class ReplayBuffer {
   std::deque<Slice> chunks_;  // bytes [acked_, end_), in order
   size_t send_chunk_ = 0;     // index in chunks_ of the chunk holding offset sent_
   size_t send_skip_ = 0;      // bytes of that chunk before sent_
+  void trim(uint64_t position);  // forget everything before position
   uint64_t acked_ = 0, sent_ = 0, end_ = 0;
+  uint64_t high_water_ = 0;     // the furthest position ever transmitted, on any connection
   bool finished_ = false, eof_sent_ = false;
 };
 

@@ -13,6 +13,23 @@
 # "CHECK NAME: FAIL rc=N" followed by the tail of its output, or
 # "CHECK NAME: skip (why)".  The script exits non-zero if any check failed.
 # CHECK_TIMEOUT (seconds, default 60) bounds each check.
+#
+# What is checked (the real hvterm and hvtermd over real AF_VSOCK):
+#   agent listening on vsock with no --listen; ping via CID 1, CID 2 and a bare
+#   CID, answering promptly; the agent logs the accepted peer CID; exec exit
+#   codes 0 1 7 126 127 137 (the 126/127 reasons are one line); 16 MiB of
+#   random bytes through `exec -- cat` and out of a command that then exits 5
+#   (md5 and size); stdin EOF (half-close) and empty stdin; stderr apart from
+#   stdout; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
+#   start and after a resize, typed command, ~. right after Enter detaches with
+#   exit 0), then ls + attach finds the session as it was; exec -t; --allow-cid
+#   refusing (client exit 255 with a one-line reason, the refusal logged with
+#   the CID) both for an explicit list and for the default (2 only: inside the
+#   guest every loopback peer is CID 1); connect errors (nothing listening,
+#   no such CID: exit 255, one line, within the connect timeout); the agents
+#   survive everything with no zombie children.
+# Every hvterm call runs under `timeout`, so a hang fails its check instead of
+# stalling the guest.  On any failure the agents' logs are printed at the end.
 
 set -u
 
@@ -30,13 +47,18 @@ n_skip=0
 failed_names=
 
 # kill_tree PID: kill PID and all its descendants (busybox has no pkill -P).
+# Each process is stopped before its children are listed and killed before
+# they are, so it can neither fork new ones nor run on (e.g. the watchdog's
+# "timed out" line) once its children are gone.
 kill_tree() {
+    kill -STOP "$1" 2>/dev/null || return 0
     # shellcheck disable=SC2013 # one pid per word
-    for _kt_child in $(awk -v p="$1" '$1 == "PPid:" && $2 == p { split(FILENAME, f, "/"); print f[3] }' \
-                           /proc/[0-9]*/status 2>/dev/null); do
+    _kt_children=$(awk -v p="$1" '$1 == "PPid:" && $2 == p { split(FILENAME, f, "/"); print f[3] }' \
+                       /proc/[0-9]*/status 2>/dev/null)
+    kill -KILL "$1" 2>/dev/null
+    for _kt_child in $_kt_children; do
         kill_tree "$_kt_child"
     done
-    kill -KILL "$1" 2>/dev/null
 }
 
 # check NAME COMMAND [ARGS...]
@@ -147,17 +169,17 @@ vsock_no_listener() {
 # connection coming from CID 1 (the loopback transport's local CID), which the
 # accept checks below verify in the agent's log.
 
-PORT=18518        # the default agent port (agent A listens there with no --listen)
-PORT_DENY=18519   # agent B: --allow-cid 3, must refuse the loopback peer
+PORT=18518         # the default agent port (agent A listens there with no --listen)
+PORT_DENY=18519    # agent B: --allow-cid 3, must refuse the loopback peer
 PORT_DEFAULT=18520 # agent C: default --allow-cid (2, the host), must refuse CID 1 too
-PORT_NONE=9999    # nothing listens here
+PORT_NONE=9999     # nothing listens here
 T=vsock:1
 LOG_A=/tmp/agent-a.log
 LOG_B=/tmp/agent-b.log
 LOG_C=/tmp/agent-c.log
 HV_LIMIT=30       # seconds any single hvterm call may take
 PD="ptydrive -t 15"
-PID_A= PID_B= PID_C=
+PID_A='' PID_B='' PID_C=''
 
 # hv ARGS...: hvterm with a time limit (a hang is a failure, not a stuck guest)
 hv() { timeout "$HV_LIMIT" hvterm "$@"; }
@@ -206,12 +228,30 @@ one_line() {
 
 agent_a_up() { agent_listening "$PID_A" "$LOG_A" "$PORT"; }
 
-# ping TARGET: answers, prints something
+# ping_ok TARGET [OPTIONS...]: the agent answers and ping says so on stdout
 ping_ok() {
-    hv ping --wait 10 "$1" >/tmp/c.ping.out 2>/tmp/c.ping.err
+    _tgt=$1
+    shift
+    hv ping "$@" "$_tgt" >/tmp/c.ping.out 2>/tmp/c.ping.err
     _rc=$?
-    [ "$_rc" -eq 0 ] || { echo "hvterm ping --wait 10 $1: exit $_rc, expected 0"; cat /tmp/c.ping.err; return 1; }
-    [ -s /tmp/c.ping.out ] || { echo "hvterm ping $1 printed nothing on stdout"; return 1; }
+    [ "$_rc" -eq 0 ] || { echo "hvterm ping $* $_tgt: exit $_rc, expected 0"; cat /tmp/c.ping.err; return 1; }
+    grep -q 'hvtermd.* answered from' /tmp/c.ping.out ||
+        { echo "hvterm ping $* $_tgt printed no answer line:"; cat /tmp/c.ping.out; return 1; }
+}
+
+# uptime_ms: milliseconds since boot (busybox date has no %N)
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# ping_prompt: a ping returns as soon as the agent answers, not when the
+# connect timeout (5 s here) runs out
+ping_prompt() {
+    _t0=$(uptime_ms)
+    ping_ok vsock:1 --connect-timeout 5s || return 1
+    _ms=$(($(uptime_ms) - _t0))
+    [ "$_ms" -le 2500 ] && return 0
+    echo "hvterm ping --connect-timeout 5s vsock:1 took ${_ms} ms (limit 2500 ms):"
+    cat /tmp/c.ping.out
+    return 1
 }
 
 # the agent logged the accepted connection with the loopback peer CID (1)
@@ -239,8 +279,9 @@ exec_status() {
         return 1
     fi
     case $_want in
-        126 | 127) one_line /tmp/c.es.err "exit $_want" && grep -q "$1" /tmp/c.es.err ||
-                       { echo "(the reason should name $1)"; return 1; } ;;
+        126 | 127)
+            one_line /tmp/c.es.err "exit $_want" || return 1
+            grep -q "$1" /tmp/c.es.err || { echo "the reason does not name $1:"; cat /tmp/c.es.err; return 1; } ;;
         *) [ ! -s /tmp/c.es.err ] || { echo "unexpected stderr:"; cat /tmp/c.es.err; return 1; } ;;
     esac
 }
@@ -277,7 +318,7 @@ output_then_status() {
 stdin_eof() {
     _got=$(printf abc | hvx wc -c 2>/tmp/c.eof.err)
     _rc=$?
-    _got=$(echo $_got) # busybox wc may pad
+    _got=$(printf %s "$_got" | tr -d ' \t\n') # busybox wc may pad
     [ "$_rc" -eq 0 ] && [ "$_got" = 3 ] && return 0
     echo "printf abc | hvterm exec $T -- wc -c: exit $_rc, printed '$_got', expected 3"
     cat /tmp/c.eof.err
@@ -309,7 +350,9 @@ stderr_separate() {
 
 # ---- interactive, on a PTY (ptydrive plays the person at the keyboard) ------
 
-# shell on a 37x101 PTY: stty size, resize, typed command, then ~. detaches (exit 0)
+# shell on a 37x101 PTY: stty size, typed command, resize, then ~. right
+# after Enter detaches (client exit 0).  The first line is typed before the
+# client is connected (type-ahead), as an impatient person would.
 shell_pty() {
     $PD -s 37x101 -x 0 -o /tmp/c.shell.out \
         "send:PS1='P''S> '\r" 'expect:PS> ' \
@@ -318,16 +361,18 @@ shell_pty() {
         'resize:50x132' 'sleep:300' \
         'send:stty size\r' 'expect:\n50 132\r\n' 'expect:PS> ' \
         'send:MARK=kept-across-detach\r' 'expect:PS> ' \
-        'send:\r~.' \
+        'send:\r~.' 'expect:detached' \
         -- hvterm shell "$T" -- sh
 }
 
-# the detached session is listed, reattaching finds it as it was, exit 4 ends it
+# the detached session is listed; reattaching (on another size) finds it as it
+# was; `exit 4` ends it and the client with 4
+# shellcheck disable=SC2016 # $MARK is for the remote shell
 shell_reattach() {
-    hv ls "$T" >/tmp/c.ls.out 2>&1 || { echo "hvterm ls failed:"; cat /tmp/c.ls.out; return 1; }
-    [ "$(wc -l </tmp/c.ls.out)" -ge 2 ] || { echo "hvterm ls shows no session:"; cat /tmp/c.ls.out; return 1; }
+    hv ls --connect-timeout 3s "$T" >/tmp/c.ls.out 2>&1 || { echo "hvterm ls failed:"; cat /tmp/c.ls.out; return 1; }
+    grep -q ' detached .* sh$' /tmp/c.ls.out || { echo "hvterm ls shows no detached sh session:"; cat /tmp/c.ls.out; return 1; }
     $PD -s 30x90 -x 4 -o /tmp/c.attach.out \
-        'send:\r' 'expect:PS> ' \
+        'expect:attached to session' 'expect:PS> ' \
         'send:echo "mark=$MARK"\r' 'expect:mark=kept-across-detach\r\n' 'expect:PS> ' \
         'send:stty size\r' 'expect:\n30 90\r\n' 'expect:PS> ' \
         'send:exit 4\r' \
@@ -398,9 +443,10 @@ PID_C=$AGENT_PID
 head -c "$BIG_SIZE" /dev/urandom >"$BIG"
 
 check agent-listens-vsock agent_a_up
-check ping-cid-local ping_ok vsock:1
-check ping-cid-host ping_ok vsock:2
-check ping-bare-cid ping_ok 1
+check ping-cid-local ping_ok vsock:1 --wait 10
+check ping-prompt ping_prompt
+check ping-cid-host ping_ok vsock:2 --connect-timeout 3s
+check ping-bare-cid ping_ok 1 --connect-timeout 3s
 check allow-cid-accepts accept_logged
 
 check exec-exit-0 exec_status 0 true
@@ -422,10 +468,11 @@ check exec-tty exec_tty
 check allow-cid-refuses refused "vsock:1:$PORT_DENY" "$PORT_DENY" "$LOG_B" "$PID_B"
 check allow-cid-default-is-host refused "vsock:2:$PORT_DEFAULT" "$PORT_DEFAULT" "$LOG_C" "$PID_C"
 check connect-nothing-listening connect_error "vsock:1:$PORT_NONE" 'nothing is listening'
-check connect-no-such-cid connect_error vsock:3 'cid 3'
+check connect-no-such-cid connect_error vsock:3 'cid 3.*\(reach\|no such\|exist\)\|no \(vm\|such\).*cid 3'
 
 check agent-a-alive agent_alive "$PID_A" "$LOG_A"
 check agent-b-alive agent_alive "$PID_B" "$LOG_B"
+check agent-c-alive agent_alive "$PID_C" "$LOG_C"
 
 # ---------------------------------------------------------------------------
 echo "CHECKS: $n_ok ok, $n_fail failed, $n_skip skipped${failed_names:+ (failed:$failed_names)}"

@@ -251,7 +251,11 @@ int main(int argc, char **argv)
     }
     if (timeout_s <= 0) usage();
     int first_step = optind, dashdash = -1;
-    for (int i = optind; i < argc; ++i)
+    /* getopt has eaten a "--" that directly follows the options: no steps */
+    if (optind > 1 && !strcmp(argv[optind - 1], "--") &&
+        !(optind > 2 && argv[optind - 2][0] == '-' && strchr("stxo", argv[optind - 2][1]) && !argv[optind - 2][2]))
+        dashdash = first_step = optind - 1;
+    for (int i = optind; dashdash < 0 && i < argc; ++i)
         if (!strcmp(argv[i], "--")) {
             dashdash = i;
             break;

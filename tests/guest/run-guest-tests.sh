@@ -4,7 +4,13 @@
 # guest checks (tests/guest/guest-checks.sh) inside it with the given hvterm
 # and hvtermd binaries (--build DIR: DIR/hvterm and DIR/hvtermd).
 #
-# CI:   tests/guest/run-guest-tests.sh --build build
+# CI:   tests/guest/run-guest-tests.sh --build build --timeout 180
+#
+# Besides busybox, the kernel modules and the binaries, the guest gets two
+# helpers built here (static, cached by source hash): isa-debug-exit.c (ends
+# the VM with a status) and ptydrive.c (drives a program on a PTY like a
+# person at a keyboard; busybox has no script/expect).  Building ptydrive
+# needs a C compiler and the static C library (libc6-dev).
 #
 # The build machine's own vsock device is never touched: the binaries and
 # checks only ever run inside the guest.
@@ -264,6 +270,8 @@ build_ptydrive() {
             rm -f "$out.tmp.$$"
         done
     fi
+    # drop the builds of older ptydrive.c versions
+    find "$CACHE" -maxdepth 1 -name 'ptydrive-*' ! -name "ptydrive-$sum" ! -name '*.log' -delete 2>/dev/null || true
     [[ -x $out ]] || { tail -n 20 "$CACHE/ptydrive-build.log" >&2; die "could not build $PTYDRIVE_SRC statically (log: $CACHE/ptydrive-build.log; needs a C compiler and the static libc, e.g. libc6-dev)"; }
     PTYDRIVE=$out
 }
@@ -379,8 +387,8 @@ if [ "$rc" -eq 0 ]; then
     echo "HVTERM-GUEST-RESULT: PASS run=$RUN_ID"
     code=42
 else
-    echo "--- dmesg tail ---"
-    dmesg | tail -n 40
+    echo "--- dmesg since /init started (last 40 lines) ---"
+    dmesg | sed -n '/Run \/init as init process/,$p' | tail -n 40
     echo "HVTERM-GUEST-RESULT: FAIL rc=$rc run=$RUN_ID"
     code=1
 fi
@@ -447,8 +455,14 @@ if [[ -z $reason ]]; then
     exit 0
 fi
 if ((!VERBOSE)); then
-    echo "=== guest console log (last 200 lines of $LOG) ===" >&2
-    tail -n 200 "$LOG" >&2
+    # from where /init starts the checks (the kernel's boot messages are noise), at most 600 lines
+    if grep -aq '^HVTERM-GUEST: kernel' "$LOG"; then
+        echo "=== guest console log ($LOG, from the start of the checks) ===" >&2
+        sed -n '/^HVTERM-GUEST: kernel/,$p' "$LOG" | tail -n 600 >&2
+    else
+        echo "=== guest console log (last 200 lines of $LOG) ===" >&2
+        tail -n 200 "$LOG" >&2
+    fi
     echo "=== end of guest console log ===" >&2
 fi
 say "FAIL: $reason ($TIMES)"

@@ -60,7 +60,9 @@ void check_all_truncations_rejected(const std::string& payload, const std::funct
   CHECK(decode_fn(payload));
 }
 
-const std::string kOddBytes = std::string("tab\tnul\0\xff\xfe utf8 \xc3\xa9", 20);
+// Bytes a string field must carry untouched: NUL, high bytes, UTF-8.
+constexpr char kOddLiteral[] = "tab\tnul\0\xff\xfe utf8 \xc3\xa9";
+const std::string kOddBytes(kOddLiteral, sizeof kOddLiteral - 1);
 
 }  // namespace
 

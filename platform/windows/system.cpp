@@ -1,0 +1,138 @@
+// Paths, daemons, clocks and process-wide setup on Windows.
+#include <chrono>
+
+#include "platform/windows/internal.h"
+
+namespace hvterm::platform {
+namespace {
+
+std::wstring environment(const wchar_t* name) {
+  DWORD n = GetEnvironmentVariableW(name, nullptr, 0);
+  if (n == 0) return {};
+  std::wstring value(n, L'\0');
+  value.resize(GetEnvironmentVariableW(name, value.data(), n));
+  return value;
+}
+
+// Console modes of the standard handles: libuv switches on VT processing for a console it writes
+// to, and that must not leak into the shell that started us.
+struct StdioModes {
+  DWORD mode[3] = {0, 0, 0};
+  bool valid[3] = {false, false, false};
+} saved_stdio;
+
+constexpr DWORD kStdHandles[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+
+}  // namespace
+
+namespace detail {
+
+std::string runtime_dir_path(std::string& error) {
+  // LOCALAPPDATA is inside the user's profile, whose ACL already keeps other users out.
+  std::wstring base = environment(L"LOCALAPPDATA");
+  if (!base.empty()) return narrow(base) + "\\hvterm";
+  char tmp[MAX_PATH];
+  size_t size = sizeof(tmp);
+  auto user = current_user();
+  if (uv_os_tmpdir(tmp, &size) != 0 || !user) {
+    error = "neither LOCALAPPDATA nor a temporary directory is known";
+    return {};
+  }
+  return std::string(tmp, size) + "\\hvterm-" + user->name;
+}
+
+}  // namespace detail
+
+std::optional<std::string> runtime_dir(std::string& error) {
+  std::string dir = detail::runtime_dir_path(error);
+  if (dir.empty()) return std::nullopt;
+  std::wstring wide = detail::widen(dir);
+  if (!CreateDirectoryW(wide.c_str(), nullptr) && GetLastError() != ERROR_ALREADY_EXISTS) {
+    error = "cannot create " + dir + ": " + detail::system_error_text(GetLastError());
+    return std::nullopt;
+  }
+  DWORD attributes = GetFileAttributesW(wide.c_str());
+  // A junction or symlink could point our sockets and logs somewhere another user controls.
+  if (attributes == INVALID_FILE_ATTRIBUTES || (attributes & FILE_ATTRIBUTE_DIRECTORY) == 0 ||
+      (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
+    error = dir + " is not a plain directory";
+    return std::nullopt;
+  }
+  return dir;
+}
+
+std::string executable_dir() {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) return ".";
+  std::string p(path, size);
+  auto slash = p.find_last_of("\\/");
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path) {
+  auto open = [](const char* path, int flags) {
+    uv_fs_t req;
+    int fd = uv_fs_open(nullptr, &req, path, flags, 0600, nullptr);
+    uv_fs_req_cleanup(&req);
+    return fd;
+  };
+  auto close = [](int fd) {
+    if (fd < 0) return;
+    uv_fs_t req;
+    uv_fs_close(nullptr, &req, fd, nullptr);
+    uv_fs_req_cleanup(&req);
+  };
+  int log_fd = open(log_path.empty() ? "NUL" : log_path.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND);
+  int null_fd = open("NUL", UV_FS_O_RDONLY);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argv_c;
+  for (auto& a : args) argv_c.push_back(a.data());
+  argv_c.push_back(nullptr);
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = null_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[0].data.fd = null_fd;
+  stdio[1].flags = log_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[1].data.fd = log_fd;
+  stdio[2] = stdio[1];
+  uv_process_options_t options{};
+  options.file = argv_c[0];
+  options.args = argv_c.data();
+  options.stdio = stdio;
+  options.stdio_count = 3;
+  // Detached: no console of ours, and outside libuv's kill-on-close job, so it outlives the client.
+  options.flags = UV_PROCESS_DETACHED | UV_PROCESS_WINDOWS_HIDE;
+  auto* process = new uv_process_t;
+  int rc = uv_spawn(loop, process, &options);
+  close(log_fd);
+  close(null_fd);
+  if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));
+  uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+  return rc;
+}
+
+uint64_t unix_time_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void remember_stdio_flags() {
+  for (int i = 0; i < 3; ++i)
+    saved_stdio.valid[i] = GetConsoleMode(GetStdHandle(kStdHandles[i]), &saved_stdio.mode[i]) != 0;
+}
+
+void restore_stdio_flags() {
+  for (int i = 0; i < 3; ++i)
+    if (saved_stdio.valid[i]) SetConsoleMode(GetStdHandle(kStdHandles[i]), saved_stdio.mode[i]);
+}
+
+void init_process() {
+  // A service has nobody to click away "program has stopped" or "insert disk" dialogs.
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+  detail::ensure_winsock();
+}
+
+bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
+
+}  // namespace hvterm::platform

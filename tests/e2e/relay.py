@@ -1,0 +1,73 @@
+"""A Unix-socket relay between client and agent that the test can cut at any moment, standing in
+for a connection reset, a VM save/restore or a migration."""
+import os
+import socket
+import threading
+
+
+class Relay:
+    def __init__(self, directory, upstream_path):
+        self.path = os.path.join(directory, "relay.sock")
+        self.target = "unix:" + self.path
+        self.upstream = upstream_path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(16)
+        self.lock = threading.Lock()
+        self.pairs = []
+        self.connections = 0  # how many client connections were relayed (1 + reconnects)
+        self.cuts = 0
+        self.closed = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.pairs.append((client, upstream))
+                self.connections += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(262144)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        """Break every relayed connection abruptly, mid-stream, in both directions."""
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+            self.cuts += 1
+        for pair in pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self):
+        self.listener.close()
+        self.cut()

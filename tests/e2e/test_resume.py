@@ -1,0 +1,232 @@
+"""Sessions outlive connections: resume after cuts, keepalive across a paused agent (DESIGN §5)."""
+import hashlib
+import io
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+import pexpect
+import pytest
+
+from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, spawn_shell, wait_for
+from relay import Relay
+
+
+@pytest.fixture
+def relay(agent, workdir):
+    r = Relay(workdir, agent.sock)
+    yield r
+    r.close()
+
+
+def cut_at_random_moments(relay, seed, count, done, max_gap=0.25):
+    rng = random.Random(seed)
+    for _ in range(count):
+        time.sleep(rng.uniform(0.02, max_gap))  # random moments, by design
+        if done.is_set():
+            return
+        relay.cut()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_64_mib_upload_survives_cuts(agent, relay, seed):
+    data = random.Random(seed).randbytes(64 * 1024 * 1024)
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sha256sum"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    done = threading.Event()
+    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, seed, 5, done))
+    cutter.start()
+    out, err = proc.communicate(data, timeout=TIMEOUT * 5)
+    done.set()
+    cutter.join()
+    assert proc.returncode == 0, err
+    assert out.split()[0].decode() == hashlib.sha256(data).hexdigest()
+    assert relay.cuts >= 1
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_64_mib_download_survives_cuts(agent, relay, workdir, seed):
+    path = os.path.join(workdir, "payload")
+    data = random.Random(seed).randbytes(64 * 1024 * 1024)
+    with open(path, "wb") as f:
+        f.write(data)
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", f"cat {path}; exit 9"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    done = threading.Event()
+    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, seed, 5, done))
+    cutter.start()
+    out, err = proc.communicate(timeout=TIMEOUT * 5)
+    done.set()
+    cutter.join()
+    assert proc.returncode == 9, err
+    assert len(out) == len(data) and hashlib.sha256(out).digest() == hashlib.sha256(data).digest()
+
+
+def test_both_directions_at_once_survive_cuts(agent, relay):
+    data = random.Random(5).randbytes(32 * 1024 * 1024)
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "cat"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    done = threading.Event()
+    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, 5, 6, done))
+    cutter.start()
+    out, err = proc.communicate(data, timeout=TIMEOUT * 5)
+    done.set()
+    cutter.join()
+    assert proc.returncode == 0, err
+    assert out == data
+
+
+def test_reconnect_notice_and_quiet(agent, relay):
+    proc = subprocess.Popen([HVTERM, "exec", relay.target, "--", "sh", "-c", "read x; echo got $x"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    relay.cut()
+    wait_for(lambda: relay.connections >= 2, "reconnect")
+    out, err = proc.communicate(b"hello\n", timeout=TIMEOUT)
+    assert out == b"got hello\n" and proc.returncode == 0
+    assert b"reconnecting" in err and b"reconnected" in err
+
+
+def test_no_reconnect_exits_255_and_leaves_the_session(agent, relay):
+    proc = subprocess.Popen([HVTERM, "exec", "--no-reconnect", relay.target, "--", "sh", "-c", "read x; echo $x"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    relay.cut()
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 255
+    assert b"still running" in err and err.count(b"\n") == 1
+    ls = hvterm("ls", agent.target, check=0)
+    assert b"detached" in ls.stdout
+
+
+def test_paused_agent_notice_then_session_goes_on(agent):
+    child = spawn_shell(agent.target, "--keepalive", "200ms", "--dead-timeout", "60s")
+    child.expect_exact(PROMPT)
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    try:
+        child.expect_exact("not responding")
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+    child.expect_exact("responding again")
+    child.sendline("echo still-he''re")
+    child.expect_exact("still-here")
+    child.sendline("exit 0")
+    child.expect(pexpect.EOF)
+
+
+def test_paused_past_dead_timeout_reconnects_and_resumes(agent):
+    child = spawn_shell(agent.target, "--keepalive", "100ms", "--dead-timeout", "1s")
+    child.expect_exact(PROMPT)
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    try:
+        child.expect_exact("not responding")
+        child.expect_exact("reconnecting")
+        child.sendline("echo typed-while-pau''sed")  # kept by the client until the agent acknowledges it
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+    child.expect_exact("reconnected")
+    child.expect_exact("typed-while-paused")
+    child.sendline("exit 3")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+
+
+def test_detach_and_reattach_loses_no_line(agent):
+    script = "i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo line$i; sleep 0.002; done; echo END"
+    seen_bytes = io.BytesIO()
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", script], env=BASE_ENV,
+                          timeout=TIMEOUT)
+    child.logfile_read = seen_bytes
+    child.expect_exact("line10\r\n")
+    child.send("\r~.")  # \r is a keystroke the remote program ignores; ~. after it detaches
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    time.sleep(0.5)  # the program runs on while nobody is attached
+    child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
+    child.logfile_read = seen_bytes
+    child.expect_exact("END")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    seen = [int(l[4:]) for l in seen_bytes.getvalue().decode(errors="replace").split()
+            if l.startswith("line") and l[4:].isdigit()]
+    assert seen == list(range(1, 3001))
+
+
+def test_input_typed_before_attach_completes_is_kept(agent):
+    child = spawn_shell(agent.target)
+    child.expect_exact(PROMPT)
+    child.sendline("MARK=kept")
+    child.expect_exact(PROMPT)
+    child.send("\r~.")
+    child.expect(pexpect.EOF)
+    child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
+    child.delaybeforesend = None
+    child.sendline('echo "mark=$MARK"')  # typed at once, before the agent has answered
+    child.expect_exact("mark=kept")
+    child.sendline("exit 0")
+    child.expect(pexpect.EOF)
+
+
+def test_session_that_exits_while_detached(agent, workdir):
+    gate = os.path.join(workdir, "gate")
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c",
+                                   f"echo begin; while [ ! -e {gate} ]; do sleep 0.01; done; echo last-words; exit 42"],
+                          env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("begin")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    open(gate, "w").close()
+    wait_for(lambda: b"exited" in hvterm("ls", agent.target).stdout, "session to exit")
+    ls = hvterm("ls", agent.target, "--json", check=0)
+    assert b'"exit_code": 42' in ls.stdout
+    child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("last-words")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 42
+    assert b"no sessions" in hvterm("ls", agent.target).stdout  # collected
+
+
+def test_full_screen_program_is_redrawn_after_reattach(agent):
+    # A program that repaints on SIGWINCH, as curses programs do.
+    prog = ("trap 'echo REDRAW $(stty size)' WINCH; echo ready; "
+            "while true; do sleep 0.05; done")
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "bash", "-c", prog], env=BASE_ENV,
+                          dimensions=(30, 90), timeout=TIMEOUT)
+    child.expect_exact("ready")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, dimensions=(30, 90), timeout=TIMEOUT)
+    child.expect_exact("REDRAW 30 90")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    sid = hvterm("ls", agent.target, "--json").stdout.split(b'"id": "')[1][:8].decode()
+    hvterm("kill", agent.target, sid, "-s", "KILL", check=0)
+
+
+def test_attach_takes_over_from_another_client(agent):
+    first = spawn_shell(agent.target)
+    first.expect_exact(PROMPT)
+    sid = hvterm("ls", agent.target, "--json").stdout.split(b'"id": "')[1][:8].decode()
+    second = pexpect.spawn(HVTERM, ["attach", agent.target, sid], env=BASE_ENV, timeout=TIMEOUT)
+    first.expect_exact("another client attached")
+    first.expect(pexpect.EOF)
+    second.sendline("exit 6")
+    second.expect(pexpect.EOF)
+    second.close()
+    assert second.exitstatus == 6
+
+
+def test_attach_with_nothing_to_attach(agent):
+    r = hvterm("attach", agent.target)
+    assert r.returncode == 255 and b"no detached session" in r.stderr
+    r = hvterm("attach", agent.target, "abcdef")
+    assert r.returncode == 255 and b"no session abcdef" in r.stderr
+    r = hvterm("attach", agent.target, "xyz")
+    assert r.returncode == 255 and b"not a session id" in r.stderr
