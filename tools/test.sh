@@ -30,7 +30,7 @@ for tier in $tiers; do
     guest)
       echo "=== real vsock in a QEMU guest"
       cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"
-      bash tests/guest/run-guest-tests.sh --hvterm build/hvterm --hvtermd build/hvtermd ;;
+      bash tests/guest/run-guest-tests.sh --build build --timeout 180 ;;
     windows)
       echo "=== Windows (MinGW-w64 cross build, tests under Wine)"
       bash .ci/build-windows.sh ;;

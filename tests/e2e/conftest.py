@@ -50,17 +50,19 @@ class Agent:
             return f.read().decode(errors="replace")
 
     def children(self):
-        """Direct children of the agent (sessions' processes), from /proc."""
+        """Direct children of the agent (sessions' processes) as (pid, command name), from /proc."""
         out = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
             try:
                 with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
+                    stat = f.read()
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 1:].split()
                 if int(fields[1]) == self.proc.pid:
-                    out.append((int(pid), fields[0]))
-            except OSError:
+                    out.append((int(pid), name))
+            except (OSError, ValueError):
                 pass
         return out
 

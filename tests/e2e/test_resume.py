@@ -190,7 +190,7 @@ def test_session_that_exits_while_detached(agent, workdir):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 42
-    assert b"no sessions" in hvterm("ls", agent.target).stdout  # collected
+    wait_for(lambda: b"no sessions" in hvterm("ls", agent.target).stdout, "the collected session to go")
 
 
 def test_full_screen_program_is_redrawn_after_reattach(agent):
