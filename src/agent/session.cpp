@@ -246,7 +246,8 @@ void Session::on_input_written(size_t bytes) {
 }
 
 bool Session::on_input_eof(uint64_t offset) {
-  if (input_.eof()) return offset == input_.received_bytes();
+  // A repeated EOF (a client taking over a session whose stdin already ended) changes nothing.
+  if (input_.eof()) return offset >= input_.received_bytes();
   if (!input_.eof_at(offset)) return false;
   close_input_if_done();
   maybe_send_input_ack(true);
