@@ -23,6 +23,7 @@ void AgentConnection::start() { framed_->start(); }
 void AgentConnection::on_disconnect(const std::string& reason) {
   if (!reason.empty()) log::debug("connection from " + peer_ + " ended: " + reason);
   framed_ = nullptr;  // it has closed itself
+  if (state_ == State::Refusing) return;  // the refusal timer still holds us; it finishes
   finish();
 }
 
@@ -62,6 +63,7 @@ void AgentConnection::on_frame(wire::Frame& frame) {
     case State::AwaitHello: on_hello(frame); break;
     case State::AwaitRequest: on_request(frame); break;
     case State::Bound: on_session_frame(frame); break;
+    case State::Refusing:
     case State::Done: break;
   }
 }
@@ -79,14 +81,12 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   if (!agent_.token_ok(hello.token)) {
     // Answer late, so guessing tokens over one connection after another stays slow.
     log::warn("wrong or missing token from " + peer_);
-    state_ = State::Done;
-    framed_->set_handler(nullptr);
+    state_ = State::Refusing;  // frames that follow are ignored; a disconnect just ends us
     delay_ = new uv_timer_t;
     uv_timer_init(agent_.loop(), delay_);
     delay_->data = this;
     uv_timer_start(delay_, [](uv_timer_t* t) {
       auto* self = static_cast<AgentConnection*>(t->data);
-      self->state_ = State::AwaitHello;
       self->reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
     }, kAuthFailureDelayMs, 0);
     return;

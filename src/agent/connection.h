@@ -27,7 +27,7 @@ class AgentConnection final : public FramedConnection::Handler {
   void on_disconnect(const std::string& reason) override;
 
  private:
-  enum class State { AwaitHello, AwaitRequest, Bound, Done };
+  enum class State { AwaitHello, AwaitRequest, Bound, Refusing, Done };
   void on_hello(wire::Frame& frame);
   void on_request(wire::Frame& frame);
   void on_session_frame(wire::Frame& frame);

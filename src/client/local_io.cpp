@@ -98,23 +98,33 @@ void LocalReader::on_read(ssize_t nread) {
   on_data_(std::move(bytes));
 }
 
+// A file read in flight owns a reference to its buffer, so closing the reader meanwhile is safe.
+struct LocalReader::FileRead {
+  uv_fs_t request;
+  LocalReader* reader;
+  Block* block;
+};
+
 void LocalReader::issue_file_read() {
   if (block_ == nullptr) block_ = Block::create(kReadSize);
-  file_read_ = new uv_fs_t;
-  file_read_->data = this;
+  block_->ref();
+  file_read_ = new FileRead{{}, this, block_};
+  file_read_->request.data = file_read_;
   uv_buf_t buf = uv_buf_init(block_->data(), static_cast<unsigned>(kReadSize));
-  int rc = uv_fs_read(loop_, file_read_, fd_, &buf, 1, -1, [](uv_fs_t* req) {
-    auto* self = static_cast<LocalReader*>(req->data);
+  int rc = uv_fs_read(loop_, &file_read_->request, fd_, &buf, 1, -1, [](uv_fs_t* req) {
+    auto* read = static_cast<FileRead*>(req->data);
     ssize_t result = req->result;
     uv_fs_req_cleanup(req);
-    delete req;
+    LocalReader* self = read->reader;
+    read->block->unref();
+    delete read;
     if (self == nullptr) return;  // closed meanwhile
     self->file_read_ = nullptr;
-    if (self->closed_) return;
     self->on_read(result == 0 ? static_cast<ssize_t>(UV_EOF) : result);
     if (self->active_ && !self->ended_ && self->file_read_ == nullptr) self->issue_file_read();
   });
   if (rc != 0) {
+    file_read_->block->unref();
     delete file_read_;
     file_read_ = nullptr;
     on_read(rc);
@@ -126,10 +136,8 @@ void LocalReader::close() {
   closed_ = true;
   active_ = false;
   if (file_read_ != nullptr) {
-    file_read_->data = nullptr;  // the request finishes on its own and frees itself
+    file_read_->reader = nullptr;  // the request finishes on its own and frees itself
     file_read_ = nullptr;
-    // Its buffer must outlive it: leak our reference to the block to the request's lifetime.
-    block_ = nullptr;
   }
   if (stream_ != nullptr) platform::close_stream(stream_);
   stream_ = nullptr;

@@ -29,7 +29,8 @@ class LocalReader {
   int fd_;
   uv_handle_type kind_;
   uv_stream_t* stream_ = nullptr;
-  uv_fs_t* file_read_ = nullptr;
+  struct FileRead;
+  FileRead* file_read_ = nullptr;
   Block* block_ = nullptr;
   bool active_ = false, ended_ = false, closed_ = false;
   DataCallback on_data_;

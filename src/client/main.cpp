@@ -159,6 +159,9 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  if (!words.empty() && words[0][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
+    return usage_error("unknown command '" + words[0] + "' (commands: shell, exec, attach, ls, kill, ping, vms, "
+                       "service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
     app.parse(words);
@@ -168,9 +171,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  for (auto* sub : {shell, exec}) {
+    if (!*sub) continue;
+    auto rest = sub->remaining();
+    if (!rest.empty() && rest[0].size() > 1 && rest[0][0] == '-')
+      return usage_error("unknown option '" + rest[0] + "' (see 'hvterm " + sub->get_name() + " --help')");
+  }
   if (has_separator) {
     if (!(*shell || *exec)) return usage_error("'--' and a command go only with shell and exec");
-    if (!cli.command.empty()) return usage_error("give the command either before or after '--', not both");
+    if (!cli.command.empty() || (*shell && !shell->remaining().empty()) || (*exec && !exec->remaining().empty()))
+      return usage_error("give the command either before or after '--', not both");
     cli.command = remote_command;
   } else {
     // `hvterm exec vm ls -la`: like ssh, the words after the target are the command.

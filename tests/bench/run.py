@@ -1,0 +1,933 @@
+#!/usr/bin/python3
+"""hvterm benchmarks, side by side with socat, ssh and a plain pipe, measured in one run.
+
+    python3 tests/bench/run.py [--quick] [--build DIR] [--output FILE]
+
+Measures hvterm over a Unix-socket agent (target unix:PATH, and the `local` target through
+XDG_RUNTIME_DIR + HVTERMD pointing at the built hvtermd) and, in the same run on the same machine:
+
+  throughput   1 GiB round trip through `exec -- cat` and 1 GiB one-way output; baselines: socat
+               relay over a Unix socket (-b 262144 on both ends, and default buffers), ssh to a
+               throw-away sshd on 127.0.0.1, and a plain local pipe (the ceiling)
+  latency      one byte typed into `hvterm shell` running a raw echo program on a PTY, timed at the
+               driving PTY master (2000 samples); baselines: socat PTY relay, ssh -tt
+  set-up       `exec -- true`, p50/p99 of 200 runs; baselines: socat one-shot EXEC:true, ssh true
+  memory       agent RSS idle and with 100 detached idle sessions; client peak RSS during 1 GiB
+
+It prints one Markdown table and writes it (with the raw samples) to --output. Everything it
+starts it stops, on success, failure or Ctrl-C. Only 127.0.0.1 and Unix sockets are used.
+"""
+
+import argparse
+import datetime
+import errno
+import fcntl
+import os
+import platform
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import tty
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+MB = 1_000_000
+MiB = 1 << 20
+GiB = 1 << 30
+BLOCK = 256 * 1024  # producer block size (dd bs=256K); `head -c` writes 4 KiB at a time and would be the bottleneck
+
+# A marker in the environment of every process the runner starts (directly or through an agent/sshd),
+# so a final sweep can find and stop, by pid, anything that outlived its parent.
+TOKEN = "%d.%d" % (os.getpid(), int(time.time()))
+MARK = "HVBENCH_RUN=" + TOKEN
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("[bench] " + msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# process bookkeeping: every long-lived process is started in its own session and registered here
+
+
+class Procs:
+    def __init__(self):
+        self.items = []  # (name, Popen), stopped in reverse order
+
+    def start(self, name, argv, **kw):
+        kw.setdefault("start_new_session", True)
+        try:
+            p = subprocess.Popen(argv, **kw)
+        except FileNotFoundError as e:
+            raise BenchError("cannot run %s: %s" % (argv[0], e))
+        self.items.append((name, p))
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, grace=3.0):
+        """Stop one process we started (its own process group, by id)."""
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                p.send_signal(sig)
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    p.kill()
+                p.wait(5)
+        self.items = [(n, q) for (n, q) in self.items if q is not p]
+
+    def stop_all(self):
+        for name, p in reversed(list(self.items)):
+            try:
+                self.stop(p)
+            except Exception as e:  # keep cleaning up
+                log("could not stop %s (pid %d): %s" % (name, p.pid, e))
+        self.items = []
+
+
+PROCS = Procs()
+
+
+def marked_pids():
+    """Pids of processes carrying this run's marker in their environment (not ourselves)."""
+    found = []
+    me = os.getpid()
+    needle = MARK.encode() + b"\0"
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == me:
+            continue
+        try:
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read() + b"\0"
+        except OSError:
+            continue
+        if b"\0" + needle in b"\0" + env:
+            found.append(int(d))
+    return found
+
+
+def sweep(quiet=False):
+    """Last resort: stop, by pid, whatever this run started that is still alive."""
+    left = marked_pids()
+    if not left:
+        return 0
+    if not quiet:
+        log("stopping %d leftover process(es): %s" % (len(left), " ".join(map(str, left))))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in left:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            left = [p for p in left if os.path.exists("/proc/%d" % p) and not is_zombie(p)]
+            if not left:
+                return 0
+            time.sleep(0.05)
+    return len(left)
+
+
+def is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            v = v.strip()
+            if v.endswith(" kB"):
+                out[k] = int(v[:-3]) * 1024
+    return out
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.01)
+    raise BenchError("timed out waiting for " + what)
+
+
+def pct(values, p):
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))  # nearest rank
+    return s[k]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# environment: tools, hvterm build, agents, socat servers, sshd
+
+
+def need_tools(skip_ssh):
+    missing = []
+    tools = {"socat": "socat", "dd": "coreutils", "stty": "coreutils", "sh": "dash"}
+    if not skip_ssh:
+        tools.update({"ssh": "openssh-client", "ssh-keygen": "openssh-client"})
+    for tool, pkg in tools.items():
+        if shutil.which(tool) is None:
+            missing.append((tool, pkg))
+    if not skip_ssh and not find_sshd():
+        missing.append(("sshd", "openssh-server"))
+    if missing:
+        pkgs = sorted({p for _, p in missing})
+        raise BenchError("missing tool(s): %s -- install with: apt-get install -y %s (or pass --skip-ssh for "
+                         "the ssh baselines)" % (", ".join(t for t, _ in missing), " ".join(pkgs)))
+
+
+def find_sshd():
+    for c in (shutil.which("sshd"), "/usr/sbin/sshd"):
+        if c and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def tool_version(argv, pattern):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+        m = re.search(pattern, r.stdout + r.stderr)
+        return m.group(1) if m else "?"
+    except Exception:
+        return "?"
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Env:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build)
+        self.hvterm = os.path.join(self.build, "hvterm")
+        self.hvtermd = os.path.join(self.build, "hvtermd")
+        for b in (self.hvterm, self.hvtermd):
+            if not os.access(b, os.X_OK):
+                raise BenchError("%s not found; build first: cmake -S %s -B %s -G Ninja -DCMAKE_BUILD_TYPE="
+                                 "RelWithDebInfo && cmake --build %s (or pass --build DIR)" %
+                                 (b, REPO, self.build, self.build))
+        self.tmp = tempfile.mkdtemp(prefix="hvbench-")
+        os.chmod(self.tmp, 0o700)
+        self.xdg = os.path.join(self.tmp, "xdg")
+        os.mkdir(self.xdg, 0o700)
+        self.env = dict(os.environ)
+        self.env["XDG_RUNTIME_DIR"] = self.xdg
+        self.env["HVTERMD"] = self.hvtermd
+        self.env["HVBENCH_RUN"] = TOKEN
+        self.env.pop("TMUX", None)
+        os.environ["HVBENCH_RUN"] = TOKEN  # for everything else we spawn
+        self.echo_script = os.path.join(self.tmp, "echo.sh")
+        with open(self.echo_script, "w") as f:
+            # A raw echo program on the PTY: every byte typed comes straight back. ISIG stays on so a
+            # ^C ends it; 'R' says the terminal is set up.
+            f.write("stty raw -echo isig\nprintf R\nexec env %s cat\n" % MARK)
+        self.agent = None
+        self.agent_sock = os.path.join(self.tmp, "agent.sock")
+        self.local_agent_pid = None
+        self.sshd = None
+        self.ssh_base = None
+
+    # ---- hvterm agents
+    def start_agent(self, sock, name="hvtermd"):
+        errlog = open(os.path.join(self.tmp, name + ".log"), "ab")
+        p = PROCS.start(name, [self.hvtermd, "--listen", "unix:" + sock, "--log-level", "warn"],
+                        stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog, env=self.env)
+        errlog.close()
+        wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 10, "hvtermd to listen on " + sock)
+        if p.poll() is not None:
+            raise BenchError("hvtermd exited with %s; see %s" % (p.returncode, os.path.join(self.tmp, name + ".log")))
+        r = subprocess.run([self.hvterm, "ping", "unix:" + sock, "--wait", "5"], env=self.env,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        if r.returncode != 0:
+            raise BenchError("hvterm ping unix:%s failed: %s" % (sock, r.stderr.decode(errors="replace").strip()))
+        return p
+
+    def targets(self):
+        return [("unix", "unix:" + self.agent_sock), ("local", "local")]
+
+    def find_local_agent(self):
+        """The local agent is started by hvterm itself (detached); find it by its socket path."""
+        sock = "unix:" + os.path.join(self.xdg, "hvterm", "agent.sock")
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if sock.encode() in argv and os.path.basename(argv[0].decode(errors="replace")).startswith("hvtermd"):
+                return int(d)
+        return None
+
+    def stop_local_agent(self):
+        pid = self.local_agent_pid or self.find_local_agent()
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not os.path.exists("/proc/%d" % pid) or is_zombie(pid), 5, "the local agent to exit")
+        except (ProcessLookupError, BenchError):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.local_agent_pid = None
+
+    # ---- socat servers
+    def socat_server(self, name, sock, *args):
+        p = PROCS.start(name, ["socat"] + list(args[:-1]) + ["UNIX-LISTEN:%s,fork,unlink-early" % sock, args[-1]],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=open(os.path.join(self.tmp, name + ".log"), "ab"))
+        wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 10, "socat to listen on " + sock)
+        if p.poll() is not None:
+            raise BenchError("socat server %s exited with %s" % (name, p.returncode))
+        time.sleep(0.05)
+        return p
+
+    # ---- sshd
+    def start_sshd(self):
+        sshd = find_sshd()
+        d = os.path.join(self.tmp, "ssh")
+        os.mkdir(d, 0o700)
+        hk, ck = os.path.join(d, "host_key"), os.path.join(d, "client_key")
+        for k in (hk, ck):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k], check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        shutil.copy(ck + ".pub", os.path.join(d, "authorized_keys"))
+        if os.geteuid() == 0 and not os.path.isdir("/run/sshd"):
+            os.makedirs("/run/sshd", 0o755)  # sshd's privilege-separation directory (Debian makes it at boot)
+        port = free_port()
+        cfg = os.path.join(d, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "Port %d" % port, "ListenAddress 127.0.0.1", "HostKey " + hk,
+                "AuthorizedKeysFile " + os.path.join(d, "authorized_keys"), "PubkeyAuthentication yes",
+                "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+                "PidFile " + os.path.join(d, "sshd.pid"), "PermitRootLogin prohibit-password",
+                "PrintMotd no", "PrintLastLog no", "UseDNS no", "MaxStartups 100", "MaxSessions 100",
+                "AcceptEnv HVBENCH_RUN", ""]))
+        errlog = open(os.path.join(d, "sshd.log"), "ab")
+        self.sshd = PROCS.start("sshd", [sshd, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL,
+                                stdout=errlog, stderr=errlog)
+        errlog.close()
+        self.ssh_base = ["ssh", "-F", "/dev/null", "-i", ck, "-p", str(port), "-o", "StrictHostKeyChecking=no",
+                         "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                         "-o", "SendEnv=HVBENCH_RUN", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+                         "127.0.0.1"]
+        deadline = time.monotonic() + 10
+        while True:
+            r = subprocess.run(self.ssh_base + ["true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+            if r.returncode == 0:
+                return
+            if self.sshd.poll() is not None or time.monotonic() > deadline:
+                with open(os.path.join(d, "sshd.log"), errors="replace") as f:
+                    tail = f.read()[-600:]
+                raise BenchError("cannot ssh to the local sshd on port %d: %s\n%s" %
+                                 (port, r.stderr.decode(errors="replace").strip(), tail))
+            time.sleep(0.1)
+
+    def cleanup(self):
+        self.stop_local_agent()
+        PROCS.stop_all()
+        left = sweep()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return left
+
+
+# ---------------------------------------------------------------------------------------------------------
+# throughput: producer (dd) -> command -> this process, which counts and discards
+
+
+def producer(nbytes):
+    return ["dd", "if=/dev/zero", "bs=%d" % BLOCK, "count=%d" % (nbytes // BLOCK), "status=none"]
+
+
+def hwm(pid):
+    try:
+        return proc_status(pid).get("VmHWM", 0)
+    except OSError:
+        return 0
+
+
+def run_transfer(env, argv, nbytes, feed, timeout):
+    """Time `dd | argv | count` (feed=True) or `argv | count` (feed=False: argv produces the bytes).
+    Returns (seconds, peak RSS of argv's process in bytes, polled from VmHWM while it runs)."""
+    t0 = time.perf_counter()
+    prod = None
+    if feed:
+        prod = PROCS.start("producer", producer(nbytes), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    mid = PROCS.start(argv[0], argv, stdin=prod.stdout if prod else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env=env)
+    if prod:
+        prod.stdout.close()
+    got = 0
+    peak = 0
+    next_poll = 0.0
+    buf = bytearray(1 << 20)
+    mv = memoryview(buf)
+    out = mid.stdout
+    fd = out.fileno()
+    deadline = time.monotonic() + timeout
+    try:
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            while True:
+                now = time.monotonic()
+                if now >= next_poll:  # VmHWM only grows: the last reading before exit is the peak
+                    peak = max(peak, hwm(mid.pid))
+                    next_poll = now + 0.02
+                r, _, _ = select.select([fd], [], [], max(0.0, deadline - now))
+                if not r:
+                    raise BenchError("transfer through %s timed out after %.0f s (%d bytes)" % (argv[0], timeout, got))
+                n = f.readinto(mv)
+                if not n:
+                    break
+                got += n
+        peak = max(peak, hwm(mid.pid))
+        mid.wait(timeout)
+        t1 = time.perf_counter()
+        err = mid.stderr.read().decode(errors="replace").strip()
+    finally:
+        out.close()
+        for p in (prod, mid):
+            if p is not None:
+                PROCS.stop(p)
+    if mid.returncode != 0 or got != nbytes:
+        raise BenchError("%s: exit %s, %d of %d bytes%s" % (" ".join(argv[:4]), mid.returncode, got, nbytes,
+                                                           ("; " + err[-300:]) if err else ""))
+    return t1 - t0, peak
+
+
+def throughput_all(env, cases, nbytes, reps, timeout=300):
+    """cases: {name: (argv, feed)}. Repetitions go round-robin over the cases, so a burst of load from
+    elsewhere on the machine hits every tool alike; the median is reported."""
+    res = {k: {"secs": [], "rss": 0} for k in cases}
+    for _ in range(reps):
+        for k, (argv, feed) in cases.items():
+            s, r = run_transfer(env, argv, nbytes, feed, timeout)
+            res[k]["secs"].append(s)
+            res[k]["rss"] = max(res[k]["rss"], r)
+    for v in res.values():
+        v["all"] = [nbytes / s / MB for s in v["secs"]]
+        v["mbps"] = statistics.median(v["all"])
+    return res
+
+
+# ---------------------------------------------------------------------------------------------------------
+# keystroke latency: a PTY we drive like a keyboard; the client runs on its slave side
+
+
+def spawn_on_pty(argv, env, raw=True):
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    if raw:
+        tty.setraw(slave)
+
+    def ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = PROCS.start(argv[0], argv, stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=ctty, close_fds=True)
+    return p, master, slave
+
+
+def read_some(fd, timeout):
+    r, _, _ = select.select([fd], [], [], timeout)
+    if not r:
+        return None
+    try:
+        return os.read(fd, 4096)
+    except OSError as e:
+        if e.errno == errno.EIO:
+            return b""
+        raise
+
+
+def latency(env, argv, samples, warmup=100):
+    p, master, slave = spawn_on_pty(argv, env)
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 15
+        while b"R" not in seen:
+            chunk = read_some(master, max(0.0, deadline - time.monotonic()))
+            if not chunk:
+                raise BenchError("%s did not start the echo program (got %r; exit %s)" % (argv[0], seen[-200:], p.poll()))
+            seen += chunk
+        rtts = []
+        key = b"a"
+        for i in range(warmup + samples):
+            t0 = time.perf_counter_ns()
+            os.write(master, key)
+            got = b""
+            while not got:
+                chunk = read_some(master, 5)
+                if not chunk:
+                    raise BenchError("%s: no echo for sample %d" % (argv[0], i))
+                got += chunk
+            t1 = time.perf_counter_ns()
+            if got != key:
+                raise BenchError("%s: echoed %r instead of %r" % (argv[0], got, key))
+            if i >= warmup:
+                rtts.append((t1 - t0) / 1000.0)
+        os.write(master, b"\x03")  # ^C ends the echo program; the client then exits by itself
+        try:
+            deadline = time.monotonic() + 5
+            while p.poll() is None and time.monotonic() < deadline:
+                read_some(master, 0.05)
+        except OSError:
+            pass
+    finally:
+        PROCS.stop(p)
+        os.close(master)
+    return {"p50": pct(rtts, 50), "p99": pct(rtts, 99), "mean": statistics.mean(rtts), "all": rtts}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# session set-up: wall time of a whole command that does nothing remotely
+
+
+def setup_times(env, argv, runs, warmup=3):
+    times = []
+    for i in range(warmup + runs):
+        t0 = time.perf_counter()
+        r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=60)
+        t1 = time.perf_counter()
+        if r.returncode != 0:
+            raise BenchError("%s exited with %d: %s" % (" ".join(argv), r.returncode,
+                                                         r.stderr.decode(errors="replace").strip()[-300:]))
+        if i >= warmup:
+            times.append((t1 - t0) * 1000.0)
+    return {"p50": pct(times, 50), "p99": pct(times, 99), "all": times}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# memory: a fresh agent, idle, then with N detached sessions running `sleep`
+
+
+def memory(e, sessions):
+    sock = os.path.join(e.tmp, "mem.sock")
+    agent = e.start_agent(sock, "hvtermd-mem")
+    target = "unix:" + sock
+    time.sleep(0.3)
+    idle = proc_status(agent.pid)
+    sleep_arg = "1000.%d" % (os.getpid() % 100000)
+    t0 = time.perf_counter()
+    for i in range(sessions):
+        p, master, slave = spawn_on_pty([e.hvterm, "shell", "-q", target, "--", "sleep", sleep_arg], e.env, raw=False)
+        try:
+            # Bound once hvterm has put our terminal in raw mode; then SIGTERM detaches it.
+            wait_for(lambda: not (termios.tcgetattr(slave)[3] & termios.ICANON) or p.poll() is not None, 10,
+                     "session %d to start" % i)
+            if p.poll() is not None:
+                raise BenchError("hvterm shell exited early with %s" % p.returncode)
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                raise BenchError("hvterm shell did not detach on SIGTERM")
+        finally:
+            PROCS.stop(p)
+            os.close(master)
+            os.close(slave)
+    create_s = time.perf_counter() - t0
+    r = subprocess.run([e.hvterm, "ls", target, "--json"], env=e.env, capture_output=True, text=True, timeout=30)
+    detached = r.stdout.count('"detached"')
+    time.sleep(0.5)
+    busy = proc_status(agent.pid)
+    PROCS.stop(agent)
+    # The agent hangs up every session on SIGTERM: no `sleep` may survive it.
+    leftovers = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if f.read().split(b"\0")[:2] == [b"sleep", sleep_arg.encode()]:
+                        leftovers.append(int(d))
+            except OSError:
+                pass
+    for pid in leftovers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return {"idle_rss": idle["VmRSS"], "busy_rss": busy["VmRSS"], "sessions": sessions, "detached": detached,
+            "per_session": (busy["VmRSS"] - idle["VmRSS"]) / sessions, "create_s": create_s,
+            "survivors": len(leftovers)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the report
+
+
+def fmt_mbps(x):
+    return "%.0f" % x
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def check(ok):
+    return "✅" if ok else "❌"
+
+
+def machine_line():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = ", %.0f GiB RAM" % (int(f.readline().split()[1]) / (1 << 20))
+    except (OSError, ValueError, IndexError):
+        pass
+    return "nproc %d, %s%s, Linux %s" % (os.cpu_count() or 0, cpu, mem, platform.release())
+
+
+def git_rev():
+    try:
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (rev or "?") + (" (+ uncommitted changes)" if dirty else "")
+    except Exception:
+        return "?"
+
+
+def build_type(build):
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="256 MiB, 1 repetition, fewer samples (under a minute)")
+    ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory with hvterm and hvtermd")
+    ap.add_argument("--output", help="write the report here (default: BUILD/bench-results.md)")
+    ap.add_argument("--size", help="bytes per transfer, e.g. 1G, 256M (default 1G, --quick 256M)")
+    ap.add_argument("--reps", type=int, help="repetitions per transfer, median reported (default 3, --quick 1)")
+    ap.add_argument("--samples", type=int, help="keystroke samples (default 2000)")
+    ap.add_argument("--runs", type=int, help="exec set-up runs (default 200, --quick 50)")
+    ap.add_argument("--sessions", type=int, help="idle sessions for the memory test (default 100)")
+    ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
+    ap.add_argument("--only", default="throughput,latency,setup,memory",
+                    help="comma-separated subset of: throughput,latency,setup,memory")
+    args = ap.parse_args()
+
+    def size_arg(s):
+        m = re.fullmatch(r"(\d+)([KMG]?)i?B?", s.strip(), re.I)
+        if not m:
+            raise SystemExit("bad --size " + s)
+        n = int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2).upper()]
+        return max(BLOCK, n // BLOCK * BLOCK)
+
+    nbytes = size_arg(args.size) if args.size else (256 * MiB if args.quick else GiB)
+    reps = args.reps or (1 if args.quick else 3)
+    samples = args.samples or (1000 if args.quick else 2000)
+    runs = args.runs or (50 if args.quick else 200)
+    ssh_runs = 10 if args.quick else 30
+    sessions = args.sessions or 100
+    only = set(x.strip() for x in args.only.split(",") if x.strip())
+    output = args.output or os.path.join(os.path.abspath(args.build), "bench-results.md")
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    started = time.perf_counter()
+    e = None
+    rc = 0
+    try:
+        need_tools(args.skip_ssh)
+        e = Env(args)
+        res = {}
+        log("hvterm %s, %s of zeros x %d, %d keystrokes, %d set-ups; temp dir %s" %
+            (git_rev(), human(nbytes), reps, samples, runs, e.tmp))
+        e.agent = e.start_agent(e.agent_sock)
+        # first use of `local` starts the per-user agent (that time is reported on its own)
+        t0 = time.perf_counter()
+        r = subprocess.run([e.hvterm, "exec", "local", "--", "true"], env=e.env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30)
+        res["local_first"] = (time.perf_counter() - t0) * 1000
+        if r.returncode != 0:
+            raise BenchError("hvterm exec local -- true: %s" % r.stderr.decode(errors="replace").strip())
+        e.local_agent_pid = e.find_local_agent()
+        if not args.skip_ssh and only & {"throughput", "latency", "setup"}:
+            log("starting a throw-away sshd on 127.0.0.1")
+            e.start_sshd()
+
+        if "throughput" in only:
+            relay = os.path.join(e.tmp, "relay.sock")
+            relay_d = os.path.join(e.tmp, "relay-default.sock")
+            e.socat_server("socat-relay", relay, "-b262144", "-t10", "EXEC:cat")
+            e.socat_server("socat-relay-default", relay_d, "-t10", "EXEC:cat")
+            socat_tuned = ["socat", "-b262144", "-t10", "STDIO", "UNIX-CONNECT:" + relay]
+            socat_def = ["socat", "-t10", "STDIO", "UNIX-CONNECT:" + relay_d]
+            rt, ow = {}, {}
+            log("throughput: round trip")
+            for name, target in e.targets():
+                rt["hvterm " + name] = throughput(e.env, [e.hvterm, "exec", target, "--", "cat"], nbytes, reps, True)
+            rt["socat -b262144"] = throughput(e.env, socat_tuned, nbytes, reps, True)
+            rt["socat default"] = throughput(e.env, socat_def, nbytes, reps, True)
+            if not args.skip_ssh:
+                rt["ssh"] = throughput(e.env, e.ssh_base + ["cat"], nbytes, reps, True)
+            rt["pipe"] = throughput(e.env, ["cat"], nbytes, reps, True)
+            log("throughput: one-way output")
+            prod = " ".join(producer(nbytes))
+            for name, target in e.targets():
+                ow["hvterm " + name] = throughput(e.env, [e.hvterm, "exec", target, "--"] + producer(nbytes), nbytes,
+                                                  reps, False)
+            e.socat_server("socat-src", os.path.join(e.tmp, "src.sock"), "-b262144", "-t10", "EXEC:" + prod)
+            ow["socat -b262144"] = throughput(e.env, ["socat", "-b262144", "-t10", "-u", "UNIX-CONNECT:" +
+                                                      os.path.join(e.tmp, "src.sock"), "STDOUT"], nbytes, reps, False)
+            if not args.skip_ssh:
+                ow["ssh"] = throughput(e.env, e.ssh_base + [prod], nbytes, reps, False)
+            ow["pipe"] = throughput(e.env, producer(nbytes), nbytes, reps, False)
+            res["rt"], res["ow"] = rt, ow
+            res["agent_hwm"] = proc_status(e.agent.pid)["VmHWM"]
+
+        if "latency" in only:
+            log("keystroke latency")
+            lat = {}
+            pty_relay = os.path.join(e.tmp, "pty.sock")
+            e.socat_server("socat-pty", pty_relay, "EXEC:/bin/sh %s,pty,setsid,ctty,stderr" % e.echo_script)
+            for name, target in e.targets():
+                lat["hvterm " + name] = latency(e.env, [e.hvterm, "shell", "-q", "-e", "none", target, "--", "/bin/sh",
+                                                        e.echo_script], samples)
+            lat["socat"] = latency(e.env, ["socat", "STDIO", "UNIX-CONNECT:" + pty_relay], samples)
+            if not args.skip_ssh:
+                lat["ssh"] = latency(e.env, e.ssh_base[:1] + ["-tt"] + e.ssh_base[1:] + ["/bin/sh " + e.echo_script],
+                                     samples)
+            res["lat"] = lat
+
+        if "setup" in only:
+            log("session set-up")
+            st = {}
+            for name, target in e.targets():
+                st["hvterm " + name] = setup_times(e.env, [e.hvterm, "exec", target, "--", "true"], runs)
+            oneshot = os.path.join(e.tmp, "oneshot.sock")
+            e.socat_server("socat-oneshot", oneshot, "EXEC:true")
+            st["socat"] = setup_times(e.env, ["socat", "STDIO", "UNIX-CONNECT:" + oneshot], runs)
+            if not args.skip_ssh:
+                st["ssh"] = setup_times(e.env, e.ssh_base + ["true"], ssh_runs)
+            res["setup"] = st
+
+        if "memory" in only:
+            log("memory: %d idle sessions" % sessions)
+            res["mem"] = memory(e, sessions)
+            res["replay"] = 0  # `sleep` prints nothing: no replay buffer in use
+
+        elapsed = time.perf_counter() - started
+        report = render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args)
+        print(report)
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w") as f:
+            f.write(report + "\n" + raw_samples(res))
+        log("report written to %s (%.0f s)" % (output, elapsed))
+    except KeyboardInterrupt as ex:
+        log("interrupted (%s); cleaning up" % (ex or "Ctrl-C"))
+        rc = 130
+    except BenchError as ex:
+        log("error: %s" % ex)
+        rc = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if e is not None:
+            if e.cleanup():
+                log("warning: some processes could not be stopped")
+                rc = rc or 1
+        else:
+            PROCS.stop_all()
+            sweep()
+    return rc
+
+
+def human(n):
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= size:
+            return ("%.0f %s" if n % size == 0 else "%.1f %s") % (n / size, unit)
+    return "%d B" % n
+
+
+def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
+    rows = []
+    add = rows.append
+    hv = lambda d, fmt: " · ".join("%s: %s" % (k.split(" ", 1)[1], fmt(v)) for k, v in d.items() if k.startswith("hvterm"))
+    if "rt" in res:
+        rt = res["rt"]
+        u = rt["hvterm unix"]["mbps"]
+        base = " · ".join("%s: %s" % (k, fmt_mbps(v["mbps"])) for k, v in rt.items() if not k.startswith("hvterm"))
+        r_s = ratio(u, rt["socat -b262144"]["mbps"])
+        goal = ["%s ≥1.0× tuned socat (%.2f×)" % (check(r_s >= 1.0), r_s)]
+        rat = ["%.2f× socat tuned" % r_s, "%.2f× socat default" % ratio(u, rt["socat default"]["mbps"])]
+        if "ssh" in rt:
+            r_h = ratio(u, rt["ssh"]["mbps"])
+            goal.append("%s ≥2.5× ssh (%.1f×)" % (check(r_h >= 2.5), r_h))
+            rat.append("%.1f× ssh" % r_h)
+        rat.append("%.0f%% of pipe" % (100 * ratio(u, rt["pipe"]["mbps"])))
+        add(("round trip `exec -- cat`, %s, MB/s" % human(nbytes), hv(rt, lambda v: fmt_mbps(v["mbps"])),
+             base, " · ".join(rat), " ".join(goal)))
+        ow = res["ow"]
+        u = ow["hvterm unix"]["mbps"]
+        base = " · ".join("%s: %s" % (k, fmt_mbps(v["mbps"])) for k, v in ow.items() if not k.startswith("hvterm"))
+        r_p = ratio(u, ow["pipe"]["mbps"])
+        rat = ["%.0f%% of pipe" % (100 * r_p), "%.2f× socat" % ratio(u, ow["socat -b262144"]["mbps"])]
+        if "ssh" in ow:
+            rat.append("%.1f× ssh" % ratio(u, ow["ssh"]["mbps"]))
+        add(("one-way output `exec -- dd`, %s, MB/s" % human(nbytes), hv(ow, lambda v: fmt_mbps(v["mbps"])), base,
+             " · ".join(rat), "%s ≥60%% of pipe (%.0f%%)" % (check(r_p >= 0.6), 100 * r_p)))
+    if "lat" in res:
+        lat = res["lat"]
+        u, s = lat["hvterm unix"], lat["socat"]
+        base = " · ".join("%s: %.0f / %.0f" % (k, v["p50"], v["p99"]) for k, v in lat.items() if not k.startswith("hvterm"))
+        r50 = ratio(u["p50"], s["p50"])
+        rat = ["p50 %.2f× socat" % r50]
+        if "ssh" in lat:
+            rat.append("p50 %.2f× ssh" % ratio(u["p50"], lat["ssh"]["p50"]))
+        rat.append("p99 = %.2f× own p50, %.2f× socat p50" % (ratio(u["p99"], u["p50"]), ratio(u["p99"], s["p50"])))
+        goal = "%s p50 ≤1.0× socat (%.2f×) %s p99 ≤2× p50 (%.2f×)" % (check(r50 <= 1.0), r50,
+                                                                     check(u["p99"] <= 2 * u["p50"]),
+                                                                     ratio(u["p99"], u["p50"]))
+        add(("keystroke round trip, p50 / p99 µs (%d samples)" % samples,
+             hv(lat, lambda v: "%.0f / %.0f" % (v["p50"], v["p99"])), base, " · ".join(rat), goal))
+    if "setup" in res:
+        st = res["setup"]
+        u, s = st["hvterm unix"], st["socat"]
+        base = " · ".join("%s: %.1f / %.1f" % (k, v["p50"], v["p99"]) for k, v in st.items() if not k.startswith("hvterm"))
+        r_s = ratio(u["p50"], s["p50"])
+        rat = ["%.2f× socat" % r_s]
+        goal = ["%s ≤2× socat (%.2f×)" % (check(r_s <= 2.0), r_s)]
+        if "ssh" in st:
+            r_h = ratio(st["ssh"]["p50"], u["p50"])
+            rat.append("1/%.0f of ssh" % r_h)
+            goal.append("%s ≤1/50 ssh (1/%.0f)" % (check(r_h >= 50), r_h))
+        add(("`exec -- true` set-up, p50 / p99 ms (%d runs; ssh %d)" % (runs, ssh_runs),
+             hv(st, lambda v: "%.1f / %.1f" % (v["p50"], v["p99"])), base, " · ".join(rat), " ".join(goal)))
+        if "local_first" in res:
+            add(("first `exec local -- true` (starts the agent), ms", "local: %.1f" % res["local_first"], "—", "—", "—"))
+    if "mem" in res:
+        m = res["mem"]
+        add(("agent RSS idle, KiB", "%.0f" % (m["idle_rss"] / 1024), "—", "—",
+             "%s ≤4 MiB" % check(m["idle_rss"] <= 4 * MiB)))
+        note = "" if m["detached"] == m["sessions"] else " (only %d listed detached!)" % m["detached"]
+        add(("agent RSS with %d idle detached sessions, KiB" % m["sessions"], "%.0f%s" % (m["busy_rss"] / 1024, note),
+             "—", "—", "—"))
+        add(("agent RSS per idle session, KiB", "%.1f" % (m["per_session"] / 1024), "—", "—",
+             "%s ≤128 KiB + replay used (%d B)" % (check(m["per_session"] <= 128 * 1024 + res.get("replay", 0)),
+                                                   res.get("replay", 0))))
+    if "rt" in res:
+        rt, ow = res["rt"], res["ow"]
+        add(("client peak RSS (VmHWM) during the transfer, KiB",
+             "round trip %s · one-way %s" % (" / ".join("%.0f" % (v["rss"] / 1024) for k, v in rt.items() if k.startswith("hvterm")),
+                                             " / ".join("%.0f" % (v["rss"] / 1024) for k, v in ow.items() if k.startswith("hvterm"))),
+             "socat round trip: %.0f · ssh round trip: %s" % (rt["socat -b262144"]["rss"] / 1024,
+                                                              "%.0f" % (rt["ssh"]["rss"] / 1024) if "ssh" in rt else "—"),
+             "—", "—"))
+        add(("agent peak RSS (VmHWM) after all transfers, KiB", "%.0f" % (res["agent_hwm"] / 1024), "—", "—", "—"))
+
+    head = ["# hvterm benchmarks", "",
+            "- date: %s" % datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "- machine: %s" % machine_line(),
+            "- hvterm: git %s, `%s` (%s build)" % (git_rev(), e.build, build_type(e.build)),
+            "- baselines: socat %s, %s" % (tool_version(["socat", "-V"], r"socat version (\S+)"),
+                                           "ssh/sshd " + tool_version(["ssh", "-V"], r"(OpenSSH_\S+)") +
+                                           " on 127.0.0.1 (default cipher)" if not args.skip_ssh else "ssh skipped"),
+            "- command: `python3 tests/bench/run.py %s` — %s, run time %.0f s" %
+            (" ".join(sys.argv[1:]), "quick" if args.quick else "full", elapsed),
+            ""]
+    table = ["| metric | hvterm | baseline(s) | ratio | goal |", "|---|---|---|---|---|"]
+    for r in rows:
+        table.append("| " + " | ".join(r) + " |")
+    notes = ["",
+             "Throughput: median of %d run(s) of %s of zeros, MB = 10^6 bytes; producer `dd bs=256K`, consumer "
+             "the runner (reads 1 MiB at a time and discards); the hvterm figure in the ratio is the `unix:` target. "
+             "socat relay: `socat -b262144 STDIO UNIX-CONNECT` → `socat -b262144 UNIX-LISTEN,fork EXEC:cat`; "
+             "pipe: `dd | cat | runner` (round trip), `dd | runner` (one-way)." % (reps, human(nbytes)),
+             "Keystroke: one byte written to the PTY master that the client runs on, timed until it is read back; "
+             "remote program `stty raw -echo; cat` on a PTY (socat: `EXEC:...,pty`, ssh: `-tt`).",
+             "Set-up: wall time of the whole client process with stdin from /dev/null (socat: `socat STDIO "
+             "UNIX-CONNECT` to `UNIX-LISTEN,fork EXEC:true`).",
+             "Memory: a fresh agent; idle = after one ping; sessions are `hvterm shell -- sleep` detached by "
+             "SIGTERM to the client; per session = (RSS with sessions − idle RSS) / sessions."]
+    return "\n".join(head + table + notes)
+
+
+def raw_samples(res):
+    lines = ["", "## raw figures", ""]
+    for key, title in (("rt", "round trip MB/s"), ("ow", "one-way MB/s")):
+        if key in res:
+            for k, v in res[key].items():
+                lines.append("- %s %s: %s (peak RSS %d KiB)" % (title, k, ", ".join("%.0f" % x for x in v["all"]),
+                                                                v["rss"] // 1024))
+    if "lat" in res:
+        for k, v in res["lat"].items():
+            s = sorted(v["all"])
+            lines.append("- keystroke µs %s: min %.0f p10 %.0f p50 %.0f p90 %.0f p99 %.0f max %.0f mean %.0f" %
+                         (k, s[0], pct(s, 10), pct(s, 50), pct(s, 90), pct(s, 99), s[-1], v["mean"]))
+    if "setup" in res:
+        for k, v in res["setup"].items():
+            s = sorted(v["all"])
+            lines.append("- set-up ms %s: min %.2f p50 %.2f p90 %.2f p99 %.2f max %.2f" %
+                         (k, s[0], pct(s, 50), pct(s, 90), pct(s, 99), s[-1]))
+    if "mem" in res:
+        m = res["mem"]
+        lines.append("- memory: idle %d KiB, with %d sessions %d KiB (%d listed detached), created in %.1f s, "
+                     "%d `sleep` left after agent SIGTERM" % (m["idle_rss"] // 1024, m["sessions"],
+                                                              m["busy_rss"] // 1024, m["detached"], m["create_s"],
+                                                              m["survivors"]))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Hostile or broken peers and bad command lines: a clear error, never a crash or a hang."""
+import os
+import random
+import socket
+import struct
+import subprocess
+
+import pytest
+
+from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, hvterm
+
+
+def frame(ftype, payload=b"", flags=0, reserved=0):
+    return struct.pack("<BBHI", ftype, flags, reserved, len(payload)) + payload
+
+
+def hello(token=b""):
+    return frame(1, b"HVTM" + struct.pack("<HI", 1, 0) + struct.pack("<H", 4) + b"test" +
+                 struct.pack("<H", len(token)) + token)
+
+
+def exchange(agent, data, read=True, half_close=True):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect(agent.sock)
+    s.sendall(data)
+    if half_close:
+        s.shutdown(socket.SHUT_WR)  # a peer that says no more: the agent must not wait for the rest
+    out = b""
+    if read:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    s.close()
+    return out
+
+
+def frames_in(data):
+    out = []
+    while len(data) >= 8:
+        ftype, _, _, length = struct.unpack("<BBHI", data[:8])
+        out.append((ftype, data[8:8 + length]))
+        data = data[8 + length:]
+    return out
+
+
+def error_of(data):
+    errors = [p for t, p in frames_in(data) if t == 0x0D]
+    assert errors, data
+    code, n = struct.unpack("<HH", errors[-1][:4])
+    return code, errors[-1][4:4 + n].decode()
+
+
+def agent_still_serves(agent):
+    assert hvterm("exec", agent.target, "--", "echo", "ok").stdout == b"ok\n"
+
+
+@pytest.mark.parametrize("data,code,words", [
+    (frame(0x02, b""), 1, "expected HELLO"),                                # request before HELLO
+    (frame(0x7F), 1, "unknown frame type"),
+    (frame(0x00), 1, "unknown frame type"),
+    (frame(0x01, b"", flags=1), 1, "reserved"),
+    (struct.pack("<BBHI", 1, 0, 0, 65537), 1, "exceeds"),                   # oversized, no payload sent
+    (struct.pack("<BBHI", 1, 0, 0, 0xFFFFFFFF), 1, "exceeds"),
+    (frame(0x01, b"XXXX" + b"\0" * 10), 1, "expected HELLO"),               # wrong magic
+    (hello() + frame(0x02, b"\x05" + b"\0" * 8), 1, "malformed OPEN"),      # bad mode
+    (hello() + frame(0x02, b"\x00" + b"\0" * 8 + b"\0\0" * 3 + b"\xff\xff"), 1, "malformed OPEN"),  # hostile count
+    (hello() + frame(0x05, b"\0" * 9), 1, "unexpected DATA"),               # data before a session
+    (hello() + frame(0x03, b"\x11" * 16 + b"\0" + b"\0" * 24 + b"\0" * 8), 4, "no such session"),
+])
+def test_bad_frames_get_an_error_and_a_closed_connection(agent, data, code, words):
+    got_code, message = error_of(exchange(agent, data))
+    assert got_code == code and words in message, message
+    agent_still_serves(agent)
+
+
+def test_truncated_frame_then_close_is_harmless(agent):
+    exchange(agent, hello()[:5], read=False)
+    exchange(agent, hello() + frame(0x02, b"\0" * 100)[:20], read=False)
+    agent_still_serves(agent)
+
+
+def test_random_garbage_never_crashes_the_agent(agent):
+    rng = random.Random(1234)
+    for _ in range(200):
+        data = rng.randbytes(rng.randint(1, 300))
+        if rng.random() < 0.5:
+            data = hello() + data
+        try:
+            exchange(agent, data)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    agent_still_serves(agent)
+    assert agent.proc.poll() is None
+
+
+def test_wrong_token_is_refused_after_a_delay(workdir):
+    from conftest import Agent
+    token = os.path.join(workdir, "token")
+    with open(token, "w") as f:
+        f.write("s3cret\n")
+    agent = Agent(workdir, ["--token-file", token])
+    try:
+        code, message = error_of(exchange(agent, hello(b"wrong"), half_close=False))
+        assert code == 3 and "token" in message
+        r = hvterm("exec", agent.target, "--", "true")
+        assert r.returncode == 255 and b"token" in r.stderr
+        good = os.path.join(workdir, "client-token")
+        with open(good, "w") as f:
+            f.write("s3cret\n")
+        assert hvterm("exec", "--token-file", good, agent.target, "--", "echo", "in").stdout == b"in\n"
+        assert "wrong or missing token" in agent.read_log()
+    finally:
+        agent.stop()
+
+
+def test_session_limit(workdir):
+    from conftest import Agent
+    agent = Agent(workdir, ["--max-sessions", "1"])
+    try:
+        first = subprocess.Popen([HVTERM, "exec", agent.target, "--", "cat"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, env=BASE_ENV)
+        from conftest import wait_for
+        wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "first session")
+        r = hvterm("exec", agent.target, "--", "true")
+        assert r.returncode == 255 and b"session limit reached (1" in r.stderr
+        first.communicate(b"", timeout=TIMEOUT)
+    finally:
+        agent.stop()
+
+
+@pytest.mark.parametrize("args,words", [
+    (["exec", "local"], b"exec needs a command"),
+    (["exec", "local", "--env", "NOEQUALS", "--", "true"], b"--env takes KEY=VALUE"),
+    (["shell", "local", "-e", "ab"], b"--escape takes one character"),
+    (["exec", "local", "--connect-timeout", "soon", "--", "true"], b"not a duration"),
+    (["frobnicate"], b"frobnicate"),
+    (["exec", "local", "--bogus", "--", "true"], b"--bogus"),
+    (["exec", "local", "--bogus", "true"], b"--bogus"),
+    (["service-id", "0"], b"not a port number"),
+    (["port", "not-a-guid"], b"not a GUID"),
+    (["ls", "local", "--", "x"], b"'--' and a command go only with shell and exec"),
+    ([], b"subcommand"),
+])
+def test_bad_command_lines_are_usage_errors(args, words):
+    r = hvterm(*args, input=b"")
+    assert r.returncode == 2, r.stderr
+    assert words in r.stderr
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--listen", "tcp:1.2.3.4"], b"invalid listen address"),
+    (["--listen", "unix:/tmp/x.sock", "--linger", "forever"], b"--linger"),
+    (["--listen", "unix:/tmp/x.sock", "--replay-buffer", "1"], b"--replay-buffer"),
+    (["--listen", "unix:/tmp/x.sock", "--allow-cid", "two"], b"--allow-cid"),
+    (["--listen", "unix:/tmp/x.sock", "--log-level", "loud"], b"--log-level"),
+    (["--listen", "unix:/tmp/x.sock", "--token-file", "/nonexistent"], b"--token-file"),
+    (["--listen", "unix:/tmp/x.sock", "--max-sessions", "0"], b"--max-sessions"),
+])
+def test_bad_agent_command_lines(args, words):
+    r = subprocess.run([HVTERMD, *args], capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
+    assert r.returncode == 2 and words in r.stderr, r.stderr
+    assert r.stderr.count(b"\n") == 1
+
+
+def test_help_teaches(agent):
+    r = hvterm("--help", check=0)
+    for words in [b"shell", b"exec", b"attach", b"TARGET is one of", b"vsock:CID", b"Exit status"]:
+        assert words in r.stdout
+    r = hvterm("exec", "--help", check=0)
+    assert b"--tty" in r.stdout and b"--env" in r.stdout and b"Example" in r.stdout
+    assert hvterm("--version", check=0).stdout.startswith(b"hvterm 0.1.0")
