@@ -8,6 +8,8 @@
 namespace hvterm {
 namespace {
 constexpr uint64_t kAuthFailureDelayMs = 1000;
+// A peer that connects and then says nothing (or half a frame) must not hold a slot forever.
+constexpr uint64_t kHandshakeTimeoutMs = 30000;
 }
 
 AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
@@ -18,7 +20,17 @@ AgentConnection::~AgentConnection() {
     uv_close(reinterpret_cast<uv_handle_t*>(delay_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
 }
 
-void AgentConnection::start() { framed_->start(); }
+void AgentConnection::start() {
+  framed_->start();
+  delay_ = new uv_timer_t;
+  uv_timer_init(agent_.loop(), delay_);
+  delay_->data = this;
+  uv_timer_start(delay_, [](uv_timer_t* t) {
+    auto* self = static_cast<AgentConnection*>(t->data);
+    if (self->state_ == State::AwaitHello || self->state_ == State::AwaitRequest)
+      self->reject(wire::ErrorCode::Malformed, "no request within " + std::to_string(kHandshakeTimeoutMs / 1000) + " s");
+  }, kHandshakeTimeoutMs, 0);
+}
 
 void AgentConnection::on_disconnect(const std::string& reason) {
   if (!reason.empty()) log::debug("connection from " + peer_ + " ended: " + reason);
@@ -82,9 +94,6 @@ void AgentConnection::on_hello(wire::Frame& frame) {
     // Answer late, so guessing tokens over one connection after another stays slow.
     log::warn("wrong or missing token from " + peer_);
     state_ = State::Refusing;  // frames that follow are ignored; a disconnect just ends us
-    delay_ = new uv_timer_t;
-    uv_timer_init(agent_.loop(), delay_);
-    delay_->data = this;
     uv_timer_start(delay_, [](uv_timer_t* t) {
       auto* self = static_cast<AgentConnection*>(t->data);
       self->reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
@@ -165,6 +174,7 @@ void AgentConnection::bind(Session* session, const wire::Attach& attach) {
   if (!info) return reject(wire::ErrorCode::BadRequest, "resume positions do not match the session");
   session_ = session;
   state_ = State::Bound;
+  uv_timer_stop(delay_);
   framed_->send(wire::encode(*info));
   session->pump();
 }

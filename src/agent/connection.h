@@ -40,7 +40,7 @@ class AgentConnection final : public FramedConnection::Handler {
   std::string peer_;
   State state_ = State::AwaitHello;
   Session* session_ = nullptr;
-  uv_timer_t* delay_ = nullptr;  // slows down token guessing
+  uv_timer_t* delay_ = nullptr;  // slows down token guessing; bounds the handshake
 };
 
 }  // namespace hvterm

@@ -200,8 +200,9 @@ def need_tools(skip_ssh):
         missing.append(("sshd", "openssh-server"))
     if missing:
         pkgs = sorted({p for _, p in missing})
-        raise BenchError("missing tool(s): %s -- install with: apt-get install -y %s (or pass --skip-ssh for "
-                         "the ssh baselines)" % (", ".join(t for t, _ in missing), " ".join(pkgs)))
+        hint = " (or pass --skip-ssh to leave out the ssh baselines)" if any(p.startswith("openssh") for p in pkgs) else ""
+        raise BenchError("missing tool(s): %s -- install with: apt-get install -y %s%s" %
+                         (", ".join(t for t, _ in missing), " ".join(pkgs), hint))
 
 
 def find_sshd():
@@ -274,6 +275,9 @@ class Env:
         if r.returncode != 0:
             raise BenchError("hvterm ping unix:%s failed: %s" % (sock, r.stderr.decode(errors="replace").strip()))
         return p
+
+    def agent_pid(self, name):
+        return (lambda: self.agent.pid) if name == "unix" else (lambda: self.local_agent_pid)
 
     def targets(self):
         return [("unix", "unix:" + self.agent_sock), ("local", "local")]
@@ -383,9 +387,27 @@ def hwm(pid):
         return 0
 
 
-def run_transfer(env, argv, nbytes, feed, timeout):
+def cpu_ticks(pid):
+    """utime + stime + cutime + cstime of a process (clock ticks): its own CPU and its reaped children's."""
+    if not pid:
+        return 0
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def run_transfer(env, argv, nbytes, feed, timeout, server=None):
     """Time `dd | argv | count` (feed=True) or `argv | count` (feed=False: argv produces the bytes).
-    Returns (seconds, peak RSS of argv's process in bytes, polled from VmHWM while it runs)."""
+    Returns (seconds, peak RSS of argv's process in bytes polled from VmHWM while it runs, CPU seconds of
+    argv's process plus what the server process `server()` and the children it reaped used meanwhile)."""
+    srv = server() if server else None
+    srv0 = cpu_ticks(srv)
     t0 = time.perf_counter()
     prod = None
     if feed:
@@ -417,7 +439,8 @@ def run_transfer(env, argv, nbytes, feed, timeout):
                     break
                 got += n
         peak = max(peak, hwm(mid.pid))
-        mid.wait(timeout)
+        _, status, ru = os.wait4(mid.pid, 0)
+        mid.returncode = os.waitstatus_to_exitcode(status)
         t1 = time.perf_counter()
         err = mid.stderr.read().decode(errors="replace").strip()
     finally:
@@ -428,21 +451,27 @@ def run_transfer(env, argv, nbytes, feed, timeout):
     if mid.returncode != 0 or got != nbytes:
         raise BenchError("%s: exit %s, %d of %d bytes%s" % (" ".join(argv[:4]), mid.returncode, got, nbytes,
                                                            ("; " + err[-300:]) if err else ""))
-    return t1 - t0, peak
+    cpu = ru.ru_utime + ru.ru_stime
+    if srv:
+        time.sleep(0.1)  # let the server reap its per-connection children (socat/sshd fork one per client)
+        cpu += (cpu_ticks(srv) - srv0) / TICK
+    return t1 - t0, peak, cpu
 
 
 def throughput_all(env, cases, nbytes, reps, timeout=300):
-    """cases: {name: (argv, feed)}. Repetitions go round-robin over the cases, so a burst of load from
-    elsewhere on the machine hits every tool alike; the median is reported."""
-    res = {k: {"secs": [], "rss": 0} for k in cases}
+    """cases: {name: (argv, feed, server)}. Repetitions go round-robin over the cases, so a burst of load
+    from elsewhere on the machine hits every tool alike; the median is reported."""
+    res = {k: {"secs": [], "rss": 0, "cpu": []} for k in cases}
     for _ in range(reps):
-        for k, (argv, feed) in cases.items():
-            s, r = run_transfer(env, argv, nbytes, feed, timeout)
+        for k, (argv, feed, server) in cases.items():
+            s, r, c = run_transfer(env, argv, nbytes, feed, timeout, server)
             res[k]["secs"].append(s)
             res[k]["rss"] = max(res[k]["rss"], r)
+            res[k]["cpu"].append(c * GiB / nbytes)
     for v in res.values():
         v["all"] = [nbytes / s / MB for s in v["secs"]]
         v["mbps"] = statistics.median(v["all"])
+        v["cpu_per_gib"] = statistics.median(v["cpu"])
     return res
 
 
@@ -475,63 +504,96 @@ def read_some(fd, timeout):
         raise
 
 
-def latency(env, argv, samples, warmup=100):
-    p, master, slave = spawn_on_pty(argv, env)
-    os.close(slave)
-    try:
+class EchoSession:
+    """A client on a PTY of ours, running the raw echo program at the other end."""
+
+    def __init__(self, name, argv, env):
+        self.name = name
+        self.p, self.master, slave = spawn_on_pty(argv, env)
+        os.close(slave)
         seen = b""
         deadline = time.monotonic() + 15
         while b"R" not in seen:
-            chunk = read_some(master, max(0.0, deadline - time.monotonic()))
+            chunk = read_some(self.master, max(0.0, deadline - time.monotonic()))
             if not chunk:
-                raise BenchError("%s did not start the echo program (got %r; exit %s)" % (argv[0], seen[-200:], p.poll()))
+                self.close()
+                raise BenchError("%s did not start the echo program (got %r; exit %s)" %
+                                 (name, seen[-200:], self.p.poll()))
             seen += chunk
+
+    def sample(self, n, key=b"a"):
         rtts = []
-        key = b"a"
-        for i in range(warmup + samples):
+        for _ in range(n):
             t0 = time.perf_counter_ns()
-            os.write(master, key)
+            os.write(self.master, key)
             got = b""
             while not got:
-                chunk = read_some(master, 5)
+                chunk = read_some(self.master, 5)
                 if not chunk:
-                    raise BenchError("%s: no echo for sample %d" % (argv[0], i))
+                    raise BenchError("%s: no echo within 5 s" % self.name)
                 got += chunk
             t1 = time.perf_counter_ns()
             if got != key:
-                raise BenchError("%s: echoed %r instead of %r" % (argv[0], got, key))
-            if i >= warmup:
-                rtts.append((t1 - t0) / 1000.0)
-        os.write(master, b"\x03")  # ^C ends the echo program; the client then exits by itself
+                raise BenchError("%s: echoed %r instead of %r" % (self.name, got, key))
+            rtts.append((t1 - t0) / 1000.0)
+        return rtts
+
+    def close(self):
+        if self.master is None:
+            return
         try:
+            os.write(self.master, b"\x03")  # ^C ends the echo program; the client then exits by itself
             deadline = time.monotonic() + 5
-            while p.poll() is None and time.monotonic() < deadline:
-                read_some(master, 0.05)
-        except OSError:
+            while self.p.poll() is None and time.monotonic() < deadline:
+                if read_some(self.master, 0.05) == b"":
+                    break
+            self.p.wait(max(0.1, deadline - time.monotonic()))
+        except (OSError, subprocess.TimeoutExpired):
             pass
+        PROCS.stop(self.p)
+        os.close(self.master)
+        self.master = None
+
+
+def latency_all(env, cases, samples, block=100, warmup=100):
+    """cases: {name: argv}. All sessions stay open; samples are taken in blocks, round-robin."""
+    sessions = {}
+    res = {k: [] for k in cases}
+    try:
+        for k, argv in cases.items():
+            sessions[k] = EchoSession(k, argv, env)
+        for s in sessions.values():
+            s.sample(warmup)
+        while any(len(v) < samples for v in res.values()):
+            for k, s in sessions.items():
+                res[k] += s.sample(min(block, samples - len(res[k])))
     finally:
-        PROCS.stop(p)
-        os.close(master)
-    return {"p50": pct(rtts, 50), "p99": pct(rtts, 99), "mean": statistics.mean(rtts), "all": rtts}
+        for s in sessions.values():
+            s.close()
+    return {k: {"p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.mean(v), "all": v} for k, v in res.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
 # session set-up: wall time of a whole command that does nothing remotely
 
 
-def setup_times(env, argv, runs, warmup=3):
-    times = []
-    for i in range(warmup + runs):
-        t0 = time.perf_counter()
-        r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=60)
-        t1 = time.perf_counter()
-        if r.returncode != 0:
-            raise BenchError("%s exited with %d: %s" % (" ".join(argv), r.returncode,
-                                                         r.stderr.decode(errors="replace").strip()[-300:]))
-        if i >= warmup:
-            times.append((t1 - t0) * 1000.0)
-    return {"p50": pct(times, 50), "p99": pct(times, 99), "all": times}
+def setup_all(env, cases, runs, warmup=3):
+    """cases: {name: (argv, every)}: the case runs in every `every`-th round (ssh is slow)."""
+    times = {k: [] for k in cases}
+    for i in range(-warmup, runs):
+        for k, (argv, every) in cases.items():
+            if i >= 0 and i % every:
+                continue
+            t0 = time.perf_counter()
+            r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=60)
+            t1 = time.perf_counter()
+            if r.returncode != 0:
+                raise BenchError("%s exited with %d: %s" % (" ".join(argv), r.returncode,
+                                                             r.stderr.decode(errors="replace").strip()[-300:]))
+            if i >= 0:
+                times[k].append((t1 - t0) * 1000.0)
+    return {k: {"p50": pct(v, 50), "p99": pct(v, 99), "all": v} for k, v in times.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -624,26 +686,59 @@ def machine_line():
     return "nproc %d, %s%s, Linux %s" % (os.cpu_count() or 0, cpu, mem, platform.release())
 
 
-def git_rev():
+def cmake_cache(build, key):
     try:
-        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (rev or "?") + (" (+ uncommitted changes)" if dirty else "")
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def git_rev(build):
+    """The git revision of the sources the build was made from (+ a note when they have local changes)."""
+    src = cmake_cache(build, "CMAKE_HOME_DIRECTORY") or REPO
+
+    def git(*a):
+        return subprocess.run(["git", "-C", src] + list(a), capture_output=True, text=True, timeout=10).stdout.strip()
+
+    try:
+        rev = git("rev-parse", "--short", "HEAD")
+        if not rev:
+            return "? (build from %s, not a git checkout)" % src
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "platform", "CMakeLists.txt")
+        return rev + (" + uncommitted changes in src/" if dirty else "")
     except Exception:
         return "?"
 
 
 def build_type(build):
+    return cmake_cache(build, "CMAKE_BUILD_TYPE") or "?"
+
+
+def cpu_idle(seconds):
+    """Share of the machine's CPU time that was idle over the next `seconds` (others' load skews results)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
     try:
-        with open(os.path.join(build, "CMakeCache.txt")) as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    return line.split("=", 1)[1].strip()
+        i0, t0 = snap()
+        time.sleep(seconds)
+        i1, t1 = snap()
+        return 100.0 * (i1 - i0) / max(1, t1 - t0)
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
     except OSError:
-        pass
-    return "?"
+        return "?"
 
 
 def main():
@@ -681,7 +776,7 @@ def main():
     def on_signal(signum, _frame):
         raise KeyboardInterrupt("signal %d" % signum)
 
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
 
     started = time.perf_counter()
@@ -692,7 +787,9 @@ def main():
         e = Env(args)
         res = {}
         log("hvterm %s, %s of zeros x %d, %d keystrokes, %d set-ups; temp dir %s" %
-            (git_rev(), human(nbytes), reps, samples, runs, e.tmp))
+            (git_rev(e.build), human(nbytes), reps, samples, runs, e.tmp))
+        res["load_start"] = loadavg()
+        res["idle_start"] = cpu_idle(1.0)
         e.agent = e.start_agent(e.agent_sock)
         # first use of `local` starts the per-user agent (that time is reported on its own)
         t0 = time.perf_counter()
@@ -709,58 +806,62 @@ def main():
         if "throughput" in only:
             relay = os.path.join(e.tmp, "relay.sock")
             relay_d = os.path.join(e.tmp, "relay-default.sock")
-            e.socat_server("socat-relay", relay, "-b262144", "-t10", "EXEC:cat")
-            e.socat_server("socat-relay-default", relay_d, "-t10", "EXEC:cat")
-            socat_tuned = ["socat", "-b262144", "-t10", "STDIO", "UNIX-CONNECT:" + relay]
-            socat_def = ["socat", "-t10", "STDIO", "UNIX-CONNECT:" + relay_d]
-            rt, ow = {}, {}
-            log("throughput: round trip")
-            for name, target in e.targets():
-                rt["hvterm " + name] = throughput(e.env, [e.hvterm, "exec", target, "--", "cat"], nbytes, reps, True)
-            rt["socat -b262144"] = throughput(e.env, socat_tuned, nbytes, reps, True)
-            rt["socat default"] = throughput(e.env, socat_def, nbytes, reps, True)
-            if not args.skip_ssh:
-                rt["ssh"] = throughput(e.env, e.ssh_base + ["cat"], nbytes, reps, True)
-            rt["pipe"] = throughput(e.env, ["cat"], nbytes, reps, True)
-            log("throughput: one-way output")
+            src = os.path.join(e.tmp, "src.sock")
             prod = " ".join(producer(nbytes))
+            srv = {}
+            for key, name, sock, opts in (("relay", "socat-relay", relay, ["-b262144", "-t10", "EXEC:cat"]),
+                                          ("relay_d", "socat-relay-default", relay_d, ["-t10", "EXEC:cat"]),
+                                          ("src", "socat-src", src, ["-b262144", "-t10", "EXEC:" + prod])):
+                pid = e.socat_server(name, sock, *opts).pid
+                srv[key] = (lambda pid=pid: pid)
+            log("throughput: round trip (%d x %s per tool)" % (reps, human(nbytes)))
+            cases = {}
             for name, target in e.targets():
-                ow["hvterm " + name] = throughput(e.env, [e.hvterm, "exec", target, "--"] + producer(nbytes), nbytes,
-                                                  reps, False)
-            e.socat_server("socat-src", os.path.join(e.tmp, "src.sock"), "-b262144", "-t10", "EXEC:" + prod)
-            ow["socat -b262144"] = throughput(e.env, ["socat", "-b262144", "-t10", "-u", "UNIX-CONNECT:" +
-                                                      os.path.join(e.tmp, "src.sock"), "STDOUT"], nbytes, reps, False)
+                cases["hvterm " + name] = ([e.hvterm, "exec", target, "--", "cat"], True, e.agent_pid(name))
+            cases["socat -b262144"] = (["socat", "-b262144", "-t10", "STDIO", "UNIX-CONNECT:" + relay], True,
+                                       srv["relay"])
+            cases["socat default"] = (["socat", "-t10", "STDIO", "UNIX-CONNECT:" + relay_d], True, srv["relay_d"])
             if not args.skip_ssh:
-                ow["ssh"] = throughput(e.env, e.ssh_base + [prod], nbytes, reps, False)
-            ow["pipe"] = throughput(e.env, producer(nbytes), nbytes, reps, False)
-            res["rt"], res["ow"] = rt, ow
+                cases["ssh"] = (e.ssh_base + ["cat"], True, lambda: e.sshd.pid)
+            cases["pipe"] = (["cat"], True, None)
+            res["rt"] = throughput_all(e.env, cases, nbytes, reps)
+            log("throughput: one-way output")
+            cases = {}
+            for name, target in e.targets():
+                cases["hvterm " + name] = ([e.hvterm, "exec", target, "--"] + producer(nbytes), False,
+                                           e.agent_pid(name))
+            cases["socat -b262144"] = (["socat", "-b262144", "-t10", "-u", "UNIX-CONNECT:" + src, "STDOUT"], False,
+                                       srv["src"])
+            if not args.skip_ssh:
+                cases["ssh"] = (e.ssh_base + [prod], False, lambda: e.sshd.pid)
+            cases["pipe"] = (producer(nbytes), False, None)
+            res["ow"] = throughput_all(e.env, cases, nbytes, reps)
             res["agent_hwm"] = proc_status(e.agent.pid)["VmHWM"]
 
         if "latency" in only:
-            log("keystroke latency")
-            lat = {}
+            log("keystroke latency (%d samples per tool)" % samples)
             pty_relay = os.path.join(e.tmp, "pty.sock")
             e.socat_server("socat-pty", pty_relay, "EXEC:/bin/sh %s,pty,setsid,ctty,stderr" % e.echo_script)
+            cases = {}
             for name, target in e.targets():
-                lat["hvterm " + name] = latency(e.env, [e.hvterm, "shell", "-q", "-e", "none", target, "--", "/bin/sh",
-                                                        e.echo_script], samples)
-            lat["socat"] = latency(e.env, ["socat", "STDIO", "UNIX-CONNECT:" + pty_relay], samples)
+                cases["hvterm " + name] = [e.hvterm, "shell", "-q", "-e", "none", target, "--", "/bin/sh",
+                                           e.echo_script]
+            cases["socat"] = ["socat", "STDIO", "UNIX-CONNECT:" + pty_relay]
             if not args.skip_ssh:
-                lat["ssh"] = latency(e.env, e.ssh_base[:1] + ["-tt"] + e.ssh_base[1:] + ["/bin/sh " + e.echo_script],
-                                     samples)
-            res["lat"] = lat
+                cases["ssh"] = e.ssh_base[:1] + ["-tt"] + e.ssh_base[1:] + ["/bin/sh " + e.echo_script]
+            res["lat"] = latency_all(e.env, cases, samples)
 
         if "setup" in only:
-            log("session set-up")
-            st = {}
-            for name, target in e.targets():
-                st["hvterm " + name] = setup_times(e.env, [e.hvterm, "exec", target, "--", "true"], runs)
+            log("session set-up (%d runs per tool, ssh %d)" % (runs, ssh_runs))
             oneshot = os.path.join(e.tmp, "oneshot.sock")
             e.socat_server("socat-oneshot", oneshot, "EXEC:true")
-            st["socat"] = setup_times(e.env, ["socat", "STDIO", "UNIX-CONNECT:" + oneshot], runs)
+            cases = {}
+            for name, target in e.targets():
+                cases["hvterm " + name] = ([e.hvterm, "exec", target, "--", "true"], 1)
+            cases["socat"] = (["socat", "STDIO", "UNIX-CONNECT:" + oneshot], 1)
             if not args.skip_ssh:
-                st["ssh"] = setup_times(e.env, e.ssh_base + ["true"], ssh_runs)
-            res["setup"] = st
+                cases["ssh"] = (e.ssh_base + ["true"], max(1, runs // ssh_runs))
+            res["setup"] = setup_all(e.env, cases, runs)
 
         if "memory" in only:
             log("memory: %d idle sessions" % sessions)
@@ -818,6 +919,12 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         rat.append("%.0f%% of pipe" % (100 * ratio(u, rt["pipe"]["mbps"])))
         add(("round trip `exec -- cat`, %s, MB/s" % human(nbytes), hv(rt, lambda v: fmt_mbps(v["mbps"])),
              base, " · ".join(rat), " ".join(goal)))
+        cpu = lambda d: " · ".join("%s: %.2f" % (k, v["cpu_per_gib"]) for k, v in d.items() if not k.startswith("hvterm"))
+        cu = rt["hvterm unix"]["cpu_per_gib"]
+        add(("round trip CPU time per GiB (client + server + remote `cat`), s",
+             hv(rt, lambda v: "%.2f" % v["cpu_per_gib"]), cpu(rt),
+             "%.2f× socat tuned" % ratio(cu, rt["socat -b262144"]["cpu_per_gib"]) +
+             (" · %.2f× ssh" % ratio(cu, rt["ssh"]["cpu_per_gib"]) if "ssh" in rt else ""), "—"))
         ow = res["ow"]
         u = ow["hvterm unix"]["mbps"]
         base = " · ".join("%s: %s" % (k, fmt_mbps(v["mbps"])) for k, v in ow.items() if not k.startswith("hvterm"))
@@ -827,6 +934,11 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
             rat.append("%.1f× ssh" % ratio(u, ow["ssh"]["mbps"]))
         add(("one-way output `exec -- dd`, %s, MB/s" % human(nbytes), hv(ow, lambda v: fmt_mbps(v["mbps"])), base,
              " · ".join(rat), "%s ≥60%% of pipe (%.0f%%)" % (check(r_p >= 0.6), 100 * r_p)))
+        cu = ow["hvterm unix"]["cpu_per_gib"]
+        add(("one-way CPU time per GiB (client + server + remote `dd`), s",
+             hv(ow, lambda v: "%.2f" % v["cpu_per_gib"]), cpu(ow),
+             "%.2f× socat" % ratio(cu, ow["socat -b262144"]["cpu_per_gib"]) +
+             (" · %.2f× ssh" % ratio(cu, ow["ssh"]["cpu_per_gib"]) if "ssh" in ow else ""), "—"))
     if "lat" in res:
         lat = res["lat"]
         u, s = lat["hvterm unix"], lat["socat"]
@@ -852,7 +964,7 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
             r_h = ratio(st["ssh"]["p50"], u["p50"])
             rat.append("1/%.0f of ssh" % r_h)
             goal.append("%s ≤1/50 ssh (1/%.0f)" % (check(r_h >= 50), r_h))
-        add(("`exec -- true` set-up, p50 / p99 ms (%d runs; ssh %d)" % (runs, ssh_runs),
+        add(("`exec -- true` set-up, p50 / p99 ms (%d runs; ssh %d)" % (runs, len(st.get("ssh", {}).get("all", []))),
              hv(st, lambda v: "%.1f / %.1f" % (v["p50"], v["p99"])), base, " · ".join(rat), " ".join(goal)))
         if "local_first" in res:
             add(("first `exec local -- true` (starts the agent), ms", "local: %.1f" % res["local_first"], "—", "—", "—"))
@@ -879,12 +991,15 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
     head = ["# hvterm benchmarks", "",
             "- date: %s" % datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "- machine: %s" % machine_line(),
-            "- hvterm: git %s, `%s` (%s build)" % (git_rev(), e.build, build_type(e.build)),
+            "- hvterm: git %s, `%s` (%s build)" % (git_rev(e.build), e.build, build_type(e.build)),
             "- baselines: socat %s, %s" % (tool_version(["socat", "-V"], r"socat version (\S+)"),
                                            "ssh/sshd " + tool_version(["ssh", "-V"], r"(OpenSSH_\S+)") +
                                            " on 127.0.0.1 (default cipher)" if not args.skip_ssh else "ssh skipped"),
             "- command: `python3 tests/bench/run.py %s` — %s, run time %.0f s" %
             (" ".join(sys.argv[1:]), "quick" if args.quick else "full", elapsed),
+            "- machine load: %.0f%% CPU idle in the second before the run; load average %s at the start, %s at "
+            "the end (other work on the machine skews every figure)" %
+            (res.get("idle_start", float("nan")), res.get("load_start", "?"), loadavg()),
             ""]
     table = ["| metric | hvterm | baseline(s) | ratio | goal |", "|---|---|---|---|---|"]
     for r in rows:
