@@ -13,6 +13,7 @@
 #include <io.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "platform/windows/command_line.h"
 #include "platform/windows/conpty.h"
@@ -207,6 +208,7 @@ class ConPtyChild final : public Child {
 
   void close_console() {
     if (console_ == nullptr) return;
+    std::fprintf(stderr, "DBG close_console\n");
     auto* op = new ConsoleClose{{}, api_.close, console_, this};
     console_ = nullptr;
     ++closing_;
@@ -215,6 +217,7 @@ class ConPtyChild final : public Child {
         loop_, &op->work, [](uv_work_t* w) {
           auto* op = static_cast<ConsoleClose*>(w->data);
           op->close(op->console);
+          std::fprintf(stderr, "DBG console closed\n");
         },
         [](uv_work_t* w, int) {
           std::unique_ptr<ConsoleClose> op(static_cast<ConsoleClose*>(w->data));
@@ -236,6 +239,7 @@ class ConPtyChild final : public Child {
 
   void on_process_exit() {
     if (exited_) return;
+    std::fprintf(stderr, "DBG exit seen\n");
     exited_ = true;
     DWORD code = 0;
     GetExitCodeProcess(process_, &code);
