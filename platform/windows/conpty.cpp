@@ -217,7 +217,7 @@ class ConPtyChild final : public Child {
         loop_, &op->work, [](uv_work_t* w) {
           auto* op = static_cast<ConsoleClose*>(w->data);
           op->close(op->console);
-          std::fprintf(stderr, "DBG console closed\n");
+          std::fprintf(stderr, "DBG console closed %llu\n", static_cast<unsigned long long>(uv_hrtime() / 1000000));
         },
         [](uv_work_t* w, int) {
           std::unique_ptr<ConsoleClose> op(static_cast<ConsoleClose*>(w->data));
@@ -239,7 +239,7 @@ class ConPtyChild final : public Child {
 
   void on_process_exit() {
     if (exited_) return;
-    std::fprintf(stderr, "DBG exit seen\n");
+    std::fprintf(stderr, "DBG exit seen %llu\n", static_cast<unsigned long long>(uv_hrtime() / 1000000));
     exited_ = true;
     DWORD code = 0;
     GetExitCodeProcess(process_, &code);

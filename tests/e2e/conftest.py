@@ -21,6 +21,8 @@ BASE_ENV = {
     "HOME": "/root" if os.geteuid() == 0 else os.environ.get("HOME", "/tmp"),
     "LANG": "C.UTF-8",
     "TERM": "xterm",
+    # This machine's vsock belongs to its infrastructure: hvterm and hvtermd must never touch it here.
+    "HVTERM_NO_VSOCK": "1",
 }
 if "ASAN_OPTIONS" in os.environ:
     BASE_ENV["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]

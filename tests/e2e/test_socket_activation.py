@@ -16,11 +16,11 @@ def test_agent_serves_an_inherited_socket(workdir):
 
     def as_systemd_would():
         os.dup2(fd, 3)
-        os.environ["LISTEN_PID"] = str(os.getpid())  # what systemd sets: the pid of the service
-        os.environ["LISTEN_FDS"] = "1"
 
+    # LISTEN_PID is the service's own pid: the shell's $$, which exec keeps.
     log = open(os.path.join(workdir, "agent.log"), "wb")
-    agent = subprocess.Popen([HVTERMD, "--log-level", "debug"], preexec_fn=as_systemd_would, close_fds=False,
+    agent = subprocess.Popen(["/bin/sh", "-c", f'LISTEN_PID=$$ LISTEN_FDS=1 exec "{HVTERMD}" --log-level debug'],
+                             preexec_fn=as_systemd_would, close_fds=False,
                              stdout=log, stderr=subprocess.STDOUT, env=BASE_ENV)
     listener.close()
     try:
