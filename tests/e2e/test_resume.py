@@ -90,6 +90,16 @@ def test_reconnect_notice_and_quiet(agent, relay):
     assert b"reconnecting" in err and b"reconnected" in err
 
 
+def test_quiet_reconnects_say_nothing(agent, relay):
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", "read x; echo got $x"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    relay.cut()
+    wait_for(lambda: relay.connections >= 2, "reconnect")
+    out, err = proc.communicate(b"quietly\n", timeout=TIMEOUT)
+    assert out == b"got quietly\n" and proc.returncode == 0 and err == b""
+
+
 def test_no_reconnect_exits_255_and_leaves_the_session(agent, relay):
     proc = subprocess.Popen([HVTERM, "exec", "--no-reconnect", relay.target, "--", "sh", "-c", "read x; echo $x"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)

@@ -95,7 +95,7 @@ def test_linger_expiry_reaps_without_zombies_or_leaked_fds(workdir):
     agent = Agent(workdir, ["--linger", "2s"])
     try:
         baseline_fds = agent.fd_count()
-        start_detached(agent, 20)
+        start_detached(agent, 100)
         wait_for(lambda: sessions(agent) == [], "lingering sessions to be reaped")
         wait_for(lambda: agent.children() == [], "session processes to be reaped")
         assert zombies_of(agent.proc.pid) == []
