@@ -136,7 +136,7 @@ _hvterm__command()
     if declare -F _command_offset >/dev/null 2>&1; then
         # bash-completion: the command's own completion (it works on bash's raw words).
         _command_offset "${_hvterm_raw[first]}"
-        return
+        return 0
     fi
     local IFS=$'\n' c
     if ((cword == first)); then
@@ -149,6 +149,7 @@ _hvterm__command()
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
     fi
+    return 0
 }
 
 _hvterm()

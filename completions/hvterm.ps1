@@ -1,5 +1,5 @@
 # PowerShell completion for hvterm and hvtermd (Windows PowerShell 5.1 and PowerShell 7).
-# Load it from your profile:   . C:\path\to\hvterm.ps1
+# Dot-source it from your profile:   . C:\path\to\hvterm.ps1
 #
 # hvterm: subcommands, their options (with values where they are enumerable), TARGET forms, paths
 # after unix: and hybrid:, and for `attach` and `kill` the ids of the agent's sessions, from
@@ -7,10 +7,11 @@
 # agent `hvterm ls` would start). Nothing after `--` is completed here.
 # hvtermd: its options, --listen forms and --log-level values.
 
-# A completion result; quoted when PowerShell would otherwise split or expand it.
-function Get-HvtermCompletion([string]$Text, [string]$Tooltip, [string]$Type = 'ParameterValue') {
+# A completion result; quoted when PowerShell would otherwise split, expand or swallow it (a bare
+# -- is PowerShell's own end-of-parameters marker).
+function global:Get-HvtermCompletion([string]$Text, [string]$Tooltip, [string]$Type = 'ParameterValue') {
     $insert = $Text
-    if ($Text -match '[\s''"`$&|;,(){}@#<>~]') {
+    if ($Text -eq '--' -or $Text -match '[\s''"`$&|;,(){}@#<>~]') {
         $insert = "'" + ($Text -replace "'", "''") + "'"
     }
     if (-not $Tooltip) { $Tooltip = $Text }
@@ -18,7 +19,7 @@ function Get-HvtermCompletion([string]$Text, [string]$Tooltip, [string]$Type = '
 }
 
 # The files and directories that complete $Partial, each prefixed with $Prefix.
-function Get-HvtermPath([string]$Prefix, [string]$Partial) {
+function global:Get-HvtermPath([string]$Prefix, [string]$Partial) {
     $cut = [Math]::Max($Partial.LastIndexOf('\'), $Partial.LastIndexOf('/'))
     $dir = $Partial.Substring(0, $cut + 1)
     $leaf = $Partial.Substring($cut + 1)

@@ -5,7 +5,9 @@ set -euo pipefail
 what=${1:-build}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev)
 if [ "$what" = test ]; then
-  packages+=(python3 python3-pytest python3-pexpect)
+  # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
+  # its runtime build the libFuzzer targets.
+  packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

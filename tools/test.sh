@@ -4,10 +4,11 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. real AF_VSOCK inside a throw-away QEMU guest (tests/guest)
 #   4. the Windows build, cross-compiled with MinGW-w64, tested under Wine
-# Set HVTERM_TIERS to a subset ("unit asan guest windows") to run fewer.
+#   5. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
+# Set HVTERM_TIERS to a subset ("unit asan guest windows fuzz") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit asan guest windows"}
+tiers=${HVTERM_TIERS:-"unit asan guest windows fuzz"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1
@@ -37,6 +38,8 @@ for tier in $tiers; do
     windows)
       echo "=== Windows (MinGW-w64 cross build, tests under Wine)"
       bash .ci/build-windows.sh ;;
+    fuzz)
+      CC=clang CXX=clang++ run_tier "libFuzzer (clang)" build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVTERM_FUZZ=ON ;;
     *) echo "tools/test.sh: unknown tier '$tier'" >&2; exit 2 ;;
   esac
 done

@@ -13,7 +13,6 @@
 #include <io.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "platform/windows/command_line.h"
 #include "platform/windows/conpty.h"
@@ -208,7 +207,6 @@ class ConPtyChild final : public Child {
 
   void close_console() {
     if (console_ == nullptr) return;
-    std::fprintf(stderr, "DBG close_console\n");
     auto* op = new ConsoleClose{{}, api_.close, console_, this};
     console_ = nullptr;
     ++closing_;
@@ -217,7 +215,6 @@ class ConPtyChild final : public Child {
         loop_, &op->work, [](uv_work_t* w) {
           auto* op = static_cast<ConsoleClose*>(w->data);
           op->close(op->console);
-          std::fprintf(stderr, "DBG console closed %llu\n", static_cast<unsigned long long>(uv_hrtime() / 1000000));
         },
         [](uv_work_t* w, int) {
           std::unique_ptr<ConsoleClose> op(static_cast<ConsoleClose*>(w->data));
@@ -239,7 +236,6 @@ class ConPtyChild final : public Child {
 
   void on_process_exit() {
     if (exited_) return;
-    std::fprintf(stderr, "DBG exit seen %llu\n", static_cast<unsigned long long>(uv_hrtime() / 1000000));
     exited_ = true;
     DWORD code = 0;
     GetExitCodeProcess(process_, &code);

@@ -4,6 +4,8 @@
 // creating user, administrators and SYSTEM: the same circle POSIX admits with 0600 + SO_PEERCRED.
 // Pipe names are global, though, so a client checks that a local agent's pipe is served by its own
 // user before trusting it (someone else could have created the name first).
+#include <algorithm>
+
 #include "common/log.h"
 #include "platform/windows/internal.h"
 
@@ -70,7 +72,13 @@ class NamedPipeListener final : public Listener {
   bool start(uv_loop_t* loop, const std::string& name, std::string& error) {
     uv_pipe_init(loop, pipe_, 0);
     pipe_->data = this;
-    int rc = uv_pipe_bind(pipe_, name.c_str());  // FILE_FLAG_FIRST_PIPE_INSTANCE: squatters make this fail
+    // libuv creates the first instance with FILE_FLAG_FIRST_PIPE_INSTANCE, so an existing server
+    // (or a squatter) makes the bind fail on Windows; Wine ignores that flag. A named mutex makes
+    // a second agent on the same pipe fail everywhere, as the lock file does for Unix sockets.
+    std::string lock_name = "Local\\hvterm-listener-" + name.substr(std::string(kPipePrefix).size());
+    std::replace(lock_name.begin() + 6, lock_name.end(), '\\', '/');  // one backslash only, after "Local"
+    lock_ = CreateMutexW(nullptr, FALSE, widen(lock_name).c_str());
+    int rc = lock_ == nullptr || GetLastError() == ERROR_ALREADY_EXISTS ? UV_EADDRINUSE : uv_pipe_bind(pipe_, name.c_str());
     if (rc == 0)
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), 128, [](uv_stream_t* server, int status) {
         if (status == 0) static_cast<NamedPipeListener*>(server->data)->on_connection();
@@ -87,6 +95,8 @@ class NamedPipeListener final : public Listener {
     if (pipe_ == nullptr) return;
     close_stream(reinterpret_cast<uv_stream_t*>(pipe_));
     pipe_ = nullptr;
+    if (lock_ != nullptr) CloseHandle(lock_);
+    lock_ = nullptr;
   }
 
  private:
@@ -107,6 +117,7 @@ class NamedPipeListener final : public Listener {
   }
 
   uv_pipe_t* pipe_ = new uv_pipe_t;
+  HANDLE lock_ = nullptr;
   AcceptCallback on_accept_;
 };
 

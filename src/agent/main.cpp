@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   std::string allow_cid = "2", token_file, linger = "24h", replay = "1M", level = "info";
   size_t max_sessions = 256;
   app.add_option("-l,--listen", listen,
-                 "Address to listen on (repeatable): unix:PATH, vsock:any[:PORT], vsock:CID[:PORT]")
+                 "Address to listen on (repeatable): unix:PATH, vsock:any[:PORT], vsock:CID[:PORT], hv:[SERVICE]")
       ->type_name("ADDR");
   app.add_option("-p,--port", port, "Default port for vsock/Hyper-V listeners")->capture_default_str();
   app.add_option("--allow-cid", allow_cid,

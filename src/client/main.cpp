@@ -40,7 +40,7 @@ struct Cli {
   bool no_reconnect = false, verbose = false, quiet = false, tty = false, json = false;
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
-  double wait = 0;
+  std::string wait = "0";
 };
 
 void add_connection_options(CLI::App* sub, Cli& cli) {
@@ -71,6 +71,30 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   }
 }
 
+// `hvterm exec vm grep -v x`: like ssh, everything from the word after TARGET on is the remote
+// command, options included. Mark that point with "--" before CLI11 sees the words.
+void insert_command_separator(std::vector<std::string>& words) {
+  static const std::vector<std::string> takes_value = {
+      "-p", "--port", "-e", "--escape", "-u", "--user", "-w", "--workdir", "--env", "--connect-timeout",
+      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file"};
+  if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
+  int positionals = 0;
+  for (size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--") return;
+    if (w.size() > 1 && w[0] == '-') {
+      if (w.find('=') == std::string::npos &&
+          std::find(takes_value.begin(), takes_value.end(), w) != takes_value.end())
+        ++i;
+      continue;
+    }
+    if (++positionals == 2) {  // TARGET, then the command
+      words.insert(words.begin() + static_cast<std::ptrdiff_t>(i), "--");
+      return;
+    }
+  }
+}
+
 int usage_error(const std::string& message) {
   std::cerr << "hvterm: " << message << "\n";
   return 2;
@@ -90,7 +114,7 @@ std::optional<uint64_t> duration_option(const std::string& name, const std::stri
 int main(int argc, char** argv) {
   log::set_program("hvterm");
   platform::init_process();
-  CLI::App app{"hvterm - a terminal into a virtual machine over hypervisor sockets, no network needed.\n"};
+  CLI::App app{"hvterm - a terminal into a virtual machine over hypervisor sockets, no network needed.\n", "hvterm"};
   app.set_version_flag("--version", std::string("hvterm ") + HVTERM_VERSION);
   app.footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp);
   app.require_subcommand(1);
@@ -102,7 +126,8 @@ int main(int argc, char** argv) {
   shell->prefix_command();
   add_session_options(shell, cli, true);
   shell->footer("Escapes (after Enter): ~. detach  ~# status  ~^Z suspend  ~? help  ~~ literal ~\n"
-                "Example: hvterm shell local        hvterm shell vsock:3 -- top");
+                "  (-e '%' picks another character, -e ^] a control character, -e none turns them off)\n"
+                "Example: hvterm shell local        hvterm shell vsock:3 -- top\n\n" + std::string(kTargetsHelp));
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
   exec->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
@@ -110,45 +135,55 @@ int main(int argc, char** argv) {
   exec->prefix_command();
   exec->add_flag("-t,--tty", cli.tty, "Run the command on a PTY (like ssh -t)");
   add_session_options(exec, cli, true);
-  exec->footer("Example: tar c . | hvterm exec vsock:3 -- tar x -C /srv\n" + std::string(kExitHelp));
+  exec->footer("Example: tar c . | hvterm exec vsock:3 -- tar x -C /srv\n\n" + std::string(kTargetsHelp) + "\n\n" +
+               std::string(kExitHelp));
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
-  attach->add_option("target", cli.target, "Where the agent is")->required();
+  attach->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  attach->footer(kTargetsHelp);
   attach->add_option("session", cli.session, "Session id or a unique prefix of it (see 'hvterm ls')");
   add_session_options(attach, cli, false);
 
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
-  ls->add_option("target", cli.target, "Where the agent is")->required();
+  ls->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  ls->footer(kTargetsHelp);
   ls->add_flag("--json", cli.json, "Machine-readable output");
   add_connection_options(ls, cli);
 
   auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
-  kill->add_option("target", cli.target, "Where the agent is")->required();
+  kill->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  kill->footer(kTargetsHelp);
   kill->add_option("session", cli.session, "Session id or a unique prefix of it")->required();
   kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
   add_connection_options(kill, cli);
 
   auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
-  ping->add_option("target", cli.target, "Where the agent is")->required();
-  ping->add_option("--wait", cli.wait, "Keep trying for up to this many seconds");
+  ping->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  ping->footer(kTargetsHelp);
+  ping->add_option("--wait", cli.wait, "Keep trying for up to this long (e.g. 30s) while the agent starts");
   add_connection_options(ping, cli);
 
   auto* vms = app.add_subcommand("vms", "List the VMs this host can reach, with IDs and state");
   vms->add_flag("--json", cli.json, "Machine-readable output");
+  vms->footer("Windows (Hyper-V) hosts list their VMs; elsewhere this says what to use instead.");
 
   auto* service_id = app.add_subcommand("service-id", "Print the Hyper-V service GUID of a vsock port");
   service_id->add_option("port", cli.service, "Port number")->required();
   auto* port_cmd = app.add_subcommand("port", "Print the vsock port of a Hyper-V service GUID");
   port_cmd->add_option("guid", cli.guid, "Service GUID")->required();
+  service_id->footer("Example: hvterm service-id 2761  ->  00000ac9-facb-11e6-bd58-64006a7986d3");
+  port_cmd->footer("Example: hvterm port 00000ac9-facb-11e6-bd58-64006a7986d3  ->  2761");
 
   auto* reg = app.add_subcommand("register",
                                  "Register the hvterm service on a Hyper-V host (elsewhere: print the PowerShell)");
   reg->add_option("-p,--port", cli.port, "Agent port")->capture_default_str();
   reg->add_option("--name", cli.name, "Display name of the service")->capture_default_str();
+  reg->footer("Run on the Hyper-V host as administrator. Elsewhere it prints the PowerShell to run there.");
 
   // Everything after the first "--" is the remote command, untouched by option parsing (CLI11
   // would otherwise go on parsing options such as "-c" after a repeated --env).
   std::vector<std::string> words(argv + 1, argv + argc);
+  insert_command_separator(words);
   std::vector<std::string> remote_command;
   bool has_separator = false;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -213,7 +248,11 @@ int main(int argc, char** argv) {
 
   if (*ls) return command_ls(common, cli.json);
   if (*kill) return command_kill(common, cli.session, cli.signal);
-  if (*ping) return command_ping(common, cli.wait);
+  if (*ping) {
+    auto wait = parse_duration_ms(cli.wait);
+    if (!wait) return usage_error("--wait: '" + cli.wait + "' is not a duration such as 30s");
+    return command_ping(common, static_cast<double>(*wait) / 1000.0);
+  }
 
   ClientOptions options;
   options.target = common.target;

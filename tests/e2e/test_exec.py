@@ -174,3 +174,11 @@ def test_one_gib_through_a_slow_reader_keeps_memory_bounded(agent):
     client.wait(timeout=TIMEOUT)
     assert peaks["client"] < 32 * 1024, peaks
     assert peaks["agent"] < 32 * 1024, peaks
+
+
+def test_command_without_separator_keeps_its_own_options(agent):
+    # Like ssh: after TARGET, every word is the remote command's, options included.
+    r = hvterm("exec", agent.target, "printf", "[%s]", "a", "-v", "b", "-t", "--env", "c")
+    assert r.returncode == 0 and r.stdout == b"[a][-v][b][-t][--env][c]"
+    r = hvterm("exec", "-w", "/", agent.target, "pwd")
+    assert r.stdout == b"/\n"

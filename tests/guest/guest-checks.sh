@@ -384,6 +384,225 @@ exec_tty() {
     $PD -s 33x77 -x 0 'expect:33 77' -- hvterm exec -t "$T" -- stty size
 }
 
+# ---- resume after a cut connection, through a relay that can be cut ---------
+#
+# A socat relay (started below, next to the agents) listens on vsock port
+# RELAY_PORT and forks one child per connection that connects on to agent A.
+# Killing those children (never the listening parent) cuts the client's
+# connection mid-transfer, as a VM migration or a reset would; the client
+# reconnects through the relay and both sides resume where they were.  Each
+# cut waits for the previous reconnection to reach the agent, and each is made
+# once the transfer has passed a further quarter of its bytes, so every cut
+# lands in the middle of the transfer, however fast this machine is.
+
+RELAY_PORT=18600
+RELAY=vsock:1:$RELAY_PORT
+PID_RELAY=''
+CUTS=3
+
+# relay_children: the live (not zombie) children of the relay = its connections
+relay_children() {
+    awk -v p="$PID_RELAY" '$1 == "State:" { s = $2 }
+        $1 == "PPid:" && $2 == p && s != "Z" { split(FILENAME, f, "/"); print f[3] }' \
+        /proc/[0-9]*/status 2>/dev/null
+}
+
+# cut_relay: kill every connection the relay carries; fails if there was none
+cut_relay() {
+    _cr_n=0
+    for _cr_c in $(relay_children); do
+        kill -KILL "$_cr_c" 2>/dev/null && _cr_n=$((_cr_n + 1))
+    done
+    [ "$_cr_n" -gt 0 ]
+}
+
+# agent_conns: how many connections agent A has accepted so far
+agent_conns() { grep -c '^hvtermd: debug: connection from cid 1 port [0-9]*$' "$LOG_A"; }
+
+# relay_up: hvterm ping through the relay reaches agent A
+relay_up() {
+    kill -0 "$PID_RELAY" 2>/dev/null || { echo "the socat relay (pid $PID_RELAY) is not running"; return 1; }
+    retry 50 0.1 ping_ok "$RELAY" --connect-timeout 3s
+}
+
+# fd_pos PID FD GONE: the file offset of PID's FD; GONE once PID has exited
+fd_pos() { awk '$1 == "pos:" { print $2; exit }' "/proc/$1/fdinfo/$2" 2>/dev/null || echo "$3"; }
+
+file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# running PID: PID exists and has not exited (kill -0 succeeds on a zombie)
+running() {
+    _st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    _st=${_st##*) }
+    [ "${_st%% *}" != Z ]
+}
+
+# hvterm_pid PID: PID if it is hvterm (busybox timeout execs its command),
+# else PID's hvterm child (a timeout that forks)
+hvterm_pid() {
+    _hp_i=0
+    while :; do
+        [ "$(cat "/proc/$1/comm" 2>/dev/null)" = hvterm ] && { echo "$1"; return 0; }
+        _hp_c=$(awk -v p="$1" '$1 == "Name:" { n = $2 } $1 == "PPid:" && $2 == p && n == "hvterm" {
+            split(FILENAME, f, "/"); print f[3]; exit }' /proc/[0-9]*/status 2>/dev/null)
+        [ -n "$_hp_c" ] && { echo "$_hp_c"; return 0; }
+        _hp_i=$((_hp_i + 1))
+        [ "$_hp_i" -lt 100 ] || { echo "$1"; return 1; }
+        sleep 0.02
+    done
+}
+
+# cut_during CLIENT_PID PROGRESS_CMD...: while the client runs, cut the relay's
+# connections CUTS times, the k-th cut once PROGRESS_CMD (prints a byte count)
+# passes k/(2*CUTS+2) of BIG_SIZE, each after the previous reconnection
+# reached agent A.  The client is stopped (SIGSTOP) while the progress is read
+# and while the cut is made, so the transfer cannot end between the two
+# however slowly this script runs: a cut made is a cut mid-transfer.
+# Prints the number of cuts made on fd 3 and a trace (ms since boot) on stdout.
+cut_during() {
+    _cd_pid=$(hvterm_pid "$1")
+    shift
+    _cd_done=0
+    _cd_p=0
+    echo "$(uptime_ms) start (client pid $_cd_pid)"
+    while [ "$_cd_done" -lt "$CUTS" ]; do
+        _cd_at=$((BIG_SIZE / (2 * CUTS + 2) * (_cd_done + 1)))
+        while :; do
+            kill -STOP "$_cd_pid" 2>/dev/null
+            running "$_cd_pid" || { echo "$(uptime_ms) the client ended at progress $_cd_p"; break 3; }
+            _cd_p=$("$@")
+            [ "$_cd_p" -lt "$_cd_at" ] || break
+            kill -CONT "$_cd_pid"
+            sleep 0.02
+        done
+        _cd_before=$(agent_conns)
+        if ! cut_relay; then
+            kill -CONT "$_cd_pid"
+            echo "$(uptime_ms) cut $((_cd_done + 1)): the relay carried no connection at progress $_cd_p (threshold $_cd_at)"
+            ps -o pid,ppid,stat,args | grep -v ' \[.*\]$'
+            break
+        fi
+        kill -CONT "$_cd_pid"
+        _cd_done=$((_cd_done + 1))
+        echo "$(uptime_ms) cut $_cd_done at progress $_cd_p (threshold $_cd_at)"
+        # the client reconnects through the relay: wait until agent A sees it
+        _cd_i=0
+        while [ "$(agent_conns)" -le "$_cd_before" ]; do
+            running "$_cd_pid" || { echo "$(uptime_ms) the client ended without reconnecting"; break 2; }
+            _cd_i=$((_cd_i + 1))
+            [ "$_cd_i" -lt 500 ] || { echo "$(uptime_ms) cut $_cd_done: no reconnection reached the agent within 10 s"; break 2; }
+            sleep 0.02
+        done
+        echo "$(uptime_ms) reconnected"
+    done
+    kill -CONT "$_cd_pid" 2>/dev/null
+    echo "$(uptime_ms) done: $_cd_done cuts"
+    echo "$_cd_done" >&3
+}
+
+# cuts_verified CUTS_MADE CONNS_BEFORE: all CUTS cuts were made mid-transfer and
+# agent A saw the client come back after each (at least CUTS+1 connections)
+cuts_verified() {
+    _cv_conns=$(($(agent_conns) - $2))
+    if [ "$1" -ne "$CUTS" ] || [ "$_cv_conns" -lt $((CUTS + 1)) ]; then
+        echo "made $1 of $CUTS cuts mid-transfer; agent A accepted $_cv_conns connections (want >= $((CUTS + 1)))"
+        return 1
+    fi
+}
+
+# 16 MiB of random bytes piped into `exec -- md5sum` through the relay, cut
+# CUTS times; the progress is how far cat has read the file into the pipe
+upload_cut() {
+    _want=$(md5sum <"$BIG")
+    _c0=$(agent_conns)
+    cat <"$BIG" >/tmp/up.fifo &
+    _cat=$!
+    timeout "$HV_LIMIT" hvterm exec -q "$RELAY" -- md5sum </tmp/up.fifo >/tmp/c.up.out 2>/tmp/c.up.err &
+    _hv=$!
+    _cuts=$(cut_during "$_hv" fd_pos "$_cat" 0 "$BIG_SIZE" 3>&1 >/tmp/c.up.cuts)
+    wait "$_hv"
+    _rc=$?
+    wait "$_cat"
+    cat /tmp/c.up.cuts
+    [ "$_rc" -eq 0 ] || { echo "cat big | hvterm exec -q $RELAY -- md5sum: exit $_rc, expected 0"; cat /tmp/c.up.err; return 1; }
+    _got=$(cat /tmp/c.up.out)
+    [ "$_got" = "$_want" ] || { echo "remote md5sum printed '$_got', want '$_want'"; cat /tmp/c.up.err; return 1; }
+    [ ! -s /tmp/c.up.err ] || { echo "unexpected stderr with -q:"; cat /tmp/c.up.err; return 1; }
+    cuts_verified "$_cuts" "$_c0"
+}
+
+# 16 MiB out of `cat` then exit 9 through the relay, cut CUTS times; the
+# progress is the size of the client's output file
+download_cut() {
+    _c0=$(agent_conns)
+    timeout "$HV_LIMIT" hvterm exec -q "$RELAY" -- sh -c "cat $BIG; exit 9" >/tmp/c.down.out 2>/tmp/c.down.err &
+    _hv=$!
+    _cuts=$(cut_during "$_hv" file_size /tmp/c.down.out 3>&1 >/tmp/c.down.cuts)
+    wait "$_hv"
+    _rc=$?
+    cat /tmp/c.down.cuts
+    [ "$_rc" -eq 9 ] || { echo "hvterm exec -q $RELAY -- sh -c 'cat big; exit 9': exit $_rc, expected 9"; cat /tmp/c.down.err; return 1; }
+    same_file "$BIG" /tmp/c.down.out || return 1
+    [ ! -s /tmp/c.down.err ] || { echo "unexpected stderr with -q:"; cat /tmp/c.down.err; return 1; }
+    cuts_verified "$_cuts" "$_c0"
+}
+
+# the relay survived the cuts and nothing but the relay's parent is left
+relay_alive() {
+    kill -0 "$PID_RELAY" 2>/dev/null || { echo "the socat relay died"; return 1; }
+    _left=$(relay_children)
+    [ -z "$_left" ] || { echo "relay connections still open after the clients ended: $_left"; return 1; }
+}
+
+# ---- paused agent ------------------------------------------------------------
+
+# Agent A is stopped (SIGSTOP, like a paused VM) while an exec session waits
+# for its second line of stdin, for twice the client's --dead-timeout; the
+# line is typed while it is stopped.  The client must say "not responding",
+# drop the connection, reconnect once the agent runs again (SIGCONT) and
+# resume: the command gets both lines exactly once and its status comes back.
+paused_agent() {
+    _c0=$(agent_conns)
+    _s0=$(grep -c 'session [0-9a-f]* started: sh' "$LOG_A")
+    rm -f /tmp/pa.fifo
+    mkfifo /tmp/pa.fifo
+    # shellcheck disable=SC2016 # $a and $b are for the remote shell
+    hv exec --keepalive 100ms --dead-timeout 1s "$T" -- sh -c 'read a; read b; echo "$a-$b"; exit 6' \
+        </tmp/pa.fifo >/tmp/c.pa.out 2>/tmp/c.pa.err &
+    _hv=$!
+    exec 3>/tmp/pa.fifo
+    echo one >&3
+    _i=0
+    until [ "$(grep -c 'session [0-9a-f]* started: sh' "$LOG_A")" -gt "$_s0" ]; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 100 ] || { echo "agent A started no session within 10 s"; cat /tmp/c.pa.err; return 1; }
+        sleep 0.1
+    done
+    sleep 0.5
+    kill -STOP "$PID_A"
+    sleep 0.3
+    echo two >&3
+    sleep 1.7
+    # notices while the agent is still stopped: keepalive silence, then the dead timeout
+    cp /tmp/c.pa.err /tmp/c.pa.err-paused
+    kill -CONT "$PID_A"
+    exec 3>&-
+    wait "$_hv"
+    _rc=$?
+    _fail=0
+    [ "$_rc" -eq 6 ] || { echo "exit $_rc, expected 6"; _fail=1; }
+    [ "$(cat /tmp/c.pa.out)" = one-two ] || { echo "stdout '$(cat /tmp/c.pa.out)', expected 'one-two'"; _fail=1; }
+    grep -q 'not responding' /tmp/c.pa.err-paused || { echo "no 'not responding' notice while the agent was stopped"; _fail=1; }
+    grep -q 'reconnecting' /tmp/c.pa.err-paused || { echo "the client did not give up the connection within the 2 s pause (--dead-timeout 1s)"; _fail=1; }
+    grep -q 'reconnected to session' /tmp/c.pa.err || { echo "no 'reconnected to session' notice"; _fail=1; }
+    _n=$(($(agent_conns) - _c0))
+    [ "$_n" -ge 2 ] || { echo "agent A accepted $_n connections, expected >= 2 (the first, then a reconnection)"; _fail=1; }
+    [ "$_fail" -eq 0 ] && return 0
+    echo "client stderr:"
+    cat /tmp/c.pa.err
+    return 1
+}
+
 # ---- refusals and connect errors ---------------------------------------------
 
 # refused CONNECT_TARGET PORT LOG PID: the client fails (255, one line); the agent logs the refusal with CID 1
@@ -441,6 +660,13 @@ PID_B=$AGENT_PID
 start_agent "$LOG_C" --port "$PORT_DEFAULT"
 PID_C=$AGENT_PID
 head -c "$BIG_SIZE" /dev/urandom >"$BIG"
+if have socat; then
+    # the relay that the resume checks cut (see cut_relay)
+    socat VSOCK-LISTEN:"$RELAY_PORT",fork,reuseaddr VSOCK-CONNECT:1:"$PORT" </dev/null >/dev/null 2>/tmp/relay.log &
+    PID_RELAY=$!
+    rm -f /tmp/up.fifo
+    mkfifo /tmp/up.fifo
+fi
 
 check agent-listens-vsock agent_a_up
 check ping-cid-local ping_ok vsock:1 --wait 10
@@ -465,6 +691,17 @@ check shell-pty-size-echo-detach shell_pty
 check shell-reattach shell_reattach
 check exec-tty exec_tty
 
+if have socat; then
+    check relay-ping relay_up
+    check resume-upload-16m-cut upload_cut
+    check resume-download-16m-cut download_cut
+    check relay-alive relay_alive
+else
+    skip resume-cut "socat not in the guest: it relays the connections these checks cut"
+fi
+check resume-paused-agent paused_agent
+kill -CONT "$PID_A" 2>/dev/null # should paused_agent have been cut short
+
 check allow-cid-refuses refused "vsock:1:$PORT_DENY" "$PORT_DENY" "$LOG_B" "$PID_B"
 check allow-cid-default-is-host refused "vsock:2:$PORT_DEFAULT" "$PORT_DEFAULT" "$LOG_C" "$PID_C"
 check connect-nothing-listening connect_error "vsock:1:$PORT_NONE" 'nothing is listening'
@@ -482,5 +719,5 @@ if [ "$n_fail" -ne 0 ]; then
         tail -n 40 "$_l"
     done
 fi
-kill "$PID_A" "$PID_B" "$PID_C" 2>/dev/null
+kill "$PID_A" "$PID_B" "$PID_C" $PID_RELAY 2>/dev/null
 [ "$n_fail" -eq 0 ]

@@ -10,7 +10,10 @@
 # helpers built here (static, cached by source hash): isa-debug-exit.c (ends
 # the VM with a status) and ptydrive.c (drives a program on a PTY like a
 # person at a keyboard; busybox has no script/expect).  Building ptydrive
-# needs a C compiler and the static C library (libc6-dev).
+# needs a C compiler and the static C library (libc6-dev).  The host's socat
+# (Debian package socat; installed if missing, like qemu-system-x86) goes in
+# too, with its libraries: the checks relay connections through it to cut
+# them.
 #
 # The build machine's own vsock device is never touched: the binaries and
 # checks only ever run inside the guest.
@@ -35,7 +38,8 @@ Options:
   --checks FILE       checks script run in the guest as /checks.sh
                       (default: $SCRIPT_DIR/guest-checks.sh)
   --extra PATH        another program to put in the guest's /bin (with the
-                      libraries it needs); repeatable, e.g. --extra /usr/bin/socat
+                      libraries it needs); repeatable.  socat is always put
+                      there (installed from Debian if missing)
   --cache DIR         download/unpack cache
                       (default: \${XDG_CACHE_HOME:-\$HOME/.cache}/hvterm-guest)
   --timeout SECONDS   limit for the whole VM run (default: 300); the checks
@@ -123,6 +127,14 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
     say "installing qemu-system-x86"
     apt_install qemu-system-x86
 fi
+
+# socat always goes into the guest: the vsock sanity checks use it, and the
+# resume checks relay hvterm's connections through it to cut them.
+if ! command -v socat >/dev/null 2>&1; then
+    say "installing socat"
+    apt_install socat
+fi
+EXTRAS=("$(command -v socat)" "${EXTRAS[@]}")
 
 # ---------------------------------------------------------------------------
 # Guest kernel and busybox: downloaded (never installed) from Debian, unpacked
