@@ -18,6 +18,8 @@ class Relay:
         self.connections = 0  # how many client connections were relayed (1 + reconnects)
         self.cuts = 0
         self.closed = False
+        self.forwarded = 0     # bytes relayed, both directions
+        self.cut_points = []   # cut when `forwarded` passes each of these, in order
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -39,14 +41,25 @@ class Relay:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(src, dst):
+    def cut_after(self, *byte_counts):
+        """Cut mid-stream once this many bytes (in total, both directions) have been relayed."""
+        with self.lock:
+            self.cut_points = sorted(self.forwarded + n for n in byte_counts)
+
+    def _pump(self, src, dst):
         try:
             while True:
                 data = src.recv(262144)
                 if not data:
                     break
                 dst.sendall(data)
+                with self.lock:
+                    self.forwarded += len(data)
+                    due = bool(self.cut_points) and self.forwarded >= self.cut_points[0]
+                    if due:
+                        self.cut_points.pop(0)
+                if due:
+                    self.cut()
         except OSError:
             pass
         for s in (src, dst):

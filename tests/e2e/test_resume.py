@@ -5,7 +5,6 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import time
 
 import pexpect
@@ -22,29 +21,22 @@ def relay(agent, workdir):
     r.close()
 
 
-def cut_at_random_moments(relay, seed, count, done, max_gap=0.25):
+def cut_at_random_points(relay, seed, count, total):
+    """Cuts at `count` random points of a transfer of `total` bytes (counted in both directions)."""
     rng = random.Random(seed)
-    for _ in range(count):
-        time.sleep(rng.uniform(0.02, max_gap))  # random moments, by design
-        if done.is_set():
-            return
-        relay.cut()
+    relay.cut_after(*(rng.randrange(total // 20, total) for _ in range(count)))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_64_mib_upload_survives_cuts(agent, relay, seed):
     data = random.Random(seed).randbytes(64 * 1024 * 1024)
+    cut_at_random_points(relay, seed, 5, len(data))
     proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sha256sum"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    done = threading.Event()
-    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, seed, 5, done))
-    cutter.start()
     out, err = proc.communicate(data, timeout=TIMEOUT * 5)
-    done.set()
-    cutter.join()
     assert proc.returncode == 0, err
     assert out.split()[0].decode() == hashlib.sha256(data).hexdigest()
-    assert relay.cuts >= 1
+    assert relay.cuts == 5 and relay.connections == 6
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -53,30 +45,24 @@ def test_64_mib_download_survives_cuts(agent, relay, workdir, seed):
     data = random.Random(seed).randbytes(64 * 1024 * 1024)
     with open(path, "wb") as f:
         f.write(data)
+    cut_at_random_points(relay, seed, 5, len(data))
     proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", f"cat {path}; exit 9"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    done = threading.Event()
-    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, seed, 5, done))
-    cutter.start()
     out, err = proc.communicate(timeout=TIMEOUT * 5)
-    done.set()
-    cutter.join()
     assert proc.returncode == 9, err
+    assert relay.cuts == 5 and relay.connections == 6
     assert len(out) == len(data) and hashlib.sha256(out).digest() == hashlib.sha256(data).digest()
 
 
 def test_both_directions_at_once_survive_cuts(agent, relay):
     data = random.Random(5).randbytes(32 * 1024 * 1024)
+    cut_at_random_points(relay, 5, 6, 2 * len(data))
     proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "cat"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    done = threading.Event()
-    cutter = threading.Thread(target=cut_at_random_moments, args=(relay, 5, 6, done))
-    cutter.start()
     out, err = proc.communicate(data, timeout=TIMEOUT * 5)
-    done.set()
-    cutter.join()
     assert proc.returncode == 0, err
     assert out == data
+    assert relay.cuts == 6
 
 
 def test_reconnect_notice_and_quiet(agent, relay):
