@@ -34,7 +34,7 @@ struct Cli {
   std::string target;
   uint32_t port = wire::kDefaultPort;
   std::string escape = "~";
-  std::string user, workdir, token_file;
+  std::string user, workdir, token_file, log_file;
   std::vector<std::string> env;
   std::string connect_timeout = "10s", keepalive = "5s", dead_timeout = "60s", reconnect_timeout = "10m";
   bool no_reconnect = false, verbose = false, quiet = false, tty = false, json = false;
@@ -61,6 +61,7 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
                   "Reconnect when the agent stays silent this long (a paused VM)")->capture_default_str();
   sub->add_option("--reconnect-timeout", cli.reconnect_timeout, "Stop trying to reconnect after this long")
       ->capture_default_str();
+  sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
   if (opens) {
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
@@ -76,7 +77,7 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
 void insert_command_separator(std::vector<std::string>& words) {
   static const std::vector<std::string> takes_value = {
       "-p", "--port", "-e", "--escape", "-u", "--user", "-w", "--workdir", "--env", "--connect-timeout",
-      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file"};
+      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log"};
   if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
   int positionals = 0;
   for (size_t i = 1; i < words.size(); ++i) {
@@ -314,6 +315,23 @@ int main(int argc, char** argv) {
                          " bytes; the limit is " + std::to_string(wire::kMaxPayload) + ")");
   }
 
-  SessionClient client(uv_default_loop(), options);
-  return client.run();
+  if (!cli.log_file.empty()) {
+    uv_fs_t req;
+    int fd = uv_fs_open(nullptr, &req, cli.log_file.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND, 0600,
+                        nullptr);
+    uv_fs_req_cleanup(&req);
+    if (fd < 0) return usage_error("cannot open --log " + cli.log_file + ": " + uv_strerror(fd));
+    options.transcript_fd = fd;
+  }
+  int status;
+  {
+    SessionClient client(uv_default_loop(), options);
+    status = client.run();
+  }
+  if (options.transcript_fd >= 0) {
+    uv_fs_t req;
+    uv_fs_close(nullptr, &req, options.transcript_fd, nullptr);
+    uv_fs_req_cleanup(&req);
+  }
+  return status;
 }

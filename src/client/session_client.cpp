@@ -28,6 +28,7 @@ int SessionClient::run() {
   options_.open.size = size_;
   writers_[0] = std::make_unique<LocalWriter>(loop_, 1);
   writers_[1] = std::make_unique<LocalWriter>(loop_, 2);
+  if (options_.transcript_fd >= 0) transcript_ = std::make_unique<LocalWriter>(loop_, options_.transcript_fd);
   stdin_ = std::make_unique<LocalReader>(loop_, 0);
   stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
 
@@ -275,6 +276,7 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
   bytes.remove_prefix(static_cast<size_t>(duplicate));
   if (bytes.empty()) return;
   output_[index].received(bytes.size());
+  if (transcript_) transcript_->write(bytes, [](size_t, int) {});  // shares the bytes, no copy
   if (output_broken_[index]) {  // nobody reads it any more
     output_[index].consumed(bytes.size());
     return maybe_ack(index, false);

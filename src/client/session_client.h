@@ -35,6 +35,7 @@ struct ClientOptions {
   uint64_t dead_ms = 60000;             // then drop the connection and reconnect
   uint64_t reconnect_timeout_ms = 600000;
   size_t input_buffer = 1024 * 1024;    // typed/piped input kept until the agent acknowledges it
+  int transcript_fd = -1;               // --log: a copy of everything the session printed
 };
 
 class SessionClient final : public FramedConnection::Handler {
@@ -85,6 +86,7 @@ class SessionClient final : public FramedConnection::Handler {
 
   std::unique_ptr<LocalReader> stdin_;
   std::unique_ptr<LocalWriter> writers_[2];
+  std::unique_ptr<LocalWriter> transcript_;
   std::unique_ptr<platform::Terminal> terminal_;
   bool stdin_is_tty_ = false;
   bool raw_ = false;

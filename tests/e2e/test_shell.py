@@ -165,3 +165,18 @@ def test_default_is_the_login_shell(agent):
                           timeout=TIMEOUT)
     child.expect_exact("sh")
     child.expect(pexpect.EOF)
+
+
+def test_log_keeps_a_transcript(agent, workdir):
+    log = os.path.join(workdir, "session.log")
+    child = spawn_shell(agent.target, "--log", log)
+    child.expect_exact(PROMPT)
+    child.sendline("echo transcri''bed")
+    child.expect_exact("transcribed")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    with open(log, "rb") as f:
+        assert b"transcribed" in f.read()
+    r = hvterm("exec", "--log", "/nonexistent/dir/x.log", agent.target, "--", "true")
+    assert r.returncode == 2 and b"cannot open --log" in r.stderr
