@@ -150,6 +150,7 @@ class ConPtyChild final : public Child {
       case wire::sig::kTerm:
       case wire::sig::kKill:
       case wire::sig::kQuit:
+      case wire::sig::kPipe:
         if (!TerminateProcess(process_, 1)) return uv_translate_sys_error(GetLastError());
         signal_sent_ = wire_signal;
         return 0;

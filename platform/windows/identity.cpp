@@ -11,14 +11,8 @@
 namespace hvterm::platform {
 namespace {
 
-std::string environment_or(const wchar_t* name, const std::string& fallback) {
-  wchar_t value[MAX_PATH];
-  DWORD n = GetEnvironmentVariableW(name, value, MAX_PATH);
-  return n > 0 && n < MAX_PATH ? detail::narrow(value, n) : fallback;
-}
-
 // Sessions start cmd.exe (or whatever COMSPEC names) where POSIX would start the login shell.
-std::string default_shell() { return environment_or(L"COMSPEC", "cmd.exe"); }
+std::string default_shell() { return detail::environment_variable(L"COMSPEC", "cmd.exe"); }
 
 bool same_name(const std::string& a, const std::string& b) {
   std::wstring wa = detail::widen(a), wb = detail::widen(b);

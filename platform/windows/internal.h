@@ -12,6 +12,8 @@ namespace hvterm::platform::detail {
 std::wstring widen(const std::string& utf8);
 std::string narrow(const std::wstring& utf16);
 std::string narrow(const wchar_t* utf16, size_t length);
+// An environment variable in UTF-8, or `fallback` when it is unset or empty.
+std::string environment_variable(const wchar_t* name, const std::string& fallback = {});
 // The system's own text for a Win32 / Winsock error or HRESULT, one line, without the trailing period.
 std::string system_error_text(unsigned long code);
 

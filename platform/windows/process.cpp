@@ -1,6 +1,7 @@
 // Children on Windows: exec sessions on pipes through uv_spawn, PTY sessions on ConPTY (conpty.cpp).
-// Windows has no signals to deliver: INT, TERM, KILL, HUP and QUIT end a pipes child with
-// TerminateProcess, and its exit reads as death by that signal, as it would on POSIX.
+// Windows has no signals to deliver: INT, TERM, KILL, HUP, QUIT and PIPE (the client's stdout is
+// gone) end a pipes child with TerminateProcess, and its exit reads as death by that signal, as it
+// would on POSIX.
 #include <cstdio>
 #include <cwchar>
 
@@ -25,11 +26,7 @@ bool is_directory(const std::string& path) {
   return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
 }
 
-std::string system_drive_root() {
-  wchar_t drive[8];
-  DWORD n = GetEnvironmentVariableW(L"SystemDrive", drive, 8);
-  return (n > 0 && n < 8 ? detail::narrow(drive, n) : std::string("C:")) + "\\";
-}
+std::string system_drive_root() { return detail::environment_variable(L"SystemDrive", "C:") + "\\"; }
 
 class PipesChild final : public Child {
  public:
@@ -72,6 +69,7 @@ class PipesChild final : public Child {
       case wire::sig::kKill:
       case wire::sig::kHup:
       case wire::sig::kQuit:
+      case wire::sig::kPipe:
         if (!TerminateProcess(process_.process_handle, 1)) return uv_translate_sys_error(GetLastError());
         signal_sent_ = wire_signal;
         return 0;

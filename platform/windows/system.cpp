@@ -6,14 +6,6 @@
 namespace hvterm::platform {
 namespace {
 
-std::wstring environment(const wchar_t* name) {
-  DWORD n = GetEnvironmentVariableW(name, nullptr, 0);
-  if (n == 0) return {};
-  std::wstring value(n, L'\0');
-  value.resize(GetEnvironmentVariableW(name, value.data(), n));
-  return value;
-}
-
 // Console modes of the standard handles: libuv switches on VT processing for a console it writes
 // to, and that must not leak into the shell that started us.
 struct StdioModes {
@@ -23,14 +15,39 @@ struct StdioModes {
 
 constexpr DWORD kStdHandles[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
 
+// uv_spawn lets a child inherit every inheritable handle of ours, and our standard handles are
+// inheritable when a parent handed us pipes: a daemon would hold the client's stdout open for ever,
+// and `hvterm exec local -- cmd | more` would never end. They are kept back while it starts.
+class StdioKeptBack {
+ public:
+  StdioKeptBack() {
+    for (int i = 0; i < 3; ++i) {
+      handle_[i] = GetStdHandle(kStdHandles[i]);
+      kept_[i] = GetHandleInformation(handle_[i], &flags_[i]) && (flags_[i] & HANDLE_FLAG_INHERIT) != 0 &&
+                 SetHandleInformation(handle_[i], HANDLE_FLAG_INHERIT, 0);
+    }
+  }
+  ~StdioKeptBack() {
+    for (int i = 0; i < 3; ++i)
+      if (kept_[i]) SetHandleInformation(handle_[i], HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+  }
+  StdioKeptBack(const StdioKeptBack&) = delete;
+  StdioKeptBack& operator=(const StdioKeptBack&) = delete;
+
+ private:
+  HANDLE handle_[3];
+  DWORD flags_[3] = {0, 0, 0};
+  bool kept_[3] = {false, false, false};
+};
+
 }  // namespace
 
 namespace detail {
 
 std::string runtime_dir_path(std::string& error) {
   // LOCALAPPDATA is inside the user's profile, whose ACL already keeps other users out.
-  std::wstring base = environment(L"LOCALAPPDATA");
-  if (!base.empty()) return narrow(base) + "\\hvterm";
+  std::string base = environment_variable(L"LOCALAPPDATA");
+  if (!base.empty()) return base + "\\hvterm";
   char tmp[MAX_PATH];
   size_t size = sizeof(tmp);
   auto user = current_user();
@@ -103,7 +120,11 @@ int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const st
   // Detached: no console of ours, and outside libuv's kill-on-close job, so it outlives the client.
   options.flags = UV_PROCESS_DETACHED | UV_PROCESS_WINDOWS_HIDE;
   auto* process = new uv_process_t;
-  int rc = uv_spawn(loop, process, &options);
+  int rc;
+  {
+    StdioKeptBack kept_back;
+    rc = uv_spawn(loop, process, &options);
+  }
   close(log_fd);
   close(null_fd);
   if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));

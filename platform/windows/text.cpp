@@ -23,6 +23,14 @@ std::string narrow(const wchar_t* utf16, size_t length) {
 
 std::string narrow(const std::wstring& utf16) { return narrow(utf16.data(), utf16.size()); }
 
+std::string environment_variable(const wchar_t* name, const std::string& fallback) {
+  DWORD n = GetEnvironmentVariableW(name, nullptr, 0);
+  if (n <= 1) return fallback;
+  std::wstring value(n, L'\0');
+  value.resize(GetEnvironmentVariableW(name, value.data(), n));
+  return value.empty() ? fallback : narrow(value);
+}
+
 std::string system_error_text(unsigned long code) {
   wchar_t* buffer = nullptr;
   DWORD n = FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,

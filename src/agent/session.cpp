@@ -10,9 +10,12 @@
 namespace hvterm {
 namespace {
 
-constexpr size_t kOutputBlockSize = 64 * 1024;
+constexpr size_t kOutputBlockSize = wire::kMaxDataBytes;  // one read, one DATA frame
 constexpr size_t kCompactBelow = 8 * 1024;       // small reads are copied out so the big block is reused
-constexpr size_t kInputAckEvery = 32 * 1024;
+// Acknowledge a quarter window at a time, and whatever is left after a short delay: acks cost a
+// write and a wake-up on both sides, and the 1 MiB window leaves plenty of room.
+constexpr size_t kInputAckEvery = 256 * 1024;
+constexpr uint64_t kDelayedAckMs = 20;
 constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 
@@ -55,6 +58,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
 
 Session::~Session() {
   if (read_block_ != nullptr) read_block_->unref();
+  close_timer(ack_timer_);
   close_timer(drain_timer_);
   close_timer(linger_timer_);
 }
@@ -242,7 +246,7 @@ void Session::write_input(Slice bytes) {
 void Session::on_input_written(size_t bytes) {
   input_.consumed(bytes);
   close_input_if_done();
-  maybe_send_input_ack(input_writes_pending_ == 0);
+  maybe_send_input_ack(input_.eof() && input_closed_);
 }
 
 bool Session::on_input_eof(uint64_t offset) {
@@ -264,7 +268,18 @@ void Session::close_input_if_done() {
 void Session::maybe_send_input_ack(bool force) {
   uint64_t position = input_.ack_position();
   if (connection_ == nullptr || position == input_ack_sent_) return;
-  if (!force && position - input_ack_sent_ < kInputAckEvery) return;
+  if (!force && position - input_ack_sent_ < kInputAckEvery) {
+    if (ack_timer_ == nullptr) {
+      ack_timer_ = new_timer(agent_.loop(), this);
+      uv_timer_start(ack_timer_, [](uv_timer_t* t) {
+        auto* self = static_cast<Session*>(t->data);
+        close_timer(self->ack_timer_);
+        self->maybe_send_input_ack(true);
+      }, kDelayedAckMs, 0);
+    }
+    return;
+  }
+  close_timer(ack_timer_);
   connection_->framed().send(wire::encode_ack(wire::Stream::Stdin, position));
   input_ack_sent_ = position;
 }
@@ -363,6 +378,7 @@ void Session::maybe_remove() {
   if (child_ && !exit_) return;
   if (connection_ != nullptr) return;
   removing_ = true;
+  close_timer(ack_timer_);
   close_timer(drain_timer_);
   close_timer(linger_timer_);
   if (child_) {

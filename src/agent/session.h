@@ -98,6 +98,7 @@ class Session {
   uint64_t created_ms_ = 0, last_activity_ms_ = 0, detached_at_ms_ = 0;
   uv_timer_t* drain_timer_ = nullptr;   // PTY: how long to wait for trailing output after exit
   uv_timer_t* linger_timer_ = nullptr;  // detached: how long before hang-up
+  uv_timer_t* ack_timer_ = nullptr;     // a delayed acknowledgement of input is pending
 };
 
 }  // namespace hvterm

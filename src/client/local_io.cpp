@@ -1,11 +1,13 @@
 #include "client/local_io.h"
 
 #include "platform/platform.h"
+#include "protocol/wire.h"
 
 namespace hvterm {
 namespace {
 
-constexpr size_t kReadSize = 64 * 1024;
+// One read fills exactly one DATA frame: a 64 KiB read would become a full frame plus a 9-byte one.
+constexpr size_t kReadSize = wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 4096;
 
 uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {

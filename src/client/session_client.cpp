@@ -7,8 +7,11 @@
 namespace hvterm {
 namespace {
 
-constexpr uint64_t kAckEvery = 64 * 1024;
+// Acknowledge a quarter of the agent's 1 MiB window at a time, the rest after a short delay.
+constexpr uint64_t kAckEvery = 256 * 1024;
+constexpr uint64_t kDelayedAckMs = 20;
 constexpr uint64_t kMaxBackoffMs = 5000;
+constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an exit status
 
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
@@ -38,6 +41,8 @@ int SessionClient::run() {
   uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<SessionClient*>(t->data)->on_tick(); }, period, period);
   uv_timer_init(loop_, &reconnect_timer_);
   reconnect_timer_.data = this;
+  uv_timer_init(loop_, &ack_timer_);
+  ack_timer_.data = this;
 
   for (int signum : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH}) {
     auto* s = new uv_signal_t;
@@ -110,10 +115,8 @@ void SessionClient::connection_lost(const std::string& reason) {
     say(reason);
     return finish(255);
   }
-  if (exit_ && phase_ == Phase::Bound) {
-    // Everything up to the exit status arrived; finishing does not need the connection.
-    return check_finished();
-  }
+  // With the exit status in hand, a reconnect only lets the agent know it may forget the
+  // session (COLLECT); schedule_reconnect gives that a short deadline.
   if (!options_.reconnect) {
     say("connection lost (" + reason + "); session " + short_id() + " is still running: hvterm attach " +
         options_.target.text + " " + short_id());
@@ -121,7 +124,7 @@ void SessionClient::connection_lost(const std::string& reason) {
   }
   if (phase_ == Phase::Bound) {
     disconnected_at_ms_ = uv_now(loop_);
-    notice("connection lost (" + reason + "); reconnecting...");
+    if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
   }
   schedule_reconnect();
 }
@@ -129,6 +132,10 @@ void SessionClient::connection_lost(const std::string& reason) {
 void SessionClient::schedule_reconnect() {
   phase_ = Phase::Waiting;
   if (disconnected_at_ms_ == 0) disconnected_at_ms_ = uv_now(loop_);
+  if (exit_ && uv_now(loop_) - disconnected_at_ms_ > kCollectTimeoutMs) {
+    // The user has everything; the session stays listed as exited in the agent until it lingers out.
+    return finish(exit_code_);
+  }
   if (uv_now(loop_) - disconnected_at_ms_ > options_.reconnect_timeout_ms) {
     say("gave up reconnecting; session " + short_id() + " is still running in the agent: hvterm attach " +
         options_.target.text + " " + short_id());
@@ -237,7 +244,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
       say("the agent cannot resume session " + short_id() + " from where we left off; giving up");
       return finish(255);
     }
-    notice("reconnected to session " + short_id());
+    if (!exit_) notice("reconnected to session " + short_id());
   } else {
     id_ = info.id;
     mode_ = info.mode;
@@ -291,7 +298,7 @@ void SessionClient::on_output_written(int index, size_t bytes, int error) {
     output_broken_[index] = true;
     if (error == UV_EPIPE) send_signal(wire::sig::kPipe);
   }
-  maybe_ack(index, writers_[index]->pending() == 0);
+  maybe_ack(index, false);
   check_finished();
 }
 
@@ -308,7 +315,16 @@ void SessionClient::maybe_ack(int index, bool force) {
     output_[index].consumed_eof();
   }
   uint64_t position = output_[index].ack_position();
-  if (position == ack_sent_[index] || (!force && position - ack_sent_[index] < kAckEvery)) return;
+  if (position == ack_sent_[index]) return;
+  if (!force && position - ack_sent_[index] < kAckEvery && !output_eof_written_[index]) {
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&ack_timer_)))
+      uv_timer_start(&ack_timer_, [](uv_timer_t* t) {
+        auto* self = static_cast<SessionClient*>(t->data);
+        self->maybe_ack(0, true);
+        self->maybe_ack(1, true);
+      }, kDelayedAckMs, 0);
+    return;
+  }
   conn_->send(wire::encode_ack(stream_of(index), position));
   ack_sent_[index] = position;
 }
@@ -346,13 +362,14 @@ void SessionClient::check_finished() {
   if (!exit_ || phase_ == Phase::Done) return;
   for (int i = 0; i < 2; ++i)
     if (writers_[i]->pending() != 0) return;
+  // Between connections, wait for the reconnect: the agent must hear COLLECT to forget the session
+  // (schedule_reconnect bounds that wait).
+  if (conn_ == nullptr || phase_ != Phase::Bound) return;
   for (int i = 0; i < 2; ++i) maybe_ack(i, true);
-  if (conn_ != nullptr) {
-    // The exit status reached us after all output: the agent may forget the session.
-    conn_->send(wire::encode_empty(wire::FrameType::Collect));
-    conn_->close_after_flush();
-    conn_ = nullptr;
-  }
+  // The exit status reached us after all output: the agent may forget the session.
+  conn_->send(wire::encode_empty(wire::FrameType::Collect));
+  conn_->close_after_flush();
+  conn_ = nullptr;
   finish(exit_code_);
 }
 
@@ -398,6 +415,9 @@ void SessionClient::on_escape(EscapeParser::Command command) {
     case EscapeParser::Command::Detach:
       if (conn_ != nullptr && phase_ == Phase::Bound) {
         pump_input();
+        // What we have shown must not be replayed to the next client that attaches.
+        maybe_ack(0, true);
+        maybe_ack(1, true);
         conn_->send(wire::encode_empty(wire::FrameType::Detach));
         conn_->close_after_flush();
         conn_ = nullptr;
@@ -471,10 +491,8 @@ void SessionClient::on_tick() {
   }
   if (phase_ != Phase::Bound) return;
   uint64_t silent = now - last_rx_ms_;
-  if (silent >= options_.dead_ms) {
-    notice("the agent has not answered for " + std::to_string(silent / 1000) + " s; reconnecting");
-    return connection_lost("keepalive timeout");
-  }
+  if (silent >= options_.dead_ms)
+    return connection_lost("the agent has not answered for " + std::to_string(silent / 1000) + " s");
   if (silent >= options_.notice_ms && !silent_noticed_) {
     silent_noticed_ = true;
     notice("guest not responding - paused? (waiting; " + std::string(1, escapes_.escape() ? escapes_.escape() : '~') +
@@ -510,6 +528,7 @@ void SessionClient::finish(int code) {
   uv_timer_stop(&tick_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ack_timer_), nullptr);
   for (auto* s : signals_)
     uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
   signals_.clear();

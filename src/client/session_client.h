@@ -106,6 +106,7 @@ class SessionClient final : public FramedConnection::Handler {
 
   uv_timer_t tick_{};
   uv_timer_t reconnect_timer_{};
+  uv_timer_t ack_timer_{};  // sends acknowledgements that did not fill a quarter window
   std::vector<uv_signal_t*> signals_;
   uint64_t last_rx_ms_ = 0;
   uint64_t phase_started_ms_ = 0;

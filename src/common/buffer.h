@@ -12,12 +12,24 @@
 #include <new>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace hvterm {
 
 class Block {
  public:
   static Block* create(size_t capacity) {
+    // Large blocks come and go at the rate of reads: reuse them instead of faulting in new pages.
+    auto& pool = free_list();
+    for (size_t i = pool.size(); i-- > 0;) {
+      if (pool[i]->capacity_ == capacity) {
+        Block* block = pool[i];
+        pool[i] = pool.back();
+        pool.pop_back();
+        block->refs_ = 1;
+        return block;
+      }
+    }
     void* memory = std::malloc(sizeof(Block) + capacity);
     if (memory == nullptr) throw std::bad_alloc();
     return new (memory) Block(capacity);
@@ -27,13 +39,23 @@ class Block {
   void ref() { ++refs_; }
   bool shared() const { return refs_ > 1; }
   void unref() {
-    if (--refs_ == 0) {
-      this->~Block();
-      std::free(this);
+    if (--refs_ != 0) return;
+    auto& pool = free_list();
+    if (capacity_ >= kPooledFrom && pool.size() < kPoolSize) {
+      pool.push_back(this);
+      return;
     }
+    this->~Block();
+    std::free(this);
   }
 
  private:
+  static constexpr size_t kPooledFrom = 16 * 1024;
+  static constexpr size_t kPoolSize = 16;
+  static std::vector<Block*>& free_list() {
+    static std::vector<Block*> pool;
+    return pool;
+  }
   explicit Block(size_t capacity) : capacity_(capacity) {}
   size_t capacity_;
   uint32_t refs_ = 1;

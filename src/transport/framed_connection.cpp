@@ -5,6 +5,7 @@
 namespace hvterm {
 namespace {
 constexpr size_t kReadBlockSize = 256 * 1024;
+constexpr size_t kMinReadSpace = 64 * 1024 + 64;  // room for at least one whole frame
 constexpr size_t kKeepFreeWrites = 64;
 }  // namespace
 
@@ -34,13 +35,21 @@ void FramedConnection::start() {
       stream_,
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
         auto* self = static_cast<FramedConnection*>(handle->data);
-        // Reuse the block when no frame from the previous read still refers to it.
-        if (self->read_block_ != nullptr && self->read_block_->shared()) {
-          self->read_block_->unref();
-          self->read_block_ = nullptr;
+        if (self->read_block_ != nullptr) {
+          if (!self->read_block_->shared()) {
+            self->read_used_ = 0;  // nothing refers to it any more: start over at the front
+          } else if (kReadBlockSize - self->read_used_ < kMinReadSpace) {
+            self->read_block_->unref();  // the frames in it keep it alive; read into a new one
+            self->read_block_ = nullptr;
+          }
         }
-        if (self->read_block_ == nullptr) self->read_block_ = Block::create(kReadBlockSize);
-        *buf = uv_buf_init(self->read_block_->data(), static_cast<unsigned>(kReadBlockSize));
+        if (self->read_block_ == nullptr) {
+          self->read_block_ = Block::create(kReadBlockSize);
+          self->read_used_ = 0;
+        }
+        // Small reads (acks, keystrokes) share one block instead of taking a block each.
+        *buf = uv_buf_init(self->read_block_->data() + self->read_used_,
+                           static_cast<unsigned>(kReadBlockSize - self->read_used_));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<FramedConnection*>(s->data)->on_read(nread); });
 }
@@ -53,7 +62,8 @@ void FramedConnection::on_read(ssize_t nread) {
     return;
   }
   read_block_->ref();
-  decoder_.feed(Slice::adopt(read_block_, 0, static_cast<size_t>(nread)));
+  decoder_.feed(Slice::adopt(read_block_, read_used_, static_cast<size_t>(nread)));
+  read_used_ += static_cast<size_t>(nread);
   wire::Frame frame;
   for (;;) {
     auto status = decoder_.next(frame);

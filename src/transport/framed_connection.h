@@ -56,6 +56,7 @@ class FramedConnection {
   Handler* handler_;
   wire::FrameDecoder decoder_;
   Block* read_block_ = nullptr;
+  size_t read_used_ = 0;  // bytes of read_block_ already handed to the decoder
   std::vector<Write*> free_writes_;
   size_t pending_writes_ = 0;
   bool closing_ = false;

@@ -226,3 +226,15 @@ def test_attach_with_nothing_to_attach(agent):
     assert r.returncode == 255 and b"no session abcdef" in r.stderr
     r = hvterm("attach", agent.target, "xyz")
     assert r.returncode == 255 and b"not a session id" in r.stderr
+
+
+def test_cut_after_the_exit_status_still_collects_the_session(agent, relay):
+    # The client has the exit status but is still writing output to a slow reader when the
+    # connection is cut: it must reconnect to let the agent forget the session.
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", "head -c 300000 /dev/zero; exit 9"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: "exited" in agent.read_log(), "the remote command to exit")
+    relay.cut()
+    out = proc.stdout.read()
+    assert proc.wait(timeout=TIMEOUT) == 9 and len(out) == 300000
+    wait_for(lambda: b"no sessions" in hvterm("ls", agent.target).stdout, "the session to be collected")

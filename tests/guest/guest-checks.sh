@@ -26,8 +26,15 @@
 #   refusing (client exit 255 with a one-line reason, the refusal logged with
 #   the CID) both for an explicit list and for the default (2 only: inside the
 #   guest every loopback peer is CID 1); connect errors (nothing listening,
-#   no such CID: exit 255, one line, within the connect timeout); the agents
-#   survive everything with no zombie children.
+#   no such CID: exit 255, one line, within the connect timeout); resume over
+#   real vsock: 16 MiB piped into `exec -q -- md5sum` and 16 MiB out of
+#   `sh -c 'cat big; exit 9'`, each through a socat relay whose connections are
+#   killed 3 times mid-transfer (the checksum, the exit status and the agent
+#   seeing the client come back after every cut are all required); agent A
+#   stopped (SIGSTOP) past the client's --dead-timeout while a session waits
+#   for input typed meanwhile: "not responding", reconnect after SIGCONT,
+#   "reconnected", the right output and exit status; the agents and the relay
+#   survive everything with no zombie children or stray connections.
 # Every hvterm call runs under `timeout`, so a hang fails its check instead of
 # stalling the guest.  On any failure the agents' logs are printed at the end.
 
@@ -41,10 +48,22 @@ if [ ! -e /.hvterm-guest-marker ]; then
 fi
 
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-60}
+KNOWN_BUGS=0 # 1: also run the checks of known, unfixed bugs (run-guest-tests.sh --known-bugs)
+# shellcheck disable=SC1091 # written by run-guest-tests.sh
+[ -r /etc/hvterm-guest.conf ] && . /etc/hvterm-guest.conf
 n_ok=0
 n_fail=0
 n_skip=0
 failed_names=
+
+# procs: one line per process: PID PPID STATE NAME.  Read through cat, which
+# goes on past a process that exits while the list is read: busybox awk given
+# the files itself stops at the first it cannot open, and would silently miss
+# every process after it.
+procs() {
+    cat /proc/[0-9]*/status 2>/dev/null | awk '$1 == "Name:" { n = $2 } $1 == "State:" { s = $2 }
+        $1 == "Pid:" { p = $2 } $1 == "PPid:" { print p, $2, s, n }'
+}
 
 # kill_tree PID: kill PID and all its descendants (busybox has no pkill -P).
 # Each process is stopped before its children are listed and killed before
@@ -53,8 +72,7 @@ failed_names=
 kill_tree() {
     kill -STOP "$1" 2>/dev/null || return 0
     # shellcheck disable=SC2013 # one pid per word
-    _kt_children=$(awk -v p="$1" '$1 == "PPid:" && $2 == p { split(FILENAME, f, "/"); print f[3] }' \
-                       /proc/[0-9]*/status 2>/dev/null)
+    _kt_children=$(procs | awk -v p="$1" '$2 == p { print $1 }')
     kill -KILL "$1" 2>/dev/null
     for _kt_child in $_kt_children; do
         kill_tree "$_kt_child"
@@ -209,8 +227,7 @@ agent_listening() {
 # agent_alive PID LOG: still running, and none of its children is a zombie
 agent_alive() {
     kill -0 "$1" 2>/dev/null || { echo "hvtermd (pid $1) is gone; its log:"; tail -n 30 "$2"; return 1; }
-    _z=$(awk -v p="$1" '$1 == "State:" { s = $2 } $1 == "PPid:" && $2 == p && s == "Z" { print FILENAME }' \
-        /proc/[0-9]*/status 2>/dev/null)
+    _z=$(procs | awk -v p="$1" '$2 == p && $3 == "Z" { print $1 }')
     [ -z "$_z" ] || { echo "zombie children of hvtermd: $_z"; return 1; }
 }
 
@@ -391,9 +408,11 @@ exec_tty() {
 # Killing those children (never the listening parent) cuts the client's
 # connection mid-transfer, as a VM migration or a reset would; the client
 # reconnects through the relay and both sides resume where they were.  Each
-# cut waits for the previous reconnection to reach the agent, and each is made
-# once the transfer has passed a further quarter of its bytes, so every cut
-# lands in the middle of the transfer, however fast this machine is.
+# cut waits for the previous reconnection to reach the agent, and is made once
+# the transfer has passed a further eighth of its bytes, with the client
+# stopped, so every cut lands in the middle of the transfer however fast or
+# slowly this machine runs (see cut_during).  A check that made fewer cuts, or
+# after which the agent did not see the client come back each time, fails.
 
 RELAY_PORT=18600
 RELAY=vsock:1:$RELAY_PORT
@@ -401,11 +420,7 @@ PID_RELAY=''
 CUTS=3
 
 # relay_children: the live (not zombie) children of the relay = its connections
-relay_children() {
-    awk -v p="$PID_RELAY" '$1 == "State:" { s = $2 }
-        $1 == "PPid:" && $2 == p && s != "Z" { split(FILENAME, f, "/"); print f[3] }' \
-        /proc/[0-9]*/status 2>/dev/null
-}
+relay_children() { procs | awk -v p="$PID_RELAY" '$2 == p && $3 != "Z" { print $1 }'; }
 
 # cut_relay: kill every connection the relay carries; fails if there was none
 cut_relay() {
@@ -443,8 +458,7 @@ hvterm_pid() {
     _hp_i=0
     while :; do
         [ "$(cat "/proc/$1/comm" 2>/dev/null)" = hvterm ] && { echo "$1"; return 0; }
-        _hp_c=$(awk -v p="$1" '$1 == "Name:" { n = $2 } $1 == "PPid:" && $2 == p && n == "hvterm" {
-            split(FILENAME, f, "/"); print f[3]; exit }' /proc/[0-9]*/status 2>/dev/null)
+        _hp_c=$(procs | awk -v p="$1" '$2 == p && $4 == "hvterm" { print $1; exit }')
         [ -n "$_hp_c" ] && { echo "$_hp_c"; return 0; }
         _hp_i=$((_hp_i + 1))
         [ "$_hp_i" -lt 100 ] || { echo "$1"; return 1; }
@@ -466,7 +480,7 @@ cut_during() {
     _cd_p=0
     echo "$(uptime_ms) start (client pid $_cd_pid)"
     while [ "$_cd_done" -lt "$CUTS" ]; do
-        _cd_at=$((BIG_SIZE / (2 * CUTS + 2) * (_cd_done + 1)))
+        _cd_at=$((BIG_SIZE * (_cd_done + 1) / (2 * CUTS + 2)))
         while :; do
             kill -STOP "$_cd_pid" 2>/dev/null
             running "$_cd_pid" || { echo "$(uptime_ms) the client ended at progress $_cd_p"; break 3; }
@@ -479,6 +493,7 @@ cut_during() {
         if ! cut_relay; then
             kill -CONT "$_cd_pid"
             echo "$(uptime_ms) cut $((_cd_done + 1)): the relay carried no connection at progress $_cd_p (threshold $_cd_at)"
+            # shellcheck disable=SC2009 # busybox pgrep cannot list parent and state
             ps -o pid,ppid,stat,args | grep -v ' \[.*\]$'
             break
         fi
@@ -554,6 +569,54 @@ relay_alive() {
     [ -z "$_left" ] || { echo "relay connections still open after the clients ended: $_left"; return 1; }
 }
 
+# KNOWN BUG (skipped unless run-guest-tests.sh --known-bugs): the cut comes
+# after the exit status reached the client but before the client wrote all the
+# output (its stdout is a pipe whose reader starts late).  The client exits 9
+# with every byte, as it should, but never tells the agent it has them: the
+# agent keeps the session as exited(9) with "unread" output, `hvterm ls` lists
+# it, and a later `hvterm attach` prints that output again and exits 9 again
+# (and, with no session id, picks it as the most recently detached session).
+# Wanted: once the client reported the status, the agent no longer has it.
+exit_then_cut() {
+    _e0=$(grep -c 'session [0-9a-f]* exited' "$LOG_A")
+    rm -f /tmp/etc.fifo
+    mkfifo /tmp/etc.fifo
+    (sleep 2; cat) </tmp/etc.fifo >/tmp/c.etc.out &
+    _rd=$!
+    timeout "$HV_LIMIT" hvterm exec -q "$RELAY" -- sh -c 'head -c 300000 /dev/zero; exit 9' \
+        >/tmp/etc.fifo 2>/tmp/c.etc.err &
+    _hv=$!
+    _i=0
+    until [ "$(grep -c 'session [0-9a-f]* exited' "$LOG_A")" -gt "$_e0" ]; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 100 ] || { echo "the session did not exit within 10 s"; return 1; }
+        sleep 0.1
+    done
+    _id=$(grep 'session [0-9a-f]* exited' "$LOG_A" | tail -n 1 | awk '{ print $4 }')
+    sleep 0.3 # the EXIT frame reaches the client, which waits for its stdout
+    running "$(hvterm_pid "$_hv")" || { echo "the client ended before its stdout was read"; return 1; }
+    cut_relay || { echo "the relay carried no connection to cut"; return 1; }
+    wait "$_hv"
+    _rc=$?
+    wait "$_rd"
+    [ "$_rc" -eq 9 ] || { echo "exit $_rc, expected 9"; cat /tmp/c.etc.err; return 1; }
+    _n=$(wc -c </tmp/c.etc.out)
+    [ "$_n" -eq 300000 ] || { echo "the client wrote $_n bytes, expected 300000"; return 1; }
+    _i=0
+    while hv ls --connect-timeout 3s "$T" >/tmp/c.etc.ls 2>&1 && grep -q "^$_id " /tmp/c.etc.ls; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 20 ] || break
+        sleep 0.1
+    done
+    grep -q "^$_id " /tmp/c.etc.ls || return 0
+    echo "the client exited 9 with all 300000 bytes, but the agent still has session $_id:"
+    cat /tmp/c.etc.ls
+    hv attach "$T" "$_id" </dev/null >/tmp/c.etc.att 2>&1
+    echo "hvterm attach $T $_id then exits $? and prints $(wc -c </tmp/c.etc.att) bytes again"
+    hv kill "$T" "$_id" >/dev/null 2>&1 # discard it: later checks want a clean agent
+    return 1
+}
+
 # ---- paused agent ------------------------------------------------------------
 
 # Agent A is stopped (SIGSTOP, like a paused VM) while an exec session waits
@@ -563,22 +626,21 @@ relay_alive() {
 # resume: the command gets both lines exactly once and its status comes back.
 paused_agent() {
     _c0=$(agent_conns)
-    _s0=$(grep -c 'session [0-9a-f]* started: sh' "$LOG_A")
     rm -f /tmp/pa.fifo
     mkfifo /tmp/pa.fifo
     # shellcheck disable=SC2016 # $a and $b are for the remote shell
-    hv exec --keepalive 100ms --dead-timeout 1s "$T" -- sh -c 'read a; read b; echo "$a-$b"; exit 6' \
+    hv exec --keepalive 100ms --dead-timeout 1s "$T" -- sh -c 'read a; echo "got $a"; read b; echo "$a-$b"; exit 6' \
         </tmp/pa.fifo >/tmp/c.pa.out 2>/tmp/c.pa.err &
     _hv=$!
     exec 3>/tmp/pa.fifo
     echo one >&3
+    # "got one" back: the session runs and the client is bound to it
     _i=0
-    until [ "$(grep -c 'session [0-9a-f]* started: sh' "$LOG_A")" -gt "$_s0" ]; do
+    until grep -q '^got one$' /tmp/c.pa.out; do
         _i=$((_i + 1))
-        [ "$_i" -lt 100 ] || { echo "agent A started no session within 10 s"; cat /tmp/c.pa.err; return 1; }
+        [ "$_i" -lt 100 ] || { echo "no 'got one' within 10 s"; cat /tmp/c.pa.out /tmp/c.pa.err; return 1; }
         sleep 0.1
     done
-    sleep 0.5
     kill -STOP "$PID_A"
     sleep 0.3
     echo two >&3
@@ -591,7 +653,8 @@ paused_agent() {
     _rc=$?
     _fail=0
     [ "$_rc" -eq 6 ] || { echo "exit $_rc, expected 6"; _fail=1; }
-    [ "$(cat /tmp/c.pa.out)" = one-two ] || { echo "stdout '$(cat /tmp/c.pa.out)', expected 'one-two'"; _fail=1; }
+    printf 'got one\none-two\n' >/tmp/c.pa.want
+    cmp -s /tmp/c.pa.out /tmp/c.pa.want || { echo "stdout:"; cat /tmp/c.pa.out; echo "expected:"; cat /tmp/c.pa.want; _fail=1; }
     grep -q 'not responding' /tmp/c.pa.err-paused || { echo "no 'not responding' notice while the agent was stopped"; _fail=1; }
     grep -q 'reconnecting' /tmp/c.pa.err-paused || { echo "the client did not give up the connection within the 2 s pause (--dead-timeout 1s)"; _fail=1; }
     grep -q 'reconnected to session' /tmp/c.pa.err || { echo "no 'reconnected to session' notice"; _fail=1; }
@@ -695,6 +758,11 @@ if have socat; then
     check relay-ping relay_up
     check resume-upload-16m-cut upload_cut
     check resume-download-16m-cut download_cut
+    if [ "$KNOWN_BUGS" = 1 ]; then
+        check resume-cut-after-exit-status exit_then_cut
+    else
+        skip resume-cut-after-exit-status "known bug: the agent keeps the session; run-guest-tests.sh --known-bugs runs it"
+    fi
     check relay-alive relay_alive
 else
     skip resume-cut "socat not in the guest: it relays the connections these checks cut"

@@ -79,24 +79,37 @@ TEST_CASE("pipes: another user is refused with a reason") {
   CHECK(run.status.message == "no such user: hvterm-no-such-user");
 }
 
-TEST_CASE("pipes: TERM ends the child and reads as death by that signal") {
-  hvterm::test::ChildRun result;
+namespace {
+
+// A sleeping child ended by `signal`; the exit it reports.
+platform::ExitStatus exit_after_signal(uint8_t signal) {
+  platform::ExitStatus status;
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::unique_ptr<platform::Child> child;
   child = platform::spawn(&loop, request({test_child_path(), "sleep", "30000"}),
                           [&](const platform::ExitStatus& s) {
-                            result.status = s;
+                            status = s;
                             child->close([] {});
                           },
-                          result.status);
+                          status);
   REQUIRE(child);
-  CHECK(child->signal(wire::sig::kTerm) == 0);
+  CHECK(child->signal(signal) == 0);
   uv_run(&loop, UV_RUN_DEFAULT);
-  CHECK(result.status.kind == wire::ExitKind::Signaled);
-  CHECK(result.status.code == wire::sig::kTerm);
   child.reset();
   CHECK(uv_loop_close(&loop) == 0);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("pipes: TERM, and PIPE for a client whose stdout is gone, end the child as death by that signal") {
+  for (uint8_t signal : {wire::sig::kTerm, wire::sig::kPipe}) {
+    CAPTURE(static_cast<int>(signal));
+    auto status = exit_after_signal(signal);
+    CHECK(status.kind == wire::ExitKind::Signaled);
+    CHECK(status.code == signal);
+  }
 }
 
 // Wine's ConPTY passes on only what a program writes to a console it opened itself (CONOUT$), so

@@ -1,0 +1,31 @@
+# Run one command and check its exit status and output, for tests that need both (ctest's
+# PASS_REGULAR_EXPRESSION ignores the exit status).
+#
+#   cmake -DEXPECT_EXIT=N [-DEXPECT_STDOUT=REGEX] [-DEXPECT_STDERR=REGEX] [-DEMULATOR=wine]
+#         -P expect.cmake -- PROGRAM ARGS...
+set(command)
+set(seen_separator FALSE)
+foreach(i RANGE 1 ${CMAKE_ARGC})
+  if(i EQUAL CMAKE_ARGC)
+    break()
+  endif()
+  if(seen_separator)
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(seen_separator TRUE)
+  endif()
+endforeach()
+if(EMULATOR)
+  list(PREPEND command ${EMULATOR})
+endif()
+execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+message(STATUS "exit ${status}\nstdout: ${out}\nstderr: ${err}")
+if(NOT status STREQUAL "${EXPECT_EXIT}")
+  message(FATAL_ERROR "expected exit status ${EXPECT_EXIT}, got ${status}")
+endif()
+if(DEFINED EXPECT_STDOUT AND NOT out MATCHES "${EXPECT_STDOUT}")
+  message(FATAL_ERROR "stdout does not match ${EXPECT_STDOUT}")
+endif()
+if(DEFINED EXPECT_STDERR AND NOT err MATCHES "${EXPECT_STDERR}")
+  message(FATAL_ERROR "stderr does not match ${EXPECT_STDERR}")
+endif()
