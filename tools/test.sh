@@ -29,7 +29,8 @@ for tier in $tiers; do
     unit) run_tier "unit and end-to-end tests" build . -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
     asan)
       export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-      run_tier "tests under ASan + UBSan" build-asan . -DCMAKE_BUILD_TYPE=Debug -DHVTERM_SANITIZE=ON
+      run_tier "tests under ASan + UBSan" build-asan . -DCMAKE_BUILD_TYPE=Debug -DHVTERM_SANITIZE=ON \
+        -DHVTERM_STATIC=OFF
       unset ASAN_OPTIONS UBSAN_OPTIONS ;;
     guest)
       echo "=== real vsock in a QEMU guest"
