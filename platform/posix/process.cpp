@@ -138,13 +138,13 @@ class PosixChild final : public Child {
     options.stdio = stdio;
     options.stdio_count = 3;
     int rc = uv_spawn(loop, &process_, &options);
+    // libuv registers the handle even when the spawn fails: it must be closed either way.
+    spawned_ = true;
     if (pty_) ::close(slave_fd_);
     if (rc != 0) {
       if (pty_) ::close(master_fd);
-      spawned_ = false;
       return rc;
     }
-    spawned_ = true;
     if (pty_) uv_pipe_open(master_, master_fd);
     return 0;
   }

@@ -1,6 +1,7 @@
 // The client's console. Raw input with VT key sequences, VT output, UTF-8 code pages; the saved
 // modes come back on every exit path: restore(), the destructor, exit() (atexit) and the console
 // events after which Windows ends the process (window closed, logoff, shutdown, Ctrl+Break).
+#include <cstdlib>
 #include <mutex>
 
 #include "platform/windows/console_modes.h"

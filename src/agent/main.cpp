@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/agent.h"
+#include "common/guid.h"
 #include "common/log.h"
 #include "common/target.h"
 #include "common/units.h"
@@ -113,9 +114,13 @@ int main(int argc, char** argv) {
   options.inherited_fds = platform::inherited_listeners();
   if (options.listen.empty() && options.inherited_fds.empty()) {
     if (!platform::hypervisor_sockets_available())
-      return fail_usage("no --listen address given and this machine has no hypervisor sockets (vsock); "
-                        "use --listen unix:PATH");
+      return fail_usage("no --listen address given and this machine has no hypervisor sockets "
+                        "(vsock or Hyper-V sockets); use --listen unix:PATH");
+#ifdef _WIN32
+    options.listen.push_back(HyperVAddress{Guid{}, service_guid_for_port(port)});  // any VM ID
+#else
     options.listen.push_back(VsockAddress{kVsockCidAny, port});
+#endif
   }
 
   uv_loop_t* loop = uv_default_loop();

@@ -44,7 +44,13 @@ int SessionClient::run() {
   uv_timer_init(loop_, &ack_timer_);
   ack_timer_.data = this;
 
-  for (int signum : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH}) {
+  // Windows has no SIGQUIT; libuv emulates the others there from console events.
+  static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH,
+#ifdef SIGQUIT
+                                   SIGQUIT
+#endif
+  };
+  for (int signum : kForwarded) {
     auto* s = new uv_signal_t;
     uv_signal_init(loop_, s);
     s->data = this;
@@ -475,7 +481,7 @@ void SessionClient::on_local_signal(int signum) {
   uint8_t wire_signal = signum == SIGINT    ? wire::sig::kInt
                         : signum == SIGTERM ? wire::sig::kTerm
                         : signum == SIGHUP  ? wire::sig::kHup
-                                            : wire::sig::kQuit;
+                                            : wire::sig::kQuit;  // the only other one we watch
   if (!have_session_ && phase_ != Phase::Bound) {
     // Nothing runs remotely yet: behave like the signal's default action.
     exit_code_ = 128 + signum;

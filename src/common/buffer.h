@@ -53,8 +53,9 @@ class Block {
   static constexpr size_t kPooledFrom = 16 * 1024;
   static constexpr size_t kPoolSize = 16;
   static std::vector<Block*>& free_list() {
-    static std::vector<Block*> pool;
-    return pool;
+    // Never destroyed: pooled blocks stay reachable (not leaks) until the process ends.
+    static auto* pool = new std::vector<Block*>();
+    return *pool;
   }
   explicit Block(size_t capacity) : capacity_(capacity) {}
   size_t capacity_;

@@ -139,17 +139,39 @@ TEST_CASE("the local agent's socket path in the runtime directory maps to a per-
   CHECK_FALSE(named->local_agent);
 }
 
-TEST_CASE("Winsock machinery: connect on a worker, accept on a thread, then libuv streams (loopback TCP)") {
-  EchoScenario s;
+namespace {
+
+// A TCP socket bound to a free loopback port, and that address.
+SOCKET bound_loopback(sockaddr_in& sa) {
   detail::ensure_winsock();
-  SOCKET listening = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  sockaddr_in sa{};
+  SOCKET socket = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  sa = {};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int length = sizeof(sa);
-  REQUIRE(bind(listening, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+  REQUIRE(bind(socket, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+  REQUIRE(getsockname(socket, reinterpret_cast<sockaddr*>(&sa), &length) == 0);
+  return socket;
+}
+
+// Listen on loopback with `hooks` and connect a client to it.
+void serve_and_connect(EchoScenario& s, detail::AcceptHooks hooks) {
+  sockaddr_in sa;
+  SOCKET listening = bound_loopback(sa);
   REQUIRE(listen(listening, 8) == 0);
-  REQUIRE(getsockname(listening, reinterpret_cast<sockaddr*>(&sa), &length) == 0);
+  std::string error;
+  s.listener = detail::accept_on_thread(&s.loop, listening, std::move(hooks), s.on_accept(), error);
+  REQUIRE_MESSAGE(s.listener, error);
+  SOCKET client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  detail::connect_socket(&s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
+                         [](int err) { return "error " + std::to_string(err); }, s.on_connect());
+  uv_run(&s.loop, UV_RUN_DEFAULT);
+}
+
+}  // namespace
+
+TEST_CASE("Winsock machinery: connect on a worker, accept on a thread, then libuv streams (loopback TCP)") {
+  EchoScenario s;
   int prepared = 0;
   detail::AcceptHooks hooks;
   hooks.prepare = [&prepared](SOCKET) { ++prepared; };
@@ -157,30 +179,27 @@ TEST_CASE("Winsock machinery: connect on a worker, accept on a thread, then libu
     peer.description = "loopback peer";
     return true;
   };
-  std::string error;
-  s.listener = detail::accept_on_thread(&s.loop, listening, hooks, s.on_accept(), error);
-  REQUIRE_MESSAGE(s.listener, error);
-  SOCKET client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  detail::connect_socket(&s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
-                         [](int err) { return "error " + std::to_string(err); }, s.on_connect());
-  uv_run(&s.loop, UV_RUN_DEFAULT);
+  serve_and_connect(s, hooks);
   CHECK(s.connected);
   CHECK(s.received == s.message);
   CHECK(prepared == 1);
   CHECK(s.peer.description == "loopback peer");
 }
 
-TEST_CASE("Winsock machinery: a refused peer is closed, and a refused connect reports its reason") {
+TEST_CASE("Winsock machinery: a peer the listener does not admit is closed unserved") {
   EchoScenario s;
-  detail::ensure_winsock();
-  SOCKET probe = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int length = sizeof(sa);
-  REQUIRE(bind(probe, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-  REQUIRE(getsockname(probe, reinterpret_cast<sockaddr*>(&sa), &length) == 0);
-  closesocket(probe);  // a port where nothing listens
+  detail::AcceptHooks hooks;
+  hooks.admit = [](SOCKET, const sockaddr_storage&, platform::Peer&) { return false; };
+  serve_and_connect(s, hooks);
+  CHECK(s.connected);
+  CHECK(s.peer.description.empty());  // never handed on to be served
+  CHECK(s.received.empty());  // the connection ended without an echo
+}
+
+TEST_CASE("Winsock machinery: a refused connect reports the reason its describer gives") {
+  EchoScenario s;
+  sockaddr_in sa;
+  closesocket(bound_loopback(sa));  // a port where nothing listens
   SOCKET client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
   detail::connect_socket(&s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
                          [](int err) { return err == WSAECONNREFUSED ? std::string("refused") : "error " + std::to_string(err); },
