@@ -95,7 +95,7 @@ class Child {
   virtual uint32_t pid() const = 0;
   virtual void resize(const wire::WinSize& size) = 0;
   // Redraw nudge after reattach: change the size and change it back so full-screen programs repaint.
-  virtual void nudge_redraw(const wire::WinSize& size) = 0;
+  void nudge_redraw(const wire::WinSize& size);
   // Deliver a signal the way a terminal would: to the foreground process group (PTY) or to the
   // child's process group (pipes). Returns 0 or a libuv error.
   virtual int signal(uint8_t wire_signal) = 0;
@@ -143,6 +143,11 @@ std::optional<std::string> runtime_dir(std::string& error);
 std::string executable_dir();
 // Start a program detached from this process (own session, stdio to /dev/null or `log_path`).
 int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path);
+namespace detail {
+// The libuv part of spawn_daemon, shared by every OS (platform.cpp).
+int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const char* null_device,
+                   const std::string& log_path, unsigned extra_flags);
+}  // namespace detail
 // Current wall-clock time in milliseconds since the Unix epoch.
 uint64_t unix_time_ms();
 

@@ -173,13 +173,6 @@ class PosixChild final : public Child {
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(master_), &fd) == 0) ioctl(fd, TIOCSWINSZ, &w);
   }
 
-  void nudge_redraw(const wire::WinSize& size) override {
-    wire::WinSize other = size;
-    other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);
-    resize(other);
-    resize(size);
-  }
-
   int signal(uint8_t wire_signal) override {
     if (exited_) return UV_ESRCH;
     int native = from_wire_signal(wire_signal);

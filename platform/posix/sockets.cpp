@@ -31,20 +31,6 @@ uv_stream_t* wrap_socket(uv_loop_t* loop, int fd, std::string& error) {
 
 }  // namespace detail
 
-void close_stream(uv_stream_t* stream) {
-  if (stream == nullptr) return;
-  auto* handle = reinterpret_cast<uv_handle_t*>(stream);
-  if (uv_is_closing(handle)) return;
-  uv_close(handle, [](uv_handle_t* h) {
-    if (h->type == UV_NAMED_PIPE)
-      delete reinterpret_cast<uv_pipe_t*>(h);
-    else if (h->type == UV_TCP)
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    else if (h->type == UV_TTY)
-      delete reinterpret_cast<uv_tty_t*>(h);
-  });
-}
-
 namespace {
 
 bool unix_path_fits(const std::string& path, std::string& error) {

@@ -85,32 +85,7 @@ std::string executable_dir() {
 }
 
 int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path) {
-  int log_fd = open(log_path.empty() ? "/dev/null" : log_path.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argv_c;
-  for (auto& a : args) argv_c.push_back(a.data());
-  argv_c.push_back(nullptr);
-  uv_stdio_container_t stdio[3];
-  stdio[0].flags = null_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
-  stdio[0].data.fd = null_fd;
-  stdio[1].flags = log_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
-  stdio[1].data.fd = log_fd;
-  stdio[2] = stdio[1];
-  uv_process_options_t options{};
-  options.file = argv_c[0];
-  options.args = argv_c.data();
-  options.stdio = stdio;
-  options.stdio_count = 3;
-  options.flags = UV_PROCESS_DETACHED;
-  auto* process = new uv_process_t;
-  int rc = uv_spawn(loop, process, &options);
-  if (log_fd >= 0) close(log_fd);
-  if (null_fd >= 0) close(null_fd);
-  if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));
-  uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
-  return rc;
+  return detail::spawn_detached(loop, argv, "/dev/null", log_path, 0);
 }
 
 uint64_t unix_time_ms() {

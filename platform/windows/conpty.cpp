@@ -130,13 +130,6 @@ class ConPtyChild final : public Child {
     if (console_ != nullptr) api_.resize(console_, to_coord(size));
   }
 
-  void nudge_redraw(const wire::WinSize& size) override {
-    wire::WinSize other = size;
-    other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);
-    resize(other);
-    resize(size);
-  }
-
   int signal(uint8_t wire_signal) override {
     if (exited_ || process_ == nullptr) return UV_ESRCH;
     switch (wire_signal) {

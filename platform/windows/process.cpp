@@ -59,7 +59,6 @@ class PipesChild final : public Child {
   }
   uint32_t pid() const override { return static_cast<uint32_t>(process_.pid); }
   void resize(const wire::WinSize&) override {}
-  void nudge_redraw(const wire::WinSize&) override {}
 
   int signal(uint8_t wire_signal) override {
     if (exited_) return UV_ESRCH;

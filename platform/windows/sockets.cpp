@@ -4,19 +4,6 @@
 
 namespace hvterm::platform {
 
-void close_stream(uv_stream_t* stream) {
-  if (stream == nullptr) return;
-  auto* handle = reinterpret_cast<uv_handle_t*>(stream);
-  if (uv_is_closing(handle)) return;
-  uv_close(handle, [](uv_handle_t* h) {
-    if (h->type == UV_NAMED_PIPE)
-      delete reinterpret_cast<uv_pipe_t*>(h);
-    else if (h->type == UV_TCP)
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    else if (h->type == UV_TTY)
-      delete reinterpret_cast<uv_tty_t*>(h);
-  });
-}
 
 void connect(uv_loop_t* loop, const Address& address, uint64_t timeout_ms, ConnectCallback done) {
   if (auto* unix_address = std::get_if<UnixAddress>(&address)) {

@@ -88,48 +88,9 @@ std::string executable_dir() {
 }
 
 int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path) {
-  auto open = [](const char* path, int flags) {
-    uv_fs_t req;
-    int fd = uv_fs_open(nullptr, &req, path, flags, 0600, nullptr);
-    uv_fs_req_cleanup(&req);
-    return fd;
-  };
-  auto close = [](int fd) {
-    if (fd < 0) return;
-    uv_fs_t req;
-    uv_fs_close(nullptr, &req, fd, nullptr);
-    uv_fs_req_cleanup(&req);
-  };
-  int log_fd = open(log_path.empty() ? "NUL" : log_path.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND);
-  int null_fd = open("NUL", UV_FS_O_RDONLY);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argv_c;
-  for (auto& a : args) argv_c.push_back(a.data());
-  argv_c.push_back(nullptr);
-  uv_stdio_container_t stdio[3];
-  stdio[0].flags = null_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
-  stdio[0].data.fd = null_fd;
-  stdio[1].flags = log_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
-  stdio[1].data.fd = log_fd;
-  stdio[2] = stdio[1];
-  uv_process_options_t options{};
-  options.file = argv_c[0];
-  options.args = argv_c.data();
-  options.stdio = stdio;
-  options.stdio_count = 3;
-  // Detached: no console of ours, and outside libuv's kill-on-close job, so it outlives the client.
-  options.flags = UV_PROCESS_DETACHED | UV_PROCESS_WINDOWS_HIDE;
-  auto* process = new uv_process_t;
-  int rc;
-  {
-    StdioKeptBack kept_back;
-    rc = uv_spawn(loop, process, &options);
-  }
-  close(log_fd);
-  close(null_fd);
-  if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));
-  uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
-  return rc;
+  StdioKeptBack kept_back;
+  // Hidden: no console window of its own for the agent.
+  return detail::spawn_detached(loop, argv, "NUL", log_path, UV_PROCESS_WINDOWS_HIDE);
 }
 
 uint64_t unix_time_ms() {

@@ -1,0 +1,72 @@
+// The parts of the platform seam that libuv already makes the same on every OS.
+#include "platform/platform.h"
+
+namespace hvterm::platform {
+
+void close_stream(uv_stream_t* stream) {
+  if (stream == nullptr) return;
+  auto* handle = reinterpret_cast<uv_handle_t*>(stream);
+  if (uv_is_closing(handle)) return;
+  uv_close(handle, [](uv_handle_t* h) {
+    if (h->type == UV_NAMED_PIPE)
+      delete reinterpret_cast<uv_pipe_t*>(h);
+    else if (h->type == UV_TCP)
+      delete reinterpret_cast<uv_tcp_t*>(h);
+    else if (h->type == UV_TTY)
+      delete reinterpret_cast<uv_tty_t*>(h);
+  });
+}
+
+void Child::nudge_redraw(const wire::WinSize& size) {
+  wire::WinSize other = size;
+  other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);
+  resize(other);
+  resize(size);
+}
+
+namespace detail {
+
+int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const char* null_device,
+                   const std::string& log_path, unsigned extra_flags) {
+  auto open = [](const char* path, int flags) {
+    uv_fs_t req;
+    int fd = uv_fs_open(nullptr, &req, path, flags, 0600, nullptr);  // libuv opens it close-on-exec
+    uv_fs_req_cleanup(&req);
+    return fd;
+  };
+  auto close = [](int fd) {
+    if (fd < 0) return;
+    uv_fs_t req;
+    uv_fs_close(nullptr, &req, fd, nullptr);
+    uv_fs_req_cleanup(&req);
+  };
+  int log_fd = open(log_path.empty() ? null_device : log_path.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND);
+  int null_fd = open(null_device, UV_FS_O_RDONLY);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argv_c;
+  for (auto& a : args) argv_c.push_back(a.data());
+  argv_c.push_back(nullptr);
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = null_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[0].data.fd = null_fd;
+  stdio[1].flags = log_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+  stdio[1].data.fd = log_fd;
+  stdio[2] = stdio[1];
+  uv_process_options_t options{};
+  options.file = argv_c[0];
+  options.args = argv_c.data();
+  options.stdio = stdio;
+  options.stdio_count = 3;
+  options.flags = UV_PROCESS_DETACHED | extra_flags;  // its own session: it outlives the client
+  auto* process = new uv_process_t;
+  int rc = uv_spawn(loop, process, &options);
+  close(log_fd);
+  close(null_fd);
+  if (rc == 0) uv_unref(reinterpret_cast<uv_handle_t*>(process));
+  // Closed whether or not the spawn worked: libuv registers the handle either way.
+  uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+  return rc;
+}
+
+}  // namespace detail
+}  // namespace hvterm::platform
