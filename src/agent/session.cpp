@@ -110,6 +110,10 @@ void Session::start_reading() {
   if (exit_ && drain_timer_ != nullptr) uv_timer_again(drain_timer_);
 }
 
+void Session::resume_reading_if_room() {
+  if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
+}
+
 void Session::stop_reading() {
   if (!reading_) return;
   reading_ = false;
@@ -183,8 +187,7 @@ void Session::pump() {
     }
   }
   // The exit status goes out only behind every byte of output and both EOFs.
-  if (exit_ && !exit_sent_ && output_[0].finished() && output_[1].finished() && output_[0].sent() == output_[0].end() &&
-      output_[1].sent() == output_[1].end() && !output_[0].eof_due() && !output_[1].eof_due()) {
+  if (exit_ && !exit_sent_ && output_[0].all_sent() && output_[1].all_sent()) {
     conn.send(wire::encode(wire::Exit{exit_->kind, exit_->code, exit_->message}));
     exit_sent_ = true;
   }
@@ -194,7 +197,7 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
   if (stream == wire::Stream::Stdin) return false;
   int index = stream == wire::Stream::Stdout ? 0 : 1;
   if (!output_[index].ack(position)) return false;
-  if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
+  resume_reading_if_room();
   return true;
 }
 
@@ -305,8 +308,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   info.received[1] = output_[0].position();
   info.received[2] = output_[1].position();
   input_ack_sent_ = 0;  // the new connection has heard nothing yet
-  // The client's positions may acknowledge output we stopped reading for.
-  if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
+  resume_reading_if_room();  // the client's positions may acknowledge output we stopped for
   if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&
       !exit_) {
     size_ = request.size;

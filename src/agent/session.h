@@ -60,6 +60,7 @@ class Session {
   };
   void start_reading();
   void stop_reading();
+  void resume_reading_if_room();
   void on_output(int index, ssize_t nread, const uv_buf_t* buf);
   void finish_output(int index);
   void on_exit(const platform::ExitStatus& status);

@@ -47,6 +47,7 @@ class ReplayBuffer {
   uint64_t end() const { return end_; }
   bool finished() const { return finished_; }
   bool fully_acked() const { return finished_ && acked_ == end_ + 1; }
+  bool all_sent() const { return finished_ && eof_sent_; }  // every byte and the EOF are out
   size_t unacked() const { return static_cast<size_t>(end_ - std::min(acked_, end_)); }
   bool full() const { return unacked() >= capacity_; }
   size_t capacity() const { return capacity_; }

@@ -28,6 +28,15 @@ std::string send_all(ReplayBuffer& buffer, size_t max = 1 << 20) {
   return out;
 }
 
+// Sends up to n bytes (in one or more chunks) and returns them.
+std::string take(ReplayBuffer& buffer, size_t n) {
+  std::string out;
+  Slice slice;
+  uint64_t offset = 0;
+  while (out.size() < n && buffer.next(slice, offset, n - out.size())) out.append(slice.view());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("ReplayBuffer: a fresh buffer has nothing to send") {
@@ -182,6 +191,29 @@ TEST_CASE("ReplayBuffer: rewind in the middle of a partly sent chunk") {
   REQUIRE(buffer.next(slice, offset, 100));
   CHECK(offset == 5);
   CHECK(slice.view() == "fghij");
+}
+
+TEST_CASE("ReplayBuffer: a resume may name a position sent before another client's fresh attach") {
+  // Client A received "0123456789" but acknowledged only 6; client B attached afresh (rewind to 6)
+  // and left before anything was resent; A now resumes holding everything up to 10.
+  ReplayBuffer buffer(1024);
+  buffer.append(Slice::copy_of("0123456789abc"));
+  std::string first = take(buffer, 10);
+  CHECK(first == "0123456789");
+  REQUIRE(buffer.ack(6));
+  REQUIRE(buffer.rewind(6));   // B's fresh attach
+  REQUIRE(buffer.rewind(10));  // A's resume: beyond what was sent since, but not beyond ever
+  Slice slice;
+  uint64_t offset = 0;
+  REQUIRE(buffer.next(slice, offset, 100));
+  CHECK(offset == 10);
+  CHECK(slice.view() == "abc");
+  CHECK(buffer.position() == 13);
+  // Nothing beyond what was ever transmitted can be claimed.
+  ReplayBuffer other(1024);
+  other.append(Slice::copy_of("0123456789"));
+  take(other, 4);
+  CHECK_FALSE(other.rewind(7));
 }
 
 TEST_CASE("ReplayBuffer: EOF takes one position") {
