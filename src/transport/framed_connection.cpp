@@ -103,6 +103,26 @@ FramedConnection::Write* FramedConnection::new_write() {
 }
 
 void FramedConnection::submit(Write* write, uv_buf_t* bufs, unsigned count) {
+  if (pending_writes_ == 0) {
+    // Nothing queued: write now. A frame that goes out whole needs no request, no callback and
+    // no poll-for-writable round (libuv re-arms epoll for every queued write); this is most
+    // frames of an interactive session.
+    int written = uv_try_write(stream_, bufs, count);
+    size_t left = written > 0 ? static_cast<size_t>(written) : 0;
+    while (count > 0 && left >= bufs->len) {
+      left -= bufs->len;
+      ++bufs;
+      --count;
+    }
+    if (count == 0) {
+      write->control.clear();
+      write->payload = Slice();
+      free_writes_.push_back(write);
+      return;
+    }
+    bufs->base += left;
+    bufs->len -= static_cast<decltype(bufs->len)>(left);
+  }
   ++pending_writes_;
   int rc = uv_write(&write->request, stream_, bufs, count, [](uv_write_t* req, int status) {
     auto* w = static_cast<Write*>(req->data);
