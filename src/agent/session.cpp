@@ -221,6 +221,17 @@ void Session::write_input(Slice bytes) {
     on_input_written(n);
     return;
   }
+  if (input_writes_pending_ == 0) {
+    // Nothing queued: most input (keystrokes) goes straight into the child without a request.
+    uv_buf_t now = uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(n));
+    int written = uv_try_write(in, &now, 1);
+    if (written > 0) {
+      bytes.remove_prefix(static_cast<size_t>(written));
+      on_input_written(static_cast<size_t>(written));
+      if (bytes.empty() || input_closed_) return;
+      n = bytes.size();
+    }
+  }
   struct InputWrite {
     uv_write_t request;
     Session* session;

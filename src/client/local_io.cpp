@@ -170,6 +170,27 @@ void LocalWriter::write(Slice bytes, Done done) {
     if (!file_busy_) issue_file_write();
     return;
   }
+  if (pending_bytes_ == bytes.size()) {
+    // Nothing else queued: write now, and finish without a request when it all goes out (the
+    // common case for terminal output). `done` may run more than once, for consecutive parts.
+    uv_buf_t now = uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(bytes.size()));
+    int written = uv_try_write(stream_, &now, 1);
+    if (written > 0) {
+      size_t n = static_cast<size_t>(written);
+      pending_bytes_ -= n;
+      bytes.remove_prefix(n);
+      if (bytes.empty()) {
+        done(n, 0);
+        after_write();
+        return;
+      }
+      done(n, 0);
+      if (stream_ == nullptr) {  // closed by the callback
+        pending_bytes_ -= bytes.size();
+        return;
+      }
+    }
+  }
   struct StreamWrite {
     uv_write_t request;
     LocalWriter* writer;
