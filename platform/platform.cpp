@@ -17,6 +17,19 @@ void close_stream(uv_stream_t* stream) {
   });
 }
 
+std::string executable_dir() {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) return ".";
+  std::string p(path, size);
+#ifdef _WIN32
+  auto slash = p.find_last_of("\\/");
+#else
+  auto slash = p.rfind('/');
+#endif
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
 void Child::nudge_redraw(const wire::WinSize& size) {
   wire::WinSize other = size;
   other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);

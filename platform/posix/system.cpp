@@ -75,15 +75,6 @@ std::optional<std::string> runtime_dir(std::string& error) {
   return dir;
 }
 
-std::string executable_dir() {
-  char path[4096];
-  size_t size = sizeof(path);
-  if (uv_exepath(path, &size) != 0) return ".";
-  std::string p(path, size);
-  auto slash = p.rfind('/');
-  return slash == std::string::npos ? "." : p.substr(0, slash);
-}
-
 int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const std::string& log_path) {
   return detail::spawn_detached(loop, argv, "/dev/null", log_path, 0);
 }
