@@ -128,6 +128,13 @@ class Terminal {
 bool is_terminal(int fd);
 std::unique_ptr<Terminal> open_terminal(int fd);
 
+// ---- running as a system service ----------------------------------------------------------------------
+// Windows: hand the main thread to the Service Control Manager and run `body` as the service;
+// `request_stop` is called (from another thread) when the SCM asks us to stop. Returns body's exit
+// code, or -1 with `error` where this is not possible (not started by the SCM; not Windows).
+int run_service(const std::string& name, std::function<int()> body, std::function<void()> request_stop,
+                std::string& error);
+
 // ---- users, paths, identity ---------------------------------------------------------------------------
 struct UserInfo {
   std::string name, home, shell;

@@ -1,5 +1,6 @@
 // hvtermd: the agent. Runs in the foreground, logs to stderr, serves sessions until SIGTERM.
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -15,6 +16,17 @@
 using namespace hvterm;
 
 namespace {
+
+// A stop that may come from another thread (the Windows service control handler).
+struct RemoteStop {
+  uv_async_t async{};
+  std::atomic<bool> ready{false};
+  void request() {
+    if (ready) uv_async_send(&async);
+  }
+};
+
+int serve(const AgentOptions& options, RemoteStop* remote);
 
 std::vector<uint32_t> parse_cids(const std::string& text, bool& any, std::string& error) {
   std::vector<uint32_t> cids;
@@ -74,6 +86,10 @@ int main(int argc, char** argv) {
                  "Output kept per session for clients that have not seen it yet (e.g. 256K, 1M)")
       ->capture_default_str();
   app.add_option("--log-level", level, "debug, info, warn, error or quiet")->capture_default_str();
+  bool service = false;
+  app.add_flag("--service", service,
+               "Windows: run under the Service Control Manager, e.g. sc.exe create hvtermd start= auto "
+               "binPath= \"C:\\Program Files\\hvterm\\hvtermd.exe --service\"");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,6 +139,18 @@ int main(int argc, char** argv) {
 #endif
   }
 
+  if (!service) return serve(options, nullptr);
+  // Under the Windows Service Control Manager: its stop request arrives on another thread.
+  RemoteStop remote;
+  int rc = platform::run_service("hvtermd", [&] { return serve(options, &remote); }, [&] { remote.request(); }, error);
+  if (rc < 0) return fail_usage(error);
+  return rc;
+}
+
+namespace {
+
+int serve(const AgentOptions& options, RemoteStop* remote) {
+  std::string error;
   uv_loop_t* loop = uv_default_loop();
   Agent agent(loop, options);
   if (!agent.start(error)) {
@@ -135,11 +163,26 @@ int main(int argc, char** argv) {
   struct StopSignals {
     uv_signal_t handles[2];
     Agent* agent;
+    RemoteStop* remote;
     void close_all() {
       for (auto& h : handles)
         if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&h))) uv_close(reinterpret_cast<uv_handle_t*>(&h), nullptr);
+      if (remote != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&remote->async))) {
+        remote->ready = false;
+        uv_close(reinterpret_cast<uv_handle_t*>(&remote->async), nullptr);
+      }
     }
-  } stop{{}, &agent};
+  } stop{{}, &agent, remote};
+  if (remote != nullptr) {
+    uv_async_init(loop, &remote->async, [](uv_async_t* a) {
+      auto* self = static_cast<StopSignals*>(a->data);
+      log::info("stop requested by the service manager, shutting down");
+      self->agent->shut_down();
+      self->close_all();
+    });
+    remote->async.data = &stop;
+    remote->ready = true;
+  }
   int stop_numbers[2] = {SIGTERM, SIGINT};
   for (int i = 0; i < 2; ++i) {
     uv_signal_init(loop, &stop.handles[i]);
@@ -165,3 +208,5 @@ int main(int argc, char** argv) {
   uv_run(loop, UV_RUN_DEFAULT);
   return 0;
 }
+
+}  // namespace

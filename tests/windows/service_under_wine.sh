@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# hvtermd.exe --service under Wine's Service Control Manager: created with sc.exe, started with
+# net start, serves an exec, and stops on net stop. Usage: service_under_wine.sh WINE HVTERMD HVTERM
+set -euo pipefail
+wine=$1 hvtermd=$2 hvterm=$3
+to_windows() { local p=$1; echo "Z:${p//\//\\}"; }
+name=hvtermd-test-$$
+pipe="\\\\.\\pipe\\hvterm-service-test-$$"
+"$wine" sc create "$name" binPath= "$(to_windows "$hvtermd") --service --listen unix:$pipe" >/dev/null
+trap '"$wine" net stop "$name" >/dev/null 2>&1 || true; "$wine" sc delete "$name" >/dev/null 2>&1 || true' EXIT
+"$wine" net start "$name" | tr -d '\r' | grep -q "started successfully"
+"$wine" "$hvterm" ping --wait 20s "unix:$pipe" >/dev/null  # the service listens shortly after it starts
+out=$("$wine" "$hvterm" exec "unix:$pipe" -- cmd /c echo served-by-the-service | tr -d '\r')
+if [ "$out" != "served-by-the-service" ]; then
+  echo "unexpected output from the service's session: '$out'" >&2
+  exit 1
+fi
+"$wine" net stop "$name" | tr -d '\r' | grep -q "stopped successfully"
+echo "service started, served a session and stopped"
