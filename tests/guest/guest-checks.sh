@@ -569,14 +569,11 @@ relay_alive() {
     [ -z "$_left" ] || { echo "relay connections still open after the clients ended: $_left"; return 1; }
 }
 
-# KNOWN BUG (skipped unless run-guest-tests.sh --known-bugs): the cut comes
-# after the exit status reached the client but before the client wrote all the
-# output (its stdout is a pipe whose reader starts late).  The client exits 9
-# with every byte, as it should, but never tells the agent it has them: the
-# agent keeps the session as exited(9) with "unread" output, `hvterm ls` lists
-# it, and a later `hvterm attach` prints that output again and exits 9 again
-# (and, with no session id, picks it as the most recently detached session).
-# Wanted: once the client reported the status, the agent no longer has it.
+# The cut comes after the exit status reached the client but before the client
+# wrote all the output (its stdout is a pipe whose reader starts late).  The
+# client must exit 9 with every byte and still tell the agent it has them
+# (it reconnects briefly to send COLLECT): afterwards the agent no longer lists
+# the session, and nothing is replayed to a later `hvterm attach`.
 exit_then_cut() {
     _e0=$(grep -c 'session [0-9a-f]* exited' "$LOG_A")
     rm -f /tmp/etc.fifo
@@ -758,11 +755,7 @@ if have socat; then
     check relay-ping relay_up
     check resume-upload-16m-cut upload_cut
     check resume-download-16m-cut download_cut
-    if [ "$KNOWN_BUGS" = 1 ]; then
-        check resume-cut-after-exit-status exit_then_cut
-    else
-        skip resume-cut-after-exit-status "known bug: the agent keeps the session; run-guest-tests.sh --known-bugs runs it"
-    fi
+    check resume-cut-after-exit-status exit_then_cut
     check relay-alive relay_alive
 else
     skip resume-cut "socat not in the guest: it relays the connections these checks cut"
