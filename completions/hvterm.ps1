@@ -162,7 +162,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe' -Script
         default {
             if ($wordToComplete.StartsWith('-')) {
                 @('-h', '--help', '--version', '-l', '--listen', '-p', '--port', '--allow-cid', '--token-file',
-                    '--max-sessions', '--linger', '--replay-buffer', '--log-level')
+                    '--max-sessions', '--linger', '--replay-buffer', '--log-level', '--service')
             }
         }
     }

@@ -90,7 +90,7 @@ _hvtermd()
         *)
             if [[ $cur == -* ]]; then
                 cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions
-                    --linger --replay-buffer --log-level)
+                    --linger --replay-buffer --log-level --service)
             fi
             ;;
     esac
