@@ -107,7 +107,7 @@ std::vector<const Session*> Agent::sessions() const {
   std::vector<const Session*> out;
   for (const auto& [id, s] : sessions_) out.push_back(s.get());
   std::sort(out.begin(), out.end(),
-            [](const Session* a, const Session* b) { return a->describe().created_unix_ms < b->describe().created_unix_ms; });
+            [](const Session* a, const Session* b) { return a->created_ms() < b->created_ms(); });
   return out;
 }
 

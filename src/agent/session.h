@@ -48,6 +48,7 @@ class Session {
   const wire::SessionId& id() const { return id_; }
   wire::SessionState state() const;
   uint64_t detached_since_ms() const { return detached_at_ms_; }
+  uint64_t created_ms() const { return created_ms_; }
   // Hang up (SIGHUP the job, SIGKILL if it lingers), then remove the session once reaped.
   void terminate();
   // Send output/EOF/EXIT that is due to the attached connection.

@@ -20,7 +20,6 @@ class LocalReader {
   void pause();
   void resume();
   void close();
-  bool is_tty() const { return kind_ == UV_TTY; }
 
  private:
   void on_read(ssize_t nread);

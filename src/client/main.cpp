@@ -261,7 +261,6 @@ int main(int argc, char** argv) {
   options.token = common.token;
   options.reconnect = !cli.no_reconnect;
   options.quiet = cli.quiet;
-  options.verbose = cli.verbose;
   if (cli.escape == "none") {
     options.escape = 0;
   } else if (cli.escape.size() == 1) {

@@ -25,8 +25,7 @@ SessionClient::~SessionClient() = default;
 
 int SessionClient::run() {
   platform::remember_stdio_flags();
-  stdin_is_tty_ = platform::is_terminal(0);
-  if (stdin_is_tty_) terminal_ = platform::open_terminal(0);
+  if (platform::is_terminal(0)) terminal_ = platform::open_terminal(0);
   if (terminal_) size_ = terminal_->size();
   options_.open.size = size_;
   writers_[0] = std::make_unique<LocalWriter>(loop_, 1);

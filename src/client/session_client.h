@@ -29,7 +29,6 @@ struct ClientOptions {
   char escape = '~';            // 0: escapes off
   bool reconnect = true;
   bool quiet = false;
-  bool verbose = false;
   uint64_t keepalive_ms = 5000;         // ping when the agent has been silent this long
   uint64_t notice_ms = 15000;           // then tell the user it is not responding
   uint64_t dead_ms = 60000;             // then drop the connection and reconnect
@@ -77,7 +76,6 @@ class SessionClient final : public FramedConnection::Handler {
   void check_finished();
   void finish(int code);
   std::string short_id() const;
-  bool interactive() const { return raw_; }
 
   uv_loop_t* loop_;
   ClientOptions options_;
@@ -88,7 +86,6 @@ class SessionClient final : public FramedConnection::Handler {
   std::unique_ptr<LocalWriter> writers_[2];
   std::unique_ptr<LocalWriter> transcript_;
   std::unique_ptr<platform::Terminal> terminal_;
-  bool stdin_is_tty_ = false;
   bool raw_ = false;
   EscapeParser escapes_;
 

@@ -170,13 +170,7 @@ void FramedConnection::on_write_done(Write* write, int status) {
     disconnect(uv_strerror(status));
     return;
   }
-  if (pending_writes_ == 0) {
-    if (close_when_flushed_) {
-      close();
-      return;
-    }
-    if (handler_ != nullptr) handler_->on_drained();
-  }
+  if (pending_writes_ == 0 && close_when_flushed_) close();
 }
 
 void FramedConnection::fail(wire::ErrorCode code, const std::string& message) {
@@ -209,7 +203,5 @@ void FramedConnection::close() {
     delete self;
   });
 }
-
-size_t FramedConnection::queued_bytes() const { return stream_->write_queue_size; }
 
 }  // namespace hvterm

@@ -22,13 +22,10 @@ class FramedConnection {
     // The peer closed, the stream failed or a frame was malformed. Called once; the connection
     // is closing and must not be used afterwards. `reason` is empty for a clean EOF.
     virtual void on_disconnect(const std::string& reason) = 0;
-    // Everything queued so far has been handed to the kernel.
-    virtual void on_drained() {}
   };
 
   static FramedConnection* create(uv_stream_t* stream, Handler* handler);
   void start();  // begin reading
-  void set_handler(Handler* handler) { handler_ = handler; }
 
   void send(std::string frame);
   void send_data(wire::Stream stream, uint64_t offset, Slice bytes);
@@ -39,7 +36,6 @@ class FramedConnection {
   // Close after queued writes are flushed.
   void close_after_flush();
 
-  size_t queued_bytes() const;
   uv_stream_t* stream() const { return stream_; }
 
  private:
