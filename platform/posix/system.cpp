@@ -96,6 +96,18 @@ void restore_stdio_flags() {
 
 void init_process() { signal(SIGPIPE, SIG_IGN); }
 
+bool widen_pipe(int fd) {
+#ifdef F_SETPIPE_SZ
+  constexpr int kWidePipe = 1 << 20;  // the default /proc/sys/fs/pipe-max-size
+  int size = fcntl(fd, F_GETPIPE_SZ);
+  if (size < 0) return false;
+  return size >= kWidePipe || fcntl(fd, F_SETPIPE_SZ, kWidePipe) >= 0;
+#else
+  (void)fd;
+  return false;
+#endif
+}
+
 bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
 
 std::vector<int> inherited_listeners() {

@@ -106,6 +106,8 @@ void init_process() {
   detail::ensure_winsock();
 }
 
+bool widen_pipe(int) { return false; }  // a named pipe's buffer size is fixed when it is created
+
 bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
 
 }  // namespace hvterm::platform

@@ -10,7 +10,9 @@
 namespace hvterm {
 namespace {
 
-constexpr size_t kOutputBlockSize = wire::kMaxDataBytes;  // one read, one DATA frame
+// Four whole DATA frames per read: a burst of output costs one read here and, batched, one writev
+// to the client.
+constexpr size_t kOutputBlockSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 8 * 1024;       // small reads are copied out so the big block is reused
 // Acknowledge a quarter window at a time, and whatever is left after a short delay: acks cost a
 // write and a wake-up on both sides, and the 1 MiB window leaves plenty of room.

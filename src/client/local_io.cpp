@@ -1,14 +1,18 @@
 #include "client/local_io.h"
 
+#include <algorithm>
+
 #include "platform/platform.h"
 #include "protocol/wire.h"
 
 namespace hvterm {
 namespace {
 
-// One read fills exactly one DATA frame: a 64 KiB read would become a full frame plus a 9-byte one.
-constexpr size_t kReadSize = wire::kMaxDataBytes;
+// One read fills exactly four DATA frames (a 256 KiB read would end in a 36-byte one); the
+// connection sends them in one writev.
+constexpr size_t kReadSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 4096;
+constexpr size_t kDefaultPipeSize = 64 * 1024;  // Linux
 
 uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {
   switch (kind) {
@@ -90,6 +94,10 @@ void LocalReader::on_read(ssize_t nread) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
+  if (n >= kDefaultPipeSize && kind_ == UV_NAMED_PIPE && !widen_tried_) {
+    widen_tried_ = true;  // the pipe was full: bulk data is waiting behind its 64 KiB
+    platform::widen_pipe(fd_);
+  }
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(block_->data(), n));
@@ -155,7 +163,8 @@ struct LocalWriter::FileWrite {
   size_t total;
 };
 
-LocalWriter::LocalWriter(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)) {
+LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
+    : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)), flush_at_end_of_turn_(loop, [this] { flush(); }) {
   stream_ = open_stream(loop, fd, kind_, false);
   if (stream_ == nullptr) kind_ = UV_FILE;
   else stream_->data = this;
@@ -170,45 +179,77 @@ void LocalWriter::write(Slice bytes, Done done) {
     if (!file_busy_) issue_file_write();
     return;
   }
-  if (pending_bytes_ == bytes.size()) {
-    // Nothing else queued: write now, and finish without a request when it all goes out (the
-    // common case for terminal output). `done` may run more than once, for consecutive parts.
-    uv_buf_t now = uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(bytes.size()));
-    int written = uv_try_write(stream_, &now, 1);
-    if (written > 0) {
-      size_t n = static_cast<size_t>(written);
+  batch_.emplace_back(std::move(bytes), std::move(done));
+  flush_at_end_of_turn_.arm();
+}
+
+void LocalWriter::flush() {
+  if (!flushing_.empty()) return;  // called again from a `done` callback: the outer flush goes on
+  flush_at_end_of_turn_.disarm();
+  if (stream_ == nullptr || batch_.empty()) return;
+  flushing_.swap(batch_);  // callbacks below may write again: that goes into the next batch
+  size_t i = 0;
+  if (in_flight_ == 0) {
+    // Nothing queued in libuv: write the whole batch now, and finish without a request for what
+    // goes out (all of it, for terminal output). `done` may run more than once, for consecutive parts.
+    iov_.clear();
+    size_t total = 0;
+    for (auto& [bytes, done] : flushing_) {
+      iov_.push_back(uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(bytes.size())));
+      total += bytes.size();
+    }
+    int written = uv_try_write(stream_, iov_.data(), static_cast<unsigned>(iov_.size()));
+    if (static_cast<size_t>(written) != total && kind_ == UV_NAMED_PIPE && !widen_tried_) {
+      widen_tried_ = true;  // the reader cannot keep up with a 64 KiB pipe: give it room
+      platform::widen_pipe(fd_);
+    }
+    size_t left = written > 0 ? static_cast<size_t>(written) : 0;
+    while (i < flushing_.size() && left > 0) {
+      auto& [bytes, done] = flushing_[i];
+      size_t n = std::min(left, bytes.size());
+      left -= n;
       pending_bytes_ -= n;
       bytes.remove_prefix(n);
-      if (bytes.empty()) {
-        done(n, 0);
-        after_write();
-        return;
-      }
       done(n, 0);
-      if (stream_ == nullptr) {  // closed by the callback
-        pending_bytes_ -= bytes.size();
-        return;
-      }
+      if (stream_ == nullptr) break;  // closed by the callback
+      if (!bytes.empty()) break;
+      ++i;
     }
   }
-  struct StreamWrite {
-    uv_write_t request;
-    LocalWriter* writer;
-    Slice bytes;
-    Done done;
-  };
+  for (; i < flushing_.size(); ++i) {
+    if (stream_ == nullptr) {
+      pending_bytes_ -= flushing_[i].first.size();
+      continue;
+    }
+    write_later(std::move(flushing_[i].first), std::move(flushing_[i].second));
+  }
+  flushing_.clear();
+  after_write();
+}
+
+struct LocalWriter::StreamWrite {
+  uv_write_t request;
+  LocalWriter* writer;
+  Slice bytes;
+  Done done;
+};
+
+void LocalWriter::write_later(Slice bytes, Done done) {
   auto* w = new StreamWrite{{}, this, std::move(bytes), std::move(done)};
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
+  ++in_flight_;
   int rc = uv_write(&w->request, stream_, &buf, 1, [](uv_write_t* req, int status) {
     auto* w = static_cast<StreamWrite*>(req->data);
     LocalWriter* writer = w->writer;
+    --writer->in_flight_;
     writer->pending_bytes_ -= w->bytes.size();
     if (status != UV_ECANCELED) w->done(w->bytes.size(), status);
     delete w;
     writer->after_write();
   });
   if (rc != 0) {
+    --in_flight_;
     pending_bytes_ -= w->bytes.size();
     auto done_now = std::move(w->done);
     size_t n = w->bytes.size();
@@ -261,6 +302,9 @@ void LocalWriter::after_write() {
 }
 
 void LocalWriter::close() {
+  flush_at_end_of_turn_.disarm();
+  for (auto& entry : batch_) pending_bytes_ -= entry.first.size();
+  batch_.clear();
   if (stream_ != nullptr) platform::close_stream(stream_);
   stream_ = nullptr;
 }

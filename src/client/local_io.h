@@ -5,8 +5,11 @@
 
 #include <deque>
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include "common/buffer.h"
+#include "transport/end_of_turn.h"
 
 namespace hvterm {
 
@@ -32,6 +35,7 @@ class LocalReader {
   FileRead* file_read_ = nullptr;
   Block* block_ = nullptr;
   bool active_ = false, ended_ = false, closed_ = false;
+  bool widen_tried_ = false;
   DataCallback on_data_;
   EndCallback on_end_;
 };
@@ -41,23 +45,33 @@ class LocalWriter {
   using Done = std::function<void(size_t bytes, int error)>;
   LocalWriter(uv_loop_t* loop, int fd);
   ~LocalWriter();
-  // Write in order; `done` runs when the bytes are with the OS (or failed).
+  // Write in order; `done` runs when the bytes are with the OS (or failed). Writes of one loop turn
+  // go out together, in one writev at the end of the turn.
   void write(Slice bytes, Done done);
   size_t pending() const { return pending_bytes_; }
+  // Write this turn's batch now (before the terminal changes mode, for one).
+  void flush();
   void close();
   // Close once every queued write is done (now, if none are).
   void close_when_drained();
 
  private:
   struct FileWrite;
+  struct StreamWrite;
   void issue_file_write();
+  void write_later(Slice bytes, Done done);
   uv_loop_t* loop_;
   int fd_;
   uv_handle_type kind_;
   uv_stream_t* stream_ = nullptr;
   std::deque<std::pair<Slice, Done>> file_queue_;
+  std::vector<std::pair<Slice, Done>> batch_, flushing_;  // this turn's writes; the ones being flushed
+  std::vector<uv_buf_t> iov_;
+  size_t in_flight_ = 0;  // stream writes handed to libuv
+  EndOfTurn flush_at_end_of_turn_;
   bool file_busy_ = false;
   bool close_when_drained_ = false;
+  bool widen_tried_ = false;
   void after_write();
   size_t pending_bytes_ = 0;
 };

@@ -293,7 +293,7 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
     output_[index].consumed(bytes.size());
     return maybe_ack(index, false);
   }
-  writers_[index]->write(std::move(bytes), [this, index](size_t n, int error) { on_output_written(index, n, error); });
+  write_local(index, std::move(bytes), [this, index](size_t n, int error) { on_output_written(index, n, error); });
 }
 
 void SessionClient::on_output_written(int index, size_t bytes, int error) {
@@ -432,16 +432,17 @@ void SessionClient::on_escape(EscapeParser::Command command) {
              short_id());
       return finish(0);
     case EscapeParser::Command::Help:
-      writers_[0]->write(Slice::copy_of(escape_help_text(escapes_.escape())), [](size_t, int) {});
+      write_local(0, Slice::copy_of(escape_help_text(escapes_.escape())));
       return;
     case EscapeParser::Command::Status: {
       std::string state = phase_ == Phase::Bound ? "connected" : "reconnecting (attempt " + std::to_string(attempts_) + ")";
       std::string text = "\r\n[hvterm: session " + wire::session_id_hex(id_) + " on " + options_.target.text + ", " +
                          state + "]\r\n";
-      writers_[0]->write(Slice::copy_of(text), [](size_t, int) {});
+      write_local(0, Slice::copy_of(text));
       return;
     }
     case EscapeParser::Command::Suspend:
+      for (auto& writer : writers_) writer->flush();  // output of this turn belongs before the shell prompt
       if (terminal_) terminal_->suspend();
       if (terminal_) size_ = terminal_->size();
       send_window_size();
@@ -516,13 +517,21 @@ void SessionClient::notice(const std::string& text) {
 void SessionClient::say(const std::string& text) {
   std::string line = "hvterm: " + text + (raw_ ? "\r\n" : "\n");
   if (raw_) line = "\r\n" + line;
-  writers_[1]->write(Slice::copy_of(line), [](size_t, int) {});
+  write_local(1, Slice::copy_of(line));
+}
+
+void SessionClient::write_local(int index, Slice bytes, LocalWriter::Done done) {
+  // stdout and stderr are often the same terminal: what the other one batched this turn was said first.
+  writers_[1 - index]->flush();
+  if (!done) done = [this](size_t, int) { check_finished(); };  // the exit waits for every byte we print
+  writers_[index]->write(std::move(bytes), std::move(done));
 }
 
 void SessionClient::finish(int code) {
   if (phase_ == Phase::Done) return;
   phase_ = Phase::Done;
   exit_code_ = code;
+  for (auto& writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {
     conn_->close_after_flush();
     conn_ = nullptr;

@@ -73,6 +73,8 @@ class SessionClient final : public FramedConnection::Handler {
 
   void notice(const std::string& text);  // a status line on stderr (suppressed by -q)
   void say(const std::string& text);     // always shown (errors)
+  // Print on local stdout (0) or stderr (1), in order across both.
+  void write_local(int index, Slice bytes, LocalWriter::Done done = nullptr);
   void check_finished();
   void finish(int code);
   std::string short_id() const;

@@ -15,18 +15,22 @@ struct FramedConnection::Write {
   char prefix[wire::kDataPrefixSize];
   std::string control;
   Slice payload;
+  uv_buf_t bufs[2];  // control, or prefix + payload
+  unsigned nbufs = 0;
 };
 
 FramedConnection* FramedConnection::create(uv_stream_t* stream, Handler* handler) {
   return new FramedConnection(stream, handler);
 }
 
-FramedConnection::FramedConnection(uv_stream_t* stream, Handler* handler) : stream_(stream), handler_(handler) {
+FramedConnection::FramedConnection(uv_stream_t* stream, Handler* handler)
+    : stream_(stream), handler_(handler), flush_at_end_of_turn_(stream->loop, [this] { flush(); }) {
   stream_->data = this;
 }
 
 FramedConnection::~FramedConnection() {
   if (read_block_ != nullptr) read_block_->unref();
+  for (Write* w : queued_) delete w;
   for (Write* w : free_writes_) delete w;
 }
 
@@ -102,26 +106,64 @@ FramedConnection::Write* FramedConnection::new_write() {
   return w;
 }
 
-void FramedConnection::submit(Write* write, uv_buf_t* bufs, unsigned count) {
+void FramedConnection::recycle(Write* write) {
+  write->control.clear();
+  write->payload = Slice();
+  if (free_writes_.size() < kKeepFreeWrites)
+    free_writes_.push_back(write);
+  else
+    delete write;
+}
+
+void FramedConnection::enqueue(Write* write) {
+  flush_at_end_of_turn_.arm();
+  queued_.push_back(write);
+}
+
+void FramedConnection::flush() {
+  flush_at_end_of_turn_.disarm();
+  if (queued_.empty() || closing_) return;
+  size_t first = 0;      // the first frame not wholly written by the batched write
+  size_t written = 0;    // bytes of it that were
   if (pending_writes_ == 0) {
-    // Nothing queued: write now. A frame that goes out whole needs no request, no callback and
-    // no poll-for-writable round (libuv re-arms epoll for every queued write); this is most
-    // frames of an interactive session.
-    int written = uv_try_write(stream_, bufs, count);
-    size_t left = written > 0 ? static_cast<size_t>(written) : 0;
-    while (count > 0 && left >= bufs->len) {
-      left -= bufs->len;
-      ++bufs;
-      --count;
+    // Nothing in libuv's queue: one writev for the whole batch. What does not fit goes to libuv,
+    // which writes it as the socket drains.
+    iov_.clear();
+    for (Write* w : queued_) iov_.insert(iov_.end(), w->bufs, w->bufs + w->nbufs);
+    int rc = uv_try_write(stream_, iov_.data(), static_cast<unsigned>(iov_.size()));
+    size_t left = rc > 0 ? static_cast<size_t>(rc) : 0;
+    for (; first < queued_.size(); ++first) {
+      Write* w = queued_[first];
+      size_t size = 0;
+      for (unsigned i = 0; i < w->nbufs; ++i) size += w->bufs[i].len;
+      if (left < size) break;
+      left -= size;
+      recycle(w);
     }
-    if (count == 0) {
-      write->control.clear();
-      write->payload = Slice();
-      free_writes_.push_back(write);
-      return;
+    written = left;
+  }
+  for (size_t i = first; i < queued_.size(); ++i) {
+    Write* w = queued_[i];
+    uv_buf_t* bufs = w->bufs;
+    unsigned count = w->nbufs;
+    if (i == first) {
+      while (written > 0 && written >= bufs->len) {
+        written -= bufs->len;
+        ++bufs;
+        --count;
+      }
+      bufs->base += written;
+      bufs->len -= static_cast<decltype(bufs->len)>(written);
     }
-    bufs->base += left;
-    bufs->len -= static_cast<decltype(bufs->len)>(left);
+    write_one(w, bufs, count);
+  }
+  queued_.clear();
+}
+
+void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
+  if (closing_) {
+    recycle(write);
+    return;
   }
   ++pending_writes_;
   int rc = uv_write(&write->request, stream_, bufs, count, [](uv_write_t* req, int status) {
@@ -130,9 +172,7 @@ void FramedConnection::submit(Write* write, uv_buf_t* bufs, unsigned count) {
   });
   if (rc != 0) {
     --pending_writes_;
-    write->control.clear();
-    write->payload = Slice();
-    free_writes_.push_back(write);
+    recycle(write);
     disconnect(uv_strerror(rc));
   }
 }
@@ -141,8 +181,9 @@ void FramedConnection::send(std::string frame) {
   if (closing_ || close_when_flushed_) return;
   Write* w = new_write();
   w->control = std::move(frame);
-  uv_buf_t buf = uv_buf_init(w->control.data(), static_cast<unsigned>(w->control.size()));
-  submit(w, &buf, 1);
+  w->bufs[0] = uv_buf_init(w->control.data(), static_cast<unsigned>(w->control.size()));
+  w->nbufs = 1;
+  enqueue(w);
 }
 
 void FramedConnection::send_data(wire::Stream stream, uint64_t offset, Slice bytes) {
@@ -150,19 +191,15 @@ void FramedConnection::send_data(wire::Stream stream, uint64_t offset, Slice byt
   Write* w = new_write();
   wire::put_data_prefix(w->prefix, stream, offset, bytes.size());
   w->payload = std::move(bytes);
-  uv_buf_t bufs[2] = {uv_buf_init(w->prefix, static_cast<unsigned>(wire::kDataPrefixSize)),
-                      uv_buf_init(w->payload.mutable_data(), static_cast<unsigned>(w->payload.size()))};
-  submit(w, bufs, 2);
+  w->bufs[0] = uv_buf_init(w->prefix, static_cast<unsigned>(wire::kDataPrefixSize));
+  w->bufs[1] = uv_buf_init(w->payload.mutable_data(), static_cast<unsigned>(w->payload.size()));
+  w->nbufs = 2;
+  enqueue(w);
 }
 
 void FramedConnection::on_write_done(Write* write, int status) {
   --pending_writes_;
-  write->control.clear();
-  write->payload = Slice();
-  if (free_writes_.size() < kKeepFreeWrites)
-    free_writes_.push_back(write);
-  else
-    delete write;
+  recycle(write);
   if (closing_) {
     return;
   }
@@ -182,6 +219,8 @@ void FramedConnection::close_after_flush() {
   if (closing_) return;
   handler_ = nullptr;
   uv_read_stop(stream_);
+  flush();
+  if (closing_) return;  // the flush found the stream broken
   if (pending_writes_ == 0) {
     close();
   } else {
@@ -193,6 +232,8 @@ void FramedConnection::close() {
   if (closing_) return;
   closing_ = true;
   handler_ = nullptr;
+  for (Write* w : queued_) recycle(w);
+  queued_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) {
     auto* self = static_cast<FramedConnection*>(h->data);
     // Cancelled writes have run their callbacks by now (libuv calls them before the close callback).
@@ -202,6 +243,7 @@ void FramedConnection::close() {
       delete reinterpret_cast<uv_tcp_t*>(h);
     delete self;
   });
+  flush_at_end_of_turn_.disarm();
 }
 
 }  // namespace hvterm

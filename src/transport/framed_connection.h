@@ -4,12 +4,18 @@
 // Reads land in reference-counted blocks and come out as frames whose payloads point into those
 // blocks; DATA frames go out as a 17-byte prefix plus the caller's slice, so payload bytes are
 // never copied on either side. The object is heap-only and deletes itself after close().
+//
+// Frames sent during one turn of the event loop are batched: they queue up and go out together in
+// one writev at the end of the turn (EndOfTurn). A burst of output then costs one system call and
+// one wake-up of the peer instead of one per frame, and a keystroke waits for nothing but the
+// callbacks that were already due.
 #include <uv.h>
 
 #include <string>
 #include <vector>
 
 #include "protocol/frame_decoder.h"
+#include "transport/end_of_turn.h"
 
 namespace hvterm {
 
@@ -43,7 +49,10 @@ class FramedConnection {
   ~FramedConnection();
   struct Write;
   Write* new_write();
-  void submit(Write* write, uv_buf_t* bufs, unsigned count);
+  void recycle(Write* write);
+  void enqueue(Write* write);
+  void flush();
+  void write_one(Write* write, uv_buf_t* bufs, unsigned count);
   void on_read(ssize_t nread);
   void on_write_done(Write* write, int status);
   void disconnect(const std::string& reason);
@@ -54,7 +63,10 @@ class FramedConnection {
   Block* read_block_ = nullptr;
   size_t read_used_ = 0;  // bytes of read_block_ already handed to the decoder
   std::vector<Write*> free_writes_;
-  size_t pending_writes_ = 0;
+  std::vector<Write*> queued_;     // sent this turn, not yet handed to the OS
+  std::vector<uv_buf_t> iov_;      // reused for the batched writev
+  EndOfTurn flush_at_end_of_turn_;  // armed while queued_ is not empty
+  size_t pending_writes_ = 0;      // handed to libuv, not yet written
   bool closing_ = false;
   bool close_when_flushed_ = false;
 };

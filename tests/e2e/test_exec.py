@@ -1,4 +1,5 @@
 """hvterm exec: byte-exact stdio, exit codes, EOF, signals, back-pressure (DESIGN §4-§5)."""
+import fcntl
 import hashlib
 import os
 import signal
@@ -57,6 +58,47 @@ def test_64_mib_random_round_trip_is_byte_exact(agent):
     assert r.returncode == 0
     assert len(r.stdout) == len(data)
     assert hashlib.sha256(r.stdout).digest() == hashlib.sha256(data).digest()
+
+
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+WIDE_PIPE = 1 << 20
+
+
+def pipes_can_widen():
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        return int(f.read()) >= WIDE_PIPE
+
+
+@pytest.mark.skipif(not pipes_can_widen(), reason="pipe-max-size below 1 MiB")
+def test_output_that_fills_a_stdout_pipe_widens_it(agent):
+    """Bulk output into a pipe nobody reads yet: hvterm gives the pipe 1 MiB, and every byte arrives."""
+    r, w = os.pipe()
+    client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "head", "-c", "8000000", "/dev/zero"],
+                              stdout=w, env=BASE_ENV)
+    os.close(w)
+    wait_for(lambda: fcntl.fcntl(r, F_GETPIPE_SZ) == WIDE_PIPE, "hvterm to widen its full stdout pipe")
+    with os.fdopen(r, "rb") as out:
+        data = out.read()
+    assert client.wait(timeout=TIMEOUT) == 0
+    assert data == bytes(8000000)
+
+
+@pytest.mark.skipif(not pipes_can_widen(), reason="pipe-max-size below 1 MiB")
+def test_input_waiting_in_a_full_stdin_pipe_widens_it(agent):
+    data = os.urandom(8 << 20)
+    r, w = os.pipe()
+    assert fcntl.fcntl(w, F_GETPIPE_SZ) == 64 * 1024
+    os.write(w, data[:64 * 1024])  # a full pipe before hvterm starts: its first read empties it
+    client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "sha256sum"], stdin=r,
+                              stdout=subprocess.PIPE, env=BASE_ENV)
+    os.close(r)
+    with os.fdopen(w, "wb") as inp:
+        inp.write(data[64 * 1024:])
+        inp.flush()
+        assert fcntl.fcntl(inp.fileno(), F_GETPIPE_SZ) == WIDE_PIPE
+    out, _ = client.communicate(timeout=TIMEOUT)
+    assert client.returncode == 0
+    assert out.split()[0].decode() == hashlib.sha256(data).hexdigest()
 
 
 def test_all_output_arrives_when_the_command_exits_at_once(agent):

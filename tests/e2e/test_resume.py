@@ -182,6 +182,7 @@ def test_session_that_exits_while_detached(agent, workdir):
     ls = hvterm("ls", agent.target, "--json", check=0)
     assert b'"exit_code": 42' in ls.stdout
     child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("attached to session")  # the notice (stderr) comes before the replayed output
     child.expect_exact("last-words")
     child.expect(pexpect.EOF)
     child.close()

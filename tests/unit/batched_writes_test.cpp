@@ -1,0 +1,219 @@
+// Batched writes: frames (transport/framed_connection.h) and local output (client/local_io.h) sent
+// during one loop turn go out together at its end, in order, even when they do not all fit at once;
+// a pipe that fills up gets a wider buffer (platform::widen_pipe).
+#ifndef _WIN32
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "client/local_io.h"
+#include "platform/platform.h"
+#include "protocol/codec.h"
+#include "test_loop.h"
+#include "transport/framed_connection.h"
+
+using namespace hvterm;
+
+namespace {
+
+uv_stream_t* open_pipe_handle(uv_loop_t* loop, int fd) {
+  auto* pipe = new uv_pipe_t;
+  uv_pipe_init(loop, pipe, 0);
+  REQUIRE(uv_pipe_open(pipe, fd) == 0);
+  return reinterpret_cast<uv_stream_t*>(pipe);
+}
+
+bool readable_now(int fd) {
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n > 0;
+}
+
+struct Collector : FramedConnection::Handler {
+  std::vector<wire::Frame> frames;
+  size_t data_bytes = 0;
+  bool disconnected = false;
+  void on_frame(wire::Frame& frame) override {
+    if (frame.type == wire::FrameType::Data) data_bytes += frame.payload.size() - wire::kDataOverhead;
+    frames.push_back(frame);
+  }
+  void on_disconnect(const std::string&) override { disconnected = true; }
+};
+
+// A sending and a receiving FramedConnection on the two ends of a socket pair.
+struct ConnectedPair {
+  Collector sink;
+  int fds[2] = {-1, -1};
+  FramedConnection* sender = nullptr;
+  FramedConnection* receiver = nullptr;
+  explicit ConnectedPair(uv_loop_t* loop) {
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    sender = FramedConnection::create(open_pipe_handle(loop, fds[0]), nullptr);
+    receiver = FramedConnection::create(open_pipe_handle(loop, fds[1]), &sink);
+  }
+  // Flush and close the sender; run until the receiver has seen everything and the end.
+  void finish(uv_loop_t* loop) {
+    sender->close_after_flush();
+    while (!sink.disconnected) uv_run(loop, UV_RUN_ONCE);
+  }
+};
+
+std::string pattern(size_t size, char seed) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>(seed + i % 251);
+  return s;
+}
+
+long pipe_max_size() {
+  std::ifstream in("/proc/sys/fs/pipe-max-size");
+  long size = 0;
+  in >> size;
+  return size;
+}
+
+}  // namespace
+
+TEST_CASE("framed connection: frames of one turn wait for its end, then arrive in order") {
+  TestLoop l;
+  ConnectedPair pair(&l.loop);
+  auto& sink = pair.sink;
+  pair.sender->send_data(wire::Stream::Stdout, 0, Slice::copy_of("abc"));
+  pair.sender->send_data(wire::Stream::Stdout, 3, Slice::copy_of("def"));
+  pair.sender->send(wire::encode_eof(wire::Stream::Stdout, 6));
+  CHECK_FALSE(readable_now(pair.fds[1]));  // queued, not written: the turn is not over
+  pair.receiver->start();
+  pair.finish(&l.loop);  // close_after_flush writes what is queued, then closes
+
+  REQUIRE(sink.frames.size() == 3);
+  wire::Stream stream;
+  uint64_t offset = 99;
+  Slice bytes;
+  REQUIRE(wire::decode_data(sink.frames[0].payload, stream, offset, bytes));
+  CHECK(offset == 0);
+  CHECK(bytes.view() == "abc");
+  REQUIRE(wire::decode_data(sink.frames[1].payload, stream, offset, bytes));
+  CHECK(offset == 3);
+  CHECK(bytes.view() == "def");
+  CHECK(sink.frames[2].type == wire::FrameType::Eof);
+}
+
+TEST_CASE("framed connection: a batch far larger than the socket buffer arrives whole and in order") {
+  TestLoop l;
+  ConnectedPair pair(&l.loop);
+  auto& sink = pair.sink;
+  pair.receiver->start();
+  constexpr int kFrames = 64;  // 4 MiB: the first writev takes part of it, libuv the rest
+  std::vector<std::string> sent;
+  uint64_t offset = 0;
+  for (int i = 0; i < kFrames; ++i) {
+    // Odd sizes, so the batched write ends in the middle of a frame's prefix or payload.
+    sent.push_back(pattern(wire::kMaxDataBytes - static_cast<size_t>(i) * 7, static_cast<char>(i)));
+    pair.sender->send_data(wire::Stream::Stdout, offset, Slice::copy_of(sent.back()));
+    offset += sent.back().size();
+  }
+  pair.finish(&l.loop);
+
+  REQUIRE(sink.frames.size() == kFrames);
+  uint64_t expected_offset = 0;
+  for (int i = 0; i < kFrames; ++i) {
+    wire::Stream stream;
+    uint64_t got_offset;
+    Slice bytes;
+    REQUIRE(wire::decode_data(sink.frames[i].payload, stream, got_offset, bytes));
+    INFO("frame " << i);
+    CHECK(got_offset == expected_offset);
+    CHECK(bytes.view() == sent[i]);
+    expected_offset += sent[i].size();
+  }
+}
+
+TEST_CASE("local writer: writes of one turn go out together at its end, each acknowledged") {
+  TestLoop l;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  size_t acknowledged = 0;
+  {
+    LocalWriter writer(&l.loop, fds[1]);
+    for (const char* part : {"one ", "two ", "three"})
+      writer.write(Slice::copy_of(part), [&](size_t n, int error) {
+        CHECK(error == 0);
+        acknowledged += n;
+      });
+    char buf[64];
+    CHECK(read(fds[0], buf, sizeof buf) == -1);  // nothing yet: the turn is not over
+    CHECK(errno == EAGAIN);
+    CHECK(writer.pending() == 13);
+    uv_run(&l.loop, UV_RUN_NOWAIT);
+    CHECK(writer.pending() == 0);
+    CHECK(acknowledged == 13);
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    REQUIRE(n == 13);
+    CHECK(std::string(buf, 13) == "one two three");
+  }
+  close(fds[0]);
+}
+
+TEST_CASE("local writer: output that outruns a pipe arrives whole, in order, through a widened pipe") {
+  TestLoop l;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const bool can_widen = pipe_max_size() >= (1 << 20);
+  std::string expected;
+  for (int i = 0; i < 48; ++i) expected += pattern(65536 + static_cast<size_t>(i), static_cast<char>(i));
+  std::string received;
+  size_t acknowledged = 0;
+  auto* reader = reinterpret_cast<uv_pipe_t*>(open_pipe_handle(&l.loop, fds[0]));
+  reader->data = &received;
+  {
+    LocalWriter writer(&l.loop, fds[1]);
+    for (size_t at = 0; at < expected.size(); at += 65536 + 3)
+      writer.write(Slice::copy_of(std::string_view(expected).substr(at, 65536 + 3)),
+                   [&](size_t n, int error) {
+                     CHECK(error == 0);
+                     acknowledged += n;
+                   });
+    uv_run(&l.loop, UV_RUN_NOWAIT);  // the batched write fills the pipe: it is widened
+    if (can_widen) CHECK(fcntl(fds[0], F_GETPIPE_SZ) == (1 << 20));
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(reader),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) {
+          static char chunk[1 << 16];
+          *buf = uv_buf_init(chunk, sizeof chunk);
+        },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          if (n > 0) static_cast<std::string*>(s->data)->append(buf->base, static_cast<size_t>(n));
+          if (n < 0) uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+        });
+    writer.close_when_drained();
+    while (acknowledged < expected.size()) uv_run(&l.loop, UV_RUN_ONCE);
+  }
+  uv_run(&l.loop, UV_RUN_DEFAULT);  // the writer closed its end: the reader sees EOF
+  CHECK(received.size() == expected.size());
+  CHECK(received == expected);
+}
+
+TEST_CASE("widen_pipe: a pipe gets 1 MiB, anything else is left alone") {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  if (pipe_max_size() >= (1 << 20)) {
+    CHECK(platform::widen_pipe(fds[1]));
+    CHECK(fcntl(fds[0], F_GETPIPE_SZ) == (1 << 20));
+    CHECK(platform::widen_pipe(fds[0]));  // already wide: nothing to do
+  }
+  close(fds[0]);
+  close(fds[1]);
+  int sockets[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sockets) == 0);
+  CHECK_FALSE(platform::widen_pipe(sockets[0]));
+  close(sockets[0]);
+  close(sockets[1]);
+}
+#endif
