@@ -137,6 +137,10 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(read_block_->data(), n));
+    // An idle session holds no read block: a burst's 256 KiB (pages touched) would stay with
+    // every session that ever had one. The pool hands it to the next read without a system call.
+    read_block_->unref();
+    read_block_ = nullptr;
   } else {
     bytes = Slice::adopt(read_block_, 0, n);  // the replay buffer takes the block over
     read_block_ = nullptr;

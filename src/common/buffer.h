@@ -26,6 +26,7 @@ class Block {
         Block* block = pool[i];
         pool[i] = pool.back();
         pool.pop_back();
+        pooled_bytes() -= capacity;
         block->refs_ = 1;
         return block;
       }
@@ -41,8 +42,9 @@ class Block {
   void unref() {
     if (--refs_ != 0) return;
     auto& pool = free_list();
-    if (capacity_ >= kPooledFrom && pool.size() < kPoolSize) {
+    if (capacity_ >= kPooledFrom && pooled_bytes() + capacity_ <= kPoolBytes) {
       pool.push_back(this);
+      pooled_bytes() += capacity_;
       return;
     }
     this->~Block();
@@ -51,7 +53,13 @@ class Block {
 
  private:
   static constexpr size_t kPooledFrom = 16 * 1024;
-  static constexpr size_t kPoolSize = 16;
+  // Enough for a full 1 MiB replay window of 256 KiB reads plus the blocks being read into; what
+  // a burst leaves beyond that goes back to the system.
+  static constexpr size_t kPoolBytes = 2 * 1024 * 1024;
+  static size_t& pooled_bytes() {
+    static size_t bytes = 0;
+    return bytes;
+  }
   static std::vector<Block*>& free_list() {
     // Never destroyed: pooled blocks stay reachable (not leaks) until the process ends.
     static auto* pool = new std::vector<Block*>();

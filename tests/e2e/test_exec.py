@@ -218,6 +218,48 @@ def test_one_gib_through_a_slow_reader_keeps_memory_bounded(agent):
     assert peaks["agent"] < 32 * 1024, peaks
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(SANITIZED, reason="sanitizer shadow memory makes RSS meaningless")
+def test_sessions_idle_after_a_burst_keep_no_read_buffer(agent):
+    """Each session reads its command's output 256 KiB at a time; once idle it must not keep that
+    buffer, or 32 sessions that once printed 1 MiB would hold 8 MiB between them."""
+    sessions = 32
+    burst = 1 << 20
+    warm = subprocess.run([HVTERM, "exec", agent.target, "--", "head", "-c", str(4 * burst), "/dev/zero"],
+                          stdout=subprocess.DEVNULL, env=BASE_ENV, timeout=TIMEOUT)
+    assert warm.returncode == 0  # the agent's block pool is as full as a burst makes it
+    before = rss_kib(agent.proc.pid)
+    clients = []
+    try:
+        for _ in range(sessions):
+            client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "sh", "-c",
+                                       f"head -c {burst} /dev/zero; sleep 0.05; echo; exec sleep 600"],
+                                      stdout=subprocess.PIPE, env=BASE_ENV)
+            clients.append(client)
+            got = 0
+            while got < burst + 1:
+                chunk = client.stdout.read1(1 << 20)
+                assert chunk, "output ended early"
+                got += len(chunk)
+        grown = rss_kib(agent.proc.pid) - before
+        # Measured: ~15 KiB per session; with the read buffer kept, 110-150 KiB (a buffer's pages are
+        # touched as far as its largest read went). The pool of free blocks was filled beforehand.
+        assert grown < sessions * 64, "agent grew %d KiB for %d idle sessions" % (grown, sessions)
+    finally:
+        for client in clients:
+            client.send_signal(signal.SIGINT)
+        for client in clients:
+            client.stdout.close()
+            client.wait(timeout=TIMEOUT)
+
+
 def test_command_without_separator_keeps_its_own_options(agent):
     # Like ssh: after TARGET, every word is the remote command's, options included.
     r = hvterm("exec", agent.target, "printf", "[%s]", "a", "-v", "b", "-t", "--env", "c")
