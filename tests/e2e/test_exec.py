@@ -184,12 +184,17 @@ def test_50_concurrent_exec_sessions(agent):
     assert len(results) == 50 and not bad, bad
 
 
-def peak_rss_kib(pid):
+def status_kib(pid, field):
+    """A memory figure (VmRSS, VmHWM) of a process, in KiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def peak_rss_kib(pid):
+    return status_kib(pid, "VmHWM")
 
 
 @pytest.mark.skipif(SANITIZED, reason="sanitizer shadow memory makes RSS meaningless")
@@ -218,14 +223,6 @@ def test_one_gib_through_a_slow_reader_keeps_memory_bounded(agent):
     assert peaks["agent"] < 32 * 1024, peaks
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 @pytest.mark.skipif(SANITIZED, reason="sanitizer shadow memory makes RSS meaningless")
 def test_sessions_idle_after_a_burst_keep_no_read_buffer(agent):
     """Each session reads its command's output 256 KiB at a time; once idle it must not keep that
@@ -235,7 +232,7 @@ def test_sessions_idle_after_a_burst_keep_no_read_buffer(agent):
     warm = subprocess.run([HVTERM, "exec", agent.target, "--", "head", "-c", str(4 * burst), "/dev/zero"],
                           stdout=subprocess.DEVNULL, env=BASE_ENV, timeout=TIMEOUT)
     assert warm.returncode == 0  # the agent's block pool is as full as a burst makes it
-    before = rss_kib(agent.proc.pid)
+    before = status_kib(agent.proc.pid, "VmRSS")
     clients = []
     try:
         for _ in range(sessions):
@@ -248,7 +245,7 @@ def test_sessions_idle_after_a_burst_keep_no_read_buffer(agent):
                 chunk = client.stdout.read1(1 << 20)
                 assert chunk, "output ended early"
                 got += len(chunk)
-        grown = rss_kib(agent.proc.pid) - before
+        grown = status_kib(agent.proc.pid, "VmRSS") - before
         # Measured: ~15 KiB per session; with the read buffer kept, 110-150 KiB (a buffer's pages are
         # touched as far as its largest read went). The pool of free blocks was filled beforehand.
         assert grown < sessions * 64, "agent grew %d KiB for %d idle sessions" % (grown, sessions)
