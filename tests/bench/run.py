@@ -802,7 +802,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory with hvterm and hvtermd")
     ap.add_argument("--output", help="write the report here (default: BUILD/bench-results.md)")
     ap.add_argument("--size", help="bytes per transfer, e.g. 1G, 256M (default 1G, --quick 256M)")
-    ap.add_argument("--reps", type=int, help="repetitions per transfer, median reported (default 3, --quick 1)")
+    ap.add_argument("--reps", type=int, help="repetitions per transfer, median reported (default 5, --quick 1)")
     ap.add_argument("--samples", type=int, help="keystroke samples (default 2000)")
     ap.add_argument("--runs", type=int, help="exec set-up runs (default 200, --quick 50)")
     ap.add_argument("--sessions", type=int, help="idle sessions for the memory test (default 100)")
@@ -821,7 +821,7 @@ def main():
         return max(BLOCK, n // BLOCK * BLOCK)
 
     nbytes = size_arg(args.size) if args.size else (256 * MiB if args.quick else GiB)
-    reps = args.reps or (1 if args.quick else 3)
+    reps = args.reps or (1 if args.quick else 5)
     samples = args.samples or (1000 if args.quick else 2000)
     runs = args.runs or (50 if args.quick else 200)
     ssh_runs = 10 if args.quick else 30
