@@ -123,17 +123,20 @@ void FramedConnection::enqueue(Write* write) {
 void FramedConnection::flush() {
   flush_at_end_of_turn_.disarm();
   if (queued_.empty() || closing_) return;
+  // A failing write below closes the connection, and close() drops what is queued: only frames
+  // queued after this point, never the ones this loop is handing out.
+  flushing_.swap(queued_);
   size_t first = 0;      // the first frame not wholly written by the batched write
   size_t written = 0;    // bytes of it that were
   if (pending_writes_ == 0) {
     // Nothing in libuv's queue: one writev for the whole batch. What does not fit goes to libuv,
     // which writes it as the socket drains.
     iov_.clear();
-    for (Write* w : queued_) iov_.insert(iov_.end(), w->bufs, w->bufs + w->nbufs);
+    for (Write* w : flushing_) iov_.insert(iov_.end(), w->bufs, w->bufs + w->nbufs);
     int rc = uv_try_write(stream_, iov_.data(), static_cast<unsigned>(iov_.size()));
     size_t left = rc > 0 ? static_cast<size_t>(rc) : 0;
-    for (; first < queued_.size(); ++first) {
-      Write* w = queued_[first];
+    for (; first < flushing_.size(); ++first) {
+      Write* w = flushing_[first];
       size_t size = 0;
       for (unsigned i = 0; i < w->nbufs; ++i) size += w->bufs[i].len;
       if (left < size) break;
@@ -142,8 +145,8 @@ void FramedConnection::flush() {
     }
     written = left;
   }
-  for (size_t i = first; i < queued_.size(); ++i) {
-    Write* w = queued_[i];
+  for (size_t i = first; i < flushing_.size(); ++i) {
+    Write* w = flushing_[i];
     uv_buf_t* bufs = w->bufs;
     unsigned count = w->nbufs;
     if (i == first) {
@@ -155,9 +158,9 @@ void FramedConnection::flush() {
       bufs->base += written;
       bufs->len -= static_cast<decltype(bufs->len)>(written);
     }
-    write_one(w, bufs, count);
+    write_one(w, bufs, count);  // after a failure, recycles the rest
   }
-  queued_.clear();
+  flushing_.clear();
 }
 
 void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {

@@ -134,6 +134,23 @@ TEST_CASE("framed connection: a batch far larger than the socket buffer arrives 
   }
 }
 
+TEST_CASE("framed connection: a batch that cannot be written closes the connection cleanly") {
+  // After a shutdown libuv refuses writes at once (EPIPE): the first frame of the batch fails,
+  // the connection closes, and every frame of the batch is released exactly once (ASan checks).
+  TestLoop l;
+  ConnectedPair pair(&l.loop);
+  Collector sender_events;
+  FramedConnection* sender = FramedConnection::create(open_pipe_handle(&l.loop, dup(pair.fds[0])), &sender_events);
+  pair.sender->close();  // this test drives its own sender on the same socket
+  auto* shutdown = new uv_shutdown_t;
+  REQUIRE(uv_shutdown(shutdown, sender->stream(), [](uv_shutdown_t* req, int) { delete req; }) == 0);
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  for (int i = 0; i < 3; ++i) sender->send_data(wire::Stream::Stdout, static_cast<uint64_t>(i) * 3, Slice::copy_of("xyz"));
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  CHECK(sender_events.disconnected);
+  pair.receiver->close();
+}
+
 TEST_CASE("local writer: writes of one turn go out together at its end, each acknowledged") {
   TestLoop l;
   int fds[2];
