@@ -17,7 +17,7 @@
 # What is checked (the real hvterm and hvtermd over real AF_VSOCK):
 #   agent listening on vsock with no --listen; ping via CID 1, CID 2 and a bare
 #   CID, answering promptly; the agent logs the accepted peer CID; exec exit
-#   codes 0 1 7 126 127 137 (the 126/127 reasons are one line); 16 MiB of
+#   codes 0 1 7 126 127 137 (the 126/127 reasons are one line); 48 MiB of
 #   random bytes through `exec -- cat` and out of a command that then exits 5
 #   (md5 and size); stdin EOF (half-close) and empty stdin; stderr apart from
 #   stdout; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
@@ -27,7 +27,7 @@
 #   the CID) both for an explicit list and for the default (2 only: inside the
 #   guest every loopback peer is CID 1); connect errors (nothing listening,
 #   no such CID: exit 255, one line, within the connect timeout); resume over
-#   real vsock: 16 MiB piped into `exec -q -- md5sum` and 16 MiB out of
+#   real vsock: 48 MiB piped into `exec -q -- md5sum` and 48 MiB out of
 #   `sh -c 'cat big; exit 9'`, each through a socat relay whose connections are
 #   killed 3 times mid-transfer (the checksum, the exit status and the agent
 #   seeing the client come back after every cut are all required); agent A
@@ -304,7 +304,10 @@ exec_status() {
 }
 
 BIG=/tmp/big.in
-BIG_SIZE=16777216
+# Large enough that the resume checks' three cuts (at 1/8, 2/8 and 3/8 of it) each land
+# mid-transfer: the client reads ahead up to 2 MiB, and a cut and reconnection take ~0.25 s
+# in which a transfer under TCG moves ~4 MB.
+BIG_SIZE=50331648
 
 # same_file WANT GOT: equal size and md5
 same_file() {
@@ -315,7 +318,7 @@ same_file() {
     return 1
 }
 
-# 16 MiB of random bytes through `exec -- cat` and back
+# 48 MiB of random bytes through `exec -- cat` and back
 binary_roundtrip() {
     [ "$(wc -c <"$BIG")" -eq "$BIG_SIZE" ] || { echo "could not make $BIG"; return 1; }
     hvx cat <"$BIG" >/tmp/c.big.out 2>/tmp/c.big.err
@@ -324,7 +327,7 @@ binary_roundtrip() {
     same_file "$BIG" /tmp/c.big.out
 }
 
-# 16 MiB of output then exit 5: the status comes after all the output
+# 48 MiB of output then exit 5: the status comes after all the output
 output_then_status() {
     hvx sh -c "cat $BIG; exit 5" >/tmp/c.ots.out 2>/tmp/c.ots.err
     _rc=$?
@@ -479,6 +482,15 @@ cut_during() {
     _cd_done=0
     _cd_p=0
     echo "$(uptime_ms) start (client pid $_cd_pid)"
+    # The client reads stdin ahead before it has connected (up to its 1 MiB window, and a full
+    # stdin pipe is widened to 1 MiB), so progress alone can pass the first threshold while there
+    # is nothing to cut yet: wait for the connection through the relay first.
+    _cd_i=0
+    until [ -n "$(relay_children)" ] || ! running "$_cd_pid"; do
+        _cd_i=$((_cd_i + 1))
+        [ "$_cd_i" -lt 500 ] || { echo "$(uptime_ms) no connection through the relay within 10 s"; break; }
+        sleep 0.02
+    done
     while [ "$_cd_done" -lt "$CUTS" ]; do
         _cd_at=$((BIG_SIZE * (_cd_done + 1) / (2 * CUTS + 2)))
         while :; do
@@ -525,7 +537,7 @@ cuts_verified() {
     fi
 }
 
-# 16 MiB of random bytes piped into `exec -- md5sum` through the relay, cut
+# 48 MiB of random bytes piped into `exec -- md5sum` through the relay, cut
 # CUTS times; the progress is how far cat has read the file into the pipe
 upload_cut() {
     _want=$(md5sum <"$BIG")
@@ -546,7 +558,7 @@ upload_cut() {
     cuts_verified "$_cuts" "$_c0"
 }
 
-# 16 MiB out of `cat` then exit 9 through the relay, cut CUTS times; the
+# 48 MiB out of `cat` then exit 9 through the relay, cut CUTS times; the
 # progress is the size of the client's output file
 download_cut() {
     _c0=$(agent_conns)
@@ -571,7 +583,10 @@ relay_alive() {
 
 # The cut comes after the exit status reached the client but before the client
 # wrote all the output (its stdout is a pipe whose reader starts late).  The
-# client must exit 9 with every byte and still tell the agent it has them
+# output is 1.5 MB: more than the pipe holds once hvterm has widened it to
+# 1 MiB, less than that plus the 1 MiB replay window, so the agent has sent
+# everything and the exit status while the client still waits on its stdout.
+# The client must exit 9 with every byte and still tell the agent it has them
 # (it reconnects briefly to send COLLECT): afterwards the agent no longer lists
 # the session, and nothing is replayed to a later `hvterm attach`.
 exit_then_cut() {
@@ -580,7 +595,7 @@ exit_then_cut() {
     mkfifo /tmp/etc.fifo
     (sleep 2; cat) </tmp/etc.fifo >/tmp/c.etc.out &
     _rd=$!
-    timeout "$HV_LIMIT" hvterm exec -q "$RELAY" -- sh -c 'head -c 300000 /dev/zero; exit 9' \
+    timeout "$HV_LIMIT" hvterm exec -q "$RELAY" -- sh -c 'head -c 1500000 /dev/zero; exit 9' \
         >/tmp/etc.fifo 2>/tmp/c.etc.err &
     _hv=$!
     _i=0
@@ -598,7 +613,7 @@ exit_then_cut() {
     wait "$_rd"
     [ "$_rc" -eq 9 ] || { echo "exit $_rc, expected 9"; cat /tmp/c.etc.err; return 1; }
     _n=$(wc -c </tmp/c.etc.out)
-    [ "$_n" -eq 300000 ] || { echo "the client wrote $_n bytes, expected 300000"; return 1; }
+    [ "$_n" -eq 1500000 ] || { echo "the client wrote $_n bytes, expected 1500000"; return 1; }
     _i=0
     while hv ls --connect-timeout 3s "$T" >/tmp/c.etc.ls 2>&1 && grep -q "^$_id " /tmp/c.etc.ls; do
         _i=$((_i + 1))
@@ -606,7 +621,7 @@ exit_then_cut() {
         sleep 0.1
     done
     grep -q "^$_id " /tmp/c.etc.ls || return 0
-    echo "the client exited 9 with all 300000 bytes, but the agent still has session $_id:"
+    echo "the client exited 9 with all 1500000 bytes, but the agent still has session $_id:"
     cat /tmp/c.etc.ls
     hv attach "$T" "$_id" </dev/null >/tmp/c.etc.att 2>&1
     echo "hvterm attach $T $_id then exits $? and prints $(wc -c </tmp/c.etc.att) bytes again"
@@ -741,7 +756,7 @@ check exec-exit-7 exec_status 7 sh -c 'exit 7'
 check exec-exit-127-not-found exec_status 127 no-such-command-hvterm
 check exec-exit-126-not-executable exec_status 126 /etc/passwd
 check exec-exit-137-killed exec_status 137 sh -c 'kill -9 $$'
-check exec-binary-16m-cat binary_roundtrip
+check exec-binary-48m-cat binary_roundtrip
 check exec-output-then-status output_then_status
 check exec-stdin-eof stdin_eof
 check exec-stdin-empty stdin_empty
@@ -753,8 +768,8 @@ check exec-tty exec_tty
 
 if have socat; then
     check relay-ping relay_up
-    check resume-upload-16m-cut upload_cut
-    check resume-download-16m-cut download_cut
+    check resume-upload-48m-cut upload_cut
+    check resume-download-48m-cut download_cut
     check resume-cut-after-exit-status exit_then_cut
     check relay-alive relay_alive
 else
