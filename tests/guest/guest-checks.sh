@@ -48,7 +48,6 @@ if [ ! -e /.hvterm-guest-marker ]; then
 fi
 
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-60}
-KNOWN_BUGS=0 # 1: also run the checks of known, unfixed bugs (run-guest-tests.sh --known-bugs)
 # shellcheck disable=SC1091 # written by run-guest-tests.sh
 [ -r /etc/hvterm-guest.conf ] && . /etc/hvterm-guest.conf
 n_ok=0

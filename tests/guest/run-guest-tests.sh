@@ -45,8 +45,6 @@ Options:
   --timeout SECONDS   limit for the whole VM run (default: 300); the checks
                       inside get this minus a margin
   --log FILE          where to keep the guest console log (default: CACHE/last-guest.log)
-  --known-bugs        also run the checks of known, unfixed hvterm bugs
-                      (skipped otherwise; guest-checks.sh marks them KNOWN BUG)
   --verbose           also stream the guest console while it runs
   -h, --help          this help
 EOF
@@ -63,7 +61,6 @@ CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvterm-guest
 TIMEOUT=300
 LOG=
 VERBOSE=0
-KNOWN_BUGS=0
 EXTRAS=()
 
 while [[ $# -gt 0 ]]; do
@@ -86,7 +83,6 @@ while [[ $# -gt 0 ]]; do
         --timeout) TIMEOUT=$val ;;
         --log) LOG=$val ;;
         --verbose) VERBOSE=1 ;;
-        --known-bugs) KNOWN_BUGS=1 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $opt" ;;
     esac
@@ -371,7 +367,6 @@ echo /bin/sh >"$R/etc/shells"
 cat >"$R/etc/hvterm-guest.conf" <<EOF
 RUN_ID=$RUN_ID
 GUEST_TIMEOUT=$GUEST_TIMEOUT
-KNOWN_BUGS=$KNOWN_BUGS
 EOF
 
 cat >"$R/init" <<'EOF'
