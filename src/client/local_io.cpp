@@ -14,6 +14,13 @@ constexpr size_t kReadSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 4096;
 constexpr size_t kDefaultPipeSize = 64 * 1024;  // Linux
 
+// A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once.
+void widen_if_pipe(uv_handle_type kind, int fd, bool& tried) {
+  if (kind != UV_NAMED_PIPE || tried) return;
+  tried = true;
+  platform::widen_pipe(fd);
+}
+
 uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {
   switch (kind) {
     case UV_TTY: {
@@ -94,10 +101,7 @@ void LocalReader::on_read(ssize_t nread) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
-  if (n >= kDefaultPipeSize && kind_ == UV_NAMED_PIPE && !widen_tried_) {
-    widen_tried_ = true;  // the pipe was full: bulk data is waiting behind its 64 KiB
-    platform::widen_pipe(fd_);
-  }
+  if (n >= kDefaultPipeSize) widen_if_pipe(kind_, fd_, widen_tried_);  // bulk data waits behind it
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(block_->data(), n));
@@ -199,10 +203,7 @@ void LocalWriter::flush() {
       total += bytes.size();
     }
     int written = uv_try_write(stream_, iov_.data(), static_cast<unsigned>(iov_.size()));
-    if (static_cast<size_t>(written) != total && kind_ == UV_NAMED_PIPE && !widen_tried_) {
-      widen_tried_ = true;  // the reader cannot keep up with a 64 KiB pipe: give it room
-      platform::widen_pipe(fd_);
-    }
+    if (static_cast<size_t>(written) != total) widen_if_pipe(kind_, fd_, widen_tried_);  // reader is behind
     size_t left = written > 0 ? static_cast<size_t>(written) : 0;
     while (i < flushing_.size() && left > 0) {
       auto& [bytes, done] = flushing_[i];

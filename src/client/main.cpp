@@ -43,6 +43,10 @@ struct Cli {
   std::string wait = "0";
 };
 
+void add_target(CLI::App* sub, Cli& cli) {
+  sub->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+}
+
 void add_connection_options(CLI::App* sub, Cli& cli) {
   sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
   sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")->capture_default_str();
@@ -122,7 +126,7 @@ int main(int argc, char** argv) {
   Cli cli;
 
   auto* shell = app.add_subcommand("shell", "Interactive session on a PTY (default: the login shell)");
-  shell->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(shell, cli);
   shell->add_option("command", cli.command, "Command to run instead of the login shell (after --)");
   shell->prefix_command();
   add_session_options(shell, cli, true);
@@ -131,7 +135,7 @@ int main(int argc, char** argv) {
                 "Example: hvterm shell local        hvterm shell vsock:3 -- top\n\n" + std::string(kTargetsHelp));
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
-  exec->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(exec, cli);
   exec->add_option("command", cli.command, "The command and its arguments (after --)");
   exec->prefix_command();
   exec->add_flag("-t,--tty", cli.tty, "Run the command on a PTY (like ssh -t)");
@@ -140,26 +144,26 @@ int main(int argc, char** argv) {
                std::string(kExitHelp));
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
-  attach->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(attach, cli);
   attach->footer(kTargetsHelp);
   attach->add_option("session", cli.session, "Session id or a unique prefix of it (see 'hvterm ls')");
   add_session_options(attach, cli, false);
 
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
-  ls->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(ls, cli);
   ls->footer(kTargetsHelp);
   ls->add_flag("--json", cli.json, "Machine-readable output");
   add_connection_options(ls, cli);
 
   auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
-  kill->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(kill, cli);
   kill->footer(kTargetsHelp);
   kill->add_option("session", cli.session, "Session id or a unique prefix of it")->required();
   kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
   add_connection_options(kill, cli);
 
   auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
-  ping->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
+  add_target(ping, cli);
   ping->footer(kTargetsHelp);
   ping->add_option("--wait", cli.wait, "Keep trying for up to this long (e.g. 30s) while the agent starts");
   add_connection_options(ping, cli);

@@ -157,30 +157,28 @@ def is_zombie(pid):
         return True
 
 
-def smaps_rollup(pid):
-    """Pss and Pss_Anon etc. in bytes (shared library pages count once per process in RSS, shared in PSS)."""
+def kb_fields(path):
+    """The "Name: N kB" lines of a /proc file, in bytes."""
     out = {}
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                v = v.strip()
-                if v.endswith(" kB"):
-                    out[k] = int(v[:-3]) * 1024
-    except OSError:
-        pass
-    return out
-
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
+    with open(path) as f:
         for line in f:
             k, _, v = line.partition(":")
             v = v.strip()
             if v.endswith(" kB"):
                 out[k] = int(v[:-3]) * 1024
     return out
+
+
+def smaps_rollup(pid):
+    """Pss and Pss_Anon etc. in bytes (shared library pages count once per process in RSS, shared in PSS)."""
+    try:
+        return kb_fields("/proc/%d/smaps_rollup" % pid)
+    except OSError:
+        return {}
+
+
+def proc_status(pid):
+    return kb_fields("/proc/%d/status" % pid)
 
 
 def wait_for(pred, timeout, what):
