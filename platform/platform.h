@@ -165,6 +165,9 @@ uint64_t unix_time_ms();
 
 // Process-wide setup before the loop starts (SIGPIPE ignored: a closed peer is an error return).
 void init_process();
+// Hand back to the system what the allocator keeps of memory freed after a burst (glibc keeps
+// freed heap pages resident until asked).
+void return_free_memory();
 // Fill `out` with cryptographically random bytes (uv_random where available).
 bool random_bytes(void* out, size_t size);
 

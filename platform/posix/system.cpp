@@ -10,6 +10,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "platform/posix/internal.h"
 
@@ -105,6 +108,12 @@ bool widen_pipe(int fd) {
 #else
   (void)fd;
   return false;
+#endif
+}
+
+void return_free_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
 #endif
 }
 

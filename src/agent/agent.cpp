@@ -4,7 +4,9 @@
 
 #include "agent/connection.h"
 #include "agent/session.h"
+#include "common/buffer.h"
 #include "common/log.h"
+#include "platform/platform.h"
 #include "protocol/codec.h"
 #include "transport/framed_connection.h"
 
@@ -12,7 +14,17 @@ namespace hvterm {
 
 Agent::Agent(uv_loop_t* loop, AgentOptions options) : loop_(loop), options_(std::move(options)) {}
 
-Agent::~Agent() = default;
+namespace {
+constexpr uint64_t kSettleAfterMs = 1000;
+
+void close_settle_timer(uv_timer_t*& timer) {
+  if (timer == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  timer = nullptr;
+}
+}  // namespace
+
+Agent::~Agent() { close_settle_timer(settle_timer_); }
 
 bool Agent::start(std::string& error) {
   auto accept = [this](uv_stream_t* stream, const platform::Peer& peer) { on_accept(stream, peer); };
@@ -117,6 +129,7 @@ void Agent::remove_session(const wire::SessionId& id) {
   if (it == sessions_.end()) return;
   auto* doomed = it->second.release();
   sessions_.erase(it);
+  settle_memory_soon();
   auto* idle = new uv_idle_t;
   uv_idle_init(loop_, idle);
   idle->data = doomed;
@@ -127,6 +140,22 @@ void Agent::remove_session(const wire::SessionId& id) {
   });
   log::debug("session " + wire::session_id_hex(id).substr(0, 8) + " removed");
   if (shutting_down_ && sessions_.empty()) log::info("all sessions ended");
+}
+
+void Agent::settle_memory_soon() {
+  if (shutting_down_) return;
+  if (settle_timer_ == nullptr) {
+    settle_timer_ = new uv_timer_t;
+    uv_timer_init(loop_, settle_timer_);
+    uv_unref(reinterpret_cast<uv_handle_t*>(settle_timer_));  // never the reason the agent keeps running
+    settle_timer_->data = this;
+  }
+  uv_timer_start(settle_timer_, [](uv_timer_t* t) {  // restarted by every call: runs once things are quiet
+    auto* self = static_cast<Agent*>(t->data);
+    if (Block::released_bytes() == self->released_when_settled_) return;  // the pool took it all
+    self->released_when_settled_ = Block::released_bytes();
+    platform::return_free_memory();
+  }, kSettleAfterMs, 0);
 }
 
 bool Agent::token_ok(const std::string& presented) const {
@@ -144,6 +173,7 @@ bool Agent::token_ok(const std::string& presented) const {
 void Agent::shut_down() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  close_settle_timer(settle_timer_);
   for (auto& l : listeners_) l->close();
   listeners_.clear();
   std::vector<Session*> all;

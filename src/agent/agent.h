@@ -49,6 +49,9 @@ class Agent {
   void connection_closed(AgentConnection* connection);
   // Constant-time token check with a per-agent failure delay against guessing.
   bool token_ok(const std::string& presented) const;
+  // A session's output is all acknowledged or a session is gone: once the agent has been quiet for
+  // a moment, memory freed by the burst goes back to the system.
+  void settle_memory_soon();
 
  private:
   void on_accept(uv_stream_t* stream, const platform::Peer& peer);
@@ -60,6 +63,8 @@ class Agent {
   std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
   std::vector<AgentConnection*> connections_;
   bool shutting_down_ = false;
+  uv_timer_t* settle_timer_ = nullptr;
+  size_t released_when_settled_ = 0;  // Block::released_bytes() at the last settling
 };
 
 }  // namespace hvterm

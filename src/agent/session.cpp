@@ -98,7 +98,7 @@ void Session::start_reading() {
   auto alloc = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
     Session* self = static_cast<OutputPipe*>(handle->data)->session;
     if (self->read_block_ == nullptr) self->read_block_ = Block::create(kOutputBlockSize);
-    *buf = uv_buf_init(self->read_block_->data(), static_cast<unsigned>(kOutputBlockSize));
+    *buf = uv_buf_init(self->read_block_->data(), static_cast<unsigned>(self->read_block_->capacity()));
   };
   auto read = [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* pipe = static_cast<OutputPipe*>(stream->data);
@@ -128,7 +128,11 @@ void Session::stop_reading() {
 }
 
 void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
-  if (nread == 0) return;
+  if (nread == 0) {  // libuv asked for a buffer and found nothing to read: an idle session keeps none
+    if (read_block_ != nullptr) read_block_->unref();
+    read_block_ = nullptr;
+    return;
+  }
   if (nread < 0) {  // EOF, or EIO from a PTY whose other side is gone
     finish_output(index);
     return;
@@ -203,6 +207,7 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
   if (stream == wire::Stream::Stdin) return false;
   int index = stream == wire::Stream::Stdout ? 0 : 1;
   if (!output_[index].ack(position)) return false;
+  if (output_[0].unacked() == 0 && output_[1].unacked() == 0) agent_.settle_memory_soon();
   resume_reading_if_room();
   return true;
 }

@@ -47,15 +47,22 @@ class Block {
       pooled_bytes() += capacity_;
       return;
     }
+    released_bytes_ref() += capacity_;
     this->~Block();
     std::free(this);
   }
+  // Bytes of blocks handed back to the allocator (the pool had no room) since the process started.
+  static size_t released_bytes() { return released_bytes_ref(); }
 
  private:
   static constexpr size_t kPooledFrom = 16 * 1024;
   // Enough for a full 1 MiB replay window of 256 KiB reads plus the blocks being read into; what
   // a burst leaves beyond that goes back to the system.
   static constexpr size_t kPoolBytes = 2 * 1024 * 1024;
+  static size_t& released_bytes_ref() {
+    static size_t bytes = 0;
+    return bytes;
+  }
   static size_t& pooled_bytes() {
     static size_t bytes = 0;
     return bytes;

@@ -4,7 +4,7 @@
 
 namespace hvterm {
 namespace {
-constexpr size_t kReadBlockSize = 256 * 1024;
+constexpr size_t kReadBlockSize = 4 * wire::kMaxDataBytes;  // the size the other readers use: one pool
 constexpr size_t kMinReadSpace = 64 * 1024 + 64;  // room for at least one whole frame
 constexpr size_t kKeepFreeWrites = 64;
 }  // namespace
@@ -60,7 +60,10 @@ void FramedConnection::start() {
 
 void FramedConnection::on_read(ssize_t nread) {
   if (closing_) return;
-  if (nread == 0) return;
+  if (nread == 0) {  // libuv asked for a buffer and found nothing to read
+    release_idle_block();
+    return;
+  }
   if (nread < 0) {
     disconnect(nread == UV_EOF ? std::string() : std::string(uv_strerror(static_cast<int>(nread))));
     return;
@@ -71,7 +74,11 @@ void FramedConnection::on_read(ssize_t nread) {
   wire::Frame frame;
   for (;;) {
     auto status = decoder_.next(frame);
-    if (status == wire::FrameDecoder::Status::NeedMore) break;
+    if (status == wire::FrameDecoder::Status::NeedMore) {
+      frame.payload = Slice();  // the last frame's bytes are handled; they must not pin the block
+      if (static_cast<size_t>(nread) < kMinReadSpace) release_idle_block();
+      return;
+    }
     if (status == wire::FrameDecoder::Status::Error) {
       std::string reason = "protocol error: " + decoder_.error();
       Handler* h = handler_;
@@ -84,6 +91,16 @@ void FramedConnection::on_read(ssize_t nread) {
     handler_->on_frame(frame);
     if (closing_ || close_when_flushed_) return;
   }
+}
+
+// An idle connection keeps no read block: 256 KiB (its touched pages) would otherwise stay with
+// every connection that ever carried a burst. A block nothing refers to goes back to the pool, which
+// hands it to the next read without a system call; bulk reads keep theirs.
+void FramedConnection::release_idle_block() {
+  if (read_block_ == nullptr || read_block_->shared()) return;
+  read_block_->unref();
+  read_block_ = nullptr;
+  read_used_ = 0;
 }
 
 void FramedConnection::disconnect(const std::string& reason) {
