@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "platform/posix/internal.h"
 
@@ -125,15 +126,27 @@ class PosixChild final : public Child {
         uv_pipe_init(loop, pipe, 0);
       }
     }
+    // Pipes mode gives the child real pipes, as a shell pipeline or sshd would. libuv's
+    // UV_CREATE_PIPE makes socketpairs, which a program can tell apart (fstat, splice) and which
+    // cannot be widened for bulk data (platform::widen_pipe).
+    uv_file ends[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};  // [stream][0 read, 1 write], close-on-exec
+    auto close_ends = [&ends](int side) {
+      for (auto& end : ends)
+        if (end[side] >= 0) ::close(std::exchange(end[side], -1));
+    };
     uv_stdio_container_t stdio[3];
     for (int i = 0; i < 3; ++i) {
+      stdio[i].flags = UV_INHERIT_FD;
       if (pty_) {
-        stdio[i].flags = UV_INHERIT_FD;
         stdio[i].data.fd = slave_fd_;
-      } else {
-        stdio[i].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE));
-        stdio[i].data.stream = reinterpret_cast<uv_stream_t*>(pipes_[i]);
+        continue;
       }
+      if (int rc = uv_pipe(ends[i], 0, 0); rc != 0) {
+        close_ends(0);
+        close_ends(1);
+        return rc;
+      }
+      stdio[i].data.fd = ends[i][i == 0 ? 0 : 1];
     }
     options.stdio = stdio;
     options.stdio_count = 3;
@@ -141,11 +154,23 @@ class PosixChild final : public Child {
     // libuv registers the handle even when the spawn fails: it must be closed either way.
     spawned_ = true;
     if (pty_) ::close(slave_fd_);
+    if (!pty_) {  // the child's ends are the child's now; ours stay only if it runs
+      for (int i = 0; i < 3; ++i) ::close(std::exchange(ends[i][i == 0 ? 0 : 1], -1));
+    }
     if (rc != 0) {
       if (pty_) ::close(master_fd);
+      close_ends(0);
+      close_ends(1);
       return rc;
     }
-    if (pty_) uv_pipe_open(master_, master_fd);
+    if (pty_) {
+      uv_pipe_open(master_, master_fd);
+    } else {
+      for (int i = 0; i < 3; ++i) {
+        uv_file ours = std::exchange(ends[i][i == 0 ? 1 : 0], -1);
+        if (uv_pipe_open(pipes_[i], ours) != 0) ::close(ours);  // reads then fail: the stream ends
+      }
+    }
     return 0;
   }
 

@@ -12,7 +12,6 @@ namespace {
 // connection sends them in one writev.
 constexpr size_t kReadSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 4096;
-constexpr size_t kDefaultPipeSize = 64 * 1024;  // Linux
 
 // A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once.
 void widen_if_pipe(uv_handle_type kind, int fd, bool& tried) {
@@ -101,7 +100,7 @@ void LocalReader::on_read(ssize_t nread) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
-  if (n >= kDefaultPipeSize) widen_if_pipe(kind_, fd_, widen_tried_);  // bulk data waits behind it
+  if (n >= platform::kDefaultPipeSize) widen_if_pipe(kind_, fd_, widen_tried_);  // bulk data waits behind it
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(block_->data(), n));
