@@ -121,6 +121,12 @@ class Slice {
     offset_ += n;
     size_ -= n;
   }
+  // Grow over `next` when it starts right where this slice ends, in the same block.
+  bool extend(const Slice& next) {
+    if (block_ == nullptr || block_ != next.block_ || offset_ + size_ != next.offset_) return false;
+    size_ += next.size_;
+    return true;
+  }
 
  private:
   Slice(Block* block, size_t offset, size_t size) : block_(block), offset_(offset), size_(size) {}

@@ -30,20 +30,44 @@ std::string check_header(const Header& h) {
 
 }  // namespace
 
+// True when `bytes` hold no whole frame: only the start of one.
+bool starts_one_frame(const Slice& bytes) {
+  if (bytes.size() < kHeaderSize) return true;
+  return bytes.size() < kHeaderSize + parse_header(bytes.data()).length;
+}
+
 void FrameDecoder::feed(Slice bytes) {
-  if (!pending_.empty()) {
+  if (bytes.empty()) return;
+  if (pending_.empty()) {
+    pending_ = std::move(bytes);
+  } else if (partial_.empty() && pending_.extend(bytes)) {
+    // The read went on in the same block: the unfinished frame is whole in place, no copy.
+  } else if (partial_.empty() && starts_one_frame(pending_)) {
+    partial_.assign(pending_.view());  // a frame crossing into another block: gathered once
+    pending_ = std::move(bytes);
+  } else {
     // Fed again before the previous bytes were drained: join them (rare, so a copy is fine).
     std::string joined(pending_.view());
     joined.append(bytes.view());
-    bytes = Slice::copy_of(joined);
+    pending_ = Slice::copy_of(joined);
   }
-  pending_ = std::move(bytes);
 }
 
 size_t FrameDecoder::buffered() const { return partial_.size() + pending_.size(); }
 
+const Slice& FrameDecoder::unfinished() const {
+  static const Slice none;
+  return partial_.empty() ? pending_ : none;
+}
+
+void FrameDecoder::relocate_unfinished(Slice copy) {
+  if (partial_.empty() && copy.size() == pending_.size()) pending_ = std::move(copy);
+}
+
 FrameDecoder::Status FrameDecoder::need_more() {
-  pending_ = Slice();  // everything is consumed: let go of the block so its owner can reuse it
+  // Everything consumed: let go of the block so its owner can reuse it. An unfinished frame stays
+  // where it is, for the next read to complete.
+  if (pending_.empty()) pending_ = Slice();
   return Status::NeedMore;
 }
 
@@ -62,6 +86,7 @@ FrameDecoder::Status FrameDecoder::next(Frame& out) {
       return Status::Frame;
     }
   }
+  if (partial_.empty()) return need_more();  // the start of a frame: wait for the rest in place
   // Gather a split frame into partial_: first its header, then its payload.
   if (partial_.size() < kHeaderSize) {
     size_t want = std::min(kHeaderSize - partial_.size(), pending_.size());

@@ -2,8 +2,11 @@
 // Splits an incoming byte stream into frames.
 //
 // Bytes arrive in Blocks (one per socket read); a frame wholly inside a block is handed out as a
-// slice of it, and only a frame split across reads is copied, into a block of exactly its size.
-// The length field is checked against kMaxPayload before anything is allocated for it.
+// slice of it. A read that continues in the same block right after the previous one joins it
+// without a copy, so a frame split across such reads is still a slice. Only a frame that crosses
+// into another block is copied: by the reader, which moves the unfinished frame to the front of
+// its next block (unfinished / relocate_unfinished), or else here, gathered into a block of
+// exactly its size. The length field is checked against kMaxPayload before anything is allocated.
 #include <string>
 
 #include "protocol/codec.h"
@@ -20,6 +23,11 @@ class FrameDecoder {
   Status next(Frame& out);
   const std::string& error() const { return error_; }
   size_t buffered() const;
+  // The start of a frame still waiting for the rest of its bytes, as held in the last block fed
+  // (empty when there is none, or when it has been gathered already).
+  const Slice& unfinished() const;
+  // The reader copied unfinished() elsewhere (the front of its next block): hold that instead.
+  void relocate_unfinished(Slice copy);
 
  private:
   Status need_more();

@@ -1,5 +1,7 @@
 #include "transport/framed_connection.h"
 
+#include <cstring>
+
 #include "platform/platform.h"
 
 namespace hvterm {
@@ -43,8 +45,7 @@ void FramedConnection::start() {
           if (!self->read_block_->shared()) {
             self->read_used_ = 0;  // nothing refers to it any more: start over at the front
           } else if (kReadBlockSize - self->read_used_ < kMinReadSpace) {
-            self->read_block_->unref();  // the frames in it keep it alive; read into a new one
-            self->read_block_ = nullptr;
+            self->next_read_block();  // the frames in it keep it alive; read into a new one
           }
         }
         if (self->read_block_ == nullptr) {
@@ -91,6 +92,23 @@ void FramedConnection::on_read(ssize_t nread) {
     handler_->on_frame(frame);
     if (closing_ || close_when_flushed_) return;
   }
+}
+
+// A frame whose start ends the old block moves to the front of the new one, so the next read
+// completes it in place: one copy of part of a frame per block, instead of gathering every frame
+// that a read boundary splits.
+void FramedConnection::next_read_block() {
+  Block* next = Block::create(kReadBlockSize);
+  const Slice& unfinished = decoder_.unfinished();
+  size_t keep = unfinished.size();
+  if (keep > 0) {
+    std::memcpy(next->data(), unfinished.data(), keep);
+    next->ref();
+    decoder_.relocate_unfinished(Slice::adopt(next, 0, keep));
+  }
+  read_block_->unref();
+  read_block_ = next;
+  read_used_ = keep;
 }
 
 // An idle connection keeps no read block: 256 KiB (its touched pages) would otherwise stay with

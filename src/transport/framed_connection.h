@@ -55,6 +55,7 @@ class FramedConnection {
   void write_one(Write* write, uv_buf_t* bufs, unsigned count);
   void on_read(ssize_t nread);
   void release_idle_block();
+  void next_read_block();
   void on_write_done(Write* write, int status);
   void disconnect(const std::string& reason);
 

@@ -97,6 +97,46 @@ TEST_CASE("a whole frame in one block is handed out without a copy") {
   CHECK(decoder.buffered() == 0);
 }
 
+TEST_CASE("a frame split across reads into one block is still a slice of it") {
+  Slice block = Slice::copy_of(frame(FrameType::Data, std::string(1000, 'd')) + frame(FrameType::Ok, ""));
+  FrameDecoder decoder;
+  Frame f;
+  decoder.feed(block.sub(0, 5));  // part of the header
+  CHECK(decoder.next(f) == Status::NeedMore);
+  CHECK(decoder.unfinished().size() == 5);
+  decoder.feed(block.sub(5, 500));  // the read went on right after, in the same block
+  CHECK(decoder.next(f) == Status::NeedMore);
+  decoder.feed(block.sub(505, block.size() - 505));
+  REQUIRE(decoder.next(f) == Status::Frame);
+  CHECK(f.payload.view() == std::string(1000, 'd'));
+  CHECK(f.payload.block() == block.block());
+  REQUIRE(decoder.next(f) == Status::Frame);
+  CHECK(f.type == FrameType::Ok);
+  CHECK(decoder.next(f) == Status::NeedMore);
+  CHECK(decoder.buffered() == 0);
+  CHECK(decoder.unfinished().empty());
+}
+
+TEST_CASE("an unfinished frame moved to the front of the next block is completed there") {
+  std::string stream = frame(FrameType::Data, std::string(3000, 'x'));
+  Slice first = Slice::copy_of(std::string_view(stream).substr(0, 1200));
+  FrameDecoder decoder;
+  Frame f;
+  decoder.feed(first);
+  CHECK(decoder.next(f) == Status::NeedMore);
+  REQUIRE(decoder.unfinished().size() == 1200);
+  // What FramedConnection does when its block is used up: copy the start into the new block...
+  Slice next = Slice::copy_of(stream);
+  decoder.relocate_unfinished(next.sub(0, 1200));
+  // ...and read the rest right behind it.
+  decoder.feed(next.sub(1200, stream.size() - 1200));
+  REQUIRE(decoder.next(f) == Status::Frame);
+  CHECK(f.payload.view() == std::string(3000, 'x'));
+  CHECK(f.payload.block() == next.block());
+  CHECK(decoder.next(f) == Status::NeedMore);
+  CHECK(decoder.buffered() == 0);
+}
+
 TEST_CASE("an empty decoder and empty feeds need more") {
   FrameDecoder decoder;
   Frame f;
