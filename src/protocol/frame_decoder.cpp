@@ -60,6 +60,14 @@ const Slice& FrameDecoder::unfinished() const {
   return partial_.empty() ? pending_ : none;
 }
 
+size_t FrameDecoder::unfinished_missing() const {
+  const Slice& start = unfinished();
+  if (start.empty()) return 0;
+  if (start.size() < kHeaderSize) return kHeaderSize - start.size();
+  size_t total = kHeaderSize + parse_header(start.data()).length;
+  return total > start.size() ? total - start.size() : 0;
+}
+
 void FrameDecoder::relocate_unfinished(Slice copy) {
   if (partial_.empty() && copy.size() == pending_.size()) pending_ = std::move(copy);
 }

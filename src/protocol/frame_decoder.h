@@ -26,6 +26,9 @@ class FrameDecoder {
   // The start of a frame still waiting for the rest of its bytes, as held in the last block fed
   // (empty when there is none, or when it has been gathered already).
   const Slice& unfinished() const;
+  // Bytes still missing from unfinished(): to the end of its header while that is incomplete,
+  // else to the end of the frame; 0 when nothing is unfinished.
+  size_t unfinished_missing() const;
   // The reader copied unfinished() elsewhere (the front of its next block): hold that instead.
   void relocate_unfinished(Slice copy);
 

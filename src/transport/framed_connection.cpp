@@ -41,20 +41,31 @@ void FramedConnection::start() {
       stream_,
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
         auto* self = static_cast<FramedConnection*>(handle->data);
+        size_t room = 0;
         if (self->read_block_ != nullptr) {
+          room = kReadBlockSize - self->read_used_;
           if (!self->read_block_->shared()) {
             self->read_used_ = 0;  // nothing refers to it any more: start over at the front
-          } else if (kReadBlockSize - self->read_used_ < kMinReadSpace) {
-            self->next_read_block();  // the frames in it keep it alive; read into a new one
+            room = kReadBlockSize;
+          } else if (room < kMinReadSpace) {
+            // Near the end of the block: read exactly what completes the unfinished frame, if it
+            // fits, so the next read starts a new block with a whole frame; else move its start.
+            size_t missing = self->decoder_.unfinished_missing();
+            if (missing > 0 && missing <= room) {
+              room = missing;
+            } else {
+              self->next_read_block();  // the frames in it keep it alive; read into a new one
+              room = kReadBlockSize - self->read_used_;
+            }
           }
         }
         if (self->read_block_ == nullptr) {
           self->read_block_ = Block::create(kReadBlockSize);
           self->read_used_ = 0;
+          room = kReadBlockSize;
         }
         // Small reads (acks, keystrokes) share one block instead of taking a block each.
-        *buf = uv_buf_init(self->read_block_->data() + self->read_used_,
-                           static_cast<unsigned>(kReadBlockSize - self->read_used_));
+        *buf = uv_buf_init(self->read_block_->data() + self->read_used_, static_cast<unsigned>(room));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<FramedConnection*>(s->data)->on_read(nread); });
 }
@@ -95,8 +106,8 @@ void FramedConnection::on_read(ssize_t nread) {
 }
 
 // A frame whose start ends the old block moves to the front of the new one, so the next read
-// completes it in place: one copy of part of a frame per block, instead of gathering every frame
-// that a read boundary splits.
+// completes it in place (only when the rest of the frame does not fit in the old block, or its
+// header is still incomplete: a few bytes).
 void FramedConnection::next_read_block() {
   Block* next = Block::create(kReadBlockSize);
   const Slice& unfinished = decoder_.unfinished();

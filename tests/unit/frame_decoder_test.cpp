@@ -104,8 +104,10 @@ TEST_CASE("a frame split across reads into one block is still a slice of it") {
   decoder.feed(block.sub(0, 5));  // part of the header
   CHECK(decoder.next(f) == Status::NeedMore);
   CHECK(decoder.unfinished().size() == 5);
+  CHECK(decoder.unfinished_missing() == 3);  // the rest of the header
   decoder.feed(block.sub(5, 500));  // the read went on right after, in the same block
   CHECK(decoder.next(f) == Status::NeedMore);
+  CHECK(decoder.unfinished_missing() == 1008 - 505);  // the rest of the frame
   decoder.feed(block.sub(505, block.size() - 505));
   REQUIRE(decoder.next(f) == Status::Frame);
   CHECK(f.payload.view() == std::string(1000, 'd'));
@@ -115,6 +117,7 @@ TEST_CASE("a frame split across reads into one block is still a slice of it") {
   CHECK(decoder.next(f) == Status::NeedMore);
   CHECK(decoder.buffered() == 0);
   CHECK(decoder.unfinished().empty());
+  CHECK(decoder.unfinished_missing() == 0);
 }
 
 TEST_CASE("an unfinished frame moved to the front of the next block is completed there") {
