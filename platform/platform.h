@@ -25,7 +25,6 @@ void close_stream(uv_stream_t* stream);
 // which more than doubles what a pipe carries between two CPUs. Best effort: false when `fd` is no
 // pipe, the system refuses (per-user pipe memory limit) or has no such knob (Windows).
 bool widen_pipe(int fd);
-bool widen_pipe(uv_stream_t* stream);  // the same for a libuv pipe handle; false for anything else
 // What a Linux pipe holds by default: a read that returns this much (or more) emptied a full pipe.
 inline constexpr size_t kDefaultPipeSize = 64 * 1024;
 

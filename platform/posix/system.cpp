@@ -117,12 +117,6 @@ void return_free_memory() {
 #endif
 }
 
-bool widen_pipe(uv_stream_t* stream) {
-  uv_os_fd_t fd;
-  return stream->type == UV_NAMED_PIPE && uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0 &&
-         widen_pipe(fd);
-}
-
 bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
 
 std::vector<int> inherited_listeners() {

@@ -108,7 +108,6 @@ void init_process() {
 
 bool widen_pipe(int) { return false; }  // a named pipe's buffer size is fixed when it is created
 void return_free_memory() {}  // the Windows heap decommits large free blocks by itself
-bool widen_pipe(uv_stream_t*) { return false; }
 
 bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
 

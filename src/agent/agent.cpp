@@ -158,14 +158,6 @@ void Agent::settle_memory_soon() {
   }, kSettleAfterMs, 0);
 }
 
-bool Agent::take_wide_pipe() {
-  if (wide_pipes_ >= kWidePipeBudget) return false;
-  ++wide_pipes_;
-  return true;
-}
-
-void Agent::return_wide_pipes(size_t count) { wide_pipes_ -= std::min(count, wide_pipes_); }
-
 bool Agent::token_ok(const std::string& presented) const {
   const std::string& expected = options_.token;
   if (expected.empty()) return true;

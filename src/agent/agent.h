@@ -52,11 +52,6 @@ class Agent {
   // A session's output is all acknowledged or a session is gone: once the agent has been quiet for
   // a moment, memory freed by the burst goes back to the system.
   void settle_memory_soon();
-  // Sessions moving bulk data widen their child's pipes (platform::widen_pipe). A wide pipe counts
-  // 1 MiB against its user's pipe quota (pipe-user-pages-soft, 64 MiB by default); past that quota
-  // every new pipe the user makes shrinks to 8 KiB. So an agent lends at most kWidePipeBudget.
-  bool take_wide_pipe();
-  void return_wide_pipes(size_t count);
 
  private:
   void on_accept(uv_stream_t* stream, const platform::Peer& peer);
@@ -65,8 +60,6 @@ class Agent {
   uv_loop_t* loop_;
   AgentOptions options_;
   std::vector<std::unique_ptr<platform::Listener>> listeners_;
-  static constexpr size_t kWidePipeBudget = 16;
-  size_t wide_pipes_ = 0;  // before sessions_: a session returns its pipes when it is destroyed
   std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
   std::vector<AgentConnection*> connections_;
   bool shutting_down_ = false;

@@ -59,7 +59,6 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
 }
 
 Session::~Session() {
-  agent_.return_wide_pipes(wide_pipes_);
   if (read_block_ != nullptr) read_block_->unref();
   close_timer(ack_timer_);
   close_timer(drain_timer_);
@@ -139,8 +138,6 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     return;
   }
   size_t n = static_cast<size_t>(nread);
-  if (n >= platform::kDefaultPipeSize)
-    widen_when_full(index == 0 ? child_->output() : child_->error_output(), output_stream(index));
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(read_block_->data(), n));
@@ -239,8 +236,6 @@ void Session::write_input(Slice bytes) {
     // Nothing queued: most input (keystrokes) goes straight into the child without a request.
     uv_buf_t now = uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(n));
     int written = uv_try_write(in, &now, 1);
-    if (written == UV_EAGAIN || (written >= 0 && static_cast<size_t>(written) < n))
-      widen_when_full(in, wire::Stream::Stdin);
     if (written > 0) {
       bytes.remove_prefix(static_cast<size_t>(written));
       on_input_written(static_cast<size_t>(written));
@@ -271,19 +266,6 @@ void Session::write_input(Slice bytes) {
     delete w;
     on_input_written(n);
   }
-}
-
-// Bulk data through a 64 KiB pipe between two CPUs costs a sleep/wake round trip per 64 KiB (see
-// platform::widen_pipe): a child pipe found full gets a wide one, once, while the agent's budget lasts.
-void Session::widen_when_full(uv_stream_t* pipe, wire::Stream stream) {
-  unsigned bit = 1u << static_cast<unsigned>(stream);
-  if (request_.mode != wire::SessionMode::Pipes || pipe == nullptr || (widen_tried_ & bit) != 0) return;
-  widen_tried_ |= bit;
-  if (!agent_.take_wide_pipe()) return;
-  if (platform::widen_pipe(pipe))
-    ++wide_pipes_;
-  else
-    agent_.return_wide_pipes(1);
 }
 
 void Session::on_input_written(size_t bytes) {

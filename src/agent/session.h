@@ -68,7 +68,6 @@ class Session {
   void maybe_send_input_ack(bool force);
   void write_input(Slice bytes);
   void on_input_written(size_t bytes);
-  void widen_when_full(uv_stream_t* pipe, wire::Stream stream);
   void close_input_if_done();
   bool output_full() const;
   void touch();
@@ -90,8 +89,6 @@ class Session {
   size_t input_writes_pending_ = 0;
   uint64_t input_ack_sent_ = 0;
   bool input_closed_ = false;
-  unsigned widen_tried_ = 0;  // bit per wire::Stream
-  size_t wide_pipes_ = 0;     // lent by the agent
 
   std::optional<platform::ExitStatus> exit_;
   bool exit_sent_ = false;
