@@ -1078,8 +1078,8 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
              "the runner (reads 1 MiB at a time and discards); the hvterm figure in the ratio is the `unix:` target. "
              "socat relay: `socat -b262144 STDIO UNIX-CONNECT` → `socat -b262144 UNIX-LISTEN,fork EXEC:cat`; "
              "pipe: `dd | cat | runner` (round trip), `dd | runner` (one-way), with the default 64 KiB pipes and "
-             "with pipes widened to 1 MiB before the first byte (F_SETPIPE_SZ; hvterm and its agent widen a "
-             "stdin or stdout pipe that fills up); the ceiling is the faster of the two." % (reps, human(nbytes)),
+             "with pipes widened to 1 MiB before the first byte (F_SETPIPE_SZ; hvterm widens a stdin or stdout "
+             "pipe that fills up); the ceiling is the faster of the two." % (reps, human(nbytes)),
              "Keystroke: one byte written to the PTY master that the client runs on, timed until it is read back; "
              "remote program `stty raw -echo; cat` on a PTY (socat: `EXEC:...,pty`, ssh: `-tt`).",
              "Set-up: wall time of the whole client process with stdin from /dev/null (socat: `socat STDIO "
