@@ -97,8 +97,20 @@ void Session::start_reading() {
   reading_ = true;
   auto alloc = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
     Session* self = static_cast<OutputPipe*>(handle->data)->session;
-    if (self->read_block_ == nullptr) self->read_block_ = Block::create(kOutputBlockSize);
-    *buf = uv_buf_init(self->read_block_->data(), static_cast<unsigned>(self->read_block_->capacity()));
+    Block*& block = self->read_block_;
+    // Reads fill one block one after another (a pipe gives 64 KiB at a time): the replay buffer
+    // holds slices of it, so a window of output takes few blocks instead of one per read.
+    if (block != nullptr && !block->shared()) self->read_used_ = 0;  // nothing else refers to it
+    if (block != nullptr && block->capacity() - self->read_used_ < platform::kDefaultPipeSize) {
+      block->unref();  // the slices in the replay buffer keep it alive
+      block = nullptr;
+    }
+    if (block == nullptr) {
+      block = Block::create(kOutputBlockSize);
+      self->read_used_ = 0;
+    }
+    *buf = uv_buf_init(block->data() + self->read_used_,
+                       static_cast<unsigned>(block->capacity() - self->read_used_));
   };
   auto read = [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* pipe = static_cast<OutputPipe*>(stream->data);
@@ -140,14 +152,15 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   size_t n = static_cast<size_t>(nread);
   Slice bytes;
   if (n < kCompactBelow) {
-    bytes = Slice::copy_of(std::string_view(read_block_->data(), n));
+    bytes = Slice::copy_of(std::string_view(read_block_->data() + read_used_, n));
     // An idle session holds no read block: a burst's 256 KiB (pages touched) would stay with
     // every session that ever had one. The pool hands it to the next read without a system call.
     read_block_->unref();
     read_block_ = nullptr;
   } else {
-    bytes = Slice::adopt(read_block_, 0, n);  // the replay buffer takes the block over
-    read_block_ = nullptr;
+    read_block_->ref();  // shared with the replay buffer; the next read goes on right behind
+    bytes = Slice::adopt(read_block_, read_used_, n);
+    read_used_ += n;
   }
   output_[index].append(std::move(bytes));
   touch();
@@ -207,7 +220,15 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
   if (stream == wire::Stream::Stdin) return false;
   int index = stream == wire::Stream::Stdout ? 0 : 1;
   if (!output_[index].ack(position)) return false;
-  if (output_[0].unacked() == 0 && output_[1].unacked() == 0) agent_.settle_memory_soon();
+  if (output_[0].unacked() == 0 && output_[1].unacked() == 0) {
+    // Everything read has been delivered: a block only this session still refers to goes back
+    // to the pool rather than staying with a session that may now be idle for hours.
+    if (read_block_ != nullptr && !read_block_->shared()) {
+      read_block_->unref();
+      read_block_ = nullptr;
+    }
+    agent_.settle_memory_soon();
+  }
   resume_reading_if_room();
   return true;
 }

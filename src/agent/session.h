@@ -86,6 +86,7 @@ class Session {
   bool output_open_[2] = {false, false};
   bool reading_ = false;
   Block* read_block_ = nullptr;
+  size_t read_used_ = 0;  // bytes of read_block_ handed to the replay buffer
   size_t input_writes_pending_ = 0;
   uint64_t input_ack_sent_ = 0;
   bool input_closed_ = false;
