@@ -59,7 +59,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
 }
 
 Session::~Session() {
-  if (read_block_ != nullptr) read_block_->unref();
+  drop_read_block();
   close_timer(ack_timer_);
   close_timer(drain_timer_);
   close_timer(linger_timer_);
@@ -101,10 +101,8 @@ void Session::start_reading() {
     // Reads fill one block one after another (a pipe gives 64 KiB at a time): the replay buffer
     // holds slices of it, so a window of output takes few blocks instead of one per read.
     if (block != nullptr && !block->shared()) self->read_used_ = 0;  // nothing else refers to it
-    if (block != nullptr && block->capacity() - self->read_used_ < platform::kDefaultPipeSize) {
-      block->unref();  // the slices in the replay buffer keep it alive
-      block = nullptr;
-    }
+    if (block != nullptr && block->capacity() - self->read_used_ < platform::kDefaultPipeSize)
+      self->drop_read_block();  // full enough: the next read starts a new one
     if (block == nullptr) {
       block = Block::create(kOutputBlockSize);
       self->read_used_ = 0;
@@ -141,8 +139,7 @@ void Session::stop_reading() {
 
 void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   if (nread == 0) {  // libuv asked for a buffer and found nothing to read: an idle session keeps none
-    if (read_block_ != nullptr) read_block_->unref();
-    read_block_ = nullptr;
+    drop_read_block();
     return;
   }
   if (nread < 0) {  // EOF, or EIO from a PTY whose other side is gone
@@ -153,10 +150,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   Slice bytes;
   if (n < kCompactBelow) {
     bytes = Slice::copy_of(std::string_view(read_block_->data() + read_used_, n));
-    // An idle session holds no read block: a burst's 256 KiB (pages touched) would stay with
-    // every session that ever had one. The pool hands it to the next read without a system call.
-    read_block_->unref();
-    read_block_ = nullptr;
+    drop_read_block();
   } else {
     read_block_->ref();  // shared with the replay buffer; the next read goes on right behind
     bytes = Slice::adopt(read_block_, read_used_, n);
@@ -167,6 +161,14 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   if (drain_timer_ != nullptr) uv_timer_again(drain_timer_);
   if (output_full()) stop_reading();
   pump();
+}
+
+// An idle session holds no read block: a burst's 256 KiB (pages touched) would stay with every
+// session that ever had one. The pool hands it to the next read without a system call, and slices
+// in the replay buffer keep it alive as long as they need it.
+void Session::drop_read_block() {
+  if (read_block_ != nullptr) read_block_->unref();
+  read_block_ = nullptr;
 }
 
 void Session::finish_output(int index) {
@@ -223,10 +225,7 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
   if (output_[0].unacked() == 0 && output_[1].unacked() == 0) {
     // Everything read has been delivered: a block only this session still refers to goes back
     // to the pool rather than staying with a session that may now be idle for hours.
-    if (read_block_ != nullptr && !read_block_->shared()) {
-      read_block_->unref();
-      read_block_ = nullptr;
-    }
+    if (read_block_ != nullptr && !read_block_->shared()) drop_read_block();
     agent_.settle_memory_soon();
   }
   resume_reading_if_room();

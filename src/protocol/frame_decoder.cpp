@@ -28,13 +28,15 @@ std::string check_header(const Header& h) {
   return {};
 }
 
-}  // namespace
-
-// True when `bytes` hold no whole frame: only the start of one.
-bool starts_one_frame(const Slice& bytes) {
-  if (bytes.size() < kHeaderSize) return true;
-  return bytes.size() < kHeaderSize + parse_header(bytes.data()).length;
+// Bytes missing from the frame that `start` begins: to the end of its header while that is
+// incomplete, else to the end of the frame; 0 when `start` holds the whole frame.
+size_t missing_from(const Slice& start) {
+  if (start.size() < kHeaderSize) return kHeaderSize - start.size();
+  size_t total = kHeaderSize + parse_header(start.data()).length;
+  return total > start.size() ? total - start.size() : 0;
 }
+
+}  // namespace
 
 void FrameDecoder::feed(Slice bytes) {
   if (bytes.empty()) return;
@@ -42,7 +44,7 @@ void FrameDecoder::feed(Slice bytes) {
     pending_ = std::move(bytes);
   } else if (partial_.empty() && pending_.extend(bytes)) {
     // The read went on in the same block: the unfinished frame is whole in place, no copy.
-  } else if (partial_.empty() && starts_one_frame(pending_)) {
+  } else if (partial_.empty() && missing_from(pending_) > 0) {  // only the start of one frame
     partial_.assign(pending_.view());  // a frame crossing into another block: gathered once
     pending_ = std::move(bytes);
   } else {
@@ -62,10 +64,7 @@ const Slice& FrameDecoder::unfinished() const {
 
 size_t FrameDecoder::unfinished_missing() const {
   const Slice& start = unfinished();
-  if (start.empty()) return 0;
-  if (start.size() < kHeaderSize) return kHeaderSize - start.size();
-  size_t total = kHeaderSize + parse_header(start.data()).length;
-  return total > start.size() ? total - start.size() : 0;
+  return start.empty() ? 0 : missing_from(start);
 }
 
 void FrameDecoder::relocate_unfinished(Slice copy) {
