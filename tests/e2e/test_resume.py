@@ -3,6 +3,7 @@ import hashlib
 import io
 import os
 import random
+import select
 import signal
 import subprocess
 import time
@@ -25,6 +26,24 @@ def cut_at_random_points(relay, seed, count, total):
     """Cuts at `count` random points of a transfer of `total` bytes (counted in both directions)."""
     rng = random.Random(seed)
     relay.cut_after(*(rng.randrange(total // 20, total) for _ in range(count)))
+
+
+def exec_holding_session(relay, *options, script):
+    """hvterm exec through the relay, returned once the client itself holds the session: the remote
+    command's first line has reached it. (`hvterm ls` says "attached" as soon as the agent has
+    answered, which under load can be before the client has read that answer; a cut then leaves the
+    client with no session to resume.)"""
+    proc = subprocess.Popen([HVTERM, "exec", *options, relay.target, "--", "sh", "-c", "echo ready; " + script],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    line = b""
+    deadline = time.monotonic() + TIMEOUT
+    while not line.endswith(b"\n"):
+        readable, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        byte = os.read(proc.stdout.fileno(), 1) if readable else b""
+        assert byte, "no first line from the session (got %r)" % line
+        line += byte
+    assert line == b"ready\n"
+    return proc
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -66,9 +85,7 @@ def test_both_directions_at_once_survive_cuts(agent, relay):
 
 
 def test_reconnect_notice_and_quiet(agent, relay):
-    proc = subprocess.Popen([HVTERM, "exec", relay.target, "--", "sh", "-c", "read x; echo got $x"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    proc = exec_holding_session(relay, script="read x; echo got $x")
     relay.cut()
     wait_for(lambda: relay.connections >= 2, "reconnect")
     out, err = proc.communicate(b"hello\n", timeout=TIMEOUT)
@@ -77,9 +94,7 @@ def test_reconnect_notice_and_quiet(agent, relay):
 
 
 def test_quiet_reconnects_say_nothing(agent, relay):
-    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", "read x; echo got $x"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    proc = exec_holding_session(relay, "-q", script="read x; echo got $x")
     relay.cut()
     wait_for(lambda: relay.connections >= 2, "reconnect")
     out, err = proc.communicate(b"quietly\n", timeout=TIMEOUT)
@@ -87,9 +102,7 @@ def test_quiet_reconnects_say_nothing(agent, relay):
 
 
 def test_no_reconnect_exits_255_and_leaves_the_session(agent, relay):
-    proc = subprocess.Popen([HVTERM, "exec", "--no-reconnect", relay.target, "--", "sh", "-c", "read x; echo $x"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
-    wait_for(lambda: b"attached" in hvterm("ls", agent.target).stdout, "session to start")
+    proc = exec_holding_session(relay, "--no-reconnect", script="read x; echo $x")
     relay.cut()
     out, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 255
