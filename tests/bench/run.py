@@ -603,6 +603,7 @@ def latency_all(env, cases, samples, block=100, warmup=100, block_warmup=10):
     no other tool running between keystrokes."""
     sessions = {}
     res = {k: [] for k in cases}
+    rounds = {k: [] for k in cases}  # each round's samples, to tell a burst from outside from a steady tail
     order = random.Random(0x5eed)
     try:
         for k, argv in cases.items():
@@ -615,11 +616,13 @@ def latency_all(env, cases, samples, block=100, warmup=100, block_warmup=10):
             for k in names:
                 s = sessions[k]
                 s.sample(block_warmup)
-                res[k] += s.sample(min(block, samples - len(res[k])))
+                rounds[k].append(s.sample(min(block, samples - len(res[k]))))
+                res[k] += rounds[k][-1]
     finally:
         for s in sessions.values():
             s.close()
-    return {k: {"p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.mean(v), "all": v} for k, v in res.items()}
+    return {k: {"p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.mean(v), "all": v, "rounds": rounds[k]}
+            for k, v in res.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1101,6 +1104,13 @@ def raw_samples(res):
             s = sorted(v["all"])
             lines.append("- keystroke µs %s: min %.0f p10 %.0f p50 %.0f p90 %.0f p99 %.0f max %.0f mean %.0f" %
                          (k, s[0], pct(s, 10), pct(s, 50), pct(s, 90), pct(s, 99), s[-1], v["mean"]))
+        # Samples over 2× their tool's p50, per round (rounds run the tools back to back, in a new order
+        # each time): slow samples piled into the same rounds for every tool are a burst from elsewhere
+        # on the machine; spread evenly over one tool's rounds, they are that tool's own tail.
+        lines.append("- keystrokes over 2× own p50, per round of %d:" % len(res["lat"][next(iter(res["lat"]))]["rounds"][0]))
+        for k, v in res["lat"].items():
+            slow = [sum(1 for x in r if x > 2 * v["p50"]) for r in v["rounds"]]
+            lines.append("  - %s: %s (%d in all)" % (k, " ".join(str(n) for n in slow), sum(slow)))
     if "setup" in res:
         for k, v in res["setup"].items():
             s = sorted(v["all"])
