@@ -84,8 +84,8 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
     error = "session limit reached (" + std::to_string(options_.max_sessions) + "; see hvtermd --max-sessions)";
     return nullptr;
   }
-  wire::SessionId id{};
-  if (!platform::random_bytes(id.data(), id.size())) {
+  wire::SessionId id = request.id;  // the client's choice, if it made one (unique: checked by the caller)
+  if (id == wire::SessionId{} && !platform::random_bytes(id.data(), id.size())) {
     error = "cannot generate a session id";
     return nullptr;
   }

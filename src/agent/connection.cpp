@@ -101,7 +101,8 @@ void AgentConnection::on_hello(wire::Frame& frame) {
     return;
   }
   wire::Hello reply;
-  reply.capabilities = wire::kCapResume | (agent_.options().token.empty() ? 0 : wire::kCapToken);
+  reply.capabilities =
+      wire::kCapResume | wire::kCapOpenId | (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;
@@ -112,6 +113,8 @@ void AgentConnection::on_request(wire::Frame& frame) {
     case wire::FrameType::Open: {
       wire::Open open;
       if (!wire::decode(frame.payload.view(), open)) return reject(wire::ErrorCode::Malformed, "malformed OPEN");
+      if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
+        return reject(wire::ErrorCode::BadRequest, "session id " + wire::session_id_hex(open.id) + " is already in use");
       platform::ExitStatus failure;
       std::string error;
       Session* session = agent_.open_session(open, failure, error);

@@ -72,14 +72,14 @@ void SessionClient::connect() {
   ++attempts_;
   ConnectOptions connect_options = options_.connect;
   // Once a session exists, a vanished local agent means the session is gone: do not start a new one.
-  if (have_session_) connect_options.start_local_agent = false;
+  if (resumable()) connect_options.start_local_agent = false;
   connect_target(loop_, options_.target, connect_options, [this](uv_stream_t* stream, const ConnectFailure& failure) {
     if (phase_ == Phase::Done) {
       platform::close_stream(stream);
       return;
     }
     if (stream == nullptr) {
-      if (have_session_) {
+      if (resumable()) {
         log::debug("reconnect failed: " + failure.message);
         schedule_reconnect();
       } else {
@@ -116,8 +116,15 @@ void SessionClient::connection_lost(const std::string& reason) {
     conn_ = nullptr;
   }
   if (phase_ == Phase::Done) return;
-  if (!have_session_) {
+  if (!have_session_ && phase_ == Phase::Request && !options_.attach && options_.open.id != wire::SessionId{})
+    open_in_doubt_ = true;  // our OPEN may have started the session: find out, rather than orphan it
+  if (!resumable()) {
     say(reason);
+    return finish(255);
+  }
+  if (open_in_doubt_ && !options_.reconnect) {
+    say("connection lost before the agent answered (" + reason + "); if it started the command, it is session " +
+        short_id() + ": hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
   // With the exit status in hand, a reconnect only lets the agent know it may forget the
@@ -127,7 +134,7 @@ void SessionClient::connection_lost(const std::string& reason) {
         options_.target.text + " " + short_id());
     return finish(255);
   }
-  if (phase_ == Phase::Bound) {
+  if (phase_ == Phase::Bound || (open_in_doubt_ && disconnected_at_ms_ == 0)) {
     disconnected_at_ms_ = uv_now(loop_);
     if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
   }
@@ -142,8 +149,8 @@ void SessionClient::schedule_reconnect() {
     return finish(exit_code_);
   }
   if (uv_now(loop_) - disconnected_at_ms_ > options_.reconnect_timeout_ms) {
-    say("gave up reconnecting; session " + short_id() + " is still running in the agent: hvterm attach " +
-        options_.target.text + " " + short_id());
+    say("gave up reconnecting; session " + short_id() + (open_in_doubt_ ? " may be running" : " is still running") +
+        " in the agent: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
   uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
@@ -174,15 +181,19 @@ void SessionClient::on_frame(wire::Frame& frame) {
       wire::Hello hello;
       if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
       phase_ = Phase::Request;
-      if (have_session_ || options_.attach) {
-        wire::Attach attach;
-        attach.id = have_session_ ? id_ : options_.attach_id;
-        attach.resume = have_session_;
+      if (resumable() || options_.attach) {
+        wire::Attach attach;  // in doubt: a resume from 0 of the session our OPEN may have started
+        attach.id = resumable() ? id_ : options_.attach_id;
+        attach.resume = resumable();
         attach.received[1] = output_[0].position();
         attach.received[2] = output_[1].position();
         attach.size = size_;
         conn_->send(wire::encode(attach));
       } else {
+        if ((hello.capabilities & wire::kCapOpenId) != 0 && options_.open.id == wire::SessionId{} &&
+            !platform::random_bytes(options_.open.id.data(), options_.open.id.size()))
+          options_.open.id = wire::SessionId{};  // the agent chooses; a lost answer then loses the session
+        id_ = options_.open.id;
         conn_->send(wire::encode(options_.open));
       }
       return;
@@ -251,6 +262,13 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
     }
     if (!exit_) notice("reconnected to session " + short_id());
   } else {
+    if (options_.open.id != wire::SessionId{} && !options_.attach && info.id != options_.open.id) {
+      say("the agent answered with session " + wire::session_id_hex(info.id).substr(0, 8) + ", not ours (" +
+          short_id() + "); giving up");
+      return finish(255);
+    }
+    if (open_in_doubt_ && !exit_) notice("reconnected to session " + short_id());
+    open_in_doubt_ = false;
     id_ = info.id;
     mode_ = info.mode;
     have_session_ = true;
@@ -340,7 +358,11 @@ void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
       say("detached: another client attached to session " + short_id());
       return finish(255);
     case wire::ErrorCode::NoSuchSession:
-      say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : error.message);
+      if (open_in_doubt_)
+        say("the connection was lost before the agent answered, and it has no session " + short_id() +
+            ": it never received the request (or has restarted since)");
+      else
+        say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : error.message);
       return finish(255);
     default:
       say("the agent reported an error: " + error.message);

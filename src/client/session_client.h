@@ -92,6 +92,10 @@ class SessionClient final : public FramedConnection::Handler {
   EscapeParser escapes_;
 
   bool have_session_ = false;
+  // OPEN (with our id) went out and the connection dropped before the answer: the agent may or may
+  // not have started the session. Reconnecting ATTACHes to that id to find out.
+  bool open_in_doubt_ = false;
+  bool resumable() const { return have_session_ || open_in_doubt_; }
   wire::SessionId id_{};
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
   ReplayBuffer input_;

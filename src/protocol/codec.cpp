@@ -205,6 +205,7 @@ std::string encode(const Open& m) {
   w.str(m.user);
   strings(w, m.argv);
   strings(w, m.env);
+  if (m.id != SessionId{}) w.bytes(m.id.data(), m.id.size());
   return frame(FrameType::Open, w.take());
 }
 
@@ -213,8 +214,11 @@ bool decode(std::string_view payload, Open& m) {
   uint8_t mode;
   if (!r.u8(mode) || mode > 1) return false;
   m.mode = static_cast<SessionMode>(mode);
-  return r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) &&
-         r.strings(m.env) && r.done();
+  if (!(r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) &&
+        r.strings(m.env)))
+    return false;
+  m.id = SessionId{};
+  return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
 }
 
 std::string encode(const Attach& m) {

@@ -45,6 +45,9 @@ const char* frame_type_name(FrameType type);
 // Capability bits announced in HELLO; a peer uses a feature only if both announce it.
 inline constexpr uint32_t kCapResume = 1u << 0;
 inline constexpr uint32_t kCapToken = 1u << 1;
+// OPEN may carry the session id, chosen by the client: a client whose connection drops before the
+// SESSION answer can then resume the session the agent may have started, instead of orphaning it.
+inline constexpr uint32_t kCapOpenId = 1u << 2;
 
 enum class Stream : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2 };
 inline constexpr int kStreamCount = 3;
@@ -90,6 +93,7 @@ struct Open {
   std::string term, cwd, user;
   std::vector<std::string> argv;  // empty: the user's login shell
   std::vector<std::string> env;   // "KEY=VALUE"
+  SessionId id{};                 // all zero: the agent chooses (sent only to agents with kCapOpenId)
 };
 
 // Attach to an existing session. With `resume`, the client continues a session it was already

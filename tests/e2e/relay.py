@@ -20,6 +20,7 @@ class Relay:
         self.closed = False
         self.forwarded = 0     # bytes relayed, both directions
         self.cut_points = []   # cut when `forwarded` passes each of these, in order
+        self.request_cut = None  # (chunk number, forward it?): see cut_at_request
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -38,19 +39,42 @@ class Relay:
             with self.lock:
                 self.pairs.append((client, upstream))
                 self.connections += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            state = {"from_client": 0, "silence_agent": False}
+            for a, b, up in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(a, b, up, state), daemon=True).start()
 
     def cut_after(self, *byte_counts):
         """Cut mid-stream once this many bytes (in total, both directions) have been relayed."""
         with self.lock:
             self.cut_points = sorted(self.forwarded + n for n in byte_counts)
 
-    def _pump(self, src, dst):
+    def cut_at_request(self, chunk, forward):
+        """On the next connection, cut at the client's `chunk`-th write (2: the request after HELLO).
+        forward=True passes it to the agent and cuts when the agent answers, before the client sees a
+        byte of the answer; forward=False cuts without passing it on."""
+        with self.lock:
+            self.request_cut = (chunk, forward)
+
+    def _pump(self, src, dst, from_client, state):
         try:
             while True:
                 data = src.recv(262144)
                 if not data:
+                    break
+                with self.lock:
+                    silenced = not from_client and state["silence_agent"]
+                    due_request = False
+                    if from_client:
+                        state["from_client"] += 1
+                        if self.request_cut and self.request_cut[0] == state["from_client"]:
+                            due_request, forward = True, self.request_cut[1]
+                            self.request_cut = None
+                            state["silence_agent"] = forward
+                if silenced:
+                    self.cut()
+                    break
+                if due_request and not forward:
+                    self.cut()
                     break
                 dst.sendall(data)
                 with self.lock:

@@ -76,6 +76,39 @@ def test_bad_frames_get_an_error_and_a_closed_connection(agent, data, code, word
     agent_still_serves(agent)
 
 
+def open_frame(argv, session_id=b""):
+    strs = lambda items: struct.pack("<H", len(items)) + b"".join(struct.pack("<H", len(x)) + x for x in items)
+    payload = b"\0" + struct.pack("<HHHH", 24, 80, 0, 0) + b"\0\0" * 3 + strs(argv) + strs([]) + session_id
+    return frame(0x02, payload)
+
+
+def test_open_with_a_session_id_in_use_is_refused(agent):
+    sid = bytes(range(1, 17))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect(agent.sock)
+    s.sendall(hello() + open_frame([b"sleep", b"60"], sid))
+    answer = b""
+    while len(frames_in(answer)) < 2:
+        chunk = s.recv(65536)
+        assert chunk, answer
+        answer += chunk
+    kind, payload = frames_in(answer)[1]
+    assert kind == 0x04 and payload[:16] == sid  # SESSION with the id the client chose
+    code, message = error_of(exchange(agent, hello() + open_frame([b"true"], sid)))
+    assert code == 9 and "already in use" in message, message
+    s.close()
+    assert hvterm("kill", agent.target, sid.hex(), "-s", "KILL").returncode == 0
+    agent_still_serves(agent)
+
+
+def test_open_with_a_partial_or_zero_session_id_is_malformed(agent):
+    for tail in (b"\1" * 15, b"\1" * 17, b"\0" * 16):
+        code, message = error_of(exchange(agent, hello() + open_frame([b"true"], tail)))
+        assert code == 1 and "malformed OPEN" in message, message
+    agent_still_serves(agent)
+
+
 def test_truncated_frame_then_close_is_harmless(agent):
     exchange(agent, hello()[:5], read=False)
     exchange(agent, hello() + frame(0x02, b"\0" * 100)[:20], read=False)

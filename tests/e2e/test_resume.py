@@ -3,6 +3,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import select
 import signal
 import subprocess
@@ -252,3 +253,43 @@ def test_cut_after_the_exit_status_still_collects_the_session(agent, relay):
     out = proc.stdout.read()
     assert proc.wait(timeout=TIMEOUT) == 9 and len(out) == 300000
     wait_for(lambda: b"no sessions" in hvterm("ls", agent.target).stdout, "the session to be collected")
+
+
+def test_answer_lost_after_the_agent_started_the_command(agent, relay, workdir):
+    # The agent starts the session, but the connection drops before its answer reaches the client.
+    # The client chose the session id, so it reconnects and picks the session up: output, input and
+    # exit status arrive as if nothing happened, and the command ran once.
+    runs = os.path.join(workdir, "runs")
+    relay.cut_at_request(2, forward=True)
+    r = subprocess.run([HVTERM, "exec", relay.target, "--", "sh", "-c",
+                        f"echo run >> {runs}; read x; echo out $x; echo err >&2; exit 7"],
+                       input=b"in\n", capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
+    assert r.returncode == 7, r.stderr
+    assert r.stdout == b"out in\n"
+    lines = r.stderr.splitlines()
+    assert len(lines) == 3 and b"reconnecting" in lines[0] and b"reconnected to session" in lines[1], r.stderr
+    assert lines[2] == b"err"
+    assert relay.cuts == 1 and relay.connections == 2
+    with open(runs) as f:
+        assert f.read() == "run\n"
+    wait_for(lambda: b"no sessions" in hvterm("ls", agent.target).stdout, "the session to be collected")
+
+
+def test_request_lost_before_the_agent_saw_it(agent, relay, workdir):
+    runs = os.path.join(workdir, "runs")
+    relay.cut_at_request(2, forward=False)
+    r = hvterm("exec", relay.target, "--", "sh", "-c", f"echo run >> {runs}")
+    assert r.returncode == 255
+    assert b"never received the request" in r.stderr and r.stderr.count(b"\n") == 2, r.stderr
+    assert relay.connections == 2 and not os.path.exists(runs)
+    assert b"no sessions" in hvterm("ls", agent.target).stdout
+
+
+def test_answer_lost_without_reconnect_names_the_session(agent, relay):
+    relay.cut_at_request(2, forward=True)
+    r = hvterm("exec", "--no-reconnect", relay.target, "--", "sh", "-c", "echo hello; exit 4")
+    assert r.returncode == 255 and r.stderr.count(b"\n") == 1, r.stderr
+    hint = re.search(rb"hvterm attach (\S+) ([0-9a-f]{8})\n", r.stderr)
+    assert hint and hint.group(1).decode() == relay.target, r.stderr
+    a = hvterm("attach", agent.target, hint.group(2).decode())
+    assert a.returncode == 4 and a.stdout == b"hello\n", a.stderr

@@ -283,6 +283,23 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
     Open o;
     CHECK_FALSE(decode(payload + "x", o));
   }
+  SUBCASE("the client's session id: 16 trailing bytes, only when set") {
+    Open with_id = open;
+    for (size_t i = 0; i < with_id.id.size(); ++i) with_id.id[i] = static_cast<uint8_t>(0xA0 + i);
+    std::string p = payload_of(encode(with_id), FrameType::Open);
+    REQUIRE(p.size() == payload.size() + 16);
+    CHECK(p.substr(0, payload.size()) == payload);
+    CHECK(p.substr(payload.size()) == std::string(reinterpret_cast<const char*>(with_id.id.data()), 16));
+    Open o;
+    REQUIRE(decode(p, o));
+    CHECK(o.id == with_id.id);
+    CHECK(o.argv == open.argv);
+    REQUIRE(decode(payload, o));  // decoding replaces an old id too
+    CHECK(o.id == SessionId{});
+    for (size_t cut = 1; cut < 16; ++cut) CHECK_FALSE(decode(p.substr(0, p.size() - cut), o));
+    CHECK_FALSE(decode(p + "x", o));
+    CHECK_FALSE(decode(payload + std::string(16, '\0'), o));  // all zero is "agent chooses": never sent
+  }
   SUBCASE("mode above pty") {
     for (int mode : {2, 3, 0xFF}) {
       std::string bad = payload;
