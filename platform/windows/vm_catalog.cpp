@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "common/guid.h"
 #include "platform/windows/internal.h"
-#include "platform/windows/json.h"
 
 namespace hvterm::platform::detail {
 namespace {
@@ -30,6 +31,11 @@ std::optional<std::string> canonical_id(const std::string& text) {
 
 bool name_is_id(const VmInfo& vm) { return vm.name.empty() || canonical_id(vm.name) == vm.id; }
 
+std::string string_member(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 std::string hcs_state_name(const std::string& state) {
@@ -38,21 +44,23 @@ std::string hcs_state_name(const std::string& state) {
 }
 
 bool parse_hcs_systems(std::string_view json, std::vector<VmInfo>& out, std::string& error) {
-  JsonValue document;
-  if (!parse_json(json, document, error)) {
-    error = "unreadable answer from the Host Compute Service: " + error;
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::parse_error& e) {
+    error = std::string("unreadable answer from the Host Compute Service: ") + e.what();
     return false;
   }
-  if (document.kind == JsonValue::Kind::Null) return true;  // no compute systems at all
-  if (document.kind != JsonValue::Kind::Array) {
+  if (document.is_null()) return true;  // no compute systems at all
+  if (!document.is_array()) {
     error = "unreadable answer from the Host Compute Service: not a list";
     return false;
   }
-  for (const auto& system : document.items) {
-    if (system.kind != JsonValue::Kind::Object || system.string_or("SystemType", "") != "VirtualMachine") continue;
-    auto id = canonical_id(system.string_or("Id", ""));
+  for (const auto& system : document) {
+    if (!system.is_object() || string_member(system, "SystemType") != "VirtualMachine") continue;
+    auto id = canonical_id(string_member(system, "Id"));
     if (!id) continue;
-    out.push_back(VmInfo{*id, system.string_or("Name", ""), hcs_state_name(system.string_or("State", ""))});
+    out.push_back(VmInfo{*id, string_member(system, "Name"), hcs_state_name(string_member(system, "State"))});
   }
   return true;
 }

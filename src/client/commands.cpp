@@ -6,6 +6,8 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "client/request.h"
 #include "common/guid.h"
 #include "common/units.h"
@@ -32,29 +34,16 @@ std::string local_time(uint64_t unix_ms) {
   return buf;
 }
 
-}  // namespace
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
+// One object per line, so a person can read it and grep finds a session, and still one JSON document.
+// A command line may hold any bytes: what is not UTF-8 becomes U+FFFD instead of invalid JSON.
+void print_json_lines(const std::vector<nlohmann::ordered_json>& objects) {
+  std::cout << "[";
+  for (size_t i = 0; i < objects.size(); ++i)
+    std::cout << (i ? ",\n " : "\n ") << objects[i].dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::cout << (objects.empty() ? "]\n" : "\n]\n");
 }
+
+}  // namespace
 
 int command_ls(const CommonOptions& options, bool json) {
   auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
@@ -66,18 +55,22 @@ int command_ls(const CommonOptions& options, bool json) {
     if (frame.type == wire::FrameType::ListEntry && wire::decode(frame.payload.view(), e)) entries.push_back(e);
   }
   if (json) {
-    std::cout << "[";
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const auto& e = entries[i];
-      std::cout << (i ? ",\n " : "\n ") << "{\"id\": " << json_string(wire::session_id_hex(e.id))
-                << ", \"state\": " << json_string(wire::session_state_name(e.state))
-                << ", \"mode\": " << json_string(e.mode == wire::SessionMode::Pty ? "pty" : "pipes")
-                << ", \"pid\": " << e.pid << ", \"rows\": " << e.size.rows << ", \"cols\": " << e.size.cols
-                << ", \"created_unix_ms\": " << e.created_unix_ms << ", \"idle_ms\": " << e.idle_ms
-                << ", \"exit_code\": " << (e.state == wire::SessionState::Exited ? std::to_string(e.exit_code) : "null")
-                << ", \"command\": " << json_string(e.command) << "}";
+    std::vector<nlohmann::ordered_json> objects;
+    for (const auto& e : entries) {
+      nlohmann::ordered_json o;
+      o["id"] = wire::session_id_hex(e.id);
+      o["state"] = wire::session_state_name(e.state);
+      o["mode"] = e.mode == wire::SessionMode::Pty ? "pty" : "pipes";
+      o["pid"] = e.pid;
+      o["rows"] = e.size.rows;
+      o["cols"] = e.size.cols;
+      o["created_unix_ms"] = e.created_unix_ms;
+      o["idle_ms"] = e.idle_ms;
+      o["exit_code"] = e.state == wire::SessionState::Exited ? nlohmann::ordered_json(e.exit_code) : nullptr;
+      o["command"] = e.command;
+      objects.push_back(std::move(o));
     }
-    std::cout << (entries.empty() ? "]\n" : "\n]\n");
+    print_json_lines(objects);
     return 0;
   }
   if (entries.empty()) {
@@ -130,11 +123,9 @@ int command_vms(bool json) {
   std::string error;
   if (!platform::list_vms(vms, error)) return fail(error);
   if (json) {
-    std::cout << "[";
-    for (size_t i = 0; i < vms.size(); ++i)
-      std::cout << (i ? ",\n " : "\n ") << "{\"id\": " << json_string(vms[i].id) << ", \"name\": "
-                << json_string(vms[i].name) << ", \"state\": " << json_string(vms[i].state) << "}";
-    std::cout << (vms.empty() ? "]\n" : "\n]\n");
+    std::vector<nlohmann::ordered_json> objects;
+    for (const auto& vm : vms) objects.push_back({{"id", vm.id}, {"name", vm.name}, {"state", vm.state}});
+    print_json_lines(objects);
     return 0;
   }
   std::printf("%-38s %-10s %s\n", "ID", "STATE", "NAME");

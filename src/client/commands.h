@@ -20,6 +20,4 @@ int command_service_id(const std::string& port);
 int command_port(const std::string& guid);
 int command_register(uint32_t port, const std::string& name);
 
-std::string json_string(const std::string& text);  // a quoted, escaped JSON string
-
 }  // namespace hvterm

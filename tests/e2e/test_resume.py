@@ -1,6 +1,7 @@
 """Sessions outlive connections: resume after cuts, keepalive across a paused agent (DESIGN §5)."""
 import hashlib
 import io
+import json
 import os
 import random
 import re
@@ -193,8 +194,8 @@ def test_session_that_exits_while_detached(agent, workdir):
     child.expect(pexpect.EOF)
     open(gate, "w").close()
     wait_for(lambda: b"exited" in hvterm("ls", agent.target).stdout, "session to exit")
-    ls = hvterm("ls", agent.target, "--json", check=0)
-    assert b'"exit_code": 42' in ls.stdout
+    (entry,) = json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)
+    assert entry["state"] == "exited" and entry["exit_code"] == 42
     child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
     child.expect_exact("attached to session")  # the notice (stderr) comes before the replayed output
     child.expect_exact("last-words")
@@ -217,14 +218,14 @@ def test_full_screen_program_is_redrawn_after_reattach(agent):
     child.expect_exact("REDRAW 30 90")
     child.send("~.")
     child.expect(pexpect.EOF)
-    sid = hvterm("ls", agent.target, "--json").stdout.split(b'"id": "')[1][:8].decode()
+    sid = json.loads(hvterm("ls", agent.target, "--json").stdout)[0]["id"][:8]
     hvterm("kill", agent.target, sid, "-s", "KILL", check=0)
 
 
 def test_attach_takes_over_from_another_client(agent):
     first = spawn_shell(agent.target)
     first.expect_exact(PROMPT)
-    sid = hvterm("ls", agent.target, "--json").stdout.split(b'"id": "')[1][:8].decode()
+    sid = json.loads(hvterm("ls", agent.target, "--json").stdout)[0]["id"][:8]
     second = pexpect.spawn(HVTERM, ["attach", agent.target, sid], env=BASE_ENV, timeout=TIMEOUT)
     first.expect_exact("another client attached")
     first.expect(pexpect.EOF)

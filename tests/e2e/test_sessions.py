@@ -45,6 +45,17 @@ def test_ls_text_and_json(agent):
     assert sessions(agent)[0]["state"] == "detached"
 
 
+def test_ls_json_is_valid_whatever_bytes_the_command_holds(agent):
+    # A command line may hold any bytes; the listing must stay one valid JSON document.
+    start_detached(agent, 1, command=("sh", "-c", "sleep 1000", b"caf\xe9-latin1", 'q"uote\\\x01'))
+    (s,) = sessions(agent)
+    assert "caf\ufffd-latin1" in s["command"], s  # not UTF-8: replaced, the document stays valid
+    assert 'q"uote\\\x01' in s["command"], s
+    lines = hvterm("ls", agent.target, "--json", check=0).stdout.decode().splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 3  # one session per line
+    hvterm("kill", agent.target, s["id"], "-s", "KILL", check=0)
+
+
 def test_kill_with_default_and_named_signals(agent):
     start_detached(agent, 2)
     first, second = sessions(agent)

@@ -45,6 +45,24 @@ TEST_CASE("HCS: empty answers and broken ones") {
   CHECK(hcs_state_name("") == "unknown");
 }
 
+TEST_CASE("HCS: escaped names come out as UTF-8; members of the wrong type count as absent") {
+  std::vector<VmInfo> vms;
+  std::string error;
+  REQUIRE(parse_hcs_systems(R"([
+    {"Id":"b7f6b8d2-5e4a-4b0e-9c1a-0d3e5f6a7b8c","SystemType":"VirtualMachine","Name":"caf\u00e9 \ud83d\ude00 \"q\"",
+     "State":"Running"},
+    {"Id":"11111111-2222-3333-4444-555555555555","SystemType":"VirtualMachine","Name":5,"State":null},
+    {"Id":7,"SystemType":"VirtualMachine","Name":"no id"},
+    "not an object"
+  ])", vms, error));
+  REQUIRE(vms.size() == 2);
+  CHECK(vms[0].name == "caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\"");
+  CHECK(vms[1].name.empty());
+  CHECK(vms[1].state == "unknown");
+  CHECK_FALSE(parse_hcs_systems(R"(["\ud83d"])", vms, error));  // half a surrogate pair
+  CHECK_FALSE(parse_hcs_systems("[] []", vms, error));           // one document, nothing after it
+}
+
 TEST_CASE("WMI: EnabledState names and rows") {
   CHECK(wmi_state_name(2) == "running");
   CHECK(wmi_state_name(3) == "off");
