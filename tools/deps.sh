@@ -3,7 +3,8 @@
 # Usage: tools/deps.sh [build|test]
 set -euo pipefail
 what=${1:-build}
-packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev nlohmann-json3-dev)
+packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev nlohmann-json3-dev
+  libvirt-dev libpugixml-dev)
 if [ "$what" = test ]; then
   # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
   # its runtime build the libFuzzer targets.

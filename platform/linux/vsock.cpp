@@ -86,7 +86,8 @@ struct VsockConnect {
 
 void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done) {
   if (vsock_forbidden()) {
-    done(nullptr, {UV_EPERM, "vsock is disabled in this environment (HVTERM_NO_VSOCK is set)"});
+    done(nullptr, {UV_EPERM, "cannot connect to " + describe(Address{address}) +
+                                 ": vsock is disabled in this environment (HVTERM_NO_VSOCK is set)"});
     return;
   }
   int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -23,6 +23,8 @@ BASE_ENV = {
     "TERM": "xterm",
     # This machine's vsock belongs to its infrastructure: hvterm and hvtermd must never touch it here.
     "HVTERM_NO_VSOCK": "1",
+    # Nor any libvirt of this machine: VM names are looked up in libvirt's built-in test driver.
+    "LIBVIRT_DEFAULT_URI": "test:///default",
 }
 if "ASAN_OPTIONS" in os.environ:
     BASE_ENV["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]

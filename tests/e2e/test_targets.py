@@ -131,7 +131,7 @@ def test_hybrid_without_a_vmm_socket(workdir):
     ("unix:/nonexistent/agent.sock", b"no agent is listening on /nonexistent/agent.sock"),
     ("unix:/" + "x" * 200, b"socket path is too long"),
     ("hv:00000000-0000-0000-0000-000000000001", b"only on Windows hosts"),
-    ("myvm", b"cannot resolve VM name 'myvm'"),
+    ("myvm", b"no VM named 'myvm' in libvirt (test:///default)"),
     ("vsock:3", b"vsock is disabled in this environment"),  # the suite's guard: never touch vsock here
 ])
 def test_unreachable_targets_give_one_line_reasons(target, reason):

@@ -16,9 +16,4 @@ bool list_vms(std::vector<VmInfo>&, std::string& error) {
   return false;
 }
 
-bool register_service(uint32_t, const std::string&, std::string& error) {
-  error = "service registration is done on the Hyper-V host (Windows)";
-  return false;
-}
-
 }  // namespace hvterm::platform
