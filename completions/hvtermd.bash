@@ -78,7 +78,7 @@ _hvtermd()
         --allow-cid)
             cands=("${prefix}any" "${prefix}2")
             ;;
-        --token-file)
+        --token-file | --log-file)
             pathprefix=$prefix
             for f in $(compgen -f -- "${value//\\/}"); do
                 [[ -d $f ]] && f+=/
@@ -90,7 +90,7 @@ _hvtermd()
         *)
             if [[ $cur == -* ]]; then
                 cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions
-                    --linger --replay-buffer --log-level --service)
+                    --linger --replay-buffer --log-level --log-file --service)
             fi
             ;;
     esac

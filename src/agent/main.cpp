@@ -17,6 +17,8 @@ using namespace hvterm;
 
 namespace {
 
+constexpr uint64_t kLogFileMaxBytes = 4 * 1024 * 1024;  // then FILE.1: at most ~8 MiB of logs
+
 // A stop that may come from another thread (the Windows service control handler).
 struct RemoteStop {
   uv_async_t async{};
@@ -64,7 +66,8 @@ int main(int argc, char** argv) {
   platform::init_process();
 
   CLI::App app{"hvtermd - the hvterm agent: serves terminal and exec sessions over hypervisor sockets.\n\n"
-               "Runs in the foreground and logs to stderr; supervise it with systemd or as a Windows service.\n"
+               "Runs in the foreground and logs to stderr (or --log-file); supervise it with systemd or as a "
+               "Windows service.\n"
                "Without --listen it listens on the hypervisor socket of this machine (Linux: AF_VSOCK, any CID)."};
   app.set_version_flag("--version", std::string("hvtermd ") + HVTERM_VERSION);
   std::vector<std::string> listen;
@@ -86,6 +89,11 @@ int main(int argc, char** argv) {
                  "Output kept per session for clients that have not seen it yet (e.g. 256K, 1M)")
       ->capture_default_str();
   app.add_option("--log-level", level, "debug, info, warn, error or quiet")->capture_default_str();
+  std::string log_file;
+  app.add_option("--log-file", log_file,
+                 "Write log records to this file, with timestamps, instead of stderr; past 4 MiB the older "
+                 "records move to FILE.1. Default with --service: %ProgramData%\\hvterm\\hvtermd.log")
+      ->type_name("FILE");
   bool service = false;
   app.add_flag("--service", service,
                "Windows: run under the Service Control Manager, e.g. sc.exe create hvtermd start= auto "
@@ -138,6 +146,15 @@ int main(int argc, char** argv) {
     options.listen.push_back(VsockAddress{kVsockCidAny, port});
 #endif
   }
+
+  // A Windows service's stderr goes nowhere: it logs to a file unless told where.
+  std::string log_path = log_file;
+  if (log_path.empty() && service) {
+    std::string ignored;  // no file: the service still serves, its records are lost as before
+    log_path = platform::service_log_path("hvtermd", ignored).value_or("");
+  }
+  if (!log_path.empty() && !log::to_file(log_path, kLogFileMaxBytes, error) && !log_file.empty())
+    return fail_usage(error);
 
   if (!service) return serve(options, nullptr);
   // Under the Windows Service Control Manager: its stop request arrives on another thread.

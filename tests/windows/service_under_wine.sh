@@ -16,4 +16,16 @@ if [ "$out" != "served-by-the-service" ]; then
   exit 1
 fi
 "$wine" net stop "$name" | tr -d '\r' | grep -q "stopped successfully"
-echo "service started, served a session and stopped"
+# The SCM keeps no output: the service logs to %ProgramData%\hvterm\hvtermd.log. This run's records
+# start at its own pipe's "listening on"; the log may hold earlier runs' before them.
+log=$("$wine" cmd /c type 'C:\ProgramData\hvterm\hvtermd.log' | tr -d '\r')
+ours=$(printf '%s\n' "$log" | awk -v pipe="hvterm-service-test-$$" 'index($0, pipe) && /listening on/ { on = 1 } on')
+for want in "info: listening on unix:" "info: session .* started: cmd /c echo served-by-the-service" \
+            "info: stop requested by the service manager, shutting down"; do
+  if ! grep -q -- "$want" <<<"$ours"; then
+    echo "the service's log has no '$want' for this run; its end:" >&2
+    printf '%s\n' "$log" | tail -n 20 >&2
+    exit 1
+  fi
+done
+echo "service started, served a session, logged it and stopped"

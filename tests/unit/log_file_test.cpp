@@ -1,0 +1,111 @@
+// Log records in a file (hvtermd --log-file, a Windows service): timestamped, bounded by rotation.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+
+namespace fs = std::filesystem;
+using namespace hvterm;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("hvterm-log-test-" + std::to_string(std::random_device{}()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    log::to_stderr();
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the test's own lines, written in text mode
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+bool looks_like_utc_timestamp(const std::string& s) {  // 2026-11-26T03:10:00.123Z
+  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+      s[19] != '.' || s[23] != 'Z')
+    return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22})
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("log file: one timestamped record per line, appended to what is there") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  { std::ofstream(file) << "an earlier line\n"; }
+  std::string error;
+  REQUIRE(log::to_file(file.string(), 1 << 20, error));
+  log::set_program("hvtermd");
+  log::warn("refused cid 5");
+  log::debug("not at this level");
+  log::to_stderr();
+  log::set_program("hvterm");
+  auto lines = lines_of(file);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "an earlier line");
+  CHECK(looks_like_utc_timestamp(lines[1].substr(0, 24)));
+  CHECK(lines[1].substr(24) == " hvtermd: warn: refused cid 5");
+}
+
+TEST_CASE("log file: past its limit it becomes FILE.1 and a new one starts") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  fs::path old = dir.path / "agent.log.1";
+  std::string error;
+  REQUIRE(log::to_file(file.string(), 300, error));
+  for (int i = 0; i < 20; ++i) log::info("record " + std::to_string(i) + " " + std::string(20, 'x'));
+  log::to_stderr();
+  REQUIRE(fs::exists(old));
+  CHECK(fs::file_size(file) <= 300);
+  CHECK(fs::file_size(old) <= 300);        // a record that would not fit starts the next file
+  CHECK(fs::file_size(old) > 300 - 100);
+  // Nothing lost between the two, and the newest record is the last line of the current file.
+  auto current = lines_of(file);
+  REQUIRE_FALSE(current.empty());
+  CHECK(current.back().find("record 19 ") != std::string::npos);
+  auto previous = lines_of(old);
+  REQUIRE_FALSE(previous.empty());
+  std::string last_old = previous.back(), first_new = current.front();
+  int last_old_n = std::stoi(last_old.substr(last_old.find("record ") + 7));
+  int first_new_n = std::stoi(first_new.substr(first_new.find("record ") + 7));
+  CHECK(first_new_n == last_old_n + 1);
+
+  SUBCASE("a file already past the limit is rotated when it is opened") {
+    { std::ofstream(file, std::ios::app) << std::string(400, 'y') << "\n"; }
+    REQUIRE(log::to_file(file.string(), 300, error));
+    log::info("fresh");
+    log::to_stderr();
+    auto fresh = lines_of(file);
+    REQUIRE(fresh.size() == 1);
+    CHECK(fresh[0].find("fresh") != std::string::npos);
+    CHECK(lines_of(old).back() == std::string(400, 'y'));
+  }
+}
+
+TEST_CASE("log file: one that cannot be opened is an error naming it") {
+  TempDir dir;
+  std::string path = (dir.path / "no-such-dir" / "agent.log").string();
+  std::string error;
+  CHECK_FALSE(log::to_file(path, 1 << 20, error));
+  CHECK(error.find("cannot open log file " + path) == 0);
+}
