@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "agent/agent.h"
+#include "agent/log_file.h"
 #include "common/guid.h"
 #include "common/log.h"
 #include "common/target.h"
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
     std::string ignored;  // no file: the service still serves, its records are lost as before
     log_path = platform::service_log_path("hvtermd", ignored).value_or("");
   }
-  if (!log_path.empty() && !log::to_file(log_path, kLogFileMaxBytes, error) && !log_file.empty())
+  if (!log_path.empty() && !log_to_file(log_path, kLogFileMaxBytes, error) && !log_file.empty())
     return fail_usage(error);
 
   if (!service) return serve(options, nullptr);

@@ -1,24 +1,12 @@
 #include "common/log.h"
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
-
-#include "platform/platform.h"
 
 namespace hvterm::log {
 namespace {
 const char* g_program = "hvterm";
 Level g_level = Level::Info;
-
-struct LogFile {
-  std::FILE* file = nullptr;
-  std::string path;
-  uint64_t max_bytes = 0;
-  uint64_t bytes = 0;  // in the current file
-};
-LogFile g_file;
-
+std::function<void(const std::string&)> g_sink;
 const char* level_name(Level level) {
   switch (level) {
     case Level::Debug: return "debug";
@@ -29,46 +17,11 @@ const char* level_name(Level level) {
   }
   return "";
 }
-
-// 2026-11-26T03:10:00.123Z: nobody else stamps the records of a file.
-std::string utc_timestamp() {
-  uint64_t ms = platform::unix_time_ms();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &seconds);
-#else
-  gmtime_r(&seconds, &tm);
-#endif
-  char text[64];  // room for any int the compiler cannot rule out
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(ms % 1000));
-  return text;
-}
-
-// Opens the file; one already full (or any, with `rotate`) becomes PATH.1 first, replacing the one
-// before, and a new one starts.
-bool open_log(bool rotate, std::string& error) {
-  if (g_file.file != nullptr) std::fclose(g_file.file);
-  g_file.file = nullptr;
-  if (!rotate) {
-    g_file.file = platform::open_log_file(g_file.path, error);
-    if (g_file.file == nullptr) return false;
-    std::fseek(g_file.file, 0, SEEK_END);
-    long size = std::ftell(g_file.file);
-    g_file.bytes = size > 0 ? static_cast<uint64_t>(size) : 0;
-    if (g_file.bytes < g_file.max_bytes) return true;
-    std::fclose(g_file.file);
-  }
-  platform::rotate_log_file(g_file.path);
-  g_file.file = platform::open_log_file(g_file.path, error);
-  g_file.bytes = 0;
-  return g_file.file != nullptr;
-}
 }  // namespace
 
 void set_program(const char* name) { g_program = name; }
 void set_level(Level level) { g_level = level; }
+void set_sink(std::function<void(const std::string& record)> sink) { g_sink = std::move(sink); }
 bool enabled(Level level) { return level >= g_level; }
 
 bool parse_level(const std::string& text, Level& out) {
@@ -85,30 +38,10 @@ bool parse_level(const std::string& text, Level& out) {
   return false;
 }
 
-bool to_file(const std::string& path, uint64_t max_bytes, std::string& error) {
-  g_file.path = path;
-  g_file.max_bytes = max_bytes;
-  return open_log(false, error);
-}
-
-void to_stderr() {
-  if (g_file.file != nullptr) std::fclose(g_file.file);
-  g_file = LogFile{};
-}
-
 void write(Level level, const std::string& message) {
   if (!enabled(level)) return;
-  if (g_file.file == nullptr) {
-    std::fprintf(stderr, "%s: %s: %s\n", g_program, level_name(level), message.c_str());
-    return;
-  }
-  std::string record = utc_timestamp() + " " + g_program + ": " + level_name(level) + ": " + message + "\n";
-  if (g_file.bytes > 0 && g_file.bytes + record.size() > g_file.max_bytes) {
-    std::string ignored;  // a log that cannot be reopened goes quiet; there is nowhere to say so
-    if (!open_log(true, ignored)) return;
-  }
-  g_file.bytes += std::fwrite(record.data(), 1, record.size(), g_file.file);
-  std::fflush(g_file.file);  // a record is on disk before whatever it reports brings the agent down
+  if (g_sink) return g_sink(std::string(g_program) + ": " + level_name(level) + ": " + message);
+  std::fprintf(stderr, "%s: %s: %s\n", g_program, level_name(level), message.c_str());
 }
 
 }  // namespace hvterm::log

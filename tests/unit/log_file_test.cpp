@@ -1,4 +1,4 @@
-// Log records in a file (hvtermd --log-file, a Windows service): timestamped, bounded by rotation.
+// hvtermd's log in a file (agent/log_file: --log-file, a Windows service): timestamped, rotated.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/log_file.h"
 #include "common/log.h"
 
 namespace fs = std::filesystem;
@@ -22,7 +23,7 @@ struct TempDir {
     fs::create_directories(path);
   }
   ~TempDir() {
-    log::to_stderr();
+    log_to_stderr();
     std::error_code ignored;
     fs::remove_all(path, ignored);
   }
@@ -54,11 +55,11 @@ TEST_CASE("log file: one timestamped record per line, appended to what is there"
   fs::path file = dir.path / "agent.log";
   { std::ofstream(file) << "an earlier line\n"; }
   std::string error;
-  REQUIRE(log::to_file(file.string(), 1 << 20, error));
+  REQUIRE(log_to_file(file.string(), 1 << 20, error));
   log::set_program("hvtermd");
   log::warn("refused cid 5");
   log::debug("not at this level");
-  log::to_stderr();
+  log_to_stderr();
   log::set_program("hvterm");
   auto lines = lines_of(file);
   REQUIRE(lines.size() == 2);
@@ -72,9 +73,9 @@ TEST_CASE("log file: past its limit it becomes FILE.1 and a new one starts") {
   fs::path file = dir.path / "agent.log";
   fs::path old = dir.path / "agent.log.1";
   std::string error;
-  REQUIRE(log::to_file(file.string(), 300, error));
+  REQUIRE(log_to_file(file.string(), 300, error));
   for (int i = 0; i < 20; ++i) log::info("record " + std::to_string(i) + " " + std::string(20, 'x'));
-  log::to_stderr();
+  log_to_stderr();
   REQUIRE(fs::exists(old));
   CHECK(fs::file_size(file) <= 300);
   CHECK(fs::file_size(old) <= 300);        // a record that would not fit starts the next file
@@ -92,9 +93,9 @@ TEST_CASE("log file: past its limit it becomes FILE.1 and a new one starts") {
 
   SUBCASE("a file already past the limit is rotated when it is opened") {
     { std::ofstream(file, std::ios::app) << std::string(400, 'y') << "\n"; }
-    REQUIRE(log::to_file(file.string(), 300, error));
+    REQUIRE(log_to_file(file.string(), 300, error));
     log::info("fresh");
-    log::to_stderr();
+    log_to_stderr();
     auto fresh = lines_of(file);
     REQUIRE(fresh.size() == 1);
     CHECK(fresh[0].find("fresh") != std::string::npos);
@@ -106,6 +107,6 @@ TEST_CASE("log file: one that cannot be opened is an error naming it") {
   TempDir dir;
   std::string path = (dir.path / "no-such-dir" / "agent.log").string();
   std::string error;
-  CHECK_FALSE(log::to_file(path, 1 << 20, error));
+  CHECK_FALSE(log_to_file(path, 1 << 20, error));
   CHECK(error.find("cannot open log file " + path) == 0);
 }
