@@ -22,7 +22,7 @@ constexpr const char* kTargetsHelp =
     "  hybrid:PATH:PORT      Firecracker / Cloud Hypervisor vsock: the VMM's Unix socket and guest port\n"
     "  vsock:CID[:PORT]      AF_VSOCK (Linux/KVM host, or CID 2 from a guest to its host)\n"
     "  hv:VMID[:SERVICE]     AF_HYPERV on a Windows host; SERVICE is a GUID or a port number\n"
-    "  NAME | VMID | CID     a VM name or ID (Windows: Hyper-V), or a bare vsock CID\n"
+    "  NAME | VMID | CID     a Hyper-V VM name or ID (Windows), a libvirt domain name (Linux), or a vsock CID\n"
     "The agent port defaults to 18518 (--port).";
 
 constexpr const char* kExitHelp =
@@ -168,9 +168,10 @@ int main(int argc, char** argv) {
   ping->add_option("--wait", cli.wait, "Keep trying for up to this long (e.g. 30s) while the agent starts");
   add_connection_options(ping, cli);
 
-  auto* vms = app.add_subcommand("vms", "List the VMs this host can reach, with IDs and state");
+  auto* vms = app.add_subcommand("vms", "List the VMs this host can reach, with IDs (Linux: vsock CIDs) and state");
   vms->add_flag("--json", cli.json, "Machine-readable output");
-  vms->footer("Windows (Hyper-V) hosts list their VMs; elsewhere this says what to use instead.");
+  vms->footer("Windows: the Hyper-V VMs, by ID. Linux: the libvirt domains (LIBVIRT_DEFAULT_URI, else libvirt's\n"
+              "default), by vsock CID ('-' until one is assigned). Either ID works as a TARGET.");
 
   auto* service_id = app.add_subcommand("service-id", "Print the Hyper-V service GUID of a vsock port");
   service_id->add_option("port", cli.service, "Port number")->required();
