@@ -97,7 +97,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   conn_ = FramedConnection::create(stream, this);
   conn_->start();
   wire::Hello hello;
-  hello.capabilities = wire::kCapResume;
+  hello.capabilities = wire::kCapResume | wire::kCapOpenId;
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
@@ -116,7 +116,7 @@ void SessionClient::connection_lost(const std::string& reason) {
     conn_ = nullptr;
   }
   if (phase_ == Phase::Done) return;
-  if (!have_session_ && phase_ == Phase::Request && !options_.attach && options_.open.id != wire::SessionId{})
+  if (!have_session_ && phase_ == Phase::Request && open_with_id())
     open_in_doubt_ = true;  // our OPEN may have started the session: find out, rather than orphan it
   if (!resumable()) {
     say(reason);
@@ -360,7 +360,8 @@ void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
     case wire::ErrorCode::NoSuchSession:
       if (open_in_doubt_)
         say("the connection was lost before the agent answered, and it has no session " + short_id() +
-            ": it never received the request (or has restarted since)");
+            ": it did not start the command (it never got the request, refused it or could not run it), or it "
+            "has restarted since");
       else
         say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : error.message);
       return finish(255);
@@ -504,8 +505,9 @@ void SessionClient::on_local_signal(int signum) {
                         : signum == SIGTERM ? wire::sig::kTerm
                         : signum == SIGHUP  ? wire::sig::kHup
                                             : wire::sig::kQuit;  // the only other one we watch
-  if (!have_session_ && phase_ != Phase::Bound) {
-    // Nothing runs remotely yet: behave like the signal's default action.
+  if (!resumable() && !(phase_ == Phase::Request && open_with_id())) {
+    // Nothing runs remotely yet: behave like the signal's default action. (Once our OPEN is out,
+    // the session may run: the signal waits for it, as during a reconnect.)
     exit_code_ = 128 + signum;
     return finish(exit_code_);
   }

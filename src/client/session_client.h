@@ -96,6 +96,8 @@ class SessionClient final : public FramedConnection::Handler {
   // not have started the session. Reconnecting ATTACHes to that id to find out.
   bool open_in_doubt_ = false;
   bool resumable() const { return have_session_ || open_in_doubt_; }
+  // Our OPEN names the session (the agent announced kCapOpenId): a lost answer can be looked up.
+  bool open_with_id() const { return !options_.attach && options_.open.id != wire::SessionId{}; }
   wire::SessionId id_{};
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
   ReplayBuffer input_;

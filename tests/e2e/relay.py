@@ -21,6 +21,9 @@ class Relay:
         self.forwarded = 0     # bytes relayed, both directions
         self.cut_points = []   # cut when `forwarded` passes each of these, in order
         self.request_cut = None  # (chunk number, forward it?): see cut_at_request
+        self.refusing = False    # while set, connections are accepted and closed at once
+        self.refuse_after_cut = False
+        self.refused = 0
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -30,6 +33,11 @@ class Relay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.refusing:  # the agent is unreachable for now (e.g. the VM is being restored)
+                client.close()
+                with self.lock:
+                    self.refused += 1
+                continue
             upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 upstream.connect(self.upstream)
@@ -48,12 +56,14 @@ class Relay:
         with self.lock:
             self.cut_points = sorted(self.forwarded + n for n in byte_counts)
 
-    def cut_at_request(self, chunk, forward):
+    def cut_at_request(self, chunk, forward, then_refuse=False):
         """On the next connection, cut at the client's `chunk`-th write (2: the request after HELLO).
         forward=True passes it to the agent and cuts when the agent answers, before the client sees a
-        byte of the answer; forward=False cuts without passing it on."""
+        byte of the answer; forward=False cuts without passing it on. then_refuse=True refuses the
+        connections after the cut until `refusing` is cleared."""
         with self.lock:
             self.request_cut = (chunk, forward)
+            self.refuse_after_cut = then_refuse
 
     def _pump(self, src, dst, from_client, state):
         try:
@@ -70,10 +80,9 @@ class Relay:
                             due_request, forward = True, self.request_cut[1]
                             self.request_cut = None
                             state["silence_agent"] = forward
-                if silenced:
-                    self.cut()
-                    break
-                if due_request and not forward:
+                if silenced or (due_request and not forward):
+                    if self.refuse_after_cut:
+                        self.refusing = True
                     self.cut()
                     break
                 dst.sendall(data)

@@ -281,7 +281,7 @@ def test_request_lost_before_the_agent_saw_it(agent, relay, workdir):
     relay.cut_at_request(2, forward=False)
     r = hvterm("exec", relay.target, "--", "sh", "-c", f"echo run >> {runs}")
     assert r.returncode == 255
-    assert b"never received the request" in r.stderr and r.stderr.count(b"\n") == 2, r.stderr
+    assert b"it did not start the command" in r.stderr and r.stderr.count(b"\n") == 2, r.stderr
     assert relay.connections == 2 and not os.path.exists(runs)
     assert b"no sessions" in hvterm("ls", agent.target).stdout
 
@@ -294,3 +294,20 @@ def test_answer_lost_without_reconnect_names_the_session(agent, relay):
     assert hint and hint.group(1).decode() == relay.target, r.stderr
     a = hvterm("attach", agent.target, hint.group(2).decode())
     assert a.returncode == 4 and a.stdout == b"hello\n", a.stderr
+
+
+def test_signal_while_the_answer_is_in_doubt_reaches_the_session(agent, relay):
+    # ^C between a lost answer and the reconnect is for the session the agent may have started:
+    # it waits for the reconnect instead of ending the client and orphaning the session.
+    relay.cut_at_request(2, forward=True, then_refuse=True)
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c",
+                             "trap 'echo got-int; exit 5' INT; echo ready; while :; do sleep 0.1; done"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    wait_for(lambda: relay.refused >= 1, "a refused reconnect")
+    proc.send_signal(signal.SIGINT)
+    wait_for(lambda: relay.refused >= 2, "another reconnect attempt")
+    assert proc.poll() is None, proc.communicate()
+    relay.refusing = False
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 5, err
+    assert out == b"ready\ngot-int\n" and err == b""
