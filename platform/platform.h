@@ -167,13 +167,15 @@ int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const 
 uint64_t unix_time_ms();
 
 // ---- log files ------------------------------------------------------------------------------------------
-// Open `path` to append to, not inherited by the programs sessions run; nullptr with `error`.
-std::FILE* open_log_file(const std::string& path, std::string& error);
+// Open `path` to append to (`truncate`: emptied first), readable by its owner only where the OS
+// has modes, and not inherited by the programs sessions run; nullptr with `error`.
+std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error);
 // Move `path` to `path.1`, replacing what was there.
 bool rotate_log_file(const std::string& path);
-// Where a service logs unless told otherwise. Windows: %ProgramData%\hvterm\PROGRAM.log (the
-// directory is created), as the Service Control Manager keeps no output. Elsewhere nullopt: systemd
-// puts stderr in the journal.
+// Where a service logs unless told otherwise. Windows: %ProgramData%\hvterm\PROGRAM.log, as the
+// Service Control Manager keeps no output; the directory is created for SYSTEM and Administrators
+// only, and one that exists must belong to them (or to the service's own account). Elsewhere
+// nullopt: systemd puts stderr in the journal.
 std::optional<std::string> service_log_path(const std::string& program, std::string& error);
 
 // Process-wide setup before the loop starts (SIGPIPE ignored: a closed peer is an error return).

@@ -76,7 +76,8 @@ std::string state_name(int state) {
   }
 }
 
-// Name, UUID, state and live XML of a domain; frees it.
+// Name, UUID, state and live XML of a domain; frees it. nullopt with an empty `error` when the
+// domain went away meanwhile (a transient one, destroyed).
 std::optional<LibvirtDomain> describe(virDomainPtr domain, std::string& error) {
   const Api& a = api();
   LibvirtDomain out;
@@ -87,7 +88,7 @@ std::optional<LibvirtDomain> describe(virDomainPtr domain, std::string& error) {
   bool ok = name != nullptr && a.uuid(domain, uuid) == 0 && a.state(domain, &state, &reason, 0) == 0 && xml != nullptr;
   if (ok) {
     out = LibvirtDomain{name, uuid, state_name(state), xml};
-  } else {
+  } else if (virErrorPtr e = a.last_error(); e == nullptr || e->code != VIR_ERR_NO_DOMAIN) {
     error = "cannot read a libvirt domain: " + last_error_text();
   }
   std::free(xml);  // libvirt's strings are the caller's, to free()
@@ -147,7 +148,7 @@ bool Libvirt::list(std::vector<LibvirtDomain>& out, std::string& error) {
     }
     auto domain = describe(domains[i], error);
     if (domain) out.push_back(std::move(*domain));
-    else ok = false;
+    else ok = error.empty();  // one that vanished is simply not listed
   }
   std::free(domains);
   return ok;

@@ -1,4 +1,7 @@
 // Log files for an agent that is not under a supervisor that keeps its stderr.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,9 +10,14 @@
 
 namespace hvterm::platform {
 
-std::FILE* open_log_file(const std::string& path, std::string& error) {
-  std::FILE* file = std::fopen(path.c_str(), "ae");  // e: close-on-exec, so no session inherits it
-  if (file == nullptr) error = "cannot open log file " + path + ": " + std::strerror(errno);
+std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error) {
+  // 0600: records name peers and the commands sessions run. Close-on-exec: no session inherits it.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  std::FILE* file = fd >= 0 ? fdopen(fd, "a") : nullptr;
+  if (file == nullptr) {
+    error = "cannot open log file " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+  }
   return file;
 }
 

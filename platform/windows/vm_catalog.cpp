@@ -47,7 +47,7 @@ bool parse_hcs_systems(std::string_view json, std::vector<VmInfo>& out, std::str
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(json);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     error = std::string("unreadable answer from the Host Compute Service: ") + e.what();
     return false;
   }

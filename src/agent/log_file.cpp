@@ -33,13 +33,18 @@ std::string utc_timestamp() {
   return text;
 }
 
+void write_raw(const std::string& record) {
+  g_file.bytes += std::fwrite(record.data(), 1, record.size(), g_file.file);
+  std::fflush(g_file.file);  // a record is on disk before whatever it reports brings the agent down
+}
+
 // Opens the file; one already full (or any, with `rotate`) becomes PATH.1 first, replacing the one
 // before, and a new one starts.
 bool open_log(bool rotate, std::string& error) {
   if (g_file.file != nullptr) std::fclose(g_file.file);
   g_file.file = nullptr;
   if (!rotate) {
-    g_file.file = platform::open_log_file(g_file.path, error);
+    g_file.file = platform::open_log_file(g_file.path, false, error);
     if (g_file.file == nullptr) return false;
     std::fseek(g_file.file, 0, SEEK_END);
     long size = std::ftell(g_file.file);
@@ -47,9 +52,13 @@ bool open_log(bool rotate, std::string& error) {
     if (g_file.bytes < g_file.max_bytes) return true;
     std::fclose(g_file.file);
   }
-  platform::rotate_log_file(g_file.path);
-  g_file.file = platform::open_log_file(g_file.path, error);
+  // A file that cannot be moved aside (a reader holds it, the directory is read-only) is emptied
+  // instead: the log stays bounded, at the price of its older records.
+  bool moved = platform::rotate_log_file(g_file.path);
+  g_file.file = platform::open_log_file(g_file.path, !moved, error);
   g_file.bytes = 0;
+  if (g_file.file != nullptr && !moved)
+    write_raw(utc_timestamp() + " warn: could not move the full log to " + g_file.path + ".1; its older records are gone\n");
   return g_file.file != nullptr;
 }
 
@@ -60,8 +69,7 @@ void write_record(const std::string& text) {
     std::string ignored;
     if (!open_log(true, ignored)) return;
   }
-  g_file.bytes += std::fwrite(record.data(), 1, record.size(), g_file.file);
-  std::fflush(g_file.file);  // a record is on disk before whatever it reports brings the agent down
+  write_raw(record);
 }
 
 }  // namespace

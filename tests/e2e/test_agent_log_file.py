@@ -21,6 +21,7 @@ def test_records_go_to_the_file_with_timestamps(workdir):
         agent.stop()
     assert agent.proc.returncode == 0
     assert agent.read_log() == ""  # stderr stays empty
+    assert os.stat(log).st_mode & 0o777 == 0o600  # records name peers and commands: the owner's only
     with open(log) as f:
         lines = f.read().splitlines()
     assert lines and all(RECORD.match(line) for line in lines), lines

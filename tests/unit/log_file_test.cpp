@@ -103,6 +103,22 @@ TEST_CASE("log file: past its limit it becomes FILE.1 and a new one starts") {
   }
 }
 
+TEST_CASE("log file: one that cannot be moved aside is emptied instead, and says so") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  fs::create_directories(dir.path / "agent.log.1" / "in-the-way");  // a rename onto it fails
+  std::string error;
+  REQUIRE(log_to_file(file.string(), 300, error));
+  for (int i = 0; i < 20; ++i) log::info("record " + std::to_string(i) + " " + std::string(20, 'x'));
+  log_to_stderr();
+  CHECK(fs::file_size(file) <= 300 + 200);  // bounded: the note and the records since
+  auto lines = lines_of(file);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[0].find("warn: could not move the full log to " + file.string() + ".1") != std::string::npos);
+  CHECK(lines.back().find("record 19 ") != std::string::npos);
+  CHECK(fs::is_directory(dir.path / "agent.log.1" / "in-the-way"));
+}
+
 TEST_CASE("log file: one that cannot be opened is an error naming it") {
   TempDir dir;
   std::string path = (dir.path / "no-such-dir" / "agent.log").string();

@@ -61,6 +61,8 @@ TEST_CASE("HCS: escaped names come out as UTF-8; members of the wrong type count
   CHECK(vms[1].state == "unknown");
   CHECK_FALSE(parse_hcs_systems(R"(["\ud83d"])", vms, error));  // half a surrogate pair
   CHECK_FALSE(parse_hcs_systems("[] []", vms, error));           // one document, nothing after it
+  CHECK_FALSE(parse_hcs_systems("[1e999]", vms, error));         // out of range: an error, not an abort
+  CHECK(error.find("unreadable answer from the Host Compute Service") == 0);
 }
 
 TEST_CASE("WMI: EnabledState names and rows") {
