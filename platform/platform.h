@@ -21,11 +21,11 @@ namespace hvterm::platform {
 // ---- streams -------------------------------------------------------------------------------------
 // A connected stream handle, heap-allocated; close it with close_stream().
 void close_stream(uv_stream_t* stream);
-// A pipe that keeps filling up (bulk data through the client's stdin or stdout) gets a larger kernel
-// buffer: 1 MiB instead of 64 KiB cuts the sleep/wake round trips between writer and reader 16-fold,
-// which more than doubles what a pipe carries between two CPUs. Best effort: false when `fd` is no
-// pipe, the system refuses (per-user pipe memory limit) or has no such knob (Windows).
-bool widen_pipe(int fd);
+// A pipe that keeps filling up (bulk data) gets a larger kernel buffer of `bytes`: fewer sleep/wake
+// round trips between a writer and a reader on two CPUs. Best effort: false when `fd` is no pipe,
+// the system refuses (per-user pipe memory limit) or has no such knob (Windows).
+bool widen_pipe(int fd, size_t bytes);
+bool widen_pipe(uv_stream_t* stream, size_t bytes);  // the same for a libuv pipe handle
 // What a Linux pipe holds by default: a read that returns this much (or more) emptied a full pipe.
 inline constexpr size_t kDefaultPipeSize = 64 * 1024;
 

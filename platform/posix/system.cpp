@@ -99,16 +99,22 @@ void restore_stdio_flags() {
 
 void init_process() { signal(SIGPIPE, SIG_IGN); }
 
-bool widen_pipe(int fd) {
+bool widen_pipe(int fd, size_t bytes) {
 #ifdef F_SETPIPE_SZ
-  constexpr int kWidePipe = 1 << 20;  // the default /proc/sys/fs/pipe-max-size
   int size = fcntl(fd, F_GETPIPE_SZ);
   if (size < 0) return false;
-  return size >= kWidePipe || fcntl(fd, F_SETPIPE_SZ, kWidePipe) >= 0;
+  return static_cast<size_t>(size) >= bytes || fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes)) >= 0;
 #else
   (void)fd;
+  (void)bytes;
   return false;
 #endif
+}
+
+bool widen_pipe(uv_stream_t* stream, size_t bytes) {
+  uv_os_fd_t fd;
+  return stream->type == UV_NAMED_PIPE && uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) == 0 &&
+         widen_pipe(fd, bytes);
 }
 
 void return_free_memory() {

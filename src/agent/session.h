@@ -85,6 +85,7 @@ class Session {
   ReceiveCursor input_;
   OutputPipe pipes_[2];
   bool output_open_[2] = {false, false};
+  bool output_widened_[2] = {false, false};  // a full pipe was given kWideOutputPipe
   bool reading_ = false;
   Block* read_block_ = nullptr;
   size_t read_used_ = 0;  // bytes of read_block_ handed to the replay buffer

@@ -13,11 +13,13 @@ namespace {
 constexpr size_t kReadSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 4096;
 
-// A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once.
+// A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once, to
+// 1 MiB (the default pipe-max-size): between two CPUs that more than doubles what it carries.
+constexpr size_t kWidePipe = 1 << 20;
 void widen_if_pipe(uv_handle_type kind, int fd, bool& tried) {
   if (kind != UV_NAMED_PIPE || tried) return;
   tried = true;
-  platform::widen_pipe(fd);
+  platform::widen_pipe(fd, kWidePipe);
 }
 
 uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {

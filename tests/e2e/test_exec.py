@@ -52,6 +52,17 @@ def test_remote_stdio_are_pipes_as_in_a_shell_pipeline(agent):
     assert r.returncode == 0
 
 
+def test_a_command_whose_stdout_pipe_fills_gets_a_wider_one(agent):
+    # The agent gives a child's full output pipe 128 KiB (fewer cross-CPU wake-ups, see session.cpp);
+    # stderr that never fills keeps the default. The command writes 1 MiB, then asks its pipes.
+    script = ("import fcntl, os; os.write(1, bytes(1 << 20)); "
+              "print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032), file=open('/dev/fd/2', 'w'))")
+    r = hvterm("exec", agent.target, "--", "python3", "-c", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == bytes(1 << 20)
+    assert r.stderr == b"131072 65536\n"
+
+
 def test_empty_stdin(agent):
     r = hvterm("exec", agent.target, "--", "cat", input=b"")
     assert r.returncode == 0 and r.stdout == b""

@@ -220,19 +220,22 @@ TEST_CASE("local writer: output that outruns a pipe arrives whole, in order, thr
   CHECK(received == expected);
 }
 
-TEST_CASE("widen_pipe: a pipe gets 1 MiB, anything else is left alone") {
+TEST_CASE("widen_pipe: a pipe gets what is asked, never less than it has; anything else is left alone") {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
+  CHECK(platform::widen_pipe(fds[1], 128 * 1024));
+  CHECK(fcntl(fds[0], F_GETPIPE_SZ) == 128 * 1024);
   if (pipe_max_size() >= (1 << 20)) {
-    CHECK(platform::widen_pipe(fds[1]));
+    CHECK(platform::widen_pipe(fds[1], 1 << 20));
     CHECK(fcntl(fds[0], F_GETPIPE_SZ) == (1 << 20));
-    CHECK(platform::widen_pipe(fds[0]));  // already wide: nothing to do
+    CHECK(platform::widen_pipe(fds[0], 128 * 1024));  // already wider: nothing to do
+    CHECK(fcntl(fds[0], F_GETPIPE_SZ) == (1 << 20));
   }
   close(fds[0]);
   close(fds[1]);
   int sockets[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sockets) == 0);
-  CHECK_FALSE(platform::widen_pipe(sockets[0]));
+  CHECK_FALSE(platform::widen_pipe(sockets[0], 128 * 1024));
   close(sockets[0]);
   close(sockets[1]);
 }
