@@ -246,13 +246,17 @@ def test_attach_with_nothing_to_attach(agent):
 
 def test_cut_after_the_exit_status_still_collects_the_session(agent, relay):
     # The client has the exit status but is still writing output to a slow reader when the
-    # connection is cut: it must reconnect to let the agent forget the session.
-    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", "head -c 300000 /dev/zero; exit 9"],
+    # connection is cut: it must reconnect to let the agent forget the session. The output is more
+    # than the client's stdout pipe holds once widened (1 MiB) and less than that plus its 1 MiB
+    # window, so the command can exit while the client cannot finish before this test reads.
+    size = 1500000
+    proc = subprocess.Popen([HVTERM, "exec", "-q", relay.target, "--", "sh", "-c", f"head -c {size} /dev/zero; exit 9"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
     wait_for(lambda: "exited" in agent.read_log(), "the remote command to exit")
     relay.cut()
+    assert proc.poll() is None  # still writing to us
     out = proc.stdout.read()
-    assert proc.wait(timeout=TIMEOUT) == 9 and len(out) == 300000
+    assert proc.wait(timeout=TIMEOUT) == 9 and len(out) == size
     wait_for(lambda: b"no sessions" in hvterm("ls", agent.target).stdout, "the session to be collected")
 
 
