@@ -121,11 +121,13 @@ void Session::start_reading() {
   };
   for (int i = 0; i < 2; ++i) {
     if (!output_open_[i]) continue;
-    uv_stream_t* s = i == 0 ? child_->output() : child_->error_output();
+    uv_stream_t* s = output_pipe(i);
     uv_read_start(s, alloc, read);
   }
   if (exit_ && drain_timer_ != nullptr) uv_timer_again(drain_timer_);
 }
+
+uv_stream_t* Session::output_pipe(int index) { return index == 0 ? child_->output() : child_->error_output(); }
 
 void Session::resume_reading_if_room() {
   if (!reading_ && !output_full() && (output_open_[0] || output_open_[1])) start_reading();
@@ -136,7 +138,7 @@ void Session::stop_reading() {
   reading_ = false;
   for (int i = 0; i < 2; ++i) {
     if (!output_open_[i]) continue;
-    uv_read_stop(i == 0 ? child_->output() : child_->error_output());
+    uv_read_stop(output_pipe(i));
   }
   // While the client holds us back, trailing PTY output is not "done": pause the drain clock.
   if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
@@ -154,7 +156,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   size_t n = static_cast<size_t>(nread);
   if (n >= platform::kDefaultPipeSize && !output_widened_[index] && request_.mode == wire::SessionMode::Pipes) {
     output_widened_[index] = true;
-    platform::widen_pipe(index == 0 ? child_->output() : child_->error_output(), kWideOutputPipe);
+    platform::widen_pipe(output_pipe(index), kWideOutputPipe);
   }
   Slice bytes;
   if (n < kCompactBelow) {
@@ -182,7 +184,7 @@ void Session::drop_read_block() {
 
 void Session::finish_output(int index) {
   if (!output_open_[index]) return;
-  uv_read_stop(index == 0 ? child_->output() : child_->error_output());
+  uv_read_stop(output_pipe(index));
   output_open_[index] = false;
   output_[index].finish();
   if (index == 0 && request_.mode == wire::SessionMode::Pty) close_timer(drain_timer_);

@@ -64,6 +64,7 @@ class Session {
   void resume_reading_if_room();
   void on_output(int index, ssize_t nread, const uv_buf_t* buf);
   void finish_output(int index);
+  uv_stream_t* output_pipe(int index);  // the child's stdout (0) or stderr (1)
   void drop_read_block();
   void on_exit(const platform::ExitStatus& status);
   void maybe_send_input_ack(bool force);

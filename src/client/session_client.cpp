@@ -262,7 +262,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
     }
     if (!exit_) notice("reconnected to session " + short_id());
   } else {
-    if (options_.open.id != wire::SessionId{} && !options_.attach && info.id != options_.open.id) {
+    if (open_with_id() && info.id != options_.open.id) {
       say("the agent answered with session " + wire::session_id_hex(info.id).substr(0, 8) + ", not ours (" +
           short_id() + "); giving up");
       return finish(255);
