@@ -16,7 +16,6 @@ struct Api {
   decltype(&virConnectListAllDomains) list_all = nullptr;
   decltype(&virDomainLookupByName) by_name = nullptr;
   decltype(&virDomainGetName) name = nullptr;
-  decltype(&virDomainGetUUIDString) uuid = nullptr;
   decltype(&virDomainGetState) state = nullptr;
   decltype(&virDomainGetXMLDesc) xml = nullptr;
   decltype(&virDomainFree) free_domain = nullptr;
@@ -41,10 +40,9 @@ const Api& api() {
     }
     bool ok = bind(library, "virConnectOpenReadOnly", a.open_read_only) && bind(library, "virConnectClose", a.close) &&
               bind(library, "virConnectGetURI", a.get_uri) && bind(library, "virConnectListAllDomains", a.list_all) &&
-              bind(library, "virDomainLookupByName", a.by_name) &&
-              bind(library, "virDomainGetName", a.name) &&
-              bind(library, "virDomainGetUUIDString", a.uuid) && bind(library, "virDomainGetState", a.state) &&
-              bind(library, "virDomainGetXMLDesc", a.xml) && bind(library, "virDomainFree", a.free_domain) &&
+              bind(library, "virDomainLookupByName", a.by_name) && bind(library, "virDomainGetName", a.name) &&
+              bind(library, "virDomainGetState", a.state) && bind(library, "virDomainGetXMLDesc", a.xml) &&
+              bind(library, "virDomainFree", a.free_domain) &&
               bind(library, "virGetLastError", a.last_error) && bind(library, "virSetErrorFunc", a.set_error_func);
     if (!ok) {
       a.load_error = "the installed libvirt lacks functions hvterm needs (" + std::string(dlerror()) + ")";
@@ -76,18 +74,17 @@ std::string state_name(int state) {
   }
 }
 
-// Name, UUID, state and live XML of a domain; frees it. nullopt with an empty `error` when the
+// Name, state and live XML of a domain; frees it. nullopt with an empty `error` when the
 // domain went away meanwhile (a transient one, destroyed).
 std::optional<LibvirtDomain> describe(virDomainPtr domain, std::string& error) {
   const Api& a = api();
   LibvirtDomain out;
   const char* name = a.name(domain);
-  char uuid[VIR_UUID_STRING_BUFLEN] = {};
   int state = 0, reason = 0;
   char* xml = a.xml(domain, 0);
-  bool ok = name != nullptr && a.uuid(domain, uuid) == 0 && a.state(domain, &state, &reason, 0) == 0 && xml != nullptr;
+  bool ok = name != nullptr && a.state(domain, &state, &reason, 0) == 0 && xml != nullptr;
   if (ok) {
-    out = LibvirtDomain{name, uuid, state_name(state), xml};
+    out = LibvirtDomain{name, state_name(state), xml};
   } else if (virErrorPtr e = a.last_error(); e == nullptr || e->code != VIR_ERR_NO_DOMAIN) {
     error = "cannot read a libvirt domain: " + last_error_text();
   }

@@ -10,7 +10,7 @@
 namespace hvterm::platform::detail {
 
 struct LibvirtDomain {
-  std::string name, uuid, state, xml;  // state: running, paused, off, ...; xml: the live description
+  std::string name, state, xml;  // state: running, paused, off, ...; xml: the live description
 };
 
 class Libvirt {

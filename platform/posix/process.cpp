@@ -129,8 +129,7 @@ class PosixChild final : public Child {
     // Pipes mode gives the child real pipes, as a shell pipeline or sshd would. libuv's
     // UV_CREATE_PIPE makes socketpairs, which a program can tell apart (test -p, fstat, splice) and
     // which carry bulk output more slowly (1 GiB from `dd`: ~1.9 GB/s against ~2.6 through a pipe).
-    // The pipes keep Linux's 64 KiB: its few pages stay hot when the command and the agent share a
-    // CPU, and widening them to 1 MiB measured 20 % slower here, though steadier.
+    // They start at Linux's 64 KiB; an output pipe that fills gets 128 KiB (Session::on_output).
     uv_file ends[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};  // [stream][0 read, 1 write], close-on-exec
     auto close_ends = [&ends](int side) {
       for (auto& end : ends)
