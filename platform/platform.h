@@ -178,7 +178,8 @@ bool rotate_log_file(const std::string& path);
 // nullopt: systemd puts stderr in the journal.
 std::optional<std::string> service_log_path(const std::string& program, std::string& error);
 
-// Process-wide setup before the loop starts (SIGPIPE ignored: a closed peer is an error return).
+// Process-wide setup, first thing in main: fds 0-2 that are closed are opened on /dev/null (POSIX),
+// SIGPIPE is ignored (a closed peer is an error return).
 void init_process();
 // Hand back to the system what the allocator keeps of memory freed after a burst (glibc keeps
 // freed heap pages resident until asked).

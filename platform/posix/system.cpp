@@ -97,7 +97,14 @@ void restore_stdio_flags() {
     if (saved_flags[fd] != -1) fcntl(fd, F_SETFL, saved_flags[fd]);
 }
 
-void init_process() { signal(SIGPIPE, SIG_IGN); }
+void init_process() {
+  // A closed fd 0, 1 or 2 would be the next socket, log file or libuv's epoll fd, and then remote
+  // output would be written into it: give each one /dev/null before anything opens a file (as ssh
+  // does). open() takes the lowest free number, so in this order each lands on its own slot.
+  for (int fd = 0; fd < 3; ++fd)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)open("/dev/null", O_RDWR);
+  signal(SIGPIPE, SIG_IGN);
+}
 
 bool widen_pipe(int fd, size_t bytes) {
 #ifdef F_SETPIPE_SZ

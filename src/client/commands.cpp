@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client/printable.h"
 #include "client/request.h"
 #include "common/guid.h"
 #include "common/units.h"
@@ -41,6 +42,15 @@ void print_json_lines(const std::vector<nlohmann::ordered_json>& objects) {
   for (size_t i = 0; i < objects.size(); ++i)
     std::cout << (i ? ",\n " : "\n ") << objects[i].dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   std::cout << (objects.empty() ? "]\n" : "\n]\n");
+}
+
+// The COMMAND column of `hvterm ls`: the rest of the terminal's width (at least 20 characters), or
+// 80 characters when stdout is not a terminal. `--json` has every command whole.
+size_t ls_command_columns() {
+  constexpr size_t kBeforeCommand = 68, kMinimum = 20, kNotATerminal = 80;
+  if (!platform::is_terminal(1)) return kNotATerminal;
+  size_t width = platform::open_terminal(1)->size().cols;
+  return width > kBeforeCommand + kMinimum ? width - kBeforeCommand : kMinimum;
 }
 
 }  // namespace
@@ -78,14 +88,16 @@ int command_ls(const CommonOptions& options, bool json) {
     return 0;
   }
   std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", "ID", "STATE", "PID", "SIZE", "IDLE", "CREATED", "COMMAND");
+  size_t command_columns = ls_command_columns();
   for (const auto& e : entries) {
     std::string state = wire::session_state_name(e.state);
     if (e.state == wire::SessionState::Exited) state += "(" + std::to_string(e.exit_code) + ")";
     std::string size = e.mode == wire::SessionMode::Pty ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
                                                         : "-";
+    std::string command = shorten(printable(e.command), command_columns);
     std::printf("%-10s %-9s %-8u %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
                 state.c_str(), e.pid, size.c_str(), format_duration(e.idle_ms).c_str(),
-                local_time(e.created_unix_ms).c_str(), e.command.c_str());
+                local_time(e.created_unix_ms).c_str(), command.c_str());
   }
   return 0;
 }
@@ -129,7 +141,8 @@ int command_vms(bool json) {
     return 0;
   }
   std::printf("%-38s %-10s %s\n", "ID", "STATE", "NAME");
-  for (const auto& vm : vms) std::printf("%-38s %-10s %s\n", vm.id.c_str(), vm.state.c_str(), vm.name.c_str());
+  for (const auto& vm : vms)
+    std::printf("%-38s %-10s %s\n", printable(vm.id).c_str(), printable(vm.state).c_str(), printable(vm.name).c_str());
   return 0;
 }
 

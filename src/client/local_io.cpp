@@ -178,6 +178,7 @@ LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
 LocalWriter::~LocalWriter() { close(); }
 
 void LocalWriter::write(Slice bytes, Done done) {
+  if (stream_ == nullptr && kind_ != UV_FILE) return;  // closed: nobody will see it
   pending_bytes_ += bytes.size();
   if (stream_ == nullptr) {
     file_queue_.emplace_back(std::move(bytes), std::move(done));

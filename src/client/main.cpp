@@ -1,6 +1,9 @@
 // hvterm: the client. Parses the command line and hands off to the session bridge or a command.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -114,9 +117,7 @@ std::optional<uint64_t> duration_option(const std::string& name, const std::stri
   return ms;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   log::set_program("hvterm");
   platform::init_process();
   CLI::App app{"hvterm - a terminal into a virtual machine over hypervisor sockets, no network needed.\n", "hvterm"};
@@ -326,6 +327,7 @@ int main(int argc, char** argv) {
     uv_fs_req_cleanup(&req);
     if (fd < 0) return usage_error("cannot open --log " + cli.log_file + ": " + uv_strerror(fd));
     options.transcript_fd = fd;
+    options.transcript_path = cli.log_file;
   }
   int status;
   {
@@ -334,8 +336,26 @@ int main(int argc, char** argv) {
   }
   if (options.transcript_fd >= 0) {
     uv_fs_t req;
-    uv_fs_close(nullptr, &req, options.transcript_fd, nullptr);
+    int rc = uv_fs_close(nullptr, &req, options.transcript_fd, nullptr);
     uv_fs_req_cleanup(&req);
+    if (rc < 0)  // a file system that reports a failed write only now (NFS)
+      std::cerr << "hvterm: cannot write the transcript " << cli.log_file << ": " << uv_strerror(rc) << "\n";
   }
   return status;
 }
+
+// What hvterm printed through stdio itself (ls, ping, vms, --help) must have reached stdout: a full
+// disk is an error, not success. A reader that went away is treated as SIGPIPE would treat a
+// local program: no message, status 141.
+int check_stdout(int status) {
+  std::cout.flush();
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  int error = errno;
+  if (error == EPIPE) return status != 0 ? status : 128 + 13;  // 13: SIGPIPE (not defined on Windows)
+  std::cerr << "hvterm: cannot write to stdout: " << (error != 0 ? uv_strerror(uv_translate_sys_error(error)) : "write error") << "\n";
+  return 255;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return check_stdout(run(argc, argv)); }

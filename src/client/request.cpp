@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "client/printable.h"
 #include "transport/framed_connection.h"
 
 namespace hvterm {
@@ -24,7 +25,7 @@ class Exchange final : public FramedConnection::Handler {
   void on_frame(wire::Frame& frame) override {
     if (frame.type == wire::FrameType::Error) {
       wire::ErrorMsg error;
-      result.error = wire::decode(frame.payload.view(), error) ? error.message : "the agent reported an error";
+      result.error = wire::decode(frame.payload.view(), error) ? printable(error.message) : "the agent reported an error";
       return done();
     }
     if (!hello_seen_) {
@@ -34,7 +35,7 @@ class Exchange final : public FramedConnection::Handler {
         return done();
       }
       hello_seen_ = true;
-      result.agent = hello.software;
+      result.agent = printable(hello.software);
       conn_->send(request_);
       return;
     }

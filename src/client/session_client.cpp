@@ -2,7 +2,9 @@
 
 #include <csignal>
 
+#include "client/printable.h"
 #include "common/log.h"
+#include "common/units.h"
 
 namespace hvterm {
 namespace {
@@ -12,6 +14,9 @@ constexpr uint64_t kAckEvery = 256 * 1024;
 constexpr uint64_t kDelayedAckMs = 20;
 constexpr uint64_t kMaxBackoffMs = 5000;
 constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an exit status
+// How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
+// ended with it. Not at once: the socket may be a relay to a VM's agent, restarting.
+constexpr uint64_t kAgentGoneMs = 10000;
 
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
@@ -61,7 +66,7 @@ int SessionClient::run() {
   uv_run(loop_, UV_RUN_DEFAULT);
   if (terminal_) terminal_->restore();
   platform::restore_stdio_flags();
-  return exit_code_;
+  return local_write_failed_ ? 255 : exit_code_;
 }
 
 // ---- connection lifecycle ----------------------------------------------------------------------------
@@ -80,8 +85,7 @@ void SessionClient::connect() {
     }
     if (stream == nullptr) {
       if (resumable()) {
-        log::debug("reconnect failed: " + failure.message);
-        schedule_reconnect();
+        reconnect_failed(failure);
       } else {
         say(failure.message);
         finish(255);
@@ -130,13 +134,37 @@ void SessionClient::connection_lost(const std::string& reason) {
   // With the exit status in hand, a reconnect only lets the agent know it may forget the
   // session (COLLECT); schedule_reconnect gives that a short deadline.
   if (!options_.reconnect) {
-    say("connection lost (" + reason + "); session " + short_id() + " is still running: hvterm attach " +
-        options_.target.text + " " + short_id());
+    say("connection lost (" + reason + "); unless the agent has exited, session " + short_id() +
+        " is still running: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
   if (phase_ == Phase::Bound || (open_in_doubt_ && disconnected_at_ms_ == 0)) {
     disconnected_at_ms_ = uv_now(loop_);
     if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
+    return schedule_reconnect();
+  }
+  reconnect_failed({reason});  // a reconnect that got no further than the handshake
+}
+
+void SessionClient::reconnect_failed(const ConnectFailure& failure) {
+  log::debug("reconnect failed: " + failure.message);
+  uint64_t now = uv_now(loop_);
+  if (!failure.nothing_listens) {
+    nothing_listens_since_ms_ = 0;
+  } else if (nothing_listens_since_ms_ == 0) {
+    nothing_listens_since_ms_ = now;
+  } else if (now - nothing_listens_since_ms_ >= kAgentGoneMs && !exit_) {
+    // Sessions live in the agent's process: when its socket stays dead, so are they.
+    say("gave up reconnecting: " + failure.message + " for " + format_duration(kAgentGoneMs) + ", so session " +
+        short_id() + " has ended with its agent");
+    return finish(255);
+  }
+  if (!unreachable_noticed_ && !exit_) {
+    unreachable_noticed_ = true;
+    uint64_t waited = disconnected_at_ms_ == 0 ? 0 : now - disconnected_at_ms_;
+    uint64_t left = options_.reconnect_timeout_ms > waited ? options_.reconnect_timeout_ms - waited : 0;
+    if (failure.nothing_listens) left = std::min(left, kAgentGoneMs);
+    notice("agent not reachable (" + failure.message + "); retrying for " + format_duration(left) + "...");
   }
   schedule_reconnect();
 }
@@ -149,8 +177,8 @@ void SessionClient::schedule_reconnect() {
     return finish(exit_code_);
   }
   if (uv_now(loop_) - disconnected_at_ms_ > options_.reconnect_timeout_ms) {
-    say("gave up reconnecting; session " + short_id() + (open_in_doubt_ ? " may be running" : " is still running") +
-        " in the agent: hvterm attach " + options_.target.text + " " + short_id());
+    say("gave up reconnecting after " + format_duration(options_.reconnect_timeout_ms) + "; session " + short_id() +
+        " may still be running in the agent: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
   uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
@@ -289,6 +317,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
   }
   phase_ = Phase::Bound;
   disconnected_at_ms_ = 0;
+  nothing_listens_since_ms_ = 0;
+  unreachable_noticed_ = false;
   backoff_ms_ = 100;
   attempts_ = 0;
   // The agent's position may acknowledge input we held back for: read on.
@@ -306,7 +336,8 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
   bytes.remove_prefix(static_cast<size_t>(duplicate));
   if (bytes.empty()) return;
   output_[index].received(bytes.size());
-  if (transcript_) transcript_->write(bytes, [](size_t, int) {});  // shares the bytes, no copy
+  if (transcript_ && !transcript_failed_)  // shares the bytes, no copy
+    transcript_->write(bytes, [this](size_t, int error) { on_transcript_written(error); });
   if (output_broken_[index]) {  // nobody reads it any more
     output_[index].consumed(bytes.size());
     return maybe_ack(index, false);
@@ -317,12 +348,25 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
 void SessionClient::on_output_written(int index, size_t bytes, int error) {
   output_[index].consumed(bytes);
   if (error != 0 && !output_broken_[index]) {
-    // Our stdout went away (e.g. `| head`): like ssh, let the remote program see a broken pipe.
+    // The output can no longer be delivered. As in a local pipeline, the program is sent SIGPIPE and
+    // what it prints to this stream from now on is discarded. A reader that went away (`| head`)
+    // is no error; anything else (a full disk, an I/O error) is, and hvterm then exits 255.
     output_broken_[index] = true;
-    if (error == UV_EPIPE) send_signal(wire::sig::kPipe);
+    send_signal(wire::sig::kPipe);
+    if (error != UV_EPIPE) {
+      local_write_failed_ = true;
+      say(std::string("cannot write to ") + (index == 0 ? "stdout" : "stderr") + ": " + uv_strerror(error));
+    }
   }
   maybe_ack(index, false);
   check_finished();
+}
+
+void SessionClient::on_transcript_written(int error) {
+  if (error == 0 || transcript_failed_) return;
+  transcript_failed_ = true;  // said once; the rest of the output is not offered to it
+  say("cannot write the transcript " + options_.transcript_path + ": " + uv_strerror(error) +
+      "; it lacks the output from here on");
 }
 
 void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
@@ -363,10 +407,10 @@ void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
             ": it did not start the command (it never got the request, refused it or could not run it), or it "
             "has restarted since");
       else
-        say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : error.message);
+        say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : printable(error.message));
       return finish(255);
     default:
-      say("the agent reported an error: " + error.message);
+      say("the agent reported an error: " + printable(error.message));
       return finish(255);
   }
 }
@@ -380,7 +424,7 @@ void SessionClient::on_exit_frame(const wire::Exit& exit) {
     case wire::ExitKind::CannotExecute: exit_code_ = 126; break;
   }
   if (exit.kind == wire::ExitKind::NotFound || exit.kind == wire::ExitKind::CannotExecute) {
-    say(exit.message);
+    say(printable(exit.message));
     if (!have_session_) return finish(exit_code_);
   }
   check_finished();
@@ -441,15 +485,8 @@ void SessionClient::pump_input() {
 void SessionClient::on_escape(EscapeParser::Command command) {
   switch (command) {
     case EscapeParser::Command::Detach:
-      if (conn_ != nullptr && phase_ == Phase::Bound) {
-        pump_input();
-        // What we have shown must not be replayed to the next client that attaches.
-        maybe_ack(0, true);
-        maybe_ack(1, true);
-        conn_->send(wire::encode_empty(wire::FrameType::Detach));
-        conn_->close_after_flush();
-        conn_ = nullptr;
-      }
+      detach_from_agent();
+      if (phase_ == Phase::Done) return;  // the session ended meanwhile and was collected
       exit_code_ = 0;
       notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
              short_id());
@@ -473,6 +510,22 @@ void SessionClient::on_escape(EscapeParser::Command command) {
   }
 }
 
+// The next client to attach must neither miss nor repeat what we printed: this turn's output is
+// written now and acknowledged, and output a slow terminal has not taken yet is dropped (not
+// acknowledged, so the next attach shows it).
+void SessionClient::detach_from_agent() {
+  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  pump_input();
+  for (auto& writer : writers_) writer->flush();
+  if (conn_ == nullptr || phase_ != Phase::Bound) return;  // the flush finished the session (collected)
+  maybe_ack(0, true);
+  maybe_ack(1, true);
+  conn_->send(wire::encode_empty(wire::FrameType::Detach));
+  conn_->close_after_flush();
+  conn_ = nullptr;
+  if (writers_[0]->pending() != 0) writers_[0]->close();
+}
+
 void SessionClient::send_signal(uint8_t wire_signal) {
   if (conn_ != nullptr && phase_ == Phase::Bound)
     conn_->send(wire::encode_signal(wire_signal));
@@ -492,11 +545,8 @@ void SessionClient::on_local_signal(int signum) {
   }
   if (raw_ && (signum == SIGTERM || signum == SIGHUP)) {
     // Our terminal is going away or we are told to stop: leave the session running, detached.
-    if (conn_ != nullptr && phase_ == Phase::Bound) {
-      conn_->send(wire::encode_empty(wire::FrameType::Detach));
-      conn_->close_after_flush();
-      conn_ = nullptr;
-    }
+    detach_from_agent();
+    if (phase_ == Phase::Done) return;
     say(std::string(signum == SIGHUP ? "hang-up" : "terminated") + "; session " + short_id() +
         " keeps running: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);

@@ -35,6 +35,7 @@ struct ClientOptions {
   uint64_t reconnect_timeout_ms = 600000;
   size_t input_buffer = 1024 * 1024;    // typed/piped input kept until the agent acknowledges it
   int transcript_fd = -1;               // --log: a copy of everything the session printed
+  std::string transcript_path;          // its name, for a message when it cannot be written
 };
 
 class SessionClient final : public FramedConnection::Handler {
@@ -54,10 +55,12 @@ class SessionClient final : public FramedConnection::Handler {
   void on_connected(uv_stream_t* stream);
   void connection_lost(const std::string& reason);
   void schedule_reconnect();
+  void reconnect_failed(const ConnectFailure& failure);
   void on_session(const wire::SessionInfo& info);
   void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
   void on_output_eof(wire::Stream stream, uint64_t offset);
   void on_output_written(int index, size_t bytes, int error);
+  void on_transcript_written(int error);
   void maybe_ack(int index, bool force);
   void on_error_frame(const wire::ErrorMsg& error);
   void on_exit_frame(const wire::Exit& exit);
@@ -66,6 +69,7 @@ class SessionClient final : public FramedConnection::Handler {
   void on_stdin_end(int error);
   void on_escape(EscapeParser::Command command);
   void pump_input();
+  void detach_from_agent();
   void send_signal(uint8_t wire_signal);
   void send_window_size();
   void on_local_signal(int signum);
@@ -105,6 +109,8 @@ class SessionClient final : public FramedConnection::Handler {
   uint64_t ack_sent_[2] = {0, 0};
   bool output_eof_written_[2] = {false, false};
   bool output_broken_[2] = {false, false};
+  bool local_write_failed_ = false;  // stdout or stderr failed for a reason other than EPIPE: exit 255
+  bool transcript_failed_ = false;
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;
   std::optional<wire::Exit> exit_;
@@ -119,6 +125,8 @@ class SessionClient final : public FramedConnection::Handler {
   uint64_t backoff_ms_ = 100;
   int attempts_ = 0;
   bool silent_noticed_ = false;
+  bool unreachable_noticed_ = false;       // said once per outage that reconnecting fails, and how long it goes on
+  uint64_t nothing_listens_since_ms_ = 0;  // reconnects have found no agent on its Unix socket since then
   int exit_code_ = 255;
 };
 

@@ -41,7 +41,7 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
         return finish(nullptr, {"cannot start the local agent '" + program + "': " + uv_strerror(rc) +
                                     " (set HVTERMD to its path)"});
     } else if (!options.start_local_agent) {
-      return finish(nullptr, {"no local agent is running (" + path + ")"});
+      return finish(nullptr, {"no local agent is running (" + path + ")", true});
     }
     // The agent (ours, or one a racing client started) needs a moment to listen.
     if (uv_now(loop) >= deadline)
@@ -200,9 +200,12 @@ void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions&
     address = std::get<Address>(target.where);
   }
   if (auto* hybrid = std::get_if<HybridAddress>(&address)) return connect_hybrid(loop, *hybrid, options, std::move(done));
-  platform::connect(loop, address, options.timeout_ms, [done](uv_stream_t* stream, const platform::ConnectError& error) {
-    done(stream, {error.message});
-  });
+  bool unix_socket = std::holds_alternative<UnixAddress>(address);
+  platform::connect(loop, address, options.timeout_ms,
+                    [done, unix_socket](uv_stream_t* stream, const platform::ConnectError& error) {
+                      bool absent = error.code == UV_ENOENT || error.code == UV_ECONNREFUSED;
+                      done(stream, {error.message, unix_socket && absent});
+                    });
 }
 
 }  // namespace hvterm

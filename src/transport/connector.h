@@ -18,6 +18,10 @@ struct ConnectOptions {
 
 struct ConnectFailure {
   std::string message;  // one line a person can act on
+  // An agent's own Unix socket (local, unix:) where nothing listens (gone, or connect refused): the
+  // agent, and every session it held, has exited. Not said of a VMM's hybrid socket, which comes
+  // back when the VM is restored.
+  bool nothing_listens = false;
 };
 
 using ConnectDone = std::function<void(uv_stream_t* stream, const ConnectFailure& failure)>;

@@ -37,6 +37,7 @@ FramedConnection::~FramedConnection() {
 }
 
 void FramedConnection::start() {
+  reading_ = true;
   uv_read_start(
       stream_,
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -77,6 +78,7 @@ void FramedConnection::on_read(ssize_t nread) {
     return;
   }
   if (nread < 0) {
+    if (write_failed_) return disconnect(write_error_);
     disconnect(nread == UV_EOF ? std::string() : std::string(uv_strerror(static_cast<int>(nread))));
     return;
   }
@@ -168,7 +170,7 @@ void FramedConnection::enqueue(Write* write) {
 
 void FramedConnection::flush() {
   flush_at_end_of_turn_.disarm();
-  if (queued_.empty() || closing_) return;
+  if (queued_.empty() || closing_ || write_failed_) return;
   // A failing write below closes the connection, and close() drops what is queued: only frames
   // queued after this point, never the ones this loop is handing out.
   flushing_.swap(queued_);
@@ -210,7 +212,7 @@ void FramedConnection::flush() {
 }
 
 void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
-  if (closing_) {
+  if (closing_ || write_failed_) {
     recycle(write);
     return;
   }
@@ -222,12 +224,12 @@ void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
   if (rc != 0) {
     --pending_writes_;
     recycle(write);
-    disconnect(uv_strerror(rc));
+    on_write_error(rc);
   }
 }
 
 void FramedConnection::send(std::string frame) {
-  if (closing_ || close_when_flushed_) return;
+  if (closing_ || close_when_flushed_ || write_failed_) return;
   Write* w = new_write();
   w->control = std::move(frame);
   w->bufs[0] = uv_buf_init(w->control.data(), static_cast<unsigned>(w->control.size()));
@@ -236,7 +238,7 @@ void FramedConnection::send(std::string frame) {
 }
 
 void FramedConnection::send_data(wire::Stream stream, uint64_t offset, Slice bytes) {
-  if (closing_ || close_when_flushed_) return;
+  if (closing_ || close_when_flushed_ || write_failed_) return;
   Write* w = new_write();
   wire::put_data_prefix(w->prefix, stream, offset, bytes.size());
   w->payload = std::move(bytes);
@@ -253,10 +255,22 @@ void FramedConnection::on_write_done(Write* write, int status) {
     return;
   }
   if (status != 0) {
-    disconnect(uv_strerror(status));
+    on_write_error(status);
     return;
   }
   if (pending_writes_ == 0 && close_when_flushed_) close();
+}
+
+// Most often the peer has closed, perhaps right after sending an ERROR frame that says why (an
+// agent refusing this user closes at once): read what it sent up to the end before reporting.
+void FramedConnection::on_write_error(int status) {
+  if (write_failed_ || closing_) return;
+  write_failed_ = true;
+  write_error_ = uv_strerror(status);
+  for (Write* w : queued_) recycle(w);
+  queued_.clear();
+  flush_at_end_of_turn_.disarm();
+  if (handler_ == nullptr || !reading_) disconnect(write_error_);  // no reading to wait for
 }
 
 void FramedConnection::fail(wire::ErrorCode code, const std::string& message) {
@@ -268,6 +282,7 @@ void FramedConnection::close_after_flush() {
   if (closing_) return;
   handler_ = nullptr;
   uv_read_stop(stream_);
+  reading_ = false;
   flush();
   if (closing_) return;  // the flush found the stream broken
   if (pending_writes_ == 0) {

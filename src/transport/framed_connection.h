@@ -57,6 +57,7 @@ class FramedConnection {
   void release_idle_block();
   void next_read_block();
   void on_write_done(Write* write, int status);
+  void on_write_error(int status);
   void disconnect(const std::string& reason);
 
   uv_stream_t* stream_;
@@ -72,6 +73,11 @@ class FramedConnection {
   size_t pending_writes_ = 0;      // handed to libuv, not yet written
   bool closing_ = false;
   bool close_when_flushed_ = false;
+  // A write failed: nothing more is sent, but what the peer said before it closed (an ERROR frame
+  // saying why) is still read; the write error is the reason given when the reading ends.
+  bool reading_ = false;
+  bool write_failed_ = false;
+  std::string write_error_;
 };
 
 }  // namespace hvterm

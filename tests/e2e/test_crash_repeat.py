@@ -1,0 +1,84 @@
+"""What the next `attach` shows after a client went away: never a lost byte; no repeat after a detach
+(~., SIGTERM, SIGHUP); after a crash (kill -9) at most the output the dead client had printed and
+not acknowledged, which the README bounds by --replay-buffer + 256 KiB."""
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+
+import pexpect
+import pytest
+
+from conftest import HVTERM, BASE_ENV, TIMEOUT, hvterm, wait_for
+
+MIB = 1024 * 1024
+REPLAY_BUFFER = 1 * MIB          # the agent's default --replay-buffer
+BOUND = REPLAY_BUFFER + 256 * 1024
+
+
+def detached(agent):
+    entries = json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)
+    return len(entries) == 1 and entries[0]["state"] == "detached"
+
+
+def split_point(expected, first, second):
+    """Where `second` (what attach showed) starts in `expected`, after checking that `first` (what
+    the dead client showed) and `second` together hold every byte in order."""
+    assert expected.startswith(first), "the first client showed something else"
+    start = len(expected) - len(second)
+    assert start >= 0 and expected[start:] == second, "attach showed something else"
+    assert start <= len(first), f"{start - len(first)} bytes lost"
+    return start
+
+
+@pytest.mark.parametrize("kill_after", [1 * MIB, 5 * MIB, 9 * MIB])
+def test_a_crashed_clients_unacknowledged_output_is_repeated_within_the_bound(agent, kill_after):
+    count = 2_000_000  # seq 1..count: 14.9 MB of numbered lines
+    expected = b"".join(b"%d\n" % i for i in range(1, count + 1))
+    proc = subprocess.Popen([HVTERM, "exec", agent.target, "--", "seq", str(count)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, env=BASE_ENV)
+    first = b""
+    while len(first) < kill_after:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        assert chunk, "the output ended before the crash"
+        first += chunk
+    proc.send_signal(signal.SIGKILL)  # mid-stream: seq is still writing
+    proc.wait()
+    first += proc.stdout.read()  # what it had written before it died
+    proc.stdout.close()
+    wait_for(lambda: detached(agent), "the session to be detached")
+    r = hvterm("attach", "-q", agent.target)
+    assert r.returncode == 0, r.stderr
+    start = split_point(expected, first, r.stdout)
+    repeated = len(first) - start
+    print(f"killed after {len(first)} bytes shown: {repeated} bytes shown again")
+    assert repeated <= BOUND
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_detach_by_signal_repeats_nothing(agent, sig):
+    # Output keeps coming in small pieces, so the last of it is always younger than the 20 ms after
+    # which a client acknowledges on its own: only the acknowledgement before DETACH covers it.
+    count = 1500
+    script = f"i=0; while [ $i -lt {count} ]; do i=$((i+1)); echo $i; sleep 0.001; done"
+    expected = b"".join(b"%d\r\n" % i for i in range(1, count + 1))
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", script], env=BASE_ENV,
+                          timeout=TIMEOUT)
+    child.logfile_read = io.BytesIO()  # every byte the first client showed
+    child.expect_exact(b"\r\n300\r\n")
+    child.kill(sig)
+    child.expect(pexpect.EOF)
+    raw = child.logfile_read.getvalue()
+    child.close()
+    tail = re.search(rb"\r\nhvterm: (terminated|hang-up); session [0-9a-f]{8} keeps running: [^\r]*\r\n$", raw)
+    assert tail, raw[-300:]
+    first = raw[:tail.start()]
+    wait_for(lambda: detached(agent), "the session to be detached")
+    attach = pexpect.spawn(HVTERM, ["attach", "-q", agent.target], env=BASE_ENV, timeout=TIMEOUT)
+    second = attach.read()
+    attach.close()
+    assert attach.exitstatus == 0, second[-300:]
+    start = split_point(expected, first, second)
+    assert start == len(first), f"{len(first) - start} bytes shown again"

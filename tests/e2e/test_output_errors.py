@@ -1,0 +1,133 @@
+"""hvterm's own stdout, stderr and --log transcript when they cannot be written: a full disk is an
+error (one line, exit 255), a reader that went away is SIGPIPE as in a local pipeline, and closed
+fds 0-2 are /dev/null, never a socket or libuv's epoll fd."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, Agent, hvterm, wait_for
+
+# `yes` never ends by itself: only the SIGPIPE hvterm sends ends it, so these tests also prove that.
+FOREVER = ["--", "yes"]
+
+
+def run_with(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=()):
+    proc = subprocess.Popen([HVTERM, *args], stdin=stdin, stdout=stdout, stderr=stderr, env=BASE_ENV,
+                            pass_fds=pass_fds)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    return proc.returncode, out, err
+
+
+def broken_pipe():
+    """The write end of a pipe whose reader has already gone: every write fails with EPIPE."""
+    r, w = os.pipe()
+    os.close(r)
+    return w
+
+
+def no_sessions_left(agent):
+    wait_for(lambda: json.loads(hvterm("ls", agent.target, "--json", check=0).stdout) == [],
+             "the session to be collected")
+
+
+def test_a_full_stdout_is_an_error_and_ends_the_program(agent):
+    with open("/dev/full", "wb") as full:
+        code, _, err = run_with(["exec", agent.target, *FOREVER], stdout=full)
+    assert code == 255, err
+    assert err == b"hvterm: cannot write to stdout: no space left on device\n"
+    no_sessions_left(agent)
+
+
+def test_a_full_stderr_is_an_error_and_ends_the_program(agent):
+    with open("/dev/full", "wb") as full:
+        code, out, _ = run_with(["exec", agent.target, "--", "sh", "-c", "echo out; yes >&2"], stderr=full)
+    assert code == 255
+    assert out == b"out\n"
+    no_sessions_left(agent)
+
+
+def test_a_reader_that_went_away_is_sigpipe_with_the_programs_status(agent):
+    w = broken_pipe()
+    try:
+        code, _, err = run_with(["exec", agent.target, *FOREVER], stdout=w)
+    finally:
+        os.close(w)
+    assert code == 128 + 13 and err == b"", err  # the remote `yes` died of SIGPIPE, silently
+    no_sessions_left(agent)
+
+
+def test_stderr_whose_reader_went_away_is_sigpipe_too(agent):
+    w = broken_pipe()
+    try:
+        code, out, _ = run_with(["exec", agent.target, "--", "sh", "-c", "echo out; exec yes >&2"], stderr=w)
+    finally:
+        os.close(w)
+    assert code == 128 + 13 and out == b"out\n"
+    no_sessions_left(agent)
+
+
+def test_a_program_that_ignores_sigpipe_still_ends_hvterm_with_255_on_a_full_disk(agent):
+    with open("/dev/full", "wb") as full:
+        code, _, err = run_with(["exec", agent.target, "--", "sh", "-c", "trap '' PIPE; seq 100000; exit 0"],
+                                stdout=full)
+    assert code == 255 and b"cannot write to stdout" in err
+
+
+@pytest.mark.parametrize("fd", [0, 1, 2])
+def test_closed_stdio_fds_are_dev_null_in_the_client(agent, fd):
+    # With fd 1 closed, libuv's epoll fd used to become fd 1 and remote output went into it.
+    names = {0: "stdin", 1: "stdout", 2: "stderr"}
+    shell = f"exec '{HVTERM}' exec {agent.target} -- sh -c 'echo out; echo err >&2; exec sleep 1000' {fd}>&-"
+    proc = subprocess.Popen(["sh", "-c", shell], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=BASE_ENV)
+    try:
+        wait_for(lambda: any(name == "sleep" for _, name in agent.children()), "the remote command")
+        assert os.readlink(f"/proc/{proc.pid}/fd/{fd}") == "/dev/null", names[fd]
+    finally:
+        hvterm("kill", agent.target, json.loads(hvterm("ls", agent.target, "--json").stdout)[0]["id"], check=0)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 128 + 15, err
+    assert out == (b"" if fd == 1 else b"out\n") and err == (b"" if fd == 2 else b"err\n")
+
+
+def test_closed_stdio_fds_are_dev_null_in_the_agent(workdir):
+    sock = os.path.join(workdir, "closed.sock")
+    log = os.path.join(workdir, "closed.log")
+    agent = subprocess.Popen(["sh", "-c", f"exec '{HVTERMD}' --listen unix:{sock} --log-file {log} <&- >&- 2>&-"],
+                             env=BASE_ENV)
+    try:
+        wait_for(lambda: os.path.exists(sock), "agent socket")
+        for fd in range(3):
+            assert os.readlink(f"/proc/{agent.pid}/fd/{fd}") == "/dev/null"
+        assert hvterm("exec", "unix:" + sock, "--", "echo", "hi", check=0).stdout == b"hi\n"
+    finally:
+        agent.terminate()
+        agent.wait(timeout=TIMEOUT)
+    assert agent.returncode == 0
+
+
+def test_a_transcript_that_cannot_be_written_is_a_warning_once(agent):
+    r = hvterm("exec", "--log", "/dev/full", agent.target, "--", "seq", "100000", check=0)
+    assert r.stdout == b"".join(b"%d\n" % i for i in range(1, 100001))
+    assert r.stderr == b"hvterm: cannot write the transcript /dev/full: no space left on device; " \
+                       b"it lacks the output from here on\n"
+
+
+@pytest.mark.parametrize("args", [["ls", "{target}"], ["ls", "{target}", "--json"], ["ping", "{target}"],
+                                  ["--help"], ["service-id", "5"]])
+def test_hvterms_own_output_to_a_full_disk_is_an_error(agent, args):
+    args = [a.format(target=agent.target) for a in args]
+    with open("/dev/full", "wb") as full:
+        code, _, err = run_with(args, stdout=full)
+    assert code == 255 and err == b"hvterm: cannot write to stdout: no space left on device\n", err
+
+
+def test_hvterms_own_output_to_a_reader_that_went_away_is_sigpipe(agent):
+    w = broken_pipe()
+    try:
+        code, _, err = run_with(["ls", agent.target], stdout=w)
+    finally:
+        os.close(w)
+    assert code == 128 + 13 and err == b""
