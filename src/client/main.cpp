@@ -30,8 +30,9 @@ constexpr const char* kTargetsHelp =
 
 constexpr const char* kExitHelp =
     "Exit status: the remote command's own; 128+N if it died of signal N; 126 if it could not be\n"
-    "executed; 127 if it was not found; 255 if hvterm failed (connect, protocol, session lost); 2 for\n"
-    "usage errors.";
+    "executed; 127 if it was not found; 255 if hvterm failed (connect, protocol, session lost, or its\n"
+    "stdout/stderr could not be written: a full disk; a reader that went away is SIGPIPE for the\n"
+    "remote program, as in a local pipeline); 2 for usage errors.";
 
 struct Cli {
   std::string target;
@@ -66,7 +67,8 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   sub->add_option("--keepalive", cli.keepalive, "Ping the agent after this much silence")->capture_default_str();
   sub->add_option("--dead-timeout", cli.dead_timeout,
                   "Reconnect when the agent stays silent this long (a paused VM)")->capture_default_str();
-  sub->add_option("--reconnect-timeout", cli.reconnect_timeout, "Stop trying to reconnect after this long")
+  sub->add_option("--reconnect-timeout", cli.reconnect_timeout,
+                  "Stop trying to reconnect after this long (after 10s when nothing listens on the agent's Unix socket)")
       ->capture_default_str();
   sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
   if (opens) {
@@ -153,7 +155,7 @@ int run(int argc, char** argv) {
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
   add_target(ls, cli);
   ls->footer(kTargetsHelp);
-  ls->add_flag("--json", cli.json, "Machine-readable output");
+  ls->add_flag("--json", cli.json, "Machine-readable output (commands whole; the table escapes and shortens them)");
   add_connection_options(ls, cli);
 
   auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
