@@ -62,7 +62,10 @@ int command_ls(const CommonOptions& options, bool json) {
   std::vector<wire::ListEntry> entries;
   for (const auto& frame : result.replies) {
     wire::ListEntry e;
-    if (frame.type == wire::FrameType::ListEntry && wire::decode(frame.payload.view(), e)) entries.push_back(e);
+    if (frame.type == wire::FrameType::ListEnd) break;
+    if (frame.type != wire::FrameType::ListEntry || !wire::decode(frame.payload.view(), e))
+      return fail(std::string("protocol error: the agent's list holds a malformed ") + wire::frame_type_name(frame.type));
+    entries.push_back(e);
   }
   if (json) {
     std::vector<nlohmann::ordered_json> objects;

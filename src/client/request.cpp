@@ -117,7 +117,12 @@ SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectO
   int matches = 0;
   for (const auto& frame : result.replies) {
     wire::ListEntry entry;
-    if (frame.type != wire::FrameType::ListEntry || !wire::decode(frame.payload.view(), entry)) continue;
+    if (frame.type == wire::FrameType::ListEnd) break;
+    if (frame.type != wire::FrameType::ListEntry || !wire::decode(frame.payload.view(), entry)) {
+      lookup.error = std::string("protocol error: the agent's list holds a malformed ") +
+                     wire::frame_type_name(frame.type);
+      return lookup;
+    }
     if (wire::session_id_hex(entry.id).compare(0, wanted.size(), wanted) == 0) {
       lookup.entry = entry;
       ++matches;

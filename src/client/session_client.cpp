@@ -66,7 +66,7 @@ int SessionClient::run() {
   uv_run(loop_, UV_RUN_DEFAULT);
   if (terminal_) terminal_->restore();
   platform::restore_stdio_flags();
-  return local_write_failed_ ? 255 : exit_code_;
+  return local_io_failed_ ? 255 : exit_code_;
 }
 
 // ---- connection lifecycle ----------------------------------------------------------------------------
@@ -354,7 +354,7 @@ void SessionClient::on_output_written(int index, size_t bytes, int error) {
     output_broken_[index] = true;
     send_signal(wire::sig::kPipe);
     if (error != UV_EPIPE) {
-      local_write_failed_ = true;
+      local_io_failed_ = true;
       say(std::string("cannot write to ") + (index == 0 ? "stdout" : "stderr") + ": " + uv_strerror(error));
     }
   }
@@ -464,9 +464,15 @@ void SessionClient::on_stdin(Slice bytes) {
   pump_input();
 }
 
-void SessionClient::on_stdin_end(int) {
+void SessionClient::on_stdin_end(int error) {
   // A terminal's ^D is a byte like any other; EOF of piped stdin closes the remote stdin (pipes
   // sessions) so `tar c . | hvterm exec vm -- tar x` ends.
+  if (error != 0) {
+    // The input was cut short. Like ssh, the remote program still sees its end (it must not wait
+    // for more forever), but hvterm says so and exits 255: the run did not get all of its input.
+    local_io_failed_ = true;
+    say(std::string("cannot read stdin: ") + uv_strerror(error) + "; the remote program's input ends here");
+  }
   input_.finish();
   pump_input();
 }

@@ -109,7 +109,7 @@ class SessionClient final : public FramedConnection::Handler {
   uint64_t ack_sent_[2] = {0, 0};
   bool output_eof_written_[2] = {false, false};
   bool output_broken_[2] = {false, false};
-  bool local_write_failed_ = false;  // stdout or stderr failed for a reason other than EPIPE: exit 255
+  bool local_io_failed_ = false;  // stdin, or stdout/stderr for a reason other than EPIPE, failed: exit 255
   bool transcript_failed_ = false;
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;

@@ -39,22 +39,25 @@ def test_a_refused_user_is_told_why_by_every_command(agent, workdir, command):
         assert r.stderr.count(b"\n") == 1, r.stderr
 
 
+def frame(ftype, payload=b""):
+    return struct.pack("<BBHI", ftype, 0, 0, len(payload)) + payload
+
+
+AGENT_HELLO = frame(0x01, b"HVTM" + struct.pack("<HI", 1, 0) + struct.pack("<H", 4) + b"fake" + struct.pack("<H", 0))
+
+
 class FakeAgent:
     """Answers every connection with one ERROR frame and closes: `message` is whatever the test wants
     an agent to say, escape sequences included."""
 
-    def __init__(self, directory, message, code=1):
+    def __init__(self, directory, message=b"", code=1, reply=None):
         self.path = os.path.join(directory, "fake.sock")
         self.target = "unix:" + self.path
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.path)
         self.listener.listen(8)
-        self.reply = self._frame(0x0D, struct.pack("<HH", code, len(message)) + message)
+        self.reply = reply if reply is not None else frame(0x0D, struct.pack("<HH", code, len(message)) + message)
         threading.Thread(target=self._serve, daemon=True).start()
-
-    @staticmethod
-    def _frame(ftype, payload):
-        return struct.pack("<BBHI", ftype, 0, 0, len(payload)) + payload
 
     def _serve(self):
         while True:
@@ -192,3 +195,14 @@ def test_an_unreachable_agent_is_reported_while_retrying_and_may_still_hold_the_
     text = err.decode()
     assert re.search(r"agent not reachable \(.+\); retrying for \ds\.\.\.", text), text
     assert "gave up reconnecting after 2s; session " in text and "may still be running in the agent" in text, text
+
+
+@pytest.mark.parametrize("command", [["ls", "{t}"], ["kill", "{t}", "1234"], ["attach", "{t}", "1234"]])
+def test_a_malformed_list_entry_is_a_protocol_error_not_a_missing_session(workdir, command):
+    fake = FakeAgent(workdir, reply=AGENT_HELLO + frame(0x10, b"\x12" * 7) + frame(0x11))
+    try:
+        r = hvterm(*[a.format(t=fake.target) for a in command])
+    finally:
+        fake.close()
+    assert r.returncode == 255
+    assert r.stderr == b"hvterm: protocol error: the agent's list holds a malformed LIST_ENTRY\n", r.stderr

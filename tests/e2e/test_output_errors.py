@@ -131,3 +131,15 @@ def test_hvterms_own_output_to_a_reader_that_went_away_is_sigpipe(agent):
     finally:
         os.close(w)
     assert code == 128 + 13 and err == b""
+
+
+def test_stdin_that_cannot_be_read_is_an_error_and_the_program_sees_its_end(agent, workdir):
+    # A directory as stdin: read() fails with EISDIR. That used to pass for an empty input, exit 0.
+    fd = os.open(workdir, os.O_RDONLY)
+    try:
+        code, out, err = run_with(["exec", agent.target, "--", "sh", "-c", "cat; echo ended"], stdin=fd)
+    finally:
+        os.close(fd)
+    assert code == 255 and out == b"ended\n"
+    assert err == b"hvterm: cannot read stdin: illegal operation on a directory; " \
+                  b"the remote program's input ends here\n", err
