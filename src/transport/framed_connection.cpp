@@ -254,22 +254,22 @@ void FramedConnection::on_write_done(Write* write, int status) {
   if (closing_) {
     return;
   }
-  if (status != 0) {
-    on_write_error(status);
-    return;
-  }
+  if (status != 0) return on_write_error(status);
   if (pending_writes_ == 0 && close_when_flushed_) close();
 }
 
 // Most often the peer has closed, perhaps right after sending an ERROR frame that says why (an
 // agent refusing this user closes at once): read what it sent up to the end before reporting.
 void FramedConnection::on_write_error(int status) {
-  if (write_failed_ || closing_) return;
-  write_failed_ = true;
-  write_error_ = uv_strerror(status);
-  for (Write* w : queued_) recycle(w);
-  queued_.clear();
-  flush_at_end_of_turn_.disarm();
+  if (closing_) return;
+  if (!write_failed_) {
+    write_failed_ = true;
+    write_error_ = uv_strerror(status);
+    for (Write* w : queued_) recycle(w);
+    queued_.clear();
+    flush_at_end_of_turn_.disarm();
+  }
+  // Writes libuv still holds are never tried after a failure; close() cancels them.
   if (handler_ == nullptr || !reading_) disconnect(write_error_);  // no reading to wait for
 }
 
@@ -285,7 +285,7 @@ void FramedConnection::close_after_flush() {
   reading_ = false;
   flush();
   if (closing_) return;  // the flush found the stream broken
-  if (pending_writes_ == 0) {
+  if (pending_writes_ == 0 || write_failed_) {  // after a failure, libuv never finishes the rest
     close();
   } else {
     close_when_flushed_ = true;

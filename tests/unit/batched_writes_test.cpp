@@ -4,6 +4,7 @@
 #ifndef _WIN32
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -152,6 +153,43 @@ TEST_CASE("framed connection: a batch that cannot be written closes the connecti
   uv_run(&l.loop, UV_RUN_NOWAIT);
   CHECK(sender_events.disconnected);
   pair.receiver->close();
+}
+
+TEST_CASE("framed connection: after a failed write, what the peer sent before it closed still arrives") {
+  // An agent that refuses a client says why in an ERROR frame and closes; the client's HELLO may
+  // fail with EPIPE first. Here the write fails well before the ERROR comes: it must still arrive,
+  // and then the end, with the write error as the reason.
+  struct Events : FramedConnection::Handler {
+    std::vector<wire::Frame> frames;
+    std::string reason;
+    bool disconnected = false;
+    void on_frame(wire::Frame& frame) override { frames.push_back(frame); }
+    void on_disconnect(const std::string& why) override {
+      disconnected = true;
+      reason = why;
+    }
+  } events;
+  signal(SIGPIPE, SIG_IGN);  // as both programs do (platform::init_process)
+  TestLoop l;
+  int fds[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  FramedConnection* conn = FramedConnection::create(open_pipe_handle(&l.loop, fds[0]), &events);
+  conn->start();
+  REQUIRE(shutdown(fds[1], SHUT_RD) == 0);  // the peer reads no more: our writes fail with EPIPE
+  conn->send(wire::encode_ping(1));
+  for (int i = 0; i < 5; ++i) uv_run(&l.loop, UV_RUN_NOWAIT);
+  CHECK_FALSE(events.disconnected);  // still reading what the peer may have to say
+  conn->send(wire::encode_ping(2));  // dropped: nothing is written after a failure
+  std::string error = wire::encode(wire::ErrorMsg{wire::ErrorCode::Malformed, "this user may not use the agent"});
+  REQUIRE(write(fds[1], error.data(), error.size()) == static_cast<ssize_t>(error.size()));
+  close(fds[1]);
+  while (!events.disconnected) uv_run(&l.loop, UV_RUN_ONCE);
+  REQUIRE(events.frames.size() == 1);
+  wire::ErrorMsg said;
+  REQUIRE(events.frames[0].type == wire::FrameType::Error);
+  REQUIRE(wire::decode(events.frames[0].payload.view(), said));
+  CHECK(said.message == "this user may not use the agent");
+  CHECK(events.reason == "broken pipe");
 }
 
 TEST_CASE("local writer: writes of one turn go out together at its end, each acknowledged") {
