@@ -82,3 +82,23 @@ def test_a_detach_by_signal_repeats_nothing(agent, sig):
     assert attach.exitstatus == 0, second[-300:]
     start = split_point(expected, first, second)
     assert start == len(first), f"{len(first) - start} bytes shown again"
+
+
+def test_a_client_that_lost_its_connection_without_reconnecting_leaves_a_bounded_repeat(agent, workdir):
+    from relay import Relay
+    relay = Relay(workdir, agent.sock)
+    count = 2_000_000
+    expected = b"".join(b"%d\n" % i for i in range(1, count + 1))
+    relay.cut_after(3 * MIB)
+    try:
+        r = hvterm("exec", "--no-reconnect", relay.target, "--", "seq", str(count))
+    finally:
+        relay.close()
+    assert r.returncode == 255 and b"connection lost" in r.stderr, r.stderr
+    first = r.stdout
+    wait_for(lambda: detached(agent), "the session to be detached")
+    a = hvterm("attach", "-q", agent.target)
+    assert a.returncode == 0, a.stderr
+    start = split_point(expected, first, a.stdout)
+    print(f"cut after {len(first)} bytes shown: {len(first) - start} bytes shown again")
+    assert len(first) - start <= BOUND
