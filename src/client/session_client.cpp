@@ -346,6 +346,13 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
 }
 
 void SessionClient::on_output_written(int index, size_t bytes, int error) {
+  if (error != 0 && raw_) {
+    // Our terminal has gone (hung up: EIO), as SIGHUP would also tell us: the session stays, and
+    // what the terminal did not take is not acknowledged, so the next attach shows it.
+    if (output_broken_[index]) return;
+    output_broken_[index] = true;
+    return leave_detached(std::string("cannot write to the terminal (") + uv_strerror(error) + ")");
+  }
   output_[index].consumed(bytes);
   if (error != 0 && !output_broken_[index]) {
     // The output can no longer be delivered. As in a local pipeline, the program is sent SIGPIPE and
@@ -532,6 +539,14 @@ void SessionClient::detach_from_agent() {
   if (writers_[0]->pending() != 0) writers_[0]->close();
 }
 
+void SessionClient::leave_detached(const std::string& why) {
+  if (phase_ == Phase::Done) return;
+  detach_from_agent();
+  if (phase_ == Phase::Done) return;
+  say(why + "; session " + short_id() + " keeps running: hvterm attach " + options_.target.text + " " + short_id());
+  finish(255);
+}
+
 void SessionClient::send_signal(uint8_t wire_signal) {
   if (conn_ != nullptr && phase_ == Phase::Bound)
     conn_->send(wire::encode_signal(wire_signal));
@@ -551,11 +566,7 @@ void SessionClient::on_local_signal(int signum) {
   }
   if (raw_ && (signum == SIGTERM || signum == SIGHUP)) {
     // Our terminal is going away or we are told to stop: leave the session running, detached.
-    detach_from_agent();
-    if (phase_ == Phase::Done) return;
-    say(std::string(signum == SIGHUP ? "hang-up" : "terminated") + "; session " + short_id() +
-        " keeps running: hvterm attach " + options_.target.text + " " + short_id());
-    return finish(255);
+    return leave_detached(signum == SIGHUP ? "hang-up" : "terminated");
   }
   uint8_t wire_signal = signum == SIGINT    ? wire::sig::kInt
                         : signum == SIGTERM ? wire::sig::kTerm

@@ -70,6 +70,7 @@ class SessionClient final : public FramedConnection::Handler {
   void on_escape(EscapeParser::Command command);
   void pump_input();
   void detach_from_agent();
+  void leave_detached(const std::string& why);  // detach, say why and how to come back, exit 255
   void send_signal(uint8_t wire_signal);
   void send_window_size();
   void on_local_signal(int signum);

@@ -143,3 +143,22 @@ def test_stdin_that_cannot_be_read_is_an_error_and_the_program_sees_its_end(agen
     assert code == 255 and out == b"ended\n"
     assert err == b"hvterm: cannot read stdin: illegal operation on a directory; " \
                   b"the remote program's input ends here\n", err
+
+
+def test_a_terminal_that_goes_away_leaves_the_session_detached_not_sigpiped(agent):
+    # Writes to a hung-up terminal fail (EIO) as SIGHUP arrives: either way the session must stay
+    # for a later attach, not get the SIGPIPE that a failing stdout gives in a pipeline.
+    import pexpect
+    count = 3000
+    script = f"i=0; while [ $i -lt {count} ]; do i=$((i+1)); echo $i; sleep 0.001; done"
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", script], env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact(b"\r\n200\r\n")
+    pid = child.pid
+    os.close(child.child_fd)  # the terminal window closes
+    child.child_fd = -1
+    wait_for(lambda: os.waitpid(pid, os.WNOHANG)[0] == pid, "hvterm to exit")
+    (entry,) = json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)
+    assert entry["state"] == "detached", entry
+    a = hvterm("attach", "-q", agent.target)
+    expected = b"".join(b"%d\r\n" % i for i in range(1, count + 1))
+    assert a.returncode == 0 and a.stdout and expected.endswith(a.stdout)
