@@ -29,6 +29,7 @@ def as_nobody():
 def test_a_refused_user_is_told_why_by_every_command(agent, workdir, command):
     # The agent refuses at once and closes; the client's first write then fails with EPIPE, but
     # the ERROR frame saying why is still there to read.
+    hvterm("ping", agent.target, check=0)  # the agent has set its socket's mode (0600) by now
     os.chmod(workdir, 0o755)
     os.chmod(agent.sock, 0o666)
     args = [a.format(t=agent.target) for a in command]
