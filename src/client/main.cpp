@@ -320,11 +320,8 @@ int main(int argc, char** argv) {
   }
 
   if (!cli.log_file.empty()) {
-    uv_fs_t req;
-    int fd = uv_fs_open(nullptr, &req, cli.log_file.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND, 0600,
-                        nullptr);
-    uv_fs_req_cleanup(&req);
-    if (fd < 0) return usage_error("cannot open --log " + cli.log_file + ": " + uv_strerror(fd));
+    int fd = platform::open_append_file(cli.log_file, "--log", false, error);
+    if (fd < 0) return usage_error(error);
     options.transcript_fd = fd;
   }
   int status;

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -126,3 +127,67 @@ TEST_CASE("log file: one that cannot be opened is an error naming it") {
   CHECK_FALSE(log_to_file(path, 1 << 20, error));
   CHECK(error.find("cannot open log file " + path) == 0);
 }
+
+namespace {
+
+// A link at `link` to `target`, as another user could plant it; false where this system does not
+// let us make one (Windows without the privilege or developer mode).
+bool plant_symlink(const fs::path& target, const fs::path& link) {
+  std::error_code error;
+  fs::create_symlink(target, link, error);
+  if (error) MESSAGE("cannot create a symbolic link here (" << error.message() << "): case not run");
+  return !error;
+}
+
+std::string contents_of(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("log file: a link in its place is refused, and what it points at is left alone") {
+  TempDir dir;
+  fs::path victim = dir.path / "victim";
+  { std::ofstream(victim, std::ios::binary) << "precious\n"; }
+  fs::path file = dir.path / "agent.log";
+  if (!plant_symlink(victim, file)) return;
+  std::string error;
+  CHECK_FALSE(log_to_file(file.string(), 1 << 20, error));
+  CHECK(error.find("refusing log file " + file.string() + ": ") == 0);
+  CHECK(contents_of(victim) == "precious\n");
+}
+
+TEST_CASE("log file: a link swapped in before a rotation that fails is not emptied or written") {
+  TempDir dir;
+  fs::path victim = dir.path / "victim";
+  { std::ofstream(victim, std::ios::binary) << "precious\n"; }
+  fs::path file = dir.path / "agent.log";
+  fs::create_directories(dir.path / "agent.log.1" / "in-the-way");  // the rotation's rename fails
+  std::string error;
+  REQUIRE(log_to_file(file.string(), 300, error));
+  log::info("before the swap");
+  std::error_code in_use;
+  if (!fs::remove(file, in_use)) {  // Windows: not while the agent has it open
+    MESSAGE("cannot remove an open file here (" << in_use.message() << "): case not run");
+    return;
+  }
+  if (!plant_symlink(victim, file)) return;
+  for (int i = 0; i < 20; ++i) log::info("record " + std::to_string(i) + " " + std::string(20, 'x'));
+  log_to_stderr();
+  CHECK(contents_of(victim) == "precious\n");
+}
+
+#ifndef _WIN32
+TEST_CASE("log file: one that belongs to the agent but anyone may write is refused") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  { std::ofstream(file) << "an earlier line\n"; }
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write |
+                            fs::perms::others_read | fs::perms::others_write);
+  std::string error;
+  CHECK_FALSE(log_to_file(file.string(), 1 << 20, error));
+  CHECK(error == "refusing log file " + file.string() + ": it is writable by others (mode 0626)");
+  CHECK(contents_of(file) == "an earlier line\n");
+}
+#endif
