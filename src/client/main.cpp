@@ -1,13 +1,13 @@
 // hvterm: the client. Parses the command line and hands off to the session bridge or a command.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 
 #include "client/commands.h"
 #include "client/request.h"
 #include "client/session_client.h"
 #include "common/log.h"
+#include "common/token_file.h"
 #include "common/units.h"
 #include "platform/platform.h"
 
@@ -246,11 +246,7 @@ int main(int argc, char** argv) {
   auto timeout = duration_option("connect-timeout", cli.connect_timeout, error);
   if (!timeout) return usage_error(error);
   common.connect.timeout_ms = *timeout;
-  if (!cli.token_file.empty()) {
-    std::ifstream in(cli.token_file, std::ios::binary);
-    if (!in) return usage_error("cannot read --token-file " + cli.token_file);
-    std::getline(in, common.token);
-  }
+  if (!cli.token_file.empty() && !read_token_file(cli.token_file, common.token, error)) return usage_error(error);
 
   if (*ls) return command_ls(common, cli.json);
   if (*kill) return command_kill(common, cli.session, cli.signal);

@@ -1,0 +1,50 @@
+"""--token-file on both sides: a file others may read is refused as ssh refuses such a private key,
+and a token written with CRLF line endings (Windows, some editors) is the same token."""
+import os
+import subprocess
+
+from conftest import BASE_ENV, HVTERMD, TIMEOUT, Agent, hvterm
+
+
+def token_file(directory, name, text, mode=0o600):
+    path = os.path.join(directory, name)
+    with open(path, "wb") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def test_a_token_file_others_may_read_is_refused_by_agent_and_client(workdir):
+    path = token_file(workdir, "token", b"s3cret\n", 0o644)
+    r = subprocess.run([HVTERMD, "--listen", "unix:" + os.path.join(workdir, "a.sock"), "--token-file", path],
+                       capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
+    assert r.returncode == 2
+    assert r.stderr == b"hvtermd: token file %s is readable by others (mode 0644); chmod 600 it\n" % path.encode()
+    r = hvterm("exec", "--token-file", path, "unix:" + os.path.join(workdir, "a.sock"), "--", "true")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == b"hvterm: token file %s is readable by others (mode 0644); chmod 600 it" % (
+        path.encode())
+    os.chmod(path, 0o640)
+    r = hvterm("ls", "--token-file", path, "unix:" + os.path.join(workdir, "a.sock"))
+    assert r.returncode == 2 and b"(mode 0640); chmod 600 it" in r.stderr
+
+
+def test_crlf_and_lf_token_files_hold_the_same_token(workdir):
+    agent = Agent(workdir, ["--token-file", token_file(workdir, "agent-token", b"s3cret\r\n")])
+    try:
+        for text in (b"s3cret\n", b"s3cret\r\n", b"s3cret"):
+            client = token_file(workdir, "client-token", text)
+            r = hvterm("exec", "--token-file", client, agent.target, "--", "echo", "in")
+            assert r.returncode == 0 and r.stdout == b"in\n", (text, r.stderr)
+        r = hvterm("exec", "--token-file", token_file(workdir, "client-token", b"s3cret \n"), agent.target,
+                   "--", "true")
+        assert r.returncode == 255 and b"token" in r.stderr
+    finally:
+        agent.stop()
+
+
+def test_an_empty_token_file_is_an_error_for_the_client_too(workdir):
+    path = token_file(workdir, "token", b"\r\n")
+    r = hvterm("exec", "--token-file", path, "unix:" + os.path.join(workdir, "a.sock"), "--", "true")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == b"hvterm: token file %s is empty (the token is its first line)" % path.encode()
