@@ -34,7 +34,14 @@ bool private_directory(const std::string& path, std::string& error) {
   }
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    error = path + " is not a directory";
+    int err = errno;
+    struct stat st{};
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      error = path + " is not a directory";
+    else if (st.st_uid != geteuid())  // and closed to us
+      error = path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    else
+      error = "cannot open " + path + ": " + std::strerror(err);
     return false;
   }
   struct stat st{};

@@ -165,3 +165,22 @@ def test_the_clients_transcript_is_not_written_through_a_symlink(agent, hostile,
     r = hvterm("exec", "--log", transcript, agent.target, "--", "echo", "secret output")
     assert r.returncode == 2 and b"it belongs to another user (uid 65534)" in r.stderr
     assert os.path.getsize(transcript) == 0
+
+
+def test_a_local_runtime_directory_planted_by_another_user_is_refused(workdir, hostile):
+    """`local` without XDG_RUNTIME_DIR uses $TMPDIR/hvterm-UID: someone else's, or a link, is refused."""
+    theirs = os.path.join(hostile, "theirs")
+    os.mkdir(theirs)
+    os.chown(theirs, NOBODY, NOBODY)
+    env = dict(BASE_ENV, TMPDIR=hostile, HVTERMD="/nonexistent/hvtermd")
+    plant_symlink(theirs, os.path.join(hostile, "hvterm-0"))
+    r = hvterm("exec", "local", "--", "true", env=env)
+    assert r.returncode == 255
+    assert r.stderr == b"hvterm: cannot use the local agent: %s/hvterm-0 is not a directory\n" % hostile.encode()
+    os.unlink(os.path.join(hostile, "hvterm-0"))
+    os.rename(theirs, os.path.join(hostile, "hvterm-0"))
+    r = hvterm("exec", "local", "--", "true", env=env)
+    assert r.returncode == 255
+    assert r.stderr == (b"hvterm: cannot use the local agent: %s/hvterm-0 belongs to another user (uid 65534)\n"
+                        % hostile.encode())
+    assert os.listdir(os.path.join(hostile, "hvterm-0")) == []
