@@ -58,7 +58,8 @@ bool open_log(bool rotate, std::string& error) {
   g_file.file = platform::open_log_file(g_file.path, !moved, error);
   g_file.bytes = 0;
   if (g_file.file != nullptr && !moved)
-    write_raw(utc_timestamp() + " warn: could not move the full log to " + g_file.path + ".1; its older records are gone\n");
+    write_raw(utc_timestamp() + " warn: could not move the full log to " + log::printable(g_file.path) +
+              ".1; its older records are gone\n");
   return g_file.file != nullptr;
 }
 

@@ -3,6 +3,8 @@ and a token written with CRLF line endings (Windows, some editors) is the same t
 import os
 import subprocess
 
+import pytest
+
 from conftest import BASE_ENV, HVTERMD, TIMEOUT, Agent, hvterm
 
 
@@ -48,3 +50,13 @@ def test_an_empty_token_file_is_an_error_for_the_client_too(workdir):
     r = hvterm("exec", "--token-file", path, "unix:" + os.path.join(workdir, "a.sock"), "--", "true")
     assert r.returncode == 2
     assert r.stderr.splitlines()[0] == b"hvterm: token file %s is empty (the token is its first line)" % path.encode()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the file to another user")
+def test_a_token_file_of_another_user_is_refused_by_a_root_agent(workdir):
+    path = token_file(workdir, "token", b"s3cret\n")
+    os.chown(path, 65534, 65534)  # nobody could change the token that guards root's sessions
+    r = subprocess.run([HVTERMD, "--listen", "unix:" + os.path.join(workdir, "a.sock"), "--token-file", path],
+                       capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
+    assert r.returncode == 2
+    assert r.stderr == b"hvtermd: token file %s belongs to another user (uid 65534)\n" % path.encode()
