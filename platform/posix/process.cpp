@@ -398,6 +398,15 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
 #endif
       tcsetattr(slave_fd, TCSANOW, &t);
     }
+    // The terminal belongs to the session's user, as login and sshd arrange: otherwise programs
+    // that open it by name (screen, tmux, mesg, a password prompt through /dev/pts/N) are refused.
+    if (switch_user && user && fchown(slave_fd, user->uid, static_cast<gid_t>(-1)) != 0) {
+      failure = {wire::ExitKind::CannotExecute, 126,
+                 "cannot give the terminal to " + request.user + ": " + std::strerror(errno)};
+      ::close(master_fd);
+      ::close(slave_fd);
+      return nullptr;
+    }
     child->set_slave(slave_fd);
   }
   int rc = child->start(loop, options, master_fd);

@@ -97,3 +97,10 @@ def test_a_user_shell_on_a_pty_enters_the_workdir_as_the_user(root_agent):
         r = hvterm("exec", "-t", "-u", "nobody", "-w", private, root_agent, "--", "pwd")
         assert r.returncode == 126
         assert r.stdout == b"hvtermd: cannot change to directory %s: Permission denied\r\n" % private.encode()
+
+
+def test_a_user_session_owns_its_terminal(root_agent):
+    """As after login or ssh: programs that open the terminal by name (screen, mesg) may."""
+    r = hvterm("exec", "-t", "-u", "nobody", root_agent, "--", "sh", "-c", 'stat -c %u "$(tty)" && : < "$(tty)"')
+    assert r.returncode == 0, r.stdout
+    assert r.stdout == b"%d\r\n" % NOBODY.pw_uid
