@@ -176,8 +176,9 @@ uint64_t unix_time_ms();
 // Returns a C runtime fd opened for appending (`truncate`: emptied first, once it passed the checks),
 // or -1 with `error` naming `what`, the path and the reason in one line.
 int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error);
-// The same checks for a secret to read (a token file): it must be a regular file no other user may
-// read or write (POSIX modes; Windows: not examined), belonging to this process's user or root.
+// The same checks for a secret to read (a token file): it must be a regular file (or a pipe) no
+// other user may read or write (POSIX modes; Windows: not examined), belonging to this process's
+// user or root.
 // Links are followed, as ssh follows them to a private key. At most `max_bytes` are read.
 bool read_private_file(const std::string& path, const std::string& what, size_t max_bytes, std::string& contents,
                        std::string& error);

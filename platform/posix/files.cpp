@@ -91,14 +91,16 @@ bool read_private_file(const std::string& path, const std::string& what, size_t 
   }
   std::string problem;
   struct stat st{};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    problem = what + " " + path + " is not a regular file";
+  // A pipe is fine too (--token-file <(pass show hvterm)): the token then never touches a disk.
+  if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+    problem = what + " " + path + " is not a regular file or a pipe";
   } else if ((st.st_mode & 077) != 0) {
     const char* how = (st.st_mode & 044) != 0 ? "readable" : (st.st_mode & 022) != 0 ? "writable" : "accessible";
     problem = what + " " + path + " is " + how + " by others (mode " + octal_mode(st.st_mode) + "); chmod 600 it";
   } else if (st.st_uid != geteuid() && st.st_uid != 0) {
     problem = what + " " + path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
   } else {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a pipe's writer may not have written yet
     contents.clear();
     char buffer[4096];
     ssize_t n = 0;

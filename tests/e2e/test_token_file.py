@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE_ENV, HVTERMD, TIMEOUT, Agent, hvterm
+from conftest import BASE_ENV, HVTERM, HVTERMD, TIMEOUT, Agent, hvterm
 
 
 def token_file(directory, name, text, mode=0o600):
@@ -60,3 +60,18 @@ def test_a_token_file_of_another_user_is_refused_by_a_root_agent(workdir):
                        capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
     assert r.returncode == 2
     assert r.stderr == b"hvtermd: token file %s belongs to another user (uid 65534)\n" % path.encode()
+
+
+def test_a_token_can_come_from_a_pipe(workdir):
+    """hvterm exec --token-file <(pass show hvterm) ...: the token never touches a disk."""
+    agent = Agent(workdir, ["--token-file", token_file(workdir, "agent-token", b"s3cret\n")])
+    try:
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"s3cret\n")
+        os.close(write_end)
+        r = subprocess.run([HVTERM, "exec", "--token-file", "/dev/fd/%d" % read_end, agent.target, "--", "echo", "in"],
+                           capture_output=True, timeout=TIMEOUT, env=BASE_ENV, pass_fds=(read_end,))
+        os.close(read_end)
+        assert r.returncode == 0 and r.stdout == b"in\n", r.stderr
+    finally:
+        agent.stop()

@@ -57,7 +57,7 @@ TEST_CASE("token file: refused unless only its owner may read and write it") {
   CHECK_FALSE(read_token_file((dir / "missing").string(), token, error));
   CHECK(error == "cannot read token file " + (dir / "missing").string() + ": No such file or directory");
   CHECK_FALSE(read_token_file(dir.string(), token, error));
-  CHECK(error == "token file " + dir.string() + " is not a regular file");
+  CHECK(error == "token file " + dir.string() + " is not a regular file or a pipe");
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }
