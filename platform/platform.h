@@ -172,7 +172,9 @@ uint64_t unix_time_ms();
 // (Windows: a reparse point) at the last component is refused, never followed; an absent file is
 // created exclusively, 0600; an existing one must be a regular file with a single link, belonging
 // to this process's user and writable by no one else (Windows: belonging to this account, SYSTEM or
-// Administrators; its ACL is not examined). Not inherited by the programs sessions run.
+// Administrators; its ACL is not examined). Not inherited by the programs sessions run. POSIX
+// names of this process's own descriptors (/dev/fd/N, /dev/stdout, ...) are followed: nobody else
+// can plant those.
 // Returns a C runtime fd opened for appending (`truncate`: emptied first, once it passed the checks),
 // or -1 with `error` naming `what`, the path and the reason in one line.
 int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error);

@@ -29,6 +29,13 @@ std::string unsafe_to_write(const struct stat& st) {
   return {};
 }
 
+// The process's own descriptors under the names the kernel gives them (--log >(gzip > t.gz),
+// --log /dev/stderr): links, but links no other user can plant.
+bool names_own_descriptor(const std::string& path) {
+  return path == "/dev/stdout" || path == "/dev/stderr" || path.rfind("/dev/fd/", 0) == 0 ||
+         path.rfind("/proc/self/fd/", 0) == 0;
+}
+
 }  // namespace
 
 namespace detail {
@@ -72,6 +79,11 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
 }  // namespace detail
 
 int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error) {
+  if (names_own_descriptor(path) && !truncate) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) error = "cannot open " + what + " " + path + ": " + std::strerror(errno);
+    return fd;
+  }
   int fd = detail::open_owned_file(path, what, O_WRONLY | O_APPEND, error);
   // Emptied only now, once it is known to be ours: O_TRUNC would act before any check.
   if (fd >= 0 && truncate && ftruncate(fd, 0) != 0) {

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE_ENV, HVTERMD, TIMEOUT, Agent, hvterm, wait_for
+from conftest import BASE_ENV, HVTERM, HVTERMD, TIMEOUT, Agent, hvterm, wait_for
 
 NOBODY = 65534
 PRECIOUS = b"root's own data\n"
@@ -184,3 +184,16 @@ def test_a_local_runtime_directory_planted_by_another_user_is_refused(workdir, h
     assert r.stderr == (b"hvterm: cannot use the local agent: %s/hvterm-0 belongs to another user (uid 65534)\n"
                         % hostile.encode())
     assert os.listdir(os.path.join(hostile, "hvterm-0")) == []
+
+
+def test_a_transcript_may_go_to_the_processs_own_descriptors(agent):
+    """--log >(gzip > t.gz) and --log /dev/stderr name links, but ones nobody else can plant."""
+    read_end, write_end = os.pipe()
+    r = subprocess.run([HVTERM, "exec", "--log", "/dev/fd/%d" % write_end, agent.target, "--", "echo", "logged"],
+                       capture_output=True, timeout=TIMEOUT, env=BASE_ENV, pass_fds=(write_end,))
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        assert f.read() == b"logged\n"
+    assert r.returncode == 0 and r.stdout == b"logged\n", r.stderr
+    r = hvterm("exec", "--log", "/dev/stderr", agent.target, "--", "echo", "twice")
+    assert r.returncode == 0 and r.stdout == b"twice\n" and r.stderr == b"twice\n"
