@@ -53,7 +53,9 @@ int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const 
     uv_fs_close(nullptr, &req, fd, nullptr);
     uv_fs_req_cleanup(&req);
   };
-  int log_fd = open(log_path.empty() ? null_device : log_path.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND);
+  // The log lives in the private runtime directory; not following a link there costs nothing.
+  int log_fd = open(log_path.empty() ? null_device : log_path.c_str(),
+                    UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND | (log_path.empty() ? 0 : UV_FS_O_NOFOLLOW));
   int null_fd = open(null_device, UV_FS_O_RDONLY);
   std::vector<std::string> args = argv;
   std::vector<char*> argv_c;

@@ -166,11 +166,29 @@ int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const 
 // Current wall-clock time in milliseconds since the Unix epoch.
 uint64_t unix_time_ms();
 
+// ---- files opened by path --------------------------------------------------------------------------------
+// A root agent may be told to write in a directory another user can write to, who could plant a
+// link there to make it append to (or empty) a file of their choosing. So: a symbolic link
+// (Windows: a reparse point) at the last component is refused, never followed; an absent file is
+// created exclusively, 0600; an existing one must be a regular file with a single link, belonging
+// to this process's user and writable by no one else (Windows: belonging to this account, SYSTEM or
+// Administrators; its ACL is not examined). Not inherited by the programs sessions run. POSIX
+// names of this process's own descriptors (/dev/fd/N, /dev/stdout, ...) are followed: nobody else
+// can plant those.
+// Returns a C runtime fd opened for appending (`truncate`: emptied first, once it passed the checks),
+// or -1 with `error` naming `what`, the path and the reason in one line.
+int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error);
+// The same checks for a secret to read (a token file): it must be a regular file (or a pipe) no
+// other user may read or write (POSIX modes; Windows: not examined), belonging to this process's
+// user or root.
+// Links are followed, as ssh follows them to a private key. At most `max_bytes` are read.
+bool read_private_file(const std::string& path, const std::string& what, size_t max_bytes, std::string& contents,
+                       std::string& error);
+
 // ---- log files ------------------------------------------------------------------------------------------
-// Open `path` to append to (`truncate`: emptied first), readable by its owner only where the OS
-// has modes, and not inherited by the programs sessions run; nullptr with `error`.
+// open_append_file() as a stdio stream, for the agent's log.
 std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error);
-// Move `path` to `path.1`, replacing what was there.
+// Move `path` to `path.1`, replacing what was there (a link there is replaced, not followed).
 bool rotate_log_file(const std::string& path);
 // Where a service logs unless told otherwise. Windows: %ProgramData%\hvterm\PROGRAM.log, as the
 // Service Control Manager keeps no output; the directory is created for SYSTEM and Administrators

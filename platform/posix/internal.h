@@ -10,6 +10,10 @@ uv_stream_t* wrap_socket(uv_loop_t* loop, int fd, std::string& error);
 uint8_t to_wire_signal(int native);
 int from_wire_signal(uint8_t wire);
 std::string errno_text(int err);
+// open_append_file()'s checks with other `flags` (O_RDWR for a lock file): a link at the last
+// component refused, an absent file created exclusively, an existing one a regular file with one
+// link that is ours and not writable by others. -1 with `error`.
+int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error);
 
 // vsock, implemented in platform/linux (or refusing stubs elsewhere).
 void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done);

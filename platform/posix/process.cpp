@@ -72,7 +72,21 @@ winsize to_winsize(const wire::WinSize& s) {
   return w;
 }
 
-// The environment of a child: ours, then identity variables for its user, then the request's.
+// PATH for a session started as another user, as login(1) sets it from Debian's login.defs
+// (ENV_SUPATH / ENV_PATH, without /usr/games) and su -l and sshd do likewise.
+constexpr const char* kRootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kUserPath = "/usr/local/bin:/usr/bin:/bin";
+
+// Variables of the agent's own environment that a session as another user keeps: the machine's
+// locale and time zone (what pam_env gives a login), nothing that says where the agent runs from.
+bool kept_for_other_user(const std::string& entry) {
+  return entry.rfind("LANG=", 0) == 0 || entry.rfind("LANGUAGE=", 0) == 0 || entry.rfind("LC_", 0) == 0 ||
+         entry.rfind("TZ=", 0) == 0;
+}
+
+// The environment of a child. As the agent's user: the agent's own, then identity variables, then
+// the request's. As another user (-u): a login's, as `su -l` builds it (HOME, USER, LOGNAME, SHELL,
+// a default PATH, TERM on a PTY), plus the locale kept above, then the request's.
 std::vector<std::string> child_environment(const SpawnRequest& request, const UserInfo* user) {
   std::vector<std::string> env;
   auto set = [&env](const std::string& entry) {
@@ -84,12 +98,15 @@ std::vector<std::string> child_environment(const SpawnRequest& request, const Us
       }
     env.push_back(entry);
   };
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  bool login = !request.user.empty();
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!login || kept_for_other_user(*e)) env.emplace_back(*e);
   if (user != nullptr) {
     set("HOME=" + user->home);
     set("USER=" + user->name);
     set("LOGNAME=" + user->name);
     set("SHELL=" + user->shell);
+    if (login) set(std::string("PATH=") + (user->uid == 0 ? kRootPath : kUserPath));
   }
   if (request.pty) set("TERM=" + (request.term.empty() ? std::string("xterm-256color") : request.term));
   for (const auto& entry : request.env) set(entry);
@@ -309,16 +326,22 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
       return nullptr;
     }
   }
-  std::string cwd = request.cwd.empty() ? (user ? user->home : std::string("/")) : request.cwd;
-  struct stat st{};
-  int stat_rc = stat(cwd.c_str(), &st);
-  if (stat_rc != 0 || !S_ISDIR(st.st_mode)) {
-    if (!request.cwd.empty()) {
-      failure = {wire::ExitKind::CannotExecute, 126,
-                 "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
-      return nullptr;
+  // As another user, the helper enters the directory once it is that user: a directory the user
+  // may not enter is refused, and root's view of the file system is no oracle for it.
+  bool switch_user = !request.user.empty();
+  std::string cwd = "/";
+  if (!switch_user) {
+    cwd = request.cwd.empty() ? (user ? user->home : std::string("/")) : request.cwd;
+    struct stat st{};
+    int stat_rc = stat(cwd.c_str(), &st);
+    if (stat_rc != 0 || !S_ISDIR(st.st_mode)) {
+      if (!request.cwd.empty()) {
+        failure = {wire::ExitKind::CannotExecute, 126,
+                   "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
+        return nullptr;
+      }
+      cwd = "/";  // a home that does not exist is not worth failing a shell for
     }
-    cwd = "/";  // a home that does not exist is not worth failing a shell for
   }
 
   // argv: the request's, or the user's shell as a login shell ("-bash", as login(1) and sshd do).
@@ -336,11 +359,11 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   std::vector<std::string> env = child_environment(request, user ? &*user : nullptr);
   std::vector<std::string> spawn_args;
   std::string spawn_file;
-  bool needs_helper = request.pty || !request.user.empty();
+  bool needs_helper = request.pty || switch_user;
   if (needs_helper) {
     spawn_file = self_executable();
-    spawn_args = {"hvtermd", kPtyHelperFlag, request.pty ? "pty" : "pipes",
-                  request.user.empty() ? std::string() : request.user, file};
+    spawn_args = {"hvtermd", kPtyHelperFlag, request.pty ? "pty" : "pipes", request.user,
+                  switch_user ? request.cwd : std::string(), file};
     spawn_args.insert(spawn_args.end(), args.begin(), args.end());
   } else {
     spawn_file = file;
@@ -374,6 +397,15 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
       t.c_iflag |= IUTF8;  // line editing that treats UTF-8 sequences as one character
 #endif
       tcsetattr(slave_fd, TCSANOW, &t);
+    }
+    // The terminal belongs to the session's user, as login and sshd arrange: otherwise programs
+    // that open it by name (screen, tmux, mesg, a password prompt through /dev/pts/N) are refused.
+    if (switch_user && user && fchown(slave_fd, user->uid, static_cast<gid_t>(-1)) != 0) {
+      failure = {wire::ExitKind::CannotExecute, 126,
+                 "cannot give the terminal to " + request.user + ": " + std::strerror(errno)};
+      ::close(master_fd);
+      ::close(slave_fd);
+      return nullptr;
     }
     child->set_slave(slave_fd);
   }

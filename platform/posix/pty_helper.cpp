@@ -13,36 +13,48 @@
 
 namespace hvterm::platform {
 
-// argv: hvtermd --pty-exec pty|pipes USER FILE ARGV0 ARGS...
+namespace {
+
+// One line on stderr. On a PTY too a plain \n: the terminal's own output processing (ONLCR) adds
+// the \r, and one written here would come out as \r\r\n.
+int fail(const std::string& message, int status) {
+  std::fprintf(stderr, "hvtermd: %s\n", message.c_str());
+  return status;
+}
+
+}  // namespace
+
+// argv: hvtermd --pty-exec pty|pipes USER WORKDIR FILE ARGV0 ARGS...
+// USER empty: stay the agent's user, in the directory uv_spawn chose. Otherwise become USER and
+// enter WORKDIR as USER (empty: USER's home, or / when USER may not enter it, as login(1) does).
 int pty_helper_main(int argc, char** argv) {
-  if (argc < 6) {
+  if (argc < 7) {
     std::fprintf(stderr, "hvtermd: %s is internal to hvtermd\n", kPtyHelperFlag);
     return 2;
   }
   bool pty = std::strcmp(argv[2], "pty") == 0;
   const char* user = argv[3];
-  const char* file = argv[4];
+  const char* workdir = argv[4];
+  const char* file = argv[5];
   // uv_spawn already made us a session leader; the PTY on stdin becomes our controlling terminal.
-  if (pty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) {
-    std::fprintf(stderr, "hvtermd: cannot acquire the terminal: %s\r\n", std::strerror(errno));
-    return 126;
-  }
+  if (pty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+    return fail(std::string("cannot acquire the terminal: ") + std::strerror(errno), 126);
   if (user[0] != '\0') {
     struct passwd* pw = getpwnam(user);
-    if (pw == nullptr) {
-      std::fprintf(stderr, "hvtermd: no such user: %s\r\n", user);
-      return 126;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-      std::fprintf(stderr, "hvtermd: cannot switch to user %s: %s\r\n", user, std::strerror(errno));
-      return 126;
+    if (pw == nullptr) return fail(std::string("no such user: ") + user, 126);
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+      return fail(std::string("cannot switch to user ") + user + ": " + std::strerror(errno), 126);
+    if (workdir[0] != '\0') {
+      if (chdir(workdir) != 0)
+        return fail(std::string("cannot change to directory ") + workdir + ": " + std::strerror(errno), 126);
+    } else if (chdir(pw->pw_dir) != 0 && chdir("/") != 0) {
+      return fail(std::string("cannot change to directory /: ") + std::strerror(errno), 126);
     }
   }
-  execvp(file, argv + 5);
+  execvp(file, argv + 6);
   int err = errno;
-  std::fprintf(stderr, "hvtermd: %s: %s%s", file, err == ENOENT ? "command not found" : std::strerror(err),
-               pty ? "\r\n" : "\n");
-  return err == ENOENT ? 127 : 126;
+  return fail(std::string(file) + ": " + (err == ENOENT ? "command not found" : std::strerror(err)),
+              err == ENOENT ? 127 : 126);
 }
 
 }  // namespace hvterm::platform

@@ -108,10 +108,11 @@ class UnixListener final : public Listener {
   bool start(uv_loop_t* loop, std::string& error) {
     uv_pipe_init(loop, pipe_, 0);
     pipe_->data = this;
-    mode_t old_mask = umask(077);
+    // Created 0600 by the umask, not chmod()ed afterwards: chmod follows a link that someone who
+    // can write to the directory might have put in the socket's place meanwhile.
+    mode_t old_mask = umask(0177);
     int rc = uv_pipe_bind(pipe_, path_.c_str());
     umask(old_mask);
-    if (rc == 0) rc = chmod(path_.c_str(), 0600) == 0 ? 0 : uv_translate_sys_error(errno);
     if (rc == 0)
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), 128, [](uv_stream_t* server, int status) {
         static_cast<UnixListener*>(server->data)->on_connection(status);
@@ -167,11 +168,8 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
   // The lock file makes "is another agent serving this path?" race-free: whoever holds the lock
   // owns the socket path and may replace a stale socket file left by a crashed agent.
   std::string lock_path = address.path + ".lock";
-  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) {
-    error = "cannot open " + lock_path + ": " + std::strerror(errno);
-    return nullptr;
-  }
+  int lock_fd = detail::open_owned_file(lock_path, "lock file", O_RDWR, error);
+  if (lock_fd < 0) return nullptr;
   if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
     error = "another hvtermd is already listening on " + address.path;

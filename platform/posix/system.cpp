@@ -25,26 +25,37 @@ std::optional<UserInfo> from_passwd(const passwd* pw) {
                   static_cast<uint32_t>(pw->pw_uid), static_cast<uint32_t>(pw->pw_gid)};
 }
 
-// A directory we may trust with our sockets: ours, not a symlink, and private.
+// A directory we may trust with our sockets: ours, not a symlink, and private. Examined and made
+// private through a descriptor of the directory itself, not by its name a second time.
 bool private_directory(const std::string& path, std::string& error) {
   if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     error = "cannot create " + path + ": " + std::strerror(errno);
     return false;
   }
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    struct stat st{};
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      error = path + " is not a directory";
+    else if (st.st_uid != geteuid())  // and closed to us
+      error = path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    else
+      error = "cannot open " + path + ": " + std::strerror(err);
+    return false;
+  }
   struct stat st{};
-  if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  bool ok = false;
+  if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))
     error = path + " is not a directory";
-    return false;
-  }
-  if (st.st_uid != geteuid()) {
+  else if (st.st_uid != geteuid())
     error = path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
-    return false;
-  }
-  if ((st.st_mode & 077) != 0 && chmod(path.c_str(), 0700) != 0) {
+  else if ((st.st_mode & 077) != 0 && fchmod(fd, 0700) != 0)
     error = path + " is accessible to other users and cannot be made private";
-    return false;
-  }
-  return true;
+  else
+    ok = true;
+  close(fd);
+  return ok;
 }
 
 int saved_flags[3] = {-1, -1, -1};

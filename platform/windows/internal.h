@@ -84,5 +84,11 @@ std::string service_registry_key(uint32_t port);
 std::string runtime_dir_path(std::string& error);
 // Whether process `pid` runs as the same user as we do, or as SYSTEM / an administrator.
 bool trusted_peer_process(unsigned long pid, std::string& who);
+// Whether `sid` is this process's account; whether it is that, SYSTEM or Administrators.
+bool is_own_account(PSID sid);
+bool trusted_owner(PSID owner);
+// For a file opened with FILE_FLAG_OPEN_REPARSE_POINT: why it must not be used when it is a link
+// (a reparse point), or empty.
+std::string reparse_point_refusal(HANDLE file);
 
 }  // namespace hvterm::platform::detail

@@ -2,6 +2,7 @@
 #include "platform/windows/internal.h"
 
 #include <aclapi.h>
+#include <io.h>
 #include <knownfolders.h>
 #include <sddl.h>
 #include <shlobj.h>
@@ -35,17 +36,6 @@ bool create_private_directory(const std::wstring& dir, std::string& error) {
   return true;
 }
 
-bool is_own_account(PSID sid) {
-  HANDLE token = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return false;
-  alignas(TOKEN_USER) unsigned char buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-  DWORD size = 0;
-  bool same = GetTokenInformation(token, TokenUser, buffer, sizeof(buffer), &size) &&
-              EqualSid(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid, sid);
-  CloseHandle(token);
-  return same;
-}
-
 // A directory someone else made first (before the service ever ran) could hold links that turn
 // the service's appends and renames against files of their choosing: use only one that belongs to
 // SYSTEM, Administrators or the service's own account.
@@ -64,8 +54,7 @@ bool owned_by_us(const std::wstring& dir, std::string& error) {
     error = "cannot read the owner of " + detail::narrow(dir) + ": " + detail::system_error_text(rc);
     return false;
   }
-  bool ours = owner != nullptr && (IsWellKnownSid(owner, WinLocalSystemSid) ||
-                                   IsWellKnownSid(owner, WinBuiltinAdministratorsSid) || is_own_account(owner));
+  bool ours = detail::trusted_owner(owner);
   LocalFree(descriptor);
   if (!ours) error = detail::narrow(dir) + " belongs to someone other than SYSTEM, Administrators or this service";
   return ours;
@@ -74,13 +63,17 @@ bool owned_by_us(const std::wstring& dir, std::string& error) {
 }  // namespace
 
 std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error) {
-  // b: records end in LF on every system, and their sizes are what rotation counts. N: not
-  // inherited, so a session's programs do not keep the log open.
-  std::FILE* file = _wfopen(detail::widen(path).c_str(), truncate ? L"wbN" : L"abN");
-  if (file == nullptr) error = "cannot open log file " + path + ": " + std::strerror(errno);
+  // b: records end in LF on every system, and their sizes are what rotation counts.
+  int fd = open_append_file(path, "log file", truncate, error);
+  std::FILE* file = fd >= 0 ? _fdopen(fd, "ab") : nullptr;
+  if (fd >= 0 && file == nullptr) {
+    error = "cannot open log file " + path + ": " + std::strerror(errno);
+    _close(fd);
+  }
   return file;
 }
 
+// MoveFileEx moves a link at PATH as itself and replaces one at PATH.1 rather than following it.
 bool rotate_log_file(const std::string& path) {
   return MoveFileExW(detail::widen(path).c_str(), detail::widen(path + ".1").c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
 }

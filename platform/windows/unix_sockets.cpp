@@ -105,8 +105,9 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
   }
   std::wstring path = widen(address.path);
   // An exclusive open is the lock: a second agent's open fails while the first one lives.
+  // A link planted at the lock's path is opened as itself and refused below, never followed.
   HANDLE lock = CreateFileW((path + L".lock").c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_ALWAYS,
-                            FILE_ATTRIBUTE_NORMAL, nullptr);
+                            FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   auto fail = [&](const std::string& message) -> std::unique_ptr<Listener> {
     error = message;
     closesocket(socket);
@@ -118,6 +119,8 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
     return fail(err == ERROR_SHARING_VIOLATION ? "another hvtermd is already listening on " + address.path
                                                : "cannot open " + address.path + ".lock: " + system_error_text(err));
   }
+  if (std::string reason = reparse_point_refusal(lock); !reason.empty())
+    return fail("refusing lock file " + address.path + ".lock: " + reason);
   if (GetFileAttributesW(path.c_str()) != INVALID_FILE_ATTRIBUTES) {
     if (!is_socket_file(path)) return fail("refusing to replace " + address.path + ": it exists and is not a socket");
     DeleteFileW(path.c_str());

@@ -1,6 +1,8 @@
 #include "agent/log_file.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "common/log.h"
@@ -14,6 +16,8 @@ struct LogFile {
   std::string path;
   uint64_t max_bytes = 0;
   uint64_t bytes = 0;  // in the current file
+  bool write_failed = false;  // said so on stderr already
+  bool on_stderr = false;     // the file could not be reopened: records go to stderr instead
 };
 LogFile g_file;
 
@@ -33,9 +37,23 @@ std::string utc_timestamp() {
   return text;
 }
 
+// Where the agent's records can no longer go, stderr is the last place to say so (the journal, a
+// terminal, or nowhere for a Windows service).
+void tell_stderr(const std::string& message) {
+  std::fprintf(stderr, "hvtermd: error: %s\n", message.c_str());
+  std::fflush(stderr);
+}
+
 void write_raw(const std::string& record) {
-  g_file.bytes += std::fwrite(record.data(), 1, record.size(), g_file.file);
-  std::fflush(g_file.file);  // a record is on disk before whatever it reports brings the agent down
+  size_t written = std::fwrite(record.data(), 1, record.size(), g_file.file);
+  g_file.bytes += written;
+  // Flushed: a record is on disk before whatever it reports brings the agent down.
+  bool ok = std::fflush(g_file.file) == 0 && written == record.size();
+  if (!ok && !g_file.write_failed)  // once per spell of failures (a full disk), not once per record
+    tell_stderr("cannot write to log file " + log::printable(g_file.path) + ": " + std::strerror(errno) +
+                "; records are lost until it can be written again");
+  g_file.write_failed = !ok;
+  std::clearerr(g_file.file);
 }
 
 // Opens the file; one already full (or any, with `rotate`) becomes PATH.1 first, replacing the one
@@ -58,16 +76,25 @@ bool open_log(bool rotate, std::string& error) {
   g_file.file = platform::open_log_file(g_file.path, !moved, error);
   g_file.bytes = 0;
   if (g_file.file != nullptr && !moved)
-    write_raw(utc_timestamp() + " warn: could not move the full log to " + g_file.path + ".1; its older records are gone\n");
+    write_raw(utc_timestamp() + " warn: could not move the full log to " + log::printable(g_file.path) +
+              ".1; its older records are gone\n");
   return g_file.file != nullptr;
 }
 
 void write_record(const std::string& text) {
-  if (g_file.file == nullptr) return;  // it could not be reopened; there is nowhere to say so
+  if (g_file.on_stderr) {
+    std::fprintf(stderr, "%s\n", text.c_str());
+    return;
+  }
   std::string record = utc_timestamp() + " " + text + "\n";
   if (g_file.bytes > 0 && g_file.bytes + record.size() > g_file.max_bytes) {
-    std::string ignored;
-    if (!open_log(true, ignored)) return;
+    std::string error;
+    if (!open_log(true, error)) {
+      g_file.on_stderr = true;
+      tell_stderr(log::printable(error) + "; records go to stderr from now on");
+      std::fprintf(stderr, "%s\n", text.c_str());
+      return;
+    }
   }
   write_raw(record);
 }

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include "agent/agent.h"
@@ -11,6 +10,7 @@
 #include "common/guid.h"
 #include "common/log.h"
 #include "common/target.h"
+#include "common/token_file.h"
 #include "common/units.h"
 #include "platform/platform.h"
 
@@ -129,12 +129,7 @@ int main(int argc, char** argv) {
   options.replay_buffer = static_cast<size_t>(*replay_bytes);
   if (max_sessions == 0) return fail_usage("--max-sessions must be at least 1");
   options.max_sessions = max_sessions;
-  if (!token_file.empty()) {
-    std::ifstream in(token_file, std::ios::binary);
-    if (!in) return fail_usage("cannot read --token-file " + token_file);
-    std::getline(in, options.token);
-    if (options.token.empty()) return fail_usage("--token-file " + token_file + " is empty");
-  }
+  if (!token_file.empty() && !read_token_file(token_file, options.token, error)) return fail_usage(error);
   if (auto user = platform::current_user()) options.owner_uid = user->uid;
   options.inherited_fds = platform::inherited_listeners();
   if (options.listen.empty() && options.inherited_fds.empty()) {

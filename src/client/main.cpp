@@ -4,13 +4,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include "client/commands.h"
 #include "client/request.h"
 #include "client/session_client.h"
 #include "common/log.h"
+#include "common/token_file.h"
 #include "common/units.h"
 #include "platform/platform.h"
 
@@ -249,11 +249,7 @@ int run(int argc, char** argv) {
   auto timeout = duration_option("connect-timeout", cli.connect_timeout, error);
   if (!timeout) return usage_error(error);
   common.connect.timeout_ms = *timeout;
-  if (!cli.token_file.empty()) {
-    std::ifstream in(cli.token_file, std::ios::binary);
-    if (!in) return usage_error("cannot read --token-file " + cli.token_file);
-    std::getline(in, common.token);
-  }
+  if (!cli.token_file.empty() && !read_token_file(cli.token_file, common.token, error)) return usage_error(error);
 
   if (*ls) return command_ls(common, cli.json);
   if (*kill) return command_kill(common, cli.session, cli.signal);
@@ -323,11 +319,8 @@ int run(int argc, char** argv) {
   }
 
   if (!cli.log_file.empty()) {
-    uv_fs_t req;
-    int fd = uv_fs_open(nullptr, &req, cli.log_file.c_str(), UV_FS_O_WRONLY | UV_FS_O_CREAT | UV_FS_O_APPEND, 0600,
-                        nullptr);
-    uv_fs_req_cleanup(&req);
-    if (fd < 0) return usage_error("cannot open --log " + cli.log_file + ": " + uv_strerror(fd));
+    int fd = platform::open_append_file(cli.log_file, "--log", false, error);
+    if (fd < 0) return usage_error(error);
     options.transcript_fd = fd;
     options.transcript_path = cli.log_file;
   }

@@ -38,3 +38,32 @@ def test_a_log_file_that_cannot_be_opened_is_a_one_line_error(workdir):
     assert r.returncode == 2
     assert r.stderr == ("hvtermd: cannot open log file %s: No such file or directory\n" % path).encode()
     assert not os.path.exists(os.path.join(workdir, "a.sock"))
+
+
+def test_a_command_cannot_forge_records_or_drive_the_terminal_of_whoever_reads_the_log(workdir):
+    log = os.path.join(workdir, "hvtermd.log")
+    agent = Agent(workdir, extra_args=("--log-file", log))
+    forged = "2026-01-01T00:00:00.000Z hvtermd: error: forged record"
+    try:
+        r = hvterm("exec", agent.target, "--", "echo", "x\n" + forged, "\x1b]0;title\x07\x1b[2J\r\x7f")
+        assert r.returncode == 0, r.stderr
+    finally:
+        agent.stop()
+    with open(log, "rb") as f:
+        text = f.read().decode()
+    lines = text.splitlines()
+    assert all(RECORD.match(line) for line in lines), lines
+    assert not any(line.startswith("2026-01-01") for line in lines)
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text and "\x7f" not in text
+    started = [line for line in lines if " started: echo " in line]
+    assert len(started) == 1
+    assert started[0].endswith(r"started: echo x\n" + forged + r" \x1b]0;title\x07\x1b[2J\r\x7f")
+    # The same records on stderr, where systemd's journal takes one line per record.
+    assert agent.read_log() == ""
+
+
+def test_records_on_stderr_are_escaped_too(agent):
+    r = hvterm("exec", agent.target, "--", "echo", "one\ntwo")
+    assert r.returncode == 0
+    records = [line for line in agent.read_log().splitlines() if "started: echo" in line]
+    assert records and records[0].endswith(r"started: echo one\ntwo")

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -10,6 +11,13 @@
 
 #include "agent/log_file.h"
 #include "common/log.h"
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 namespace fs = std::filesystem;
 using namespace hvterm;
@@ -126,3 +134,138 @@ TEST_CASE("log file: one that cannot be opened is an error naming it") {
   CHECK_FALSE(log_to_file(path, 1 << 20, error));
   CHECK(error.find("cannot open log file " + path) == 0);
 }
+
+namespace {
+
+// A link at `link` to `target`, as another user could plant it; false where this system does not
+// let us make one (Windows without the privilege or developer mode).
+bool plant_symlink(const fs::path& target, const fs::path& link) {
+  std::error_code error;
+  fs::create_symlink(target, link, error);
+  if (error) MESSAGE("cannot create a symbolic link here (" << error.message() << "): case not run");
+  return !error;
+}
+
+std::string contents_of(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("log file: a link in its place is refused, and what it points at is left alone") {
+  TempDir dir;
+  fs::path victim = dir.path / "victim";
+  { std::ofstream(victim, std::ios::binary) << "precious\n"; }
+  fs::path file = dir.path / "agent.log";
+  if (!plant_symlink(victim, file)) return;
+  std::string error;
+  CHECK_FALSE(log_to_file(file.string(), 1 << 20, error));
+  CHECK(error.find("refusing log file " + file.string() + ": ") == 0);
+  CHECK(contents_of(victim) == "precious\n");
+}
+
+#ifndef _WIN32
+TEST_CASE("log file: one that belongs to the agent but anyone may write is refused") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  { std::ofstream(file) << "an earlier line\n"; }
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write |
+                            fs::perms::others_read | fs::perms::others_write);
+  std::string error;
+  CHECK_FALSE(log_to_file(file.string(), 1 << 20, error));
+  CHECK(error == "refusing log file " + file.string() + ": it is writable by others (mode 0626)");
+  CHECK(contents_of(file) == "an earlier line\n");
+}
+#endif
+
+#ifndef _WIN32
+namespace {
+
+// The process's stderr goes to a file while this lives.
+class CapturedStderr {
+ public:
+  explicit CapturedStderr(fs::path file) : file_(std::move(file)) {
+    std::fflush(stderr);
+    saved_ = dup(STDERR_FILENO);
+    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    dup2(fd, STDERR_FILENO);
+    ::close(fd);
+  }
+  ~CapturedStderr() {
+    std::fflush(stderr);
+    dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+  }
+  std::vector<std::string> lines() {
+    std::fflush(stderr);
+    return lines_of(file_);
+  }
+
+ private:
+  fs::path file_;
+  int saved_ = -1;
+};
+
+}  // namespace
+
+// The report's case: a link swapped in before a rotation that fails is neither emptied nor written.
+TEST_CASE("log file: one that cannot be reopened for the next file says so on stderr, where the records go") {
+  TempDir dir;
+  fs::path victim = dir.path / "victim";
+  { std::ofstream(victim, std::ios::binary) << "precious\n"; }
+  fs::path file = dir.path / "agent.log";
+  fs::create_directories(dir.path / "agent.log.1" / "in-the-way");
+  std::string error;
+  REQUIRE(log_to_file(file.string(), 300, error));
+  log::set_program("hvtermd");
+  log::info("before the swap");
+  fs::remove(file);
+  fs::create_symlink(victim, file);
+  std::vector<std::string> lines;
+  {
+    CapturedStderr captured(dir.path / "stderr");
+    for (int i = 0; i < 20; ++i) log::info("record " + std::to_string(i) + " " + std::string(20, 'x'));
+    lines = captured.lines();
+  }
+  log_to_stderr();
+  log::set_program("hvterm");
+  CHECK(contents_of(victim) == "precious\n");
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[0] == "hvtermd: error: refusing log file " + file.string() +
+                        ": it is a symbolic link; records go to stderr from now on");
+  CHECK(lines[1].rfind("hvtermd: info: record ", 0) == 0);
+  CHECK(lines.back() == "hvtermd: info: record 19 " + std::string(20, 'x'));
+}
+
+TEST_CASE("log file: one that cannot be written says so on stderr once, until it can be again") {
+  TempDir dir;
+  fs::path file = dir.path / "agent.log";
+  std::string error;
+  REQUIRE(log_to_file(file.string(), 1 << 20, error));
+  std::vector<std::string> lines;
+  {
+    CapturedStderr captured(dir.path / "stderr");
+    // A file size limit stands in for a full disk: writes past it fail with EFBIG.
+    struct sigaction ignore{}, previous{};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &ignore, &previous);
+    rlimit saved{};
+    getrlimit(RLIMIT_FSIZE, &saved);
+    rlimit small = saved;
+    small.rlim_cur = 1000;
+    setrlimit(RLIMIT_FSIZE, &small);
+    for (int i = 0; i < 40; ++i) log::info("record " + std::to_string(i) + " " + std::string(40, 'x'));
+    setrlimit(RLIMIT_FSIZE, &saved);
+    sigaction(SIGXFSZ, &previous, nullptr);
+    log::info("after the limit");
+    lines = captured.lines();
+  }
+  log_to_stderr();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "hvtermd: error: cannot write to log file " + file.string() +
+                        ": File too large; records are lost until it can be written again");
+  CHECK(contents_of(file).find("after the limit\n") != std::string::npos);
+  CHECK(fs::file_size(file) > 1000);
+}
+#endif
