@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test tier:
 #   1. unit + end-to-end tests (warnings are errors)
-#   2. soak and load (tests/soak, ~4 min): 10,000 execs leave no session, fd or memory behind;
+#   2. soak and load (tests/soak, ~3 min): 10,000 execs leave no session, fd or memory behind;
 #      64 transfers through a relay that cuts connections at random arrive exact; a hostile peer
 #      does not slow normal clients beyond 2x or grow the agent's memory
 #   3. the unit, end-to-end and soak tests under AddressSanitizer + UndefinedBehaviorSanitizer

@@ -264,7 +264,7 @@ def main():
     parser.add_argument("--flooders", type=int, default=4)
     parser.add_argument("--flood-mib", type=int, default=32)
     parser.add_argument("--flood-pause", type=float, default=2)
-    parser.add_argument("--random-pause", type=float, default=0.02)
+    parser.add_argument("--random-pause", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     peer = Peer(args)
