@@ -119,7 +119,7 @@ def test_concurrent_transfers_survive_random_cuts(workdir):
                f"{relay.connections} connections; agent RSS {baseline['rss_kib']} KiB before, peak "
                f"{during['peak_kib']} KiB, {after['rss_kib']} KiB after; fds {baseline['fds']} -> {after['fds']}")
         checks.check(not unfinished, f"every transfer ends within {DEADLINE} s", f"still running: {unfinished}")
-        checks.check(len(not_started) <= CLIENTS // 8, "most commands start (at most 1 in 8 cut before they start)",
+        checks.check(len(not_started) <= CLIENTS // 4, "most commands start (at most 1 in 4 cut before they start)",
                      f"{len(not_started)} not started")
         wrong = lambda key, want: [i for i, r in done.items() if r[key] != r[want]]
         checks.check(not [i for i, r in done.items() if not r["sha_ok"]],
