@@ -105,8 +105,14 @@ class Peer:
         self.count("idle connections held", len(held))
         while not self.over():
             time.sleep(0.2)
-        self.count("idle connections the agent closed", sum(closed_by_agent(s) for s in held))
         for s in held:
+            answer, closed = drain(s)
+            if closed:
+                self.count("idle connections the agent closed")
+            frames, _ = wire.split_frames(answer)
+            for t, p in frames:
+                if t == wire.ERROR:  # e.g. a handshake timeout (1) or a connection limit (5)
+                    self.count(f"idle connections given ERROR {struct.unpack('<H', p[:2])[0]}")
             s.close()
 
     def slow(self):
