@@ -1,11 +1,24 @@
-"""What the soak tests measure of the agent and how they report it."""
+"""What the soak tests measure of the agent and how they report it. The tier reuses the end-to-end
+tests' harness (tests/e2e): their conftest, loaded here as the module e2e_conftest (this folder has
+no conftest of its own, so the two folders can also be collected in one pytest run), the relay and
+the raw-protocol helpers."""
+import importlib.util
 import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
-from e2e_conftest import BASE_ENV, HVTERM, SANITIZED, TIMEOUT, hvterm
+E2E = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "e2e"))
+sys.path.insert(0, E2E)
+if "e2e_conftest" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location("e2e_conftest", os.path.join(E2E, "conftest.py"))
+    sys.modules["e2e_conftest"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules["e2e_conftest"])
+
+# Re-exported for the tests; workdir is a fixture, found by pytest where a test module imports it.
+from e2e_conftest import BASE_ENV, HVTERM, SANITIZED, TIMEOUT, Agent, hvterm, workdir  # noqa: E402,F401
 
 
 def env_int(name, default):

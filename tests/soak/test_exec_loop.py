@@ -5,8 +5,7 @@ import concurrent.futures
 import threading
 import time
 
-from e2e_conftest import SANITIZED, Agent
-from soak import Checks, env_int, quiet_status, report, settle, timed_exec
+from soak import SANITIZED, Agent, Checks, env_int, quiet_status, report, settle, timed_exec, workdir  # noqa: F401
 
 RUNS = env_int("HVTERM_SOAK_EXEC_RUNS", 10000)
 WARM_UP = 200        # the runs before the baseline: pools, caches and libuv's threads exist by then

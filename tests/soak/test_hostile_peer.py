@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from e2e_conftest import SANITIZED, TIMEOUT, Agent, hvterm
-from soak import Checks, agent_status, median_ms, quiet_status, report, settle, timed_exec
+from soak import (SANITIZED, TIMEOUT, Agent, Checks, agent_status, hvterm, median_ms, quiet_status, report, settle,
+                  timed_exec, workdir)  # noqa: F401
 
 SECONDS = 30
 IDLE = 500

@@ -12,9 +12,9 @@ import subprocess
 import threading
 import time
 
-from e2e_conftest import BASE_ENV, HVTERM, SANITIZED, Agent
-from relay import Relay
-from soak import Checks, agent_status, env_int, quiet_status, report, settle
+from soak import (BASE_ENV, HVTERM, SANITIZED, Agent, Checks, agent_status, env_int, quiet_status, report, settle,
+                  workdir)  # noqa: F401
+from relay import Relay  # noqa: E402  (found through soak's path to tests/e2e)
 
 CLIENTS = 64
 MIB = env_int("HVTERM_SOAK_TRANSFER_MIB", 16)      # per client, each way
