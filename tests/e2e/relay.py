@@ -1,8 +1,10 @@
 """A Unix-socket relay between client and agent that the test can cut at any moment, standing in
 for a connection reset, a VM save/restore or a migration."""
 import os
+import random
 import socket
 import threading
+import time
 
 
 class Relay:
@@ -12,7 +14,7 @@ class Relay:
         self.upstream = upstream_path
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.path)
-        self.listener.listen(16)
+        self.listener.listen(256)  # many clients may (re)connect at once
         self.lock = threading.Lock()
         self.pairs = []
         self.connections = 0  # how many client connections were relayed (1 + reconnects)
@@ -24,6 +26,8 @@ class Relay:
         self.refusing = False    # while set, connections are accepted and closed at once
         self.refuse_after_cut = False
         self.refused = 0
+        self.random_cuts = 0   # connections broken by cut_randomly
+        self.rate = None       # bytes/s per connection and direction; None: as fast as they go
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -44,10 +48,11 @@ class Relay:
             except OSError:
                 client.close()
                 continue
+            pair = (client, upstream)
             with self.lock:
-                self.pairs.append((client, upstream))
+                self.pairs.append(pair)
                 self.connections += 1
-            state = {"from_client": 0, "silence_agent": False}
+            state = {"from_client": 0, "silence_agent": False, "pair": pair}
             for a, b, up in ((client, upstream, True), (upstream, client, False)):
                 threading.Thread(target=self._pump, args=(a, b, up, state), daemon=True).start()
 
@@ -66,9 +71,10 @@ class Relay:
             self.refuse_after_cut = then_refuse
 
     def _pump(self, src, dst, from_client, state):
+        started, moved = time.monotonic(), 0
         try:
             while True:
-                data = src.recv(262144)
+                data = src.recv(65536 if self.rate else 262144)
                 if not data:
                     break
                 with self.lock:
@@ -93,6 +99,11 @@ class Relay:
                         self.cut_points.pop(0)
                 if due:
                     self.cut()
+                if self.rate:  # a slow link: the peers' flow control has to hold the rest back
+                    moved += len(data)
+                    ahead = moved / self.rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
         except OSError:
             pass
         for s in (src, dst):
@@ -100,6 +111,33 @@ class Relay:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        with self.lock:  # an ended connection is no longer a candidate for cut_randomly
+            if state["pair"] in self.pairs:
+                self.pairs.remove(state["pair"])
+
+    def cut_randomly(self, seconds, mean_gap, seed):
+        """For `seconds`, break one relayed connection chosen at random after each gap (exponentially
+        distributed, `mean_gap` seconds on average): mid-handshake, mid-stream or at the exit status,
+        whatever it is doing then. Returns the thread; join() it to wait for the end of the window."""
+        rng = random.Random(seed)
+        deadline = time.monotonic() + seconds
+
+        def run():
+            while True:
+                gap = rng.expovariate(1 / mean_gap)
+                if time.monotonic() + gap >= deadline:
+                    return
+                time.sleep(gap)
+                with self.lock:
+                    if not self.pairs:
+                        continue
+                    pair = self.pairs.pop(rng.randrange(len(self.pairs)))
+                    self.random_cuts += 1
+                _break(pair)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
 
     def cut(self):
         """Break every relayed connection abruptly, mid-stream, in both directions."""
@@ -107,13 +145,17 @@ class Relay:
             pairs, self.pairs = self.pairs, []
             self.cuts += 1
         for pair in pairs:
-            for s in pair:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+            _break(pair)
 
     def close(self):
         self.listener.close()
         self.cut()
+
+
+def _break(pair):
+    for s in pair:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
