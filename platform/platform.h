@@ -175,9 +175,12 @@ uint64_t unix_time_ms();
 // Administrators; its ACL is not examined). Not inherited by the programs sessions run. POSIX
 // names of this process's own descriptors (/dev/fd/N, /dev/stdout, ...) are followed: nobody else
 // can plant those.
-// Returns a C runtime fd opened for appending (`truncate`: emptied first, once it passed the checks),
-// or -1 with `error` naming `what`, the path and the reason in one line.
-int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error);
+// `devices_ok` (a transcript) also takes a character device, such as a terminal or /dev/null: only
+// root can make one, so nobody can plant it. Returns a C runtime fd opened for appending (`truncate`:
+// emptied first, once it passed the checks), or -1 with `error` naming `what`, the path and the
+// reason in one line.
+int open_append_file(const std::string& path, const std::string& what, bool truncate, bool devices_ok,
+                     std::string& error);
 // The same checks for a secret to read (a token file): it must be a regular file (or a pipe) no
 // other user may read or write (POSIX modes; Windows: not examined), belonging to this process's
 // user or root.

@@ -40,7 +40,7 @@ bool names_own_descriptor(const std::string& path) {
 
 namespace detail {
 
-int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error) {
+int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error, bool devices_ok) {
   // O_NONBLOCK: a FIFO planted at the path must not hang the open (it is refused just after).
   const int common = flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -56,14 +56,15 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
       bool exists = lstat(path.c_str(), &st) == 0;
       if (err == ELOOP || (exists && S_ISLNK(st.st_mode)))
         error = "refusing " + what + " " + path + ": it is a symbolic link";
-      else if (exists && !S_ISREG(st.st_mode))  // a FIFO with no reader: ENXIO, which says nothing
+      else if (exists && !S_ISREG(st.st_mode) && !(devices_ok && S_ISCHR(st.st_mode)))  // a FIFO with no reader: ENXIO, which says nothing
         error = "refusing " + what + " " + path + ": it is not a regular file";
       else
         error = "cannot open " + what + " " + path + ": " + std::strerror(err);
       return -1;
     }
     struct stat st{};
-    std::string reason = fstat(fd, &st) == 0 ? unsafe_to_write(st) : std::strerror(errno);
+    bool device = devices_ok && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+    std::string reason = device ? std::string() : fstat(fd, &st) == 0 ? unsafe_to_write(st) : std::strerror(errno);
     if (!reason.empty()) {
       ::close(fd);
       error = "refusing " + what + " " + path + ": " + reason;
@@ -78,13 +79,14 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
 
 }  // namespace detail
 
-int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error) {
+int open_append_file(const std::string& path, const std::string& what, bool truncate, bool devices_ok,
+                     std::string& error) {
   if (names_own_descriptor(path) && !truncate) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) error = "cannot open " + what + " " + path + ": " + std::strerror(errno);
     return fd;
   }
-  int fd = detail::open_owned_file(path, what, O_WRONLY | O_APPEND, error);
+  int fd = detail::open_owned_file(path, what, O_WRONLY | O_APPEND, error, devices_ok);
   // Emptied only now, once it is known to be ours: O_TRUNC would act before any check.
   if (fd >= 0 && truncate && ftruncate(fd, 0) != 0) {
     error = "cannot empty " + what + " " + path + ": " + std::strerror(errno);

@@ -13,7 +13,8 @@ std::string errno_text(int err);
 // open_append_file()'s checks with other `flags` (O_RDWR for a lock file): a link at the last
 // component refused, an absent file created exclusively, an existing one a regular file with one
 // link that is ours and not writable by others. -1 with `error`.
-int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error);
+int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error,
+                    bool devices_ok = false);
 
 // vsock, implemented in platform/linux (or refusing stubs elsewhere).
 void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done);

@@ -10,7 +10,7 @@
 namespace hvterm::platform {
 
 std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error) {
-  int fd = open_append_file(path, "log file", truncate, error);
+  int fd = open_append_file(path, "log file", truncate, false, error);
   std::FILE* file = fd >= 0 ? fdopen(fd, "a") : nullptr;
   if (fd >= 0 && file == nullptr) {
     error = "cannot open log file " + path + ": " + std::strerror(errno);

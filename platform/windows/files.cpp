@@ -78,7 +78,8 @@ HANDLE create_private(const std::wstring& path, DWORD access) {
 
 }  // namespace
 
-int open_append_file(const std::string& path, const std::string& what, bool truncate, std::string& error) {
+int open_append_file(const std::string& path, const std::string& what, bool truncate, bool /*devices_ok*/,
+                     std::string& error) {
   std::wstring wide = detail::widen(path);
   // FILE_APPEND_DATA without FILE_WRITE_DATA: every write lands at the end, whoever else writes.
   DWORD access = FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | (truncate ? FILE_WRITE_DATA : 0);

@@ -64,7 +64,7 @@ bool owned_by_us(const std::wstring& dir, std::string& error) {
 
 std::FILE* open_log_file(const std::string& path, bool truncate, std::string& error) {
   // b: records end in LF on every system, and their sizes are what rotation counts.
-  int fd = open_append_file(path, "log file", truncate, error);
+  int fd = open_append_file(path, "log file", truncate, false, error);
   std::FILE* file = fd >= 0 ? _fdopen(fd, "ab") : nullptr;
   if (fd >= 0 && file == nullptr) {
     error = "cannot open log file " + path + ": " + std::strerror(errno);

@@ -319,17 +319,19 @@ int run(int argc, char** argv) {
   }
 
   if (!cli.log_file.empty()) {
-    int fd = platform::open_append_file(cli.log_file, "--log", false, error);
+    int fd = platform::open_append_file(cli.log_file, "--log", false, true, error);
     if (fd < 0) return usage_error(error);
     options.transcript_fd = fd;
     options.transcript_path = cli.log_file;
   }
+  // A pipe or terminal becomes a libuv stream, which closes its descriptor; a file stays ours to close.
+  bool close_transcript = options.transcript_fd >= 0 && uv_guess_handle(options.transcript_fd) == UV_FILE;
   int status;
   {
     SessionClient client(uv_default_loop(), options);
     status = client.run();
   }
-  if (options.transcript_fd >= 0) {
+  if (close_transcript) {
     uv_fs_t req;
     int rc = uv_fs_close(nullptr, &req, options.transcript_fd, nullptr);
     uv_fs_req_cleanup(&req);
