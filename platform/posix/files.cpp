@@ -32,8 +32,12 @@ std::string unsafe_to_write(const struct stat& st) {
 // The process's own descriptors under the names the kernel gives them (--log >(gzip > t.gz),
 // --log /dev/stderr): links, but links no other user can plant.
 bool names_own_descriptor(const std::string& path) {
-  return path == "/dev/stdout" || path == "/dev/stderr" || path.rfind("/dev/fd/", 0) == 0 ||
-         path.rfind("/proc/self/fd/", 0) == 0;
+  auto descriptor_under = [&path](const std::string& dir) {
+    return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+           path.find_first_not_of("0123456789", dir.size()) == std::string::npos;
+  };
+  return path == "/dev/stdout" || path == "/dev/stderr" || descriptor_under("/dev/fd/") ||
+         descriptor_under("/proc/self/fd/");
 }
 
 }  // namespace

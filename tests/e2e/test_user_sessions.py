@@ -104,3 +104,33 @@ def test_a_user_session_owns_its_terminal(root_agent):
     r = hvterm("exec", "-t", "-u", "nobody", root_agent, "--", "sh", "-c", 'stat -c %u "$(tty)" && : < "$(tty)"')
     assert r.returncode == 0, r.stdout
     assert r.stdout == b"%d\r\n" % NOBODY.pw_uid
+
+
+def test_an_agent_that_is_not_root_may_be_asked_for_its_own_user(workdir):
+    """`-u` naming the agent's own user needs no switch (which only root could make)."""
+    os.chmod(workdir, 0o755)
+    theirs = os.path.join(workdir, "nobody")
+    os.mkdir(theirs)
+    os.chown(theirs, NOBODY.pw_uid, NOBODY.pw_gid)
+    sock = os.path.join(theirs, "agent.sock")
+    log = open(os.path.join(workdir, "nobody-agent.log"), "wb")
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(NOBODY.pw_gid)
+        os.setuid(NOBODY.pw_uid)
+
+    proc = subprocess.Popen([HVTERMD, "--listen", "unix:" + sock], stdout=log, stderr=subprocess.STDOUT,
+                            env=BASE_ENV, cwd="/", preexec_fn=as_nobody)
+    try:
+        wait_for(lambda: os.path.exists(sock) or proc.poll() is not None, "agent socket")
+        assert proc.poll() is None
+        r = hvterm("exec", "-u", "nobody", "unix:" + sock, "--", "id", "-u")  # root may use any agent
+        assert r.returncode == 0 and r.stdout == b"%d\n" % NOBODY.pw_uid, r.stderr
+        r = hvterm("exec", "-u", "root", "unix:" + sock, "--", "id", "-u")
+        assert r.returncode == 126
+        assert r.stderr == b"hvterm: cannot run as root: the agent is not running as root\n"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=TIMEOUT)
+        log.close()
