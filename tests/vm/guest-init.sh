@@ -3,8 +3,9 @@
 # Loads virtio-pci and the virtio vsock transport (the device is QEMU's
 # vhost-vsock-pci, guest-cid=3), then starts, with their output on the console
 # (which L1 keeps in a file the checks read):
-#   hvtermd with its defaults: AF_VSOCK port 18518, --allow-cid 2 (the host)
-#   hvtermd --port 18519 --allow-cid 5: must refuse the host
+#   hvtermd with its defaults: AF_VSOCK port 18518, --allow-cid 2 (the host),
+#     logging each connection (--log-level debug)
+#   hvtermd --port 18519 --allow-cid 5: must refuse the host (logs a warning)
 #   socat echo (EXEC:cat) on vsock port 18600, the benchmark's baseline
 #   socat EXEC:true on vsock port 18601, the set-up baseline
 # and then idles.  This guest is paused, snapshotted and restored by the checks;
@@ -22,8 +23,9 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
     insmod /lib/modules/$m.ko || echo "HVTERM-L2: insmod $m failed"
 done
 cd /root || exit 1
-hvtermd --log-level debug </dev/null 2>&1 | sed 's/^/L2-AGENT-A: /' &
-hvtermd --log-level debug --port 18519 --allow-cid 5 </dev/null 2>&1 | sed 's/^/L2-AGENT-B: /' &
+# (logging straight to the console: a pipe through sed held lines back)
+hvtermd --log-level debug </dev/null &
+hvtermd --port 18519 --allow-cid 5 </dev/null &
 socat VSOCK-LISTEN:18600,fork,reuseaddr EXEC:cat </dev/null >/dev/null 2>&1 &
 socat VSOCK-LISTEN:18601,fork,reuseaddr EXEC:true </dev/null >/dev/null 2>&1 &
 echo "HVTERM-L2: ready, kernel $(uname -r), $(grep -c . /proc/net/protocols) protocols$(grep -q '^AF_VSOCK' /proc/net/protocols && echo ', AF_VSOCK')"

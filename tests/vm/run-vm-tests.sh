@@ -45,6 +45,8 @@ Options:
   --build DIR         build directory: use DIR/hvterm and DIR/hvtermd
   --hvterm PATH       hvterm binary (runs in the host VM, L1)
   --hvtermd PATH      hvtermd binary (runs in the nested guest, L2)
+  --checks FILE       checks script run in the host VM as /checks.sh
+                      (default: $SCRIPT_DIR/vm-checks.sh)
   --cache DIR         download/unpack cache, shared with the guest tier
                       (default: \${XDG_CACHE_HOME:-\$HOME/.cache}/hvterm-guest)
   --timeout SECONDS   limit for the whole run (default: 1140); the checks in
@@ -68,13 +70,14 @@ TIMEOUT=1140
 LOG=
 VERBOSE=0
 ONLY=
+CHECKS=$SCRIPT_DIR/vm-checks.sh
 
 while [[ $# -gt 0 ]]; do
     opt=$1
     val=
     case $opt in
         --*=*) val=${opt#*=}; opt=${opt%%=*} ;;
-        --build | --hvterm | --hvtermd | --cache | --timeout | --log | --only)
+        --build | --hvterm | --hvtermd | --checks | --cache | --timeout | --log | --only)
             [[ $# -ge 2 ]] || die "$opt needs a value"
             val=$2
             shift ;;
@@ -83,6 +86,7 @@ while [[ $# -gt 0 ]]; do
         --build) BUILD=$val ;;
         --hvterm) HVTERM=$val ;;
         --hvtermd) HVTERMD=$val ;;
+        --checks) CHECKS=$val ;;
         --cache) CACHE=$val ;;
         --timeout) TIMEOUT=$val ;;
         --log) LOG=$val ;;
@@ -104,6 +108,7 @@ fi
 for f in "$HVTERM" "$HVTERMD"; do
     [[ -f $f && -x $f ]] || die "not an executable file: $f"
 done
+[[ -f $CHECKS ]] || die "no checks script: $CHECKS"
 [[ $(uname -m) == x86_64 ]] || die "only x86_64 hosts are supported"
 
 mkdir -p "$CACHE"
@@ -191,7 +196,7 @@ copy_with_libs "$H" "$DATE_BIN" /opt/coreutils/date
 install -m 0755 "$HELPER" "$H/bin/isa-debug-exit"
 install -m 0755 "$PTYDRIVE" "$H/bin/ptydrive"
 install -m 0755 "$SCRIPT_DIR/host-init.sh" "$H/init"
-install -m 0755 "$SCRIPT_DIR/vm-checks.sh" "$H/checks.sh"
+install -m 0755 "$CHECKS" "$H/checks.sh"
 mkdir -p "$H/guest"
 install -m 0644 "$VMLINUZ" "$H/guest/vmlinuz"
 pack_cpio "$G" "$H/guest/initrd.cpio"
@@ -199,6 +204,7 @@ cat >"$H/etc/hvterm-vm.conf" <<EOF
 RUN_ID=$RUN_ID
 CHECKS_LIMIT=$CHECKS_LIMIT
 ONLY="$ONLY"
+GIT_REV=$(git -C "$SCRIPT_DIR" describe --always --dirty 2>/dev/null || echo unknown)
 EOF
 echo "hvterm vm tier: host $RUN_ID" >"$H/.hvterm-vm-marker"
 
@@ -219,7 +225,7 @@ QEMU=(qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nodefaults -no-user-config -di
 
 say "booting the host VM (initramfs $(($(stat -c %s "$INITRD") / 1048576)) MiB, timeout ${TIMEOUT}s, log: $LOG)"
 mkdir -p "$(dirname "$LOG")"
-if ((VERBOSE)); then SHOW='.'; else SHOW='^CHECK |^VM: |^BENCH '; fi
+if ((VERBOSE)); then SHOW='.'; else SHOW='^CHECK |^    \| |^VM: '; fi
 set +e
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>"$WORK/qemu.err" | sed -u 's/\r//g' | tee "$LOG" |
     grep -a --line-buffered -E "$SHOW" >&2

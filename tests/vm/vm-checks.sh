@@ -42,6 +42,7 @@ if [ ! -e /.hvterm-vm-marker ]; then
     exit 2
 fi
 ONLY=
+GIT_REV=unknown
 # shellcheck disable=SC1091 # written by run-vm-tests.sh
 . /etc/hvterm-vm.conf
 # check, skip, retry, procs, kill_tree, uptime_ms, one_line
@@ -121,7 +122,8 @@ running() {
 lines() { wc -l <"$1" 2>/dev/null || echo 0; }
 has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 
-# NUMBERED N: a remote command printing "line 1" .. "line N", 20 a second
+# numbered N: a remote command printing "line 1" .. "line N", one every 0.05 s
+# plus a fork (about 3 a second in L2)
 numbered() { echo "i=0; while [ \$i -lt $1 ]; do i=\$((i + 1)); echo line \$i; sleep 0.05; done"; }
 
 # numbered_exact FILE N: FILE is exactly "line 1" .. "line N", each once, in order
@@ -176,9 +178,9 @@ guest_boots() {
 
 # the default agent logged L1's connections as coming from CID 2
 allow_cid_2_accepts() {
-    grep -q '^L2-AGENT-A: hvtermd: debug: connection from cid 2 port [0-9]' "$CON_BOOT" && return 0
-    echo "the agent's log on L2's console has no 'connection from cid 2 port N':"
-    grep '^L2-AGENT-A' "$CON_BOOT" | tail -n 20
+    wait_for 30 "'connection from cid 2 port N' in the agent's log on L2's console" \
+        grep -q '^hvtermd: debug: connection from cid 2 port [0-9]' "$CON_BOOT" && return 0
+    grep '^hvtermd' "$CON_BOOT" | tail -n 20
     return 1
 }
 
@@ -308,10 +310,10 @@ pause_run() {
 
 pause_within_dead_timeout() {
     _fail=0
-    pause_run p1 20 300 --keepalive 5s --dead-timeout 60s || return 1
+    pause_run p1 20 120 --keepalive 5s --dead-timeout 60s || return 1
     _rc=$(cat /tmp/p1.rc)
     [ "$_rc" -eq 0 ] || { echo "exit $_rc (want 0)"; _fail=1; }
-    numbered_exact /tmp/p1.out 300 || _fail=1
+    numbered_exact /tmp/p1.out 120 || _fail=1
     grep -q 'paused?' /tmp/p1.err-paused || { echo "no 'paused?' notice during the 20 s pause"; _fail=1; }
     ! grep -q 'reconnect' /tmp/p1.err || { echo "the client reconnected although the pause was shorter than --dead-timeout"; _fail=1; }
     echo "VM: client stderr: $(tr '\n' '|' </tmp/p1.err)"
@@ -320,10 +322,10 @@ pause_within_dead_timeout() {
 
 pause_beyond_dead_timeout() {
     _fail=0
-    pause_run p2 20 300 --keepalive 1s --dead-timeout 5s || return 1
+    pause_run p2 20 120 --keepalive 1s --dead-timeout 5s || return 1
     _rc=$(cat /tmp/p2.rc)
     [ "$_rc" -eq 0 ] || { echo "exit $_rc (want 0)"; _fail=1; }
-    numbered_exact /tmp/p2.out 300 || _fail=1
+    numbered_exact /tmp/p2.out 120 || _fail=1
     grep -q 'reconnecting' /tmp/p2.err-paused || { echo "the client did not give up the connection during the pause"; _fail=1; }
     grep -q 'reconnected to session' /tmp/p2.err || { echo "no 'reconnected to session' notice"; _fail=1; }
     echo "VM: client stderr: $(tr '\n' '|' </tmp/p2.err)"
@@ -358,7 +360,7 @@ snapshot_restore() {
     awk '$2 == "detached" && $NF == "sh" { print $1 }' /tmp/c.snapls.out >/tmp/snapshell.id
     [ "$(wc -l </tmp/snapshell.id)" -eq 1 ] || { echo "hvterm ls shows no single detached sh:"; cat /tmp/c.snapls.out; return 1; }
 
-    timeout 900 hvterm exec "$T" -- sh -c "$(numbered 300)" >/tmp/s.out 2>/tmp/s.err &
+    timeout 900 hvterm exec "$T" -- sh -c "$(numbered 120)" >/tmp/s.out 2>/tmp/s.err &
     _hv=$!
     wait_for 180 "20 numbered lines" has_lines /tmp/s.out 20 || { cat /tmp/s.err; return 1; }
     _t0=$(now_ms)
@@ -369,7 +371,7 @@ snapshot_restore() {
     _t1=$(now_ms)
     qmp '{"execute":"quit"}' || true # the connection may close before the reply
     wait_for 60 "the snapshotted L2 to exit" guest_gone || return 1
-    echo "VM: snapshot of $(($(wc -c <"$SNAPSHOT") / 1048576)) MiB in $(((_t1 - _t0) / 1000)) s at line $_at_snap of 300; L2 is gone"
+    echo "VM: snapshot of $(($(wc -c <"$SNAPSHOT") / 1048576)) MiB in $(((_t1 - _t0) / 1000)) s at line $_at_snap of 120; L2 is gone"
     sleep 3
     running "$_hv" || { echo "the client exited while the guest was gone:"; cat /tmp/s.err; return 1; }
     cp /tmp/s.err /tmp/s.err-gone
@@ -383,7 +385,7 @@ snapshot_restore() {
     _rc=$?
     _fail=0
     [ "$_rc" -eq 0 ] || { echo "exit $_rc (want 0)"; _fail=1; }
-    numbered_exact /tmp/s.out 300 || _fail=1
+    numbered_exact /tmp/s.out 120 || _fail=1
     grep -q 'reconnected to session' /tmp/s.err || { echo "no 'reconnected to session' notice"; _fail=1; }
     echo "VM: client stderr: $(tr '\n' '|' </tmp/s.err)"
     [ "$_fail" -eq 0 ] || { echo "client stderr:"; cat /tmp/s.err; return 1; }
@@ -409,8 +411,10 @@ allow_cid_5_refuses_host() {
     [ "$_rc" -eq 255 ] || { echo "exit $_rc (want 255)"; return 1; }
     one_line /tmp/c.deny.err "a refused connection" || return 1
     grep -q 'refused\|not allowed\|denied' /tmp/c.deny.err || { echo "the one line does not say the agent refused the connection"; return 1; }
-    wait_for 30 "the refusal in agent B's log" grep -q '^L2-AGENT-B: .*refused connection from cid 2 ' "$CON_BOOT" "$CON_RESTORED" ||
-        { grep '^L2-AGENT-B' "$CON_BOOT" "$CON_RESTORED"; return 1; }
+    # only the second agent refuses anyone (the first allows CID 2, the only peer here)
+    wait_for 30 "the refusal in the second agent's log" \
+        grep -q '^hvtermd: warn: refused connection from cid 2 port [0-9]* (not allowed)' "$CON_BOOT" "$CON_RESTORED" ||
+        { grep -h '^hvtermd' "$CON_BOOT" "$CON_RESTORED" | tail -n 20; return 1; }
 }
 
 # ---------------------------------------------------------------------------
@@ -460,6 +464,7 @@ bench() {
     done
     if [ ! -s /tmp/b.rt.socat ] || [ ! -s /tmp/b.setup.socat ]; then echo "no socat sample"; return 1; fi
     mbps() { awk -v b="$BENCH_SIZE" '{ printf "%.2f\n", b / ($1 / 1000) / 1e6 }'; }
+    echo "VM: BENCH $(date -u '+%Y-%m-%d %H:%M UTC'), git $GIT_REV"
     echo "VM: BENCH exec-true-ms hvterm p50 $(median </tmp/b.setup.hvterm) ($(tr '\n' ' ' </tmp/b.setup.hvterm)) socat p50 $(median </tmp/b.setup.socat) ($(tr '\n' ' ' </tmp/b.setup.socat))"
     echo "VM: BENCH roundtrip-8MiB-MBps hvterm median $(mbps </tmp/b.rt.hvterm | median) ($(mbps </tmp/b.rt.hvterm | tr '\n' ' ')) socat median $(mbps </tmp/b.rt.socat | median) ($(mbps </tmp/b.rt.socat | tr '\n' ' '))"
 }
