@@ -257,7 +257,8 @@ else
     reason="the host VM did not reach the checks (qemu exit $QEMU_RC)"
 fi
 
-TIMES="set-up ${T_FETCH}s, initramfs $(awk -v a="$T_FETCH" -v b="$T_INITRD" 'BEGIN { printf "%.1f", b - a }')s, total ${T_END}s"
+# (the load of this machine: the timings and the BENCH figures depend on it)
+TIMES="set-up ${T_FETCH}s, initramfs $(awk -v a="$T_FETCH" -v b="$T_INITRD" 'BEGIN { printf "%.1f", b - a }')s, total ${T_END}s, load averages $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -z $reason ]]; then
     say "PASS ($TIMES)"
     exit 0

@@ -132,7 +132,7 @@ numbered_exact() {
     cmp -s "$1" /tmp/numbered.want && return 0
     echo "output is not line 1 .. line $2 exactly once: $(lines "$1") lines"
     echo "repeated: $(sort "$1" | uniq -d | head -n 5 | tr '\n' ' ')"
-    echo "missing:  $(sort "$1" | comm -13 - "$(sort /tmp/numbered.want >/tmp/numbered.sorted; echo /tmp/numbered.sorted)" | head -n 5 | tr '\n' ' ')"
+    echo "missing:  $(awk 'NR == FNR { got[$0] = 1; next } !($0 in got)' "$1" /tmp/numbered.want | head -n 5 | tr '\n' ' ')"
     echo "first difference: $(cmp "$1" /tmp/numbered.want 2>&1)"
     return 1
 }
