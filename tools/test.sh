@@ -4,7 +4,7 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. real AF_VSOCK inside a throw-away QEMU guest (tests/guest)
 #   4. a real vsock host and guest: a QEMU VM with vhost-vsock running a nested QEMU guest, paused
-#      and snapshotted/restored for real (tests/vm, ~10-15 min)
+#      and snapshotted/restored for real (tests/vm, 5-10 min)
 #   5. the Windows build, cross-compiled with MinGW-w64, tested under Wine
 #   6. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
 # Set HVTERM_TIERS to a subset ("unit asan guest vm windows fuzz") to run fewer.

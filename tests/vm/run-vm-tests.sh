@@ -133,7 +133,7 @@ DATE_BIN=$(command -v date) # coreutils: busybox date has no %N, the benchmark w
 
 # qemu_layer: a cpio archive of qemu-system-x86_64, its libraries, its TCG
 # accelerator (a loadable module in Debian's build) and its firmware, cached
-# per qemu binary and library set (~60 MB; packing takes a while)
+# per qemu binary and library set (~60 MB)
 qemu_layer() {
     local key out tmp
     # (ldd's load addresses change from run to run: keyed on the names only)

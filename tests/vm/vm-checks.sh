@@ -18,9 +18,10 @@
 #                             exit or reconnect, and every numbered line came once
 #   pause-beyond-dead-timeout the same with --dead-timeout 5s: the client gives the
 #                             connection up, reconnects after cont, resumes exactly
-#   snapshot-restore          mid-output, QMP migrate to a file, quit; a new L2 with
-#                             -incoming from that file, cont: the transport reset closes
-#                             the connection, the client reconnects, resumes exactly
+#   snapshot-restore          mid-output, QMP migrate to a file, quit (the host resets
+#                             the connection); a new L2 with -incoming from that file,
+#                             cont: the client, which waited meanwhile, reconnects and
+#                             resumes exactly
 #   attach-after-restore      a shell detached before the snapshot is attached after it
 #   allow-cid-5-refuses-host  a second agent with --allow-cid 5 refuses L1: exit 255, one line
 #   bench                     `exec -- true` p50 and `exec -- cat` round-trip MB/s beside
@@ -287,7 +288,6 @@ shell_attach() {
 pause_run() {
     _pn=$1 _secs=$2 _lines=$3
     shift 3
-    # shellcheck disable=SC2046 # the command is one word on purpose
     timeout 600 hvterm exec "$@" "$T" -- sh -c "$(numbered "$_lines")" >/tmp/"$_pn".out 2>/tmp/"$_pn".err &
     _hv=$!
     wait_for 180 "20 numbered lines" has_lines /tmp/"$_pn".out 20 || { cat /tmp/"$_pn".err; return 1; }
@@ -337,7 +337,8 @@ pause_beyond_dead_timeout() {
 
 migration_done() {
     qmp '{"execute":"query-migrate"}' || return 1
-    ! grep -q '"status": *"failed"' /tmp/qmp.out || { echo "migration failed:"; cat /tmp/qmp.out; return 2; }
+    # a failed migration ends the check rather than the wait
+    ! grep -q '"status": *"failed"' /tmp/qmp.out || { echo "migration failed:"; cat /tmp/qmp.out; exit 1; }
     grep -q '"status": *"completed"' /tmp/qmp.out
 }
 
@@ -375,6 +376,7 @@ snapshot_restore() {
     sleep 3
     running "$_hv" || { echo "the client exited while the guest was gone:"; cat /tmp/s.err; return 1; }
     cp /tmp/s.err /tmp/s.err-gone
+    _at_gone=$(lines /tmp/s.out)
 
     _t2=$(now_ms)
     start_guest "$CON_RESTORED" -S -incoming "exec:cat $SNAPSHOT"
@@ -386,6 +388,10 @@ snapshot_restore() {
     _fail=0
     [ "$_rc" -eq 0 ] || { echo "exit $_rc (want 0)"; _fail=1; }
     numbered_exact /tmp/s.out 120 || _fail=1
+    [ "$_at_snap" -lt 120 ] || { echo "the session was over before the snapshot"; _fail=1; }
+    [ "$_at_gone" -eq "$_at_snap" ] || { echo "lines arrived after the snapshot: $_at_snap -> $_at_gone"; _fail=1; }
+    grep -q 'connection lost.*reconnecting' /tmp/s.err-gone ||
+        { echo "the client had not lost its connection while no guest existed"; _fail=1; }
     grep -q 'reconnected to session' /tmp/s.err || { echo "no 'reconnected to session' notice"; _fail=1; }
     echo "VM: client stderr: $(tr '\n' '|' </tmp/s.err)"
     [ "$_fail" -eq 0 ] || { echo "client stderr:"; cat /tmp/s.err; return 1; }
