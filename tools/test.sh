@@ -6,12 +6,14 @@
 #      does not slow normal clients beyond 2x or grow the agent's memory
 #   3. the unit, end-to-end and soak tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. real AF_VSOCK inside a throw-away QEMU guest (tests/guest)
-#   5. the Windows build, cross-compiled with MinGW-w64, tested under Wine
-#   6. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
-# Set HVTERM_TIERS to a subset ("unit soak asan guest windows fuzz") to run fewer.
+#   5. a real vsock host and guest: a QEMU VM with vhost-vsock running a nested QEMU guest, paused
+#      and snapshotted/restored for real (tests/vm, 5-10 min)
+#   6. the Windows build, cross-compiled with MinGW-w64, tested under Wine
+#   7. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
+# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit soak asan guest windows fuzz"}
+tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1
@@ -43,6 +45,10 @@ for tier in $tiers; do
       echo "=== real vsock in a QEMU guest"
       cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"
       bash tests/guest/run-guest-tests.sh --build build --timeout 180 ;;
+    vm)
+      echo "=== a real vsock host and guest: QEMU nested in QEMU, vhost-vsock, real pause and restore"
+      cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"
+      bash tests/vm/run-vm-tests.sh --build build ;;
     windows)
       echo "=== Windows (MinGW-w64 cross build, tests under Wine)"
       bash .ci/build-windows.sh ;;

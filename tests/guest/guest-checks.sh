@@ -47,84 +47,11 @@ if [ ! -e /.hvterm-guest-marker ]; then
     exit 2
 fi
 
-CHECK_TIMEOUT=${CHECK_TIMEOUT:-60}
 # shellcheck disable=SC1091 # written by run-guest-tests.sh
 [ -r /etc/hvterm-guest.conf ] && . /etc/hvterm-guest.conf
-n_ok=0
-n_fail=0
-n_skip=0
-failed_names=
-
-# procs: one line per process: PID PPID STATE NAME.  Read through cat, which
-# goes on past a process that exits while the list is read: busybox awk given
-# the files itself stops at the first it cannot open, and would silently miss
-# every process after it.
-procs() {
-    cat /proc/[0-9]*/status 2>/dev/null | awk '$1 == "Name:" { n = $2 } $1 == "State:" { s = $2 }
-        $1 == "Pid:" { p = $2 } $1 == "PPid:" { print p, $2, s, n }'
-}
-
-# kill_tree PID: kill PID and all its descendants (busybox has no pkill -P).
-# Each process is stopped before its children are listed and killed before
-# they are, so it can neither fork new ones nor run on (e.g. the watchdog's
-# "timed out" line) once its children are gone.
-kill_tree() {
-    kill -STOP "$1" 2>/dev/null || return 0
-    # shellcheck disable=SC2013 # one pid per word
-    _kt_children=$(procs | awk -v p="$1" '$2 == p { print $1 }')
-    kill -KILL "$1" 2>/dev/null
-    for _kt_child in $_kt_children; do
-        kill_tree "$_kt_child"
-    done
-}
-
-# check NAME COMMAND [ARGS...]
-check() {
-    _name=$1
-    shift
-    _log=/tmp/check.$_name.log
-    _start=$(date +%s)
-    ( "$@" ) >"$_log" 2>&1 </dev/null &
-    _pid=$!
-    ( sleep "$CHECK_TIMEOUT"; echo "*** timed out after ${CHECK_TIMEOUT}s" >>"$_log"; kill_tree "$_pid" ) \
-        >/dev/null 2>&1 &
-    _watchdog=$!
-    wait "$_pid"
-    _rc=$?
-    kill_tree "$_watchdog"
-    wait "$_watchdog" 2>/dev/null
-    _secs=$(( $(date +%s) - _start ))
-    if [ "$_rc" -eq 0 ]; then
-        n_ok=$((n_ok + 1))
-        echo "CHECK $_name: ok (${_secs}s)"
-    else
-        n_fail=$((n_fail + 1))
-        failed_names="$failed_names $_name"
-        echo "CHECK $_name: FAIL rc=$_rc (${_secs}s)"
-        tail -n 30 "$_log" | sed 's/^/    | /'
-    fi
-}
-
-# skip NAME WHY
-skip() {
-    n_skip=$((n_skip + 1))
-    echo "CHECK $1: skip ($2)"
-}
-
-# have PROGRAM: is PROGRAM on PATH?
-have() { command -v "$1" >/dev/null 2>&1; }
-
-# retry TRIES DELAY COMMAND...: run COMMAND until it succeeds, at most TRIES times.
-retry() {
-    _tries=$1 _delay=$2
-    shift 2
-    while :; do
-        "$@" && return 0
-        _tries=$((_tries - 1))
-        [ "$_tries" -gt 0 ] || return 1
-        sleep "$_delay"
-    done
-}
+# check, skip, have, retry, procs, kill_tree, uptime_ms, one_line
+# shellcheck source-path=SCRIPTDIR source=check-lib.sh
+. /lib/check-lib.sh
 
 # ---------------------------------------------------------------------------
 # Check bodies (shell functions).  Keep them quiet on success; on failure say
@@ -230,16 +157,6 @@ agent_alive() {
     [ -z "$_z" ] || { echo "zombie children of hvtermd: $_z"; return 1; }
 }
 
-# one_line FILE WHAT: FILE holds exactly one non-empty line (a one-line reason)
-one_line() {
-    _n=$(wc -l <"$1")
-    if [ "$_n" -ne 1 ] || [ -z "$(tr -d ' \n' <"$1")" ]; then
-        echo "expected a one-line reason on stderr for $2, got $_n lines:"
-        cat "$1"
-        return 1
-    fi
-}
-
 # ---- agent A: accepting -----------------------------------------------------
 
 agent_a_up() { agent_listening "$PID_A" "$LOG_A" "$PORT"; }
@@ -254,9 +171,6 @@ ping_ok() {
     grep -q 'hvtermd.* answered from' /tmp/c.ping.out ||
         { echo "hvterm ping $* $_tgt printed no answer line:"; cat /tmp/c.ping.out; return 1; }
 }
-
-# uptime_ms: milliseconds since boot (busybox date has no %N)
-uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 # ping_prompt: a ping returns as soon as the agent answers, not when the
 # connect timeout (5 s here) runs out

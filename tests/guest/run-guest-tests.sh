@@ -111,191 +111,25 @@ T0=$(date +%s.%N)
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------------------
-# Host tools: qemu (installed from Debian if missing).
+# Host tools (qemu, socat), the guest kernel and busybox (downloaded from
+# Debian into the cache, never installed) and the two helpers: see
+# initramfs-lib.sh, shared with tests/vm.
 
-apt_install() {
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends "$@" >>"$APT_LOG" 2>&1; then
-        say "apt-get install failed; running apt-get update and retrying"
-        apt-get update >>"$APT_LOG" 2>&1 || true
-        apt-get install -y --no-install-recommends "$@" >>"$APT_LOG" 2>&1 ||
-            { tail -n 30 "$APT_LOG" >&2; die "could not install $* (log: $APT_LOG)"; }
-    fi
-}
-
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-    say "installing qemu-system-x86"
-    apt_install qemu-system-x86
-fi
-
+# shellcheck source-path=SCRIPTDIR source=initramfs-lib.sh
+. "$SCRIPT_DIR/initramfs-lib.sh"
+ensure_host_tools
 # socat always goes into the guest: the vsock sanity checks use it, and the
 # resume checks relay hvterm's connections through it to cut them.
-if ! command -v socat >/dev/null 2>&1; then
-    say "installing socat"
-    apt_install socat
-fi
 EXTRAS=("$(command -v socat)" "${EXTRAS[@]}")
-
-# ---------------------------------------------------------------------------
-# Guest kernel and busybox: downloaded (never installed) from Debian, unpacked
-# into the cache, keyed on package name and version.
-
-# (each apt-cache call costs ~0.5 s here, hence one policy call for both)
-resolve_packages() {
-    local policy
-    KPKG=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-        awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
-    [[ -n $KPKG ]] || return 1
-    policy=$(apt-cache policy "$KPKG" busybox-static 2>/dev/null)
-    candidate() { awk -v p="$1:" '$1 == p { in_p = 1; next } /^[^ ]/ { in_p = 0 }
-        in_p && $1 == "Candidate:" && $2 != "(none)" { print $2; exit }' <<<"$policy"; }
-    KVER=$(candidate "$KPKG")
-    BBVER=$(candidate busybox-static)
-    [[ -n $KVER && -n $BBVER ]]
-}
-
-# newest complete cache entry matching a glob, for when apt knows nothing
-newest_cached() {
-    local d
-    # shellcheck disable=SC2012,SC2086 # $1 is a glob; cache names are plain
-    d=$(ls -1td "$CACHE"/$1/.complete 2>/dev/null | head -n 1) || true
-    [[ -n $d ]] && dirname "$d"
-}
-
-KDIR=
-BBDIR=
-if resolve_packages; then
-    :
-elif KDIR=$(newest_cached 'linux-image-*') && BBDIR=$(newest_cached 'busybox-static_*'); then
-    say "apt does not know linux-image-cloud-amd64; using the cached $(basename "$KDIR") and $(basename "$BBDIR")"
-else
-    say "apt lists are empty or stale; running apt-get update"
-    apt-get update >>"$APT_LOG" 2>&1 || { tail -n 30 "$APT_LOG" >&2; die "apt-get update failed (log: $APT_LOG)"; }
-    resolve_packages || die "cannot resolve linux-image-cloud-amd64 / busybox-static with apt-cache"
-fi
-KDIR=${KDIR:-$CACHE/${KPKG}_${KVER//:/_}}
-BBDIR=${BBDIR:-$CACHE/busybox-static_${BBVER//:/_}}
-
+locate_packages
 VSOCK_MODULES=(vsock vmw_vsock_virtio_transport_common vsock_loopback)
 
-# download_unpack PKG VERSION DIR: apt-get download PKG=VERSION and dpkg-deb -x it into DIR
-download_unpack() {
-    local dl
-    dl=$(mktemp -d "$CACHE/download.XXXXXX")
-    chmod 0777 "$dl" # apt downloads as user _apt when it can
-    say "downloading $1 $2"
-    (cd "$dl" && apt-get download "$1=$2" >>"$APT_LOG" 2>&1) ||
-        { rm -rf "$dl"; tail -n 30 "$APT_LOG" >&2; die "apt-get download $1=$2 failed (log: $APT_LOG)"; }
-    dpkg-deb -x "$dl"/*.deb "$3"
-    rm -rf "$dl"
-}
-
-# decompress_module SRC DEST: modules may ship compressed (.ko.xz/.zst/.gz)
-decompress_module() {
-    case $1 in
-        *.ko) cp "$1" "$2" ;;
-        *.ko.xz) "$BUSYBOX" unxz -c "$1" >"$2" ;;
-        *.ko.gz) "$BUSYBOX" gunzip -c "$1" >"$2" ;;
-        *.ko.zst)
-            command -v zstd >/dev/null 2>&1 || apt_install zstd
-            zstd -q -d -c "$1" >"$2" ;;
-        *) die "unknown module format: $1" ;;
-    esac
-}
-
-fetch_busybox() {
-    [[ -e $BBDIR/.complete ]] && return 0
-    local tmp=$BBDIR.tmp.$$
-    rm -rf "$tmp"
-    mkdir -p "$tmp/x"
-    download_unpack busybox-static "$BBVER" "$tmp/x"
-    install -m 0755 "$tmp/x/bin/busybox" "$tmp/busybox"
-    rm -rf "$tmp/x"
-    touch "$tmp/.complete"
-    rm -rf "$BBDIR"
-    mv "$tmp" "$BBDIR"
-}
-
-fetch_kernel() {
-    [[ -e $KDIR/.complete ]] && return 0
-    local tmp=$KDIR.tmp.$$ m src
-    rm -rf "$tmp"
-    mkdir -p "$tmp/x" "$tmp/modules"
-    download_unpack "$KPKG" "$KVER" "$tmp/x"
-    src=$(find "$tmp/x/boot" -name 'vmlinuz-*' | head -n 1)
-    [[ -n $src ]] || die "no vmlinuz in $KPKG"
-    mv "$src" "$tmp/vmlinuz"
-    for m in "${VSOCK_MODULES[@]}"; do
-        src=$(find "$tmp/x" -path '*/kernel/net/vmw_vsock/*' \( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
-        [[ -n $src ]] || die "no $m module in $KPKG"
-        decompress_module "$src" "$tmp/modules/$m.ko"
-    done
-    rm -rf "$tmp/x"
-    touch "$tmp/.complete"
-    rm -rf "$KDIR"
-    mv "$tmp" "$KDIR"
-}
-
-# isa-debug-exit helper (tiny freestanding static program), cached by source hash
-HELPER_SRC=$SCRIPT_DIR/isa-debug-exit.c
-HELPER=
-build_helper() {
-    [[ -f $HELPER_SRC ]] || return 0
-    local sum cc out
-    sum=$(sha256sum "$HELPER_SRC" | cut -c1-16)
-    out=$CACHE/isa-debug-exit-$sum
-    if [[ ! -x $out ]]; then
-        for cc in cc gcc clang; do
-            command -v "$cc" >/dev/null 2>&1 || continue
-            if "$cc" -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 \
-                -o "$out.tmp.$$" "$HELPER_SRC" >>"$CACHE/helper-build.log" 2>&1; then
-                mv "$out.tmp.$$" "$out"
-                break
-            fi
-            rm -f "$out.tmp.$$"
-        done
-    fi
-    if [[ -x $out ]]; then
-        HELPER=$out
-    else
-        say "warning: could not build $HELPER_SRC (see $CACHE/helper-build.log); the guest will use poweroff -f"
-    fi
-}
-
-# ptydrive: the PTY driver the interactive checks use (busybox has no script
-# or expect); static glibc program, cached by source hash.  Required.
-PTYDRIVE_SRC=$SCRIPT_DIR/ptydrive.c
-PTYDRIVE=
-build_ptydrive() {
-    local sum cc out
-    [[ -f $PTYDRIVE_SRC ]] || die "missing $PTYDRIVE_SRC"
-    sum=$(sha256sum "$PTYDRIVE_SRC" | cut -c1-16)
-    out=$CACHE/ptydrive-$sum
-    if [[ ! -x $out ]]; then
-        for cc in cc gcc clang; do
-            command -v "$cc" >/dev/null 2>&1 || continue
-            if "$cc" -static -O2 -Wall -o "$out.tmp.$$" "$PTYDRIVE_SRC" -lutil \
-                >>"$CACHE/ptydrive-build.log" 2>&1; then
-                mv "$out.tmp.$$" "$out"
-                break
-            fi
-            rm -f "$out.tmp.$$"
-        done
-    fi
-    # drop the builds of older ptydrive.c versions
-    find "$CACHE" -maxdepth 1 -name 'ptydrive-*' ! -name "ptydrive-$sum" ! -name '*.log' -delete 2>/dev/null || true
-    [[ -x $out ]] || { tail -n 20 "$CACHE/ptydrive-build.log" >&2; die "could not build $PTYDRIVE_SRC statically (log: $CACHE/ptydrive-build.log; needs a C compiler and the static libc, e.g. libc6-dev)"; }
-    PTYDRIVE=$out
-}
-
-exec 9>"$CACHE/.lock"
-flock 9
-BUSYBOX=$BBDIR/busybox
+lock_cache
 fetch_busybox
 fetch_kernel
 build_helper
 build_ptydrive
-flock -u 9
+unlock_cache
 VMLINUZ=$KDIR/vmlinuz
 T_FETCH=$(elapsed)
 
@@ -305,37 +139,11 @@ T_FETCH=$(elapsed)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvterm-guest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 R=$WORK/root
-mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,lib/modules,etc,root,proc,sys,dev,tmp,run,var/tmp}
-
-install -m 0755 "$BUSYBOX" "$R/bin/busybox"
-while read -r applet; do
-    [[ -e $R/$applet || -L $R/$applet ]] || ln -s /bin/busybox "$R/$applet"
-done < <("$BUSYBOX" --list-full)
-
-for m in "${VSOCK_MODULES[@]}"; do
-    install -m 0644 "$KDIR/modules/$m.ko" "$R/lib/modules/$m.ko"
-done
-
-# copy_with_libs SRC DEST: a program and every shared object ldd lists for it
-copy_with_libs() {
-    local out lib
-    install -m 0755 "$1" "$R$2"
-    if ! out=$(LC_ALL=C ldd "$1" 2>&1); then
-        [[ $out == *"not a dynamic executable"* ]] && return 0
-        die "ldd $1 failed: $out"
-    fi
-    if grep -q 'not found' <<<"$out"; then die "ldd $1: missing libraries:"$'\n'"$out"; fi
-    while read -r lib; do
-        [[ -e $R$lib ]] && continue
-        mkdir -p "$R$(dirname "$lib")"
-        cp -L "$lib" "$R$lib"
-    done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$out")
-}
-
-copy_with_libs "$HVTERM" /bin/hvterm
-copy_with_libs "$HVTERMD" /bin/hvtermd
+base_root "$R" "${VSOCK_MODULES[@]}"
+copy_with_libs "$R" "$HVTERM" /bin/hvterm
+copy_with_libs "$R" "$HVTERMD" /bin/hvtermd
 for x in "${EXTRAS[@]}"; do
-    copy_with_libs "$x" "/bin/$(basename "$x")"
+    copy_with_libs "$R" "$x" "/bin/$(basename "$x")"
 done
 [[ -n $HELPER ]] && install -m 0755 "$HELPER" "$R/bin/isa-debug-exit"
 install -m 0755 "$PTYDRIVE" "$R/bin/ptydrive"
@@ -345,25 +153,6 @@ RUN_ID=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 if ((TIMEOUT >= 60)); then GUEST_TIMEOUT=$((TIMEOUT - 30)); else GUEST_TIMEOUT=$((TIMEOUT / 2)); fi
 echo "hvterm guest test initramfs $RUN_ID" >"$R/.hvterm-guest-marker"
 
-cat >"$R/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-cat >"$R/etc/group" <<'EOF'
-root:x:0:
-tty:x:5:
-nogroup:x:65534:
-EOF
-cat >"$R/etc/nsswitch.conf" <<'EOF'
-passwd: files
-group: files
-hosts: files
-EOF
-cat >"$R/etc/hosts" <<'EOF'
-127.0.0.1 localhost
-::1 localhost
-EOF
-echo /bin/sh >"$R/etc/shells"
 cat >"$R/etc/hvterm-guest.conf" <<EOF
 RUN_ID=$RUN_ID
 GUEST_TIMEOUT=$GUEST_TIMEOUT
@@ -373,18 +162,8 @@ cat >"$R/init" <<'EOF'
 #!/bin/sh
 # /init of the hvterm test guest (generated by tests/guest/run-guest-tests.sh)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM=vt100 USER=root LOGNAME=root SHELL=/bin/sh LANG=C
-mount -t devtmpfs devtmpfs /dev
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts
-rm -f /dev/ptmx
-ln -s pts/ptmx /dev/ptmx
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+. /etc/init-mounts.sh
 hostname hvterm-guest
-ip link set lo up
 for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do
     insmod /lib/modules/$m.ko || echo "HVTERM-GUEST: insmod $m failed"
 done
@@ -411,7 +190,7 @@ EOF
 chmod 0755 "$R/init"
 
 INITRD=$WORK/initrd.cpio
-(cd "$R" && find . -mindepth 1 | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) >"$INITRD"
+pack_cpio "$R" "$INITRD"
 T_INITRD=$(elapsed)
 
 # ---------------------------------------------------------------------------
