@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "common/printable.h"
 #include "platform/platform.h"
 
 namespace hvterm {
@@ -50,7 +51,7 @@ void write_raw(const std::string& record) {
   // Flushed: a record is on disk before whatever it reports brings the agent down.
   bool ok = std::fflush(g_file.file) == 0 && written == record.size();
   if (!ok && !g_file.write_failed)  // once per spell of failures (a full disk), not once per record
-    tell_stderr("cannot write to log file " + log::printable(g_file.path) + ": " + std::strerror(errno) +
+    tell_stderr("cannot write to log file " + printable(g_file.path) + ": " + std::strerror(errno) +
                 "; records are lost until it can be written again");
   g_file.write_failed = !ok;
   std::clearerr(g_file.file);
@@ -76,7 +77,7 @@ bool open_log(bool rotate, std::string& error) {
   g_file.file = platform::open_log_file(g_file.path, !moved, error);
   g_file.bytes = 0;
   if (g_file.file != nullptr && !moved)
-    write_raw(utc_timestamp() + " warn: could not move the full log to " + log::printable(g_file.path) +
+    write_raw(utc_timestamp() + " warn: could not move the full log to " + printable(g_file.path) +
               ".1; its older records are gone\n");
   return g_file.file != nullptr;
 }
@@ -91,7 +92,7 @@ void write_record(const std::string& text) {
     std::string error;
     if (!open_log(true, error)) {
       g_file.on_stderr = true;
-      tell_stderr(log::printable(error) + "; records go to stderr from now on");
+      tell_stderr(printable(error) + "; records go to stderr from now on");
       std::fprintf(stderr, "%s\n", text.c_str());
       return;
     }

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/printable.h"
+#include "common/printable.h"
 #include "client/request.h"
 #include "common/guid.h"
 #include "common/units.h"

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "client/printable.h"
+#include "common/printable.h"
 #include "transport/framed_connection.h"
 
 namespace hvterm {

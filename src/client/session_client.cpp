@@ -2,7 +2,7 @@
 
 #include <csignal>
 
-#include "client/printable.h"
+#include "common/printable.h"
 #include "common/log.h"
 #include "common/units.h"
 

@@ -14,15 +14,11 @@ void set_program(const char* name);
 void set_level(Level level);
 bool parse_level(const std::string& text, Level& out);
 bool enabled(Level level);
-// Every record is one line of text a terminal shows as is: `message` passes through printable().
+// Every record is one line of text a terminal shows as is: `message` passes through printable()
+// (common/printable.h).
 void write(Level level, const std::string& message);
 // Records go to `sink` instead of stderr (an empty one: back to stderr), without the newline.
 void set_sink(std::function<void(const std::string& record)> sink);
-
-// `text` with what could end a record early or drive a terminal (C0 controls, DEL, the C1 controls
-// U+0080-U+009F) and bytes that are not UTF-8 written as \n, \r, \t or \xNN; the rest (printable
-// UTF-8, backslashes included, so Windows paths stay readable) unchanged.
-std::string printable(std::string_view text);
 
 inline void debug(const std::string& m) { write(Level::Debug, m); }
 inline void info(const std::string& m) { write(Level::Info, m); }

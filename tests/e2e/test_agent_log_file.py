@@ -57,7 +57,7 @@ def test_a_command_cannot_forge_records_or_drive_the_terminal_of_whoever_reads_t
     assert "\x1b" not in text and "\r" not in text and "\x07" not in text and "\x7f" not in text
     started = [line for line in lines if " started: echo " in line]
     assert len(started) == 1
-    assert started[0].endswith(r"started: echo x\n" + forged + r" \x1b]0;title\x07\x1b[2J\r\x7f")
+    assert started[0].endswith(r"started: echo x\n" + forged + r" \e]0;title\x07\e[2J\r\x7f")
     # The same records on stderr, where systemd's journal takes one line per record.
     assert agent.read_log() == ""
 

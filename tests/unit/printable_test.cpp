@@ -1,7 +1,7 @@
-// printable() and shorten() (client/printable.h): agent-provided text made safe for a terminal.
+// printable() and shorten() (common/printable.h): a peer's text made safe for a terminal or a log.
 #include <doctest/doctest.h>
 
-#include "client/printable.h"
+#include "common/printable.h"
 
 using namespace hvterm;
 
@@ -39,4 +39,10 @@ TEST_CASE("shorten cuts at a character boundary and marks the cut") {
   CHECK(shorten("a", 1) == "a");
   CHECK(shorten("abc", 0) == "\xE2\x80\xA6");
   CHECK(shorten("", 5).empty());
+}
+
+TEST_CASE("printable keeps Windows paths and non-breaking spaces, and escapes a lone C1 byte") {
+  CHECK(printable("C:\\Program Files\\hvterm") == "C:\\Program Files\\hvterm");
+  CHECK(printable("\xc2\xa0nbsp") == "\xc2\xa0nbsp");
+  CHECK(printable("lone \x9b byte") == "lone \\x9b byte");
 }

@@ -1,4 +1,4 @@
-#include "client/printable.h"
+#include "common/printable.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #pragma once
-// Text that came from the agent (command lines, error messages) before it reaches a terminal: a
+// Text from a peer (command lines, error messages, paths) before it reaches a terminal or a log: a
 // command line may hold any bytes, and raw escape sequences or newlines in it would retitle the
-// window, clear the screen or fake rows of `hvterm ls`.
+// window, clear the screen, fake rows of `hvterm ls` or forge a record of the agent's log.
 #include <string>
 #include <string_view>
 
