@@ -48,7 +48,8 @@ class SessionClient final : public FramedConnection::Handler {
   void on_disconnect(const std::string& reason) override;
 
  private:
-  enum class Phase { Connecting, Hello, Request, Bound, Waiting, Done };
+  // Collecting: COLLECT sent, waiting for the agent's OK (agents that announce kCapCollectOk).
+  enum class Phase { Connecting, Hello, Request, Bound, Collecting, Waiting, Done };
 
   void connect();
   void on_connected(uv_stream_t* stream);
@@ -120,6 +121,7 @@ class SessionClient final : public FramedConnection::Handler {
   int attempts_ = 0;
   bool silent_noticed_ = false;
   int exit_code_ = 255;
+  uint32_t agent_capabilities_ = 0;
 };
 
 }  // namespace hvterm

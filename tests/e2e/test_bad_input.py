@@ -8,49 +8,7 @@ import subprocess
 import pytest
 
 from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, hvterm
-
-
-def frame(ftype, payload=b"", flags=0, reserved=0):
-    return struct.pack("<BBHI", ftype, flags, reserved, len(payload)) + payload
-
-
-def hello(token=b""):
-    return frame(1, b"HVTM" + struct.pack("<HI", 1, 0) + struct.pack("<H", 4) + b"test" +
-                 struct.pack("<H", len(token)) + token)
-
-
-def exchange(agent, data, read=True, half_close=True):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT)
-    s.connect(agent.sock)
-    s.sendall(data)
-    if half_close:
-        s.shutdown(socket.SHUT_WR)  # a peer that says no more: the agent must not wait for the rest
-    out = b""
-    if read:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    s.close()
-    return out
-
-
-def frames_in(data):
-    out = []
-    while len(data) >= 8:
-        ftype, _, _, length = struct.unpack("<BBHI", data[:8])
-        out.append((ftype, data[8:8 + length]))
-        data = data[8 + length:]
-    return out
-
-
-def error_of(data):
-    errors = [p for t, p in frames_in(data) if t == 0x0D]
-    assert errors, data
-    code, n = struct.unpack("<HH", errors[-1][:4])
-    return code, errors[-1][4:4 + n].decode()
+from rawwire import error_of, exchange, frame, frames_in, hello, open_frame
 
 
 def agent_still_serves(agent):
@@ -64,7 +22,7 @@ def agent_still_serves(agent):
     (frame(0x01, b"", flags=1), 1, "reserved"),
     (struct.pack("<BBHI", 1, 0, 0, 65537), 1, "exceeds"),                   # oversized, no payload sent
     (struct.pack("<BBHI", 1, 0, 0, 0xFFFFFFFF), 1, "exceeds"),
-    (frame(0x01, b"XXXX" + b"\0" * 10), 1, "expected HELLO"),               # wrong magic
+    (frame(0x01, b"XXXX" + b"\0" * 10), 1, "malformed HELLO: not an hvterm HELLO"),  # wrong magic
     (hello() + frame(0x02, b"\x05" + b"\0" * 8), 1, "malformed OPEN"),      # bad mode
     (hello() + frame(0x02, b"\x00" + b"\0" * 8 + b"\0\0" * 3 + b"\xff\xff"), 1, "malformed OPEN"),  # hostile count
     (hello() + frame(0x05, b"\0" * 9), 1, "unexpected DATA"),               # data before a session
@@ -74,12 +32,6 @@ def test_bad_frames_get_an_error_and_a_closed_connection(agent, data, code, word
     got_code, message = error_of(exchange(agent, data))
     assert got_code == code and words in message, message
     agent_still_serves(agent)
-
-
-def open_frame(argv, session_id=b""):
-    strs = lambda items: struct.pack("<H", len(items)) + b"".join(struct.pack("<H", len(x)) + x for x in items)
-    payload = b"\0" + struct.pack("<HHHH", 24, 80, 0, 0) + b"\0\0" * 3 + strs(argv) + strs([]) + session_id
-    return frame(0x02, payload)
 
 
 def test_open_with_a_session_id_in_use_is_refused(agent):
