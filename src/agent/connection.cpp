@@ -4,12 +4,19 @@
 #include "agent/session.h"
 #include "common/log.h"
 #include "protocol/codec.h"
+#include "protocol/validate.h"
 
 namespace hvterm {
 namespace {
 constexpr uint64_t kAuthFailureDelayMs = 1000;
 // A peer that connects and then says nothing (or half a frame) must not hold a slot forever.
 constexpr uint64_t kHandshakeTimeoutMs = 30000;
+// What answers to control frames (PONG, ACK) may wait unwritten for a client that does not read,
+// beyond the session output its replay buffer allows.
+constexpr size_t kControlBacklog = 64 * 1024;
+// Output waits in the replay buffer until it is acknowledged; reading stops once that is full, but
+// one read (up to four DATA frames) may land on top.
+constexpr size_t kOutputReadSlack = 4 * wire::kMaxPayload;
 }
 
 AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
@@ -71,25 +78,46 @@ void AgentConnection::taken_over() {
 }
 
 void AgentConnection::on_frame(wire::Frame& frame) {
+  // Checked before each frame is handled (handling may end this object): answers to what the peer
+  // sent so far are what is waiting.
+  if (state_ != State::Refusing && state_ != State::Done && !backlog_ok()) return;
   switch (state_) {
     case State::AwaitHello: on_hello(frame); break;
     case State::AwaitRequest: on_request(frame); break;
     case State::Bound: on_session_frame(frame); break;
-    case State::Refusing:
+    case State::Refusing:  // the refusal follows after its delay; nothing the peer says changes it
     case State::Done: break;
   }
 }
 
+bool AgentConnection::backlog_ok() {
+  if (framed_ == nullptr) return true;
+  size_t limit = kControlBacklog + (state_ == State::Bound ? agent_.options().replay_buffer + kOutputReadSlack : 0);
+  size_t waiting = framed_->unwritten_bytes();
+  if (waiting <= limit) return true;
+  reject(wire::ErrorCode::Limit, "the client does not read what the agent sends (" + std::to_string(waiting) +
+                                     " bytes waiting)");
+  return false;
+}
+
 void AgentConnection::on_hello(wire::Frame& frame) {
   wire::Hello hello;
-  if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) {
+  if (frame.type != wire::FrameType::Hello) {
     reject(wire::ErrorCode::Malformed, std::string("expected HELLO, got ") + wire::frame_type_name(frame.type));
     return;
   }
-  if (hello.version < 1) {
-    reject(wire::ErrorCode::Version, "protocol version " + std::to_string(hello.version) + " is not supported");
+  if (!wire::decode(frame.payload.view(), hello)) {
+    reject(wire::ErrorCode::Malformed, "malformed HELLO: " + wire::hello_problem(frame.payload.view()));
     return;
   }
+  uint16_t version = wire::common_version(hello.version);
+  if (version == 0) {
+    reject(wire::ErrorCode::Version, "the client speaks protocol version " + std::to_string(hello.version) +
+                                         ", this agent versions " + std::to_string(wire::kMinVersion) + " to " +
+                                         std::to_string(wire::kVersion));
+    return;
+  }
+  client_capabilities_ = hello.capabilities;
   if (!agent_.token_ok(hello.token)) {
     // Answer late, so guessing tokens over one connection after another stays slow.
     log::warn("wrong or missing token from " + peer_);
@@ -101,8 +129,9 @@ void AgentConnection::on_hello(wire::Frame& frame) {
     return;
   }
   wire::Hello reply;
-  reply.capabilities =
-      wire::kCapResume | wire::kCapOpenId | (agent_.options().token.empty() ? 0 : wire::kCapToken);
+  reply.version = version;
+  reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk |
+                       (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;
@@ -113,6 +142,8 @@ void AgentConnection::on_request(wire::Frame& frame) {
     case wire::FrameType::Open: {
       wire::Open open;
       if (!wire::decode(frame.payload.view(), open)) return reject(wire::ErrorCode::Malformed, "malformed OPEN");
+      if (auto problem = wire::open_problem(open); !problem.empty())
+        return reject(wire::ErrorCode::BadRequest, problem);
       if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
         return reject(wire::ErrorCode::BadRequest, "session id " + wire::session_id_hex(open.id) + " is already in use");
       platform::ExitStatus failure;
@@ -135,6 +166,7 @@ void AgentConnection::on_request(wire::Frame& frame) {
     case wire::FrameType::Attach: {
       wire::Attach attach;
       if (!wire::decode(frame.payload.view(), attach)) return reject(wire::ErrorCode::Malformed, "malformed ATTACH");
+      if (attach.received[0] != 0) return reject(wire::ErrorCode::BadRequest, "ATTACH: the stdin position must be 0");
       bool most_recent = true;
       for (uint8_t b : attach.id) most_recent = most_recent && b == 0;
       Session* session = most_recent ? agent_.most_recent_detached() : agent_.find_session(attach.id);
@@ -145,6 +177,7 @@ void AgentConnection::on_request(wire::Frame& frame) {
       return;
     }
     case wire::FrameType::List: {
+      if (!frame.payload.empty()) return reject(wire::ErrorCode::Malformed, "malformed LIST");
       for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe()));
       framed_->send(wire::encode_empty(wire::FrameType::ListEnd));
       return close();
@@ -164,6 +197,7 @@ void AgentConnection::on_request(wire::Frame& frame) {
       return close();
     }
     case wire::FrameType::Ping: {
+      if (frame.payload.size() != 8) return reject(wire::ErrorCode::Malformed, "malformed PING");
       framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
       return;
     }
@@ -183,27 +217,33 @@ void AgentConnection::bind(Session* session, const wire::Attach& attach) {
 }
 
 void AgentConnection::on_session_frame(wire::Frame& frame) {
+  std::string problem;  // set with a protocol violation; else the frame says what is malformed
   bool ok = true;
   switch (frame.type) {
     case wire::FrameType::Data: {
       wire::Stream stream;
       uint64_t offset;
       Slice bytes;
-      ok = wire::decode_data(frame.payload, stream, offset, bytes) && stream == wire::Stream::Stdin &&
-           session_->on_input(offset, std::move(bytes));
+      ok = wire::decode_data(frame.payload, stream, offset, bytes);
+      if (ok && stream != wire::Stream::Stdin) problem = "DATA for a stream other than stdin";
+      if (ok && problem.empty()) session_->on_input(offset, std::move(bytes), problem);
       break;
     }
     case wire::FrameType::Eof: {
       wire::Stream stream;
       uint64_t offset;
-      ok = wire::decode_stream_offset(frame.payload.view(), stream, offset) && stream == wire::Stream::Stdin &&
-           session_->on_input_eof(offset);
+      ok = wire::decode_stream_offset(frame.payload.view(), stream, offset);
+      if (ok && stream != wire::Stream::Stdin) problem = "EOF for a stream other than stdin";
+      if (ok && problem.empty() && !session_->on_input_eof(offset))
+        problem = "stdin EOF at offset " + std::to_string(offset) + " does not follow the data received";
       break;
     }
     case wire::FrameType::Ack: {
       wire::Stream stream;
       uint64_t position;
-      ok = wire::decode_stream_offset(frame.payload.view(), stream, position) && session_->on_ack(stream, position);
+      ok = wire::decode_stream_offset(frame.payload.view(), stream, position);
+      if (ok && !session_->on_ack(stream, position))
+        problem = "ACK of position " + std::to_string(position) + " acknowledges what was never sent";
       break;
     }
     case wire::FrameType::WindowSize: {
@@ -219,21 +259,28 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       break;
     }
     case wire::FrameType::Ping:
-      framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
+      ok = frame.payload.size() == 8;
+      if (ok) framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
       break;
     case wire::FrameType::Detach:
-      return close();
+      ok = frame.payload.empty();
+      if (ok) return close();
+      break;
     case wire::FrameType::Collect: {
+      ok = frame.payload.empty();
+      if (!ok) break;
       Session* s = session_;
       session_ = nullptr;
       s->detach(this);
       s->collect();
+      if ((client_capabilities_ & wire::kCapCollectOk) != 0) framed_->send(wire::encode_empty(wire::FrameType::Ok));
       return close();
     }
     default:
-      ok = false;
+      problem = std::string("unexpected ") + wire::frame_type_name(frame.type) + " in a session";
   }
-  if (!ok) reject(wire::ErrorCode::Malformed, std::string("invalid ") + wire::frame_type_name(frame.type) + " frame");
+  if (!ok) return reject(wire::ErrorCode::Malformed, std::string("malformed ") + wire::frame_type_name(frame.type));
+  if (!problem.empty()) reject(wire::ErrorCode::Malformed, problem);
 }
 
 }  // namespace hvterm

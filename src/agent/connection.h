@@ -34,12 +34,15 @@ class AgentConnection final : public FramedConnection::Handler {
   void bind(Session* session, const wire::Attach& attach);
   void reject(wire::ErrorCode code, const std::string& message);
   void finish();
+  // A peer that sends requests but does not read the answers must not make us buffer without end.
+  bool backlog_ok();
 
   Agent& agent_;
   FramedConnection* framed_;
   std::string peer_;
   State state_ = State::AwaitHello;
   Session* session_ = nullptr;
+  uint32_t client_capabilities_ = 0;
   uv_timer_t* delay_ = nullptr;  // slows down token guessing; bounds the handshake
 };
 

@@ -1,5 +1,6 @@
 #include "agent/session.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "agent/agent.h"
@@ -245,9 +246,29 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
 
 // ---- input: connection -> child --------------------------------------------------------------------
 
-bool Session::on_input(uint64_t offset, Slice bytes) {
+bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
+  if (input_.eof()) {
+    problem = "DATA after the end of stdin";
+    return false;
+  }
   int64_t duplicate = input_.duplicate_prefix(offset, bytes.size());
-  if (duplicate < 0) return false;
+  if (duplicate < 0) {
+    problem = "stdin DATA at offset " + std::to_string(offset) + " leaves a gap after " +
+              std::to_string(input_.received_bytes());
+    return false;
+  }
+  // Only now is offset known to be small: no overflow below.
+  uint64_t end = offset + bytes.size();
+  if (end > input_window_base_ + wire::kInputWindow) {
+    problem = "stdin DATA up to offset " + std::to_string(end) + " is beyond the window (" +
+              std::to_string(input_window_base_) + " acknowledged + " + std::to_string(wire::kInputWindow) + ")";
+    return false;
+  }
+  if (end > input_.ack_position() + wire::kMaxUnconsumedInput) {
+    problem = "the program has not read " + std::to_string(input_.received_bytes() - input_.ack_position()) +
+              " bytes of its stdin; the agent holds no more";
+    return false;
+  }
   bytes.remove_prefix(static_cast<size_t>(duplicate));
   if (bytes.empty()) return true;
   input_.received(bytes.size());
@@ -338,6 +359,7 @@ void Session::maybe_send_input_ack(bool force) {
   close_timer(ack_timer_);
   connection_->framed().send(wire::encode_ack(wire::Stream::Stdin, position));
   input_ack_sent_ = position;
+  input_window_base_ = std::max(input_window_base_, position);
 }
 
 // ---- attach / detach ---------------------------------------------------------------------------------
@@ -361,6 +383,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   info.received[1] = output_[0].position();
   info.received[2] = output_[1].position();
   input_ack_sent_ = 0;  // the new connection has heard nothing yet
+  input_window_base_ = input_.received_bytes();  // SESSION tells it where its input resumes
   resume_reading_if_room();  // the client's positions may acknowledge output we stopped for
   if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&
       !exit_) {

@@ -36,8 +36,8 @@ class Session {
   void detach(AgentConnection* connection);
   AgentConnection* connection() const { return connection_; }
 
-  // Frames from the attached client. False means a protocol violation.
-  bool on_input(uint64_t offset, Slice bytes);
+  // Frames from the attached client. False means a protocol violation (`problem` says which).
+  bool on_input(uint64_t offset, Slice bytes, std::string& problem);
   bool on_input_eof(uint64_t offset);
   bool on_ack(wire::Stream stream, uint64_t position);
   void resize(const wire::WinSize& size);
@@ -92,6 +92,7 @@ class Session {
   size_t read_used_ = 0;  // bytes of read_block_ handed to the replay buffer
   size_t input_writes_pending_ = 0;
   uint64_t input_ack_sent_ = 0;
+  uint64_t input_window_base_ = 0;  // the furthest stdin position announced to this connection
   bool input_closed_ = false;
 
   std::optional<platform::ExitStatus> exit_;

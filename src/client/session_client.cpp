@@ -17,6 +17,7 @@ constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an
 // How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
 // ended with it. Not at once: the socket may be a relay to a VM's agent, restarting.
 constexpr uint64_t kAgentGoneMs = 10000;
+constexpr uint64_t kCollectAnswerMs = 3000;   // then COLLECT without an OK is sent again, on a new connection
 
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
@@ -101,7 +102,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   conn_ = FramedConnection::create(stream, this);
   conn_->start();
   wire::Hello hello;
-  hello.capabilities = wire::kCapResume | wire::kCapOpenId;
+  hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk;
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
@@ -138,7 +139,7 @@ void SessionClient::connection_lost(const std::string& reason) {
         " is still running: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
-  if (phase_ == Phase::Bound || (open_in_doubt_ && disconnected_at_ms_ == 0)) {
+  if (phase_ == Phase::Bound || phase_ == Phase::Collecting || (open_in_doubt_ && disconnected_at_ms_ == 0)) {
     disconnected_at_ms_ = uv_now(loop_);
     if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
     return schedule_reconnect();
@@ -208,6 +209,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
     case Phase::Hello: {
       wire::Hello hello;
       if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
+      agent_capabilities_ = hello.capabilities;
       phase_ = Phase::Request;
       if (resumable() || options_.attach) {
         wire::Attach attach;  // in doubt: a resume from 0 of the session our OPEN may have started
@@ -238,6 +240,13 @@ void SessionClient::on_frame(wire::Frame& frame) {
     }
     case Phase::Bound:
       break;
+    case Phase::Collecting:
+      if (frame.type == wire::FrameType::Ok) {  // the agent has forgotten the session
+        conn_->close();
+        conn_ = nullptr;
+        return finish(exit_code_);
+      }
+      return;  // what was under way when COLLECT went out (an ACK, a PONG)
     default:
       return;
   }
@@ -404,6 +413,12 @@ void SessionClient::maybe_ack(int index, bool force) {
 }
 
 void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
+  if (exit_) {
+    // We have the exit status and every byte: the error concerns only the clean-up (a COLLECT
+    // repeated after its OK was lost finds the session gone already).
+    log::debug("after the exit status, the agent said: " + error.message);
+    return finish(exit_code_);
+  }
   switch (error.code) {
     case wire::ErrorCode::TakenOver:
       say("detached: another client attached to session " + short_id());
@@ -447,6 +462,13 @@ void SessionClient::check_finished() {
   for (int i = 0; i < 2; ++i) maybe_ack(i, true);
   // The exit status reached us after all output: the agent may forget the session.
   conn_->send(wire::encode_empty(wire::FrameType::Collect));
+  if ((agent_capabilities_ & wire::kCapCollectOk) != 0) {
+    // Wait for its OK: a COLLECT lost with the connection would leave the session behind for the
+    // linger time. No answer: connection_lost reconnects, resumes and collects again.
+    phase_ = Phase::Collecting;
+    phase_started_ms_ = uv_now(loop_);
+    return;
+  }
   conn_->close_after_flush();
   conn_ = nullptr;
   finish(exit_code_);
@@ -586,6 +608,8 @@ void SessionClient::on_tick() {
   if ((phase_ == Phase::Hello || phase_ == Phase::Request) && now - phase_started_ms_ > options_.connect.timeout_ms) {
     return connection_lost("timed out waiting for the agent to answer");
   }
+  if (phase_ == Phase::Collecting && now - phase_started_ms_ > kCollectAnswerMs)
+    return connection_lost("no answer to COLLECT");
   if (phase_ != Phase::Bound) return;
   uint64_t silent = now - last_rx_ms_;
   if (silent >= options_.dead_ms)

@@ -49,7 +49,8 @@ class SessionClient final : public FramedConnection::Handler {
   void on_disconnect(const std::string& reason) override;
 
  private:
-  enum class Phase { Connecting, Hello, Request, Bound, Waiting, Done };
+  // Collecting: COLLECT sent, waiting for the agent's OK (agents that announce kCapCollectOk).
+  enum class Phase { Connecting, Hello, Request, Bound, Collecting, Waiting, Done };
 
   void connect();
   void on_connected(uv_stream_t* stream);
@@ -129,6 +130,7 @@ class SessionClient final : public FramedConnection::Handler {
   bool unreachable_noticed_ = false;       // said once per outage that reconnecting fails, and how long it goes on
   uint64_t nothing_listens_since_ms_ = 0;  // reconnects have found no agent on its Unix socket since then
   int exit_code_ = 255;
+  uint32_t agent_capabilities_ = 0;
 };
 
 }  // namespace hvterm

@@ -9,7 +9,8 @@
 namespace hvterm::wire {
 
 inline constexpr char kMagic[4] = {'H', 'V', 'T', 'M'};
-inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kVersion = 1;     // the highest protocol version this build speaks
+inline constexpr uint16_t kMinVersion = 1;  // the lowest
 inline constexpr size_t kHeaderSize = 8;
 inline constexpr size_t kMaxPayload = 64 * 1024;
 // DATA payload = stream (1) + offset (8) + bytes.
@@ -48,6 +49,17 @@ inline constexpr uint32_t kCapToken = 1u << 1;
 // OPEN may carry the session id, chosen by the client: a client whose connection drops before the
 // SESSION answer can then resume the session the agent may have started, instead of orphaning it.
 inline constexpr uint32_t kCapOpenId = 1u << 2;
+// The agent answers COLLECT with OK: a client that hears nothing reconnects and collects again, so a
+// COLLECT lost to a broken connection does not leave the finished session behind.
+inline constexpr uint32_t kCapCollectOk = 1u << 3;
+
+// The agent holds at most this much of a client's stdin beyond the last position it announced on
+// the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
+// reading their stdin at 1 MiB unacknowledged, so one more read in flight stays well inside.
+inline constexpr uint64_t kInputWindow = 2 * 1024 * 1024;
+// And at most this much of a session's stdin that its program has not consumed yet, whatever
+// reconnects announced: a program that does not read its input cannot make the agent grow.
+inline constexpr uint64_t kMaxUnconsumedInput = 2 * kInputWindow;
 
 enum class Stream : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2 };
 inline constexpr int kStreamCount = 3;

@@ -9,6 +9,8 @@ namespace {
 constexpr size_t kReadBlockSize = 4 * wire::kMaxDataBytes;  // the size the other readers use: one pool
 constexpr size_t kMinReadSpace = 64 * 1024 + 64;  // room for at least one whole frame
 constexpr size_t kKeepFreeWrites = 64;
+// close_after_flush() gives up on writes that make no progress for this long.
+constexpr uint64_t kFlushStallMs = 10000;
 }  // namespace
 
 struct FramedConnection::Write {
@@ -19,6 +21,7 @@ struct FramedConnection::Write {
   Slice payload;
   uv_buf_t bufs[2];  // control, or prefix + payload
   unsigned nbufs = 0;
+  size_t size = 0;   // bytes of the whole frame, counted in unwritten_bytes_
 };
 
 FramedConnection* FramedConnection::create(uv_stream_t* stream, Handler* handler) {
@@ -78,7 +81,8 @@ void FramedConnection::on_read(ssize_t nread) {
     return;
   }
   if (nread < 0) {
-    if (write_failed_) return disconnect(write_error_);
+    // After a failed write the peer's end is expected; why writing failed is the news.
+    if (write_broken_) return disconnect(write_error_);
     disconnect(nread == UV_EOF ? std::string() : std::string(uv_strerror(static_cast<int>(nread))));
     return;
   }
@@ -155,6 +159,8 @@ FramedConnection::Write* FramedConnection::new_write() {
 }
 
 void FramedConnection::recycle(Write* write) {
+  unwritten_bytes_ -= write->size;
+  write->size = 0;
   write->control.clear();
   write->payload = Slice();
   if (free_writes_.size() < kKeepFreeWrites)
@@ -164,13 +170,16 @@ void FramedConnection::recycle(Write* write) {
 }
 
 void FramedConnection::enqueue(Write* write) {
+  write->size = 0;
+  for (unsigned i = 0; i < write->nbufs; ++i) write->size += write->bufs[i].len;
+  unwritten_bytes_ += write->size;
   flush_at_end_of_turn_.arm();
   queued_.push_back(write);
 }
 
 void FramedConnection::flush() {
   flush_at_end_of_turn_.disarm();
-  if (queued_.empty() || closing_ || write_failed_) return;
+  if (queued_.empty() || closing_) return;
   // A failing write below closes the connection, and close() drops what is queued: only frames
   // queued after this point, never the ones this loop is handing out.
   flushing_.swap(queued_);
@@ -185,10 +194,8 @@ void FramedConnection::flush() {
     size_t left = rc > 0 ? static_cast<size_t>(rc) : 0;
     for (; first < flushing_.size(); ++first) {
       Write* w = flushing_[first];
-      size_t size = 0;
-      for (unsigned i = 0; i < w->nbufs; ++i) size += w->bufs[i].len;
-      if (left < size) break;
-      left -= size;
+      if (left < w->size) break;
+      left -= w->size;
       recycle(w);
     }
     written = left;
@@ -212,7 +219,7 @@ void FramedConnection::flush() {
 }
 
 void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
-  if (closing_ || write_failed_) {
+  if (closing_ || write_broken_) {
     recycle(write);
     return;
   }
@@ -224,12 +231,12 @@ void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
   if (rc != 0) {
     --pending_writes_;
     recycle(write);
-    on_write_error(rc);
+    on_write_failed(rc);
   }
 }
 
 void FramedConnection::send(std::string frame) {
-  if (closing_ || close_when_flushed_ || write_failed_) return;
+  if (closing_ || close_when_flushed_ || write_broken_) return;
   Write* w = new_write();
   w->control = std::move(frame);
   w->bufs[0] = uv_buf_init(w->control.data(), static_cast<unsigned>(w->control.size()));
@@ -238,7 +245,7 @@ void FramedConnection::send(std::string frame) {
 }
 
 void FramedConnection::send_data(wire::Stream stream, uint64_t offset, Slice bytes) {
-  if (closing_ || close_when_flushed_ || write_failed_) return;
+  if (closing_ || close_when_flushed_ || write_broken_) return;
   Write* w = new_write();
   wire::put_data_prefix(w->prefix, stream, offset, bytes.size());
   w->payload = std::move(bytes);
@@ -254,23 +261,41 @@ void FramedConnection::on_write_done(Write* write, int status) {
   if (closing_) {
     return;
   }
-  if (status != 0) return on_write_error(status);
-  if (pending_writes_ == 0 && close_when_flushed_) close();
+  if (status != 0) {
+    on_write_failed(status);
+    return;
+  }
+  if (!close_when_flushed_) return;
+  if (pending_writes_ == 0)
+    close();
+  else
+    arm_flush_deadline();  // progress: the peer reads
 }
 
-// Most often the peer has closed, perhaps right after sending an ERROR frame that says why (an
-// agent refusing this user closes at once): read what it sent up to the end before reporting.
-void FramedConnection::on_write_error(int status) {
-  if (closing_) return;
-  if (!write_failed_) {
-    write_failed_ = true;
-    write_error_ = uv_strerror(status);
-    for (Write* w : queued_) recycle(w);
-    queued_.clear();
-    flush_at_end_of_turn_.disarm();
+// A peer that closes right after its last frame (a client's COLLECT) makes our next write fail with
+// EPIPE or ECONNRESET while those frames still wait in our receive buffer. Closing now would lose
+// them: stop writing, read on until the peer's end, and only then report the failure.
+void FramedConnection::on_write_failed(int status) {
+  if (handler_ == nullptr || close_when_flushed_ || !reading_) {  // no frames to wait for
+    disconnect(uv_strerror(status));
+    return;
   }
-  // Writes libuv still holds are never tried after a failure; close() cancels them.
-  if (handler_ == nullptr || !reading_) disconnect(write_error_);  // no reading to wait for
+  if (write_broken_) return;
+  write_broken_ = true;
+  write_error_ = uv_strerror(status);
+  for (Write* w : queued_) recycle(w);
+  queued_.clear();
+  flush_at_end_of_turn_.disarm();
+}
+
+void FramedConnection::arm_flush_deadline() {
+  if (flush_deadline_ == nullptr) {
+    flush_deadline_ = new uv_timer_t;
+    uv_timer_init(stream_->loop, flush_deadline_);
+    flush_deadline_->data = this;
+  }
+  uv_timer_start(flush_deadline_, [](uv_timer_t* t) { static_cast<FramedConnection*>(t->data)->close(); },
+                 kFlushStallMs, 0);
 }
 
 void FramedConnection::fail(wire::ErrorCode code, const std::string& message) {
@@ -282,13 +307,13 @@ void FramedConnection::close_after_flush() {
   if (closing_) return;
   handler_ = nullptr;
   uv_read_stop(stream_);
-  reading_ = false;
   flush();
   if (closing_) return;  // the flush found the stream broken
-  if (pending_writes_ == 0 || write_failed_) {  // after a failure, libuv never finishes the rest
+  if (pending_writes_ == 0 || write_broken_) {
     close();
   } else {
     close_when_flushed_ = true;
+    arm_flush_deadline();
   }
 }
 
@@ -298,6 +323,11 @@ void FramedConnection::close() {
   handler_ = nullptr;
   for (Write* w : queued_) recycle(w);
   queued_.clear();
+  if (flush_deadline_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(flush_deadline_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    flush_deadline_ = nullptr;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) {
     auto* self = static_cast<FramedConnection*>(h->data);
     // Cancelled writes have run their callbacks by now (libuv calls them before the close callback).

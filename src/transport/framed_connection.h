@@ -39,8 +39,13 @@ class FramedConnection {
   void fail(wire::ErrorCode code, const std::string& message);
   // Close now; queued writes are dropped. No handler callbacks after this.
   void close();
-  // Close after queued writes are flushed.
+  // Close after queued writes are flushed, or once they have made no progress for a while (a peer
+  // that never reads must not hold the connection open).
   void close_after_flush();
+
+  // Bytes of frames sent and not yet written to the socket: what a peer that does not read makes
+  // this side hold. Callers bound it.
+  size_t unwritten_bytes() const { return unwritten_bytes_; }
 
   uv_stream_t* stream() const { return stream_; }
 
@@ -57,7 +62,8 @@ class FramedConnection {
   void release_idle_block();
   void next_read_block();
   void on_write_done(Write* write, int status);
-  void on_write_error(int status);
+  void on_write_failed(int status);
+  void arm_flush_deadline();
   void disconnect(const std::string& reason);
 
   uv_stream_t* stream_;
@@ -71,13 +77,15 @@ class FramedConnection {
   std::vector<uv_buf_t> iov_;      // reused for the batched writev
   EndOfTurn flush_at_end_of_turn_;  // armed while queued_ is not empty
   size_t pending_writes_ = 0;      // handed to libuv, not yet written
+  size_t unwritten_bytes_ = 0;     // queued_ and handed to libuv
   bool closing_ = false;
   bool close_when_flushed_ = false;
-  // A write failed: nothing more is sent, but what the peer said before it closed (an ERROR frame
-  // saying why) is still read; the write error is the reason given when the reading ends.
-  bool reading_ = false;
-  bool write_failed_ = false;
+  // A write failed while the peer may still have frames on their way to us (it sent its last words
+  // and closed): writing stops, reading goes on to the peer's end, then the handler hears why.
+  bool write_broken_ = false;
+  bool reading_ = false;  // start() was called: frames can still arrive
   std::string write_error_;
+  uv_timer_t* flush_deadline_ = nullptr;  // close_after_flush() waiting on a peer that does not read
 };
 
 }  // namespace hvterm

@@ -1,0 +1,42 @@
+#include "protocol/validate.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace hvterm::wire {
+namespace {
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+}  // namespace
+
+std::string hello_problem(std::string_view payload) {
+  if (payload.size() < sizeof kMagic || std::memcmp(payload.data(), kMagic, sizeof kMagic) != 0)
+    return "not an hvterm HELLO (the magic is not HVTM)";
+  return "HELLO of " + std::to_string(payload.size()) + " bytes is cut short";
+}
+
+uint16_t common_version(uint16_t peer_version) {
+  if (peer_version < kMinVersion) return 0;
+  return std::min(peer_version, kVersion);
+}
+
+std::string open_problem(const Open& open) {
+  // Every one of these reaches the program as a C string: a NUL would silently cut it short.
+  if (has_nul(open.term)) return "OPEN: TERM contains a NUL byte";
+  if (has_nul(open.cwd)) return "OPEN: the working directory contains a NUL byte";
+  if (has_nul(open.user)) return "OPEN: the user name contains a NUL byte";
+  for (size_t i = 0; i < open.argv.size(); ++i)
+    if (has_nul(open.argv[i])) return "OPEN: argv[" + std::to_string(i) + "] contains a NUL byte";
+  for (size_t i = 0; i < open.env.size(); ++i) {
+    const std::string& entry = open.env[i];
+    if (has_nul(entry)) return "OPEN: environment entry " + std::to_string(i) + " contains a NUL byte";
+    // Without a name, or without "=", the entry is no assignment (and would unset an inherited variable).
+    size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0)
+      return "OPEN: environment entry " + std::to_string(i) + " is not NAME=VALUE";
+  }
+  return {};
+}
+
+}  // namespace hvterm::wire

@@ -1,0 +1,21 @@
+#pragma once
+// Checks of decoded messages beyond their layout: what a frame may parse as and still not mean
+// anything the receiver could act on. Each returns a one-line reason naming the field, or "".
+#include <string>
+#include <string_view>
+
+#include "protocol/wire.h"
+
+namespace hvterm::wire {
+
+// Why a HELLO payload did not decode (wrong magic, cut short).
+std::string hello_problem(std::string_view payload);
+
+// The version both sides speak, given the highest version the peer announced (a peer speaks every
+// version from kMinVersion up to the one it announces); 0 when there is none.
+uint16_t common_version(uint16_t peer_version);
+
+// OPEN: strings that the program would see cut at a NUL byte, environment entries without a name.
+std::string open_problem(const Open& open);
+
+}  // namespace hvterm::wire
