@@ -8,7 +8,15 @@ import subprocess
 import pytest
 
 from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, hvterm
-from wire import error_of, frame, frames_in, hello, open_frame
+
+
+def frame(ftype, payload=b"", flags=0, reserved=0):
+    return struct.pack("<BBHI", ftype, flags, reserved, len(payload)) + payload
+
+
+def hello(token=b""):
+    return frame(1, b"HVTM" + struct.pack("<HI", 1, 0) + struct.pack("<H", 4) + b"test" +
+                 struct.pack("<H", len(token)) + token)
 
 
 def exchange(agent, data, read=True, half_close=True):
@@ -27,6 +35,22 @@ def exchange(agent, data, read=True, half_close=True):
             out += chunk
     s.close()
     return out
+
+
+def frames_in(data):
+    out = []
+    while len(data) >= 8:
+        ftype, _, _, length = struct.unpack("<BBHI", data[:8])
+        out.append((ftype, data[8:8 + length]))
+        data = data[8 + length:]
+    return out
+
+
+def error_of(data):
+    errors = [p for t, p in frames_in(data) if t == 0x0D]
+    assert errors, data
+    code, n = struct.unpack("<HH", errors[-1][:4])
+    return code, errors[-1][4:4 + n].decode()
 
 
 def agent_still_serves(agent):
@@ -50,6 +74,12 @@ def test_bad_frames_get_an_error_and_a_closed_connection(agent, data, code, word
     got_code, message = error_of(exchange(agent, data))
     assert got_code == code and words in message, message
     agent_still_serves(agent)
+
+
+def open_frame(argv, session_id=b""):
+    strs = lambda items: struct.pack("<H", len(items)) + b"".join(struct.pack("<H", len(x)) + x for x in items)
+    payload = b"\0" + struct.pack("<HHHH", 24, 80, 0, 0) + b"\0\0" * 3 + strs(argv) + strs([]) + session_id
+    return frame(0x02, payload)
 
 
 def test_open_with_a_session_id_in_use_is_refused(agent):
