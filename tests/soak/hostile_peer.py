@@ -5,7 +5,7 @@ share an interpreter (and its lock) with the normal clients the test times meanw
 - --idle connections that never make a request (every other one stops after its HELLO);
 - --slow connections that send a HELLO and an OPEN one byte per second;
 - --flooders clients that open a session running `sleep` (which never reads its stdin) and push
-  stdin DATA far beyond the 1 MiB window, up to --flood-mib, one session after another;
+  stdin DATA far beyond the window the agent grants, up to --flood-mib, one session after another;
 - one connection after another of random frames: garbage from the first byte, random frames after
   a HELLO, or random session frames inside a session running `cat`.
 
@@ -28,9 +28,9 @@ import rawwire as wire  # noqa: E402
 
 MAX_DATA = 65536 - 9   # a DATA payload starts with stream (1) and offset (8)
 EXITED = 2             # a LIST_ENTRY's state
-ANSWER_TIMEOUT = 10   # seconds for the agent to answer a well-formed request
-STALL_TIMEOUT = 10    # a flood write blocked this long: the agent stopped reading
-RANDOM_WAIT = 1.0     # how long a random-frames connection waits for the agent to close it
+ANSWER_TIMEOUT = 10    # seconds for the agent to answer a well-formed request
+STALL_TIMEOUT = 10     # a flood write blocked this long: the agent stopped reading
+RANDOM_WAIT = 1.0      # how long a random-frames connection waits for the agent to close it
 
 
 class Peer:
@@ -49,7 +49,7 @@ class Peer:
             self.counts[key] += n
 
     def connect(self, timeout=ANSWER_TIMEOUT):
-        """A connection to the agent; a full accept queue (EAGAIN) is waited out, as a client would."""
+        """A connection to the agent; a full accept queue (EAGAIN) is waited out: an attacker retries."""
         deadline = time.monotonic() + timeout
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
