@@ -13,7 +13,7 @@
 # Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit asan guest vm windows fuzz"}  # soak waits for the COLLECT and window fixes (h-proto)
+tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1

@@ -5,7 +5,7 @@ share an interpreter (and its lock) with the normal clients the test times meanw
 - --idle connections that never make a request (every other one stops after its HELLO);
 - --slow connections that send a HELLO and an OPEN one byte per second;
 - --flooders clients that open a session running `sleep` (which never reads its stdin) and push
-  stdin DATA far beyond the 1 MiB window, up to --flood-mib, one session after another;
+  stdin DATA far beyond the window the agent grants, up to --flood-mib, one session after another;
 - one connection after another of random frames: garbage from the first byte, random frames after
   a HELLO, or random session frames inside a session running `cat`.
 
@@ -24,11 +24,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-import wire  # noqa: E402
+import rawwire as wire  # noqa: E402
 
-ANSWER_TIMEOUT = 10   # seconds for the agent to answer a well-formed request
-STALL_TIMEOUT = 10    # a flood write blocked this long: the agent stopped reading
-RANDOM_WAIT = 1.0     # how long a random-frames connection waits for the agent to close it
+MAX_DATA = 65536 - 9   # a DATA payload starts with stream (1) and offset (8)
+EXITED = 2             # a LIST_ENTRY's state
+ANSWER_TIMEOUT = 10    # seconds for the agent to answer a well-formed request
+STALL_TIMEOUT = 10     # a flood write blocked this long: the agent stopped reading
+RANDOM_WAIT = 1.0      # how long a random-frames connection waits for the agent to close it
 
 
 class Peer:
@@ -47,7 +49,7 @@ class Peer:
             self.counts[key] += n
 
     def connect(self, timeout=ANSWER_TIMEOUT):
-        """A connection to the agent; a full accept queue (EAGAIN) is waited out, as a client would."""
+        """A connection to the agent; a full accept queue (EAGAIN) is waited out: an attacker retries."""
         deadline = time.monotonic() + timeout
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -70,14 +72,15 @@ class Peer:
     def discard(self, session_id):
         """Kill a session of ours and forget it (killing an exited session discards it)."""
         deadline = time.monotonic() + ANSWER_TIMEOUT
-        self.request(wire.kill_frame(session_id, 9), {wire.OK, wire.ERROR})
+        kill = wire.frame(wire.KILL, session_id + bytes([9]))
+        self.request(kill, {wire.OK, wire.ERROR})
         while time.monotonic() < deadline:
             listed = self.request(wire.frame(wire.LIST), {wire.LIST_END, wire.ERROR})
-            states = dict(wire.list_entry_state(p) for t, p in listed if t == wire.LIST_ENTRY)
+            states = {p[:16]: p[16] for t, p in listed if t == wire.LIST_ENTRY}  # id, state
             if session_id not in states:
                 return
-            if states[session_id] == 2:
-                self.request(wire.kill_frame(session_id, 9), {wire.OK, wire.ERROR})
+            if states[session_id] == EXITED:
+                self.request(kill, {wire.OK, wire.ERROR})
             time.sleep(0.05)
         self.count("sessions not discarded")
 
@@ -109,7 +112,7 @@ class Peer:
             answer, closed = drain(s)
             if closed:
                 self.count("idle connections the agent closed")
-            frames, _ = wire.split_frames(answer)
+            frames = wire.frames_in(answer)
             for t, p in frames:
                 if t == wire.ERROR:  # e.g. a handshake timeout (1) or a connection limit (5)
                     self.count(f"idle connections given ERROR {struct.unpack('<H', p[:2])[0]}")
@@ -136,7 +139,7 @@ class Peer:
 
     def flood(self, seed):
         rng = random.Random(seed)
-        chunk = rng.randbytes(wire.MAX_DATA)
+        chunk = rng.randbytes(MAX_DATA)
         limit = self.args.flood_mib << 20
         while not self.over():
             s, session_id = self.open_session(rng, [b"sleep", b"3600"])
@@ -161,7 +164,7 @@ class Peer:
                 s.settimeout(2)
                 answer += read_all(s) or b""
             s.close()
-            frames, _ = wire.split_frames(answer)
+            frames = wire.frames_in(answer)
             errors = [p[4:4 + struct.unpack("<H", p[2:4])[0]].decode(errors="replace")
                       for t, p in frames if t == wire.ERROR]
             with self.lock:
@@ -189,7 +192,7 @@ class Peer:
                     if answer is None:
                         self.count("random: still open after 1 s")
                     else:
-                        frames, _ = wire.split_frames(answer)
+                        frames = wire.frames_in(answer)
                         self.count("random: ERROR and closed" if any(t == wire.ERROR for t, _ in frames)
                                    else "random: closed without ERROR")
             except OSError:
@@ -221,7 +224,7 @@ def random_frames(rng, in_session=False):
 def read_until(s, types):
     data = b""
     while True:
-        frames, _ = wire.split_frames(data)
+        frames = wire.frames_in(data)
         if any(t in types for t, _ in frames):
             return frames
         chunk = s.recv(65536)
