@@ -86,6 +86,7 @@ def test_wrong_token_is_refused_after_a_delay(workdir):
     token = os.path.join(workdir, "token")
     with open(token, "w") as f:
         f.write("s3cret\n")
+    os.chmod(token, 0o600)
     agent = Agent(workdir, ["--token-file", token])
     try:
         code, message = error_of(exchange(agent, hello(b"wrong"), half_close=False))
@@ -95,6 +96,7 @@ def test_wrong_token_is_refused_after_a_delay(workdir):
         good = os.path.join(workdir, "client-token")
         with open(good, "w") as f:
             f.write("s3cret\n")
+        os.chmod(good, 0o600)
         assert hvterm("exec", "--token-file", good, agent.target, "--", "echo", "in").stdout == b"in\n"
         assert "wrong or missing token" in agent.read_log()
     finally:
@@ -141,7 +143,7 @@ def test_bad_command_lines_are_usage_errors(args, words):
     (["--listen", "unix:/tmp/x.sock", "--replay-buffer", "1"], b"--replay-buffer"),
     (["--listen", "unix:/tmp/x.sock", "--allow-cid", "two"], b"--allow-cid"),
     (["--listen", "unix:/tmp/x.sock", "--log-level", "loud"], b"--log-level"),
-    (["--listen", "unix:/tmp/x.sock", "--token-file", "/nonexistent"], b"--token-file"),
+    (["--listen", "unix:/tmp/x.sock", "--token-file", "/nonexistent"], b"token file /nonexistent"),
     (["--listen", "unix:/tmp/x.sock", "--max-sessions", "0"], b"--max-sessions"),
 ])
 def test_bad_agent_command_lines(args, words):
