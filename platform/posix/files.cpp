@@ -60,15 +60,17 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
       bool exists = lstat(path.c_str(), &st) == 0;
       if (err == ELOOP || (exists && S_ISLNK(st.st_mode)))
         error = "refusing " + what + " " + path + ": it is a symbolic link";
-      else if (exists && !S_ISREG(st.st_mode) && !(devices_ok && S_ISCHR(st.st_mode)))  // a FIFO with no reader: ENXIO, which says nothing
+      // A FIFO with no reader gives ENXIO, which says nothing.
+      else if (exists && !S_ISREG(st.st_mode) && !(devices_ok && S_ISCHR(st.st_mode)))
         error = "refusing " + what + " " + path + ": it is not a regular file";
       else
         error = "cannot open " + what + " " + path + ": " + std::strerror(err);
       return -1;
     }
     struct stat st{};
-    bool device = devices_ok && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
-    std::string reason = device ? std::string() : fstat(fd, &st) == 0 ? unsafe_to_write(st) : std::strerror(errno);
+    std::string reason = fstat(fd, &st) != 0                 ? std::strerror(errno)
+                         : devices_ok && S_ISCHR(st.st_mode) ? std::string()
+                                                             : unsafe_to_write(st);
     if (!reason.empty()) {
       ::close(fd);
       error = "refusing " + what + " " + path + ": " + reason;
