@@ -9,6 +9,9 @@
 #                                  "CHECK NAME: ok (Ns)" or "CHECK NAME: FAIL
 #                                  rc=N (Ns)" and the tail of its output
 #   skip NAME WHY                  "CHECK NAME: skip (WHY)"
+#   stderr_separate                a check both tiers run against the agent:
+#                                  the sourcing script's hvx runs
+#                                  `hvterm exec TARGET -- ARGS`
 # n_ok, n_fail, n_skip and failed_names count the results.
 
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-60}
@@ -99,4 +102,19 @@ one_line() {
         cat "$1"
         return 1
     fi
+}
+
+# stdout and stderr of `hvterm exec` stay apart, and the exit status comes through.
+stderr_separate() {
+    hvx sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 3' >/tmp/c.se.out 2>/tmp/c.se.err
+    _rc=$?
+    printf 'out1\nout2\n' >/tmp/c.se.want-out
+    printf 'err1\nerr2\n' >/tmp/c.se.want-err
+    if [ "$_rc" -eq 3 ] && cmp -s /tmp/c.se.out /tmp/c.se.want-out && cmp -s /tmp/c.se.err /tmp/c.se.want-err; then
+        return 0
+    fi
+    echo "exit $_rc (want 3)"
+    echo "stdout:"; cat /tmp/c.se.out
+    echo "stderr:"; cat /tmp/c.se.err
+    return 1
 }

@@ -267,20 +267,6 @@ stdin_empty() {
     return 1
 }
 
-stderr_separate() {
-    hvx sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 3' >/tmp/c.se.out 2>/tmp/c.se.err
-    _rc=$?
-    printf 'out1\nout2\n' >/tmp/c.se.want-out
-    printf 'err1\nerr2\n' >/tmp/c.se.want-err
-    if [ "$_rc" -eq 3 ] && cmp -s /tmp/c.se.out /tmp/c.se.want-out && cmp -s /tmp/c.se.err /tmp/c.se.want-err; then
-        return 0
-    fi
-    echo "exit $_rc (want 3)"
-    echo "stdout:"; cat /tmp/c.se.out
-    echo "stderr:"; cat /tmp/c.se.err
-    return 1
-}
-
 # ---- interactive, on a PTY (ptydrive plays the person at the keyboard) ------
 
 # shell on a 37x101 PTY: stty size, typed command, resize, then ~. right

@@ -285,3 +285,47 @@ copy_with_libs() {
 pack_cpio() {
     (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) >"$2"
 }
+
+# The verdict of a QEMU run, and the exit status of the tier script (it does
+# not return).  Passed: MARK, the prefix of the lines /init prints
+# (HVTERM-GUEST or HVTERM-VM: "MARK-RESULT: PASS run=ID", "MARK: ..."); WHAT,
+# what booted ("guest", "the host VM"); START, the pattern of the line from
+# which the console log is worth showing; TAIL, how many lines of it at most;
+# TIMES, the timings for the last line.  Uses LOG, RUN_ID, QEMU_RC, EXPECT_RC,
+# TIMEOUT and VERBOSE.  A pass needs this run's PASS line AND the exit status
+# /init asks qemu for; anything else is a failure with its reason.
+qemu_verdict() {
+    local mark=$1 what=$2 start=$3 tail_lines=$4 times=$5 reason=
+    if grep -aq "$mark-RESULT: PASS run=$RUN_ID" "$LOG"; then
+        if grep -aq "$mark-RESULT: FAIL" "$LOG"; then
+            reason="both PASS and FAIL lines in the log"
+        elif [[ $QEMU_RC != "$EXPECT_RC" ]]; then
+            reason="$what printed PASS but qemu exited with $QEMU_RC (expected $EXPECT_RC)"
+        fi
+    elif grep -aq "$mark-RESULT: FAIL" "$LOG"; then
+        reason="checks failed: $(grep -a -o "$mark-RESULT: FAIL rc=[0-9]*" "$LOG" | head -n 1)"
+    elif [[ $QEMU_RC == 124 || $QEMU_RC == 137 ]]; then
+        reason="timed out after ${TIMEOUT}s"
+    elif grep -aq "$start" "$LOG"; then
+        reason="$what started the checks but never reported a result (qemu exit $QEMU_RC)"
+    else
+        reason="$what did not reach the checks (qemu exit $QEMU_RC)"
+    fi
+    if [[ -z $reason ]]; then
+        say "PASS ($times)"
+        exit 0
+    fi
+    if ((!VERBOSE)); then
+        # from where /init starts the checks (the kernel's boot messages are noise)
+        if grep -aq "$start" "$LOG"; then
+            echo "=== $what: console log ($LOG, from the start of the checks, last $tail_lines lines) ===" >&2
+            sed -n "/$start/,\$p" "$LOG" | tail -n "$tail_lines" >&2
+        else
+            echo "=== $what: console log (last 200 lines of $LOG) ===" >&2
+            tail -n 200 "$LOG" >&2
+        fi
+        echo "=== end of the console log ===" >&2
+    fi
+    say "FAIL: $reason ($times)"
+    exit 1
+}

@@ -219,42 +219,9 @@ fi
 T_END=$(elapsed)
 
 # ---------------------------------------------------------------------------
-# Verdict: the PASS line of this run (its random id) AND the exit status the
-# guest's /init asks qemu for.  Anything else is a failure.
+# Verdict: qemu_verdict (initramfs-lib.sh) passes only this run's PASS line
+# together with the exit status /init asks qemu for.
 
 ((VERBOSE)) || grep -a '^CHECK' "$LOG" >&2 || true
-reason=
-if grep -aq "HVTERM-GUEST-RESULT: PASS run=$RUN_ID" "$LOG"; then
-    if grep -aq "HVTERM-GUEST-RESULT: FAIL" "$LOG"; then
-        reason="both PASS and FAIL lines in the guest log"
-    elif [[ $QEMU_RC != "$EXPECT_RC" ]]; then
-        reason="guest printed PASS but qemu exited with $QEMU_RC (expected $EXPECT_RC)"
-    fi
-elif grep -aq "HVTERM-GUEST-RESULT: FAIL" "$LOG"; then
-    reason="guest checks failed: $(grep -a -o 'HVTERM-GUEST-RESULT: FAIL rc=[0-9]*' "$LOG" | head -n 1)"
-elif [[ $QEMU_RC == 124 || $QEMU_RC == 137 ]]; then
-    reason="timed out after ${TIMEOUT}s"
-elif grep -aq '^HVTERM-GUEST: kernel' "$LOG"; then
-    reason="guest started the checks but never reported a result (qemu exit $QEMU_RC)"
-else
-    reason="guest did not reach the checks (qemu exit $QEMU_RC)"
-fi
-
 TIMES="set-up ${T_FETCH}s, initramfs $(awk -v a="$T_FETCH" -v b="$T_INITRD" 'BEGIN { printf "%.1f", b - a }')s, total ${T_END}s"
-if [[ -z $reason ]]; then
-    say "PASS ($TIMES)"
-    exit 0
-fi
-if ((!VERBOSE)); then
-    # from where /init starts the checks (the kernel's boot messages are noise), at most 600 lines
-    if grep -aq '^HVTERM-GUEST: kernel' "$LOG"; then
-        echo "=== guest console log ($LOG, from the start of the checks) ===" >&2
-        sed -n '/^HVTERM-GUEST: kernel/,$p' "$LOG" | tail -n 600 >&2
-    else
-        echo "=== guest console log (last 200 lines of $LOG) ===" >&2
-        tail -n 200 "$LOG" >&2
-    fi
-    echo "=== end of guest console log ===" >&2
-fi
-say "FAIL: $reason ($TIMES)"
-exit 1
+qemu_verdict HVTERM-GUEST guest '^HVTERM-GUEST: kernel' 600 "$TIMES"

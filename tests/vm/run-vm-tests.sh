@@ -237,41 +237,9 @@ fi
 T_END=$(elapsed)
 
 # ---------------------------------------------------------------------------
-# Verdict: the PASS line of this run (its random id) AND the exit status that
-# L1's /init asks qemu for.  Anything else is a failure.
-
-reason=
-if grep -aq "HVTERM-VM-RESULT: PASS run=$RUN_ID" "$LOG"; then
-    if grep -aq "HVTERM-VM-RESULT: FAIL" "$LOG"; then
-        reason="both PASS and FAIL lines in the log"
-    elif [[ $QEMU_RC != "$EXPECT_RC" ]]; then
-        reason="the host VM printed PASS but qemu exited with $QEMU_RC (expected $EXPECT_RC)"
-    fi
-elif grep -aq "HVTERM-VM-RESULT: FAIL" "$LOG"; then
-    reason="checks failed: $(grep -a -o 'HVTERM-VM-RESULT: FAIL rc=[0-9]*' "$LOG" | head -n 1)"
-elif [[ $QEMU_RC == 124 || $QEMU_RC == 137 ]]; then
-    reason="timed out after ${TIMEOUT}s"
-elif grep -aq '^HVTERM-VM: host kernel' "$LOG"; then
-    reason="the host VM started the checks but never reported a result (qemu exit $QEMU_RC)"
-else
-    reason="the host VM did not reach the checks (qemu exit $QEMU_RC)"
-fi
+# Verdict: qemu_verdict (initramfs-lib.sh) passes only this run's PASS line
+# together with the exit status /init asks qemu for.
 
 # (the load of this machine: the timings and the BENCH figures depend on it)
 TIMES="set-up ${T_FETCH}s, initramfs $(awk -v a="$T_FETCH" -v b="$T_INITRD" 'BEGIN { printf "%.1f", b - a }')s, total ${T_END}s, load averages $(cut -d' ' -f1-3 /proc/loadavg)"
-if [[ -z $reason ]]; then
-    say "PASS ($TIMES)"
-    exit 0
-fi
-if ((!VERBOSE)); then
-    if grep -aq '^HVTERM-VM: host kernel' "$LOG"; then
-        echo "=== host VM console log ($LOG, from the start of the checks, last 400 lines) ===" >&2
-        sed -n '/^HVTERM-VM: host kernel/,$p' "$LOG" | tail -n 400 >&2
-    else
-        echo "=== host VM console log (last 200 lines of $LOG) ===" >&2
-        tail -n 200 "$LOG" >&2
-    fi
-    echo "=== end of host VM console log ===" >&2
-fi
-say "FAIL: $reason ($TIMES)"
-exit 1
+qemu_verdict HVTERM-VM "the host VM" '^HVTERM-VM: host kernel' 400 "$TIMES"
