@@ -85,11 +85,11 @@ _hvtermd()
                 cands+=("$prefix$f")
             done
             ;;
-        -p | --port | --max-sessions | --linger | --replay-buffer)
+        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer)
             ;;  # a number, duration or size
         *)
             if [[ $cur == -* ]]; then
-                cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions
+                cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions --max-connections
                     --linger --replay-buffer --log-level --log-file --service)
             fi
             ;;

@@ -23,6 +23,7 @@ complete -c hvtermd -s p -l port -x -d 'Default port for vsock/Hyper-V listeners
 complete -c hvtermd -l allow-cid -x -a 'any 2' -d 'vsock peers allowed to connect: CIDs or any'
 complete -c hvtermd -l token-file -r -F -d 'Require clients to present the token in this file'
 complete -c hvtermd -l max-sessions -x -d 'Maximum concurrent sessions (256)'
+complete -c hvtermd -l max-connections -x -d 'Maximum connections served at once'
 complete -c hvtermd -l linger -x -d 'How long a detached session lives (24h)'
 complete -c hvtermd -l replay-buffer -x -d 'Output kept per session for clients (1M)'
 complete -c hvtermd -l log-level -x -a 'debug info warn error quiet' -d 'Log level'

@@ -202,6 +202,9 @@ std::optional<std::string> service_log_path(const std::string& program, std::str
 // Process-wide setup, first thing in main: fds 0-2 that are closed are opened on /dev/null (POSIX),
 // SIGPIPE is ignored (a closed peer is an error return).
 void init_process();
+// This process's limit on open descriptors (the soft RLIMIT_NOFILE); 0 where there is no such limit
+// (Windows: sockets and handles are not counted against one).
+size_t descriptor_limit();
 // Hand back to the system what the allocator keeps of memory freed after a burst (glibc keeps
 // freed heap pages resident until asked).
 void return_free_memory();

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/log.h"
 #include "platform/posix/internal.h"
 
 namespace hvterm::platform {
@@ -161,9 +162,9 @@ class SocketListener final : public Listener {
     fd_ = fd;
     uv_poll_init(loop, poll_, fd);
     poll_->data = this;
-    int rc = uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* p, int status, int) {
-      if (status == 0) static_cast<SocketListener*>(p->data)->accept_all();
-    });
+    uv_timer_init(loop, pause_);
+    pause_->data = this;
+    int rc = watch();
     if (rc != 0) error = std::string("cannot watch vsock listener: ") + uv_strerror(rc);
     return rc == 0;
   }
@@ -171,17 +172,45 @@ class SocketListener final : public Listener {
   void close() override {
     if (poll_ == nullptr) return;
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(pause_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     poll_ = nullptr;
+    pause_ = nullptr;
     ::close(fd_);
   }
 
  private:
+  // While the process is out of descriptors a waiting connection cannot be accepted, and the
+  // listener stays readable: watching it again at once would spin. Pause until some may be free.
+  static constexpr uint64_t kOutOfDescriptorsPauseMs = 100;
+
+  int watch() {
+    return uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* p, int status, int) {
+      if (status == 0) static_cast<SocketListener*>(p->data)->accept_all();
+    });
+  }
+
+  void pause_accepting(int err) {
+    if (!out_of_descriptors_)  // once per spell, not once per waiting connection
+      log::warn(std::string("cannot accept connections: ") + std::strerror(err) + "; retrying every " +
+                std::to_string(kOutOfDescriptorsPauseMs) + " ms");
+    out_of_descriptors_ = true;
+    uv_poll_stop(poll_);
+    uv_timer_start(pause_, [](uv_timer_t* t) {
+      auto* self = static_cast<SocketListener*>(t->data);
+      if (self->watch() == 0) self->accept_all();
+    }, kOutOfDescriptorsPauseMs, 0);
+  }
+
   void accept_all() {
     for (;;) {
       sockaddr_storage peer_address{};
       socklen_t len = sizeof(peer_address);
       int fd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer_address), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error: the next readiness retries
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) return pause_accepting(errno);
+        return;  // EAGAIN, or a connection that went away before we took it: the next readiness retries
+      }
+      out_of_descriptors_ = false;
       Peer peer = describe_peer(fd, peer_address);
       std::string error;
       uv_stream_t* stream = wrap_socket(poll_->loop, fd, error);
@@ -191,8 +220,10 @@ class SocketListener final : public Listener {
   }
 
   uv_poll_t* poll_ = new uv_poll_t;
+  uv_timer_t* pause_ = new uv_timer_t;
   AcceptCallback on_accept_;
   int fd_ = -1;
+  bool out_of_descriptors_ = false;
 };
 
 }  // namespace
@@ -213,7 +244,7 @@ std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& addr
   sa.svm_family = AF_VSOCK;
   sa.svm_cid = address.cid;
   sa.svm_port = address.port;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 || ::listen(fd, 128) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 || ::listen(fd, SOMAXCONN) != 0) {
     error = "cannot listen on " + where + ": " + std::strerror(errno);
     ::close(fd);
     return nullptr;

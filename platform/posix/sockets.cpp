@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/log.h"
 #include "platform/posix/internal.h"
 
 namespace hvterm::platform {
@@ -114,7 +115,9 @@ class UnixListener final : public Listener {
     int rc = uv_pipe_bind(pipe_, path_.c_str());
     umask(old_mask);
     if (rc == 0)
-      rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), 128, [](uv_stream_t* server, int status) {
+      // The kernel's own cap on the queue (SOMAXCONN): a burst of clients waits there for the loop
+      // instead of failing at once with EAGAIN.
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), SOMAXCONN, [](uv_stream_t* server, int status) {
         static_cast<UnixListener*>(server->data)->on_connection(status);
       });
     if (rc != 0) {
@@ -135,7 +138,13 @@ class UnixListener final : public Listener {
 
  private:
   void on_connection(int status) {
-    if (status != 0) return;
+    if (status != 0) {
+      // Out of descriptors (libuv then turns the waiting clients away): said once per spell.
+      if (!accept_failing_) log::warn("cannot accept connections on " + path_ + ": " + uv_strerror(status));
+      accept_failing_ = true;
+      return;
+    }
+    accept_failing_ = false;
     auto* client = new uv_pipe_t;
     uv_pipe_init(pipe_->loop, client, 0);
     if (uv_accept(reinterpret_cast<uv_stream_t*>(pipe_), reinterpret_cast<uv_stream_t*>(client)) != 0) {
@@ -158,6 +167,7 @@ class UnixListener final : public Listener {
 
   uv_pipe_t* pipe_ = new uv_pipe_t;
   AcceptCallback on_accept_;
+  bool accept_failing_ = false;
   int lock_fd_;
   std::string path_;
 };

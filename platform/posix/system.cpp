@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,12 @@ void init_process() {
   for (int fd = 0; fd < 3; ++fd)
     if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)open("/dev/null", O_RDWR);
   signal(SIGPIPE, SIG_IGN);
+}
+
+size_t descriptor_limit() {
+  struct rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<size_t>(limit.rlim_cur);
 }
 
 bool widen_pipe(int fd, size_t bytes) {

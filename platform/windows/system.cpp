@@ -106,6 +106,8 @@ void init_process() {
   detail::ensure_winsock();
 }
 
+size_t descriptor_limit() { return 0; }
+
 bool widen_pipe(int, size_t) { return false; }  // a named pipe's buffer size is fixed when it is created
 bool widen_pipe(uv_stream_t*, size_t) { return false; }
 void return_free_memory() {}  // the Windows heap decommits large free blocks by itself

@@ -53,6 +53,21 @@ bool Agent::peer_allowed(const platform::Peer& peer) const {
   return true;  // Hyper-V: the host's own access control decides who may connect
 }
 
+size_t default_max_connections(size_t descriptor_limit) {
+  constexpr size_t kOwnDescriptors = 32, kCap = 1024;
+  if (descriptor_limit == 0) return kCap;
+  if (descriptor_limit <= kOwnDescriptors + 2) return 1;
+  return std::min(kCap, (descriptor_limit - kOwnDescriptors) / 2);
+}
+
+void Agent::refuse_over_limit(uv_stream_t* stream) {
+  std::string limit = std::to_string(options_.max_connections);
+  if (refused_over_limit_++ == 0)
+    log::warn("connection limit reached (--max-connections " + limit + "): refusing new connections until some end");
+  FramedConnection::create(stream, nullptr)
+      ->fail(wire::ErrorCode::Limit, "the agent serves at most " + limit + " connections at once (--max-connections)");
+}
+
 void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
   if (shutting_down_ || !peer_allowed(peer)) {
     log::warn("refused connection from " + peer.description + (shutting_down_ ? " (shutting down)" : " (not allowed)"));
@@ -64,6 +79,7 @@ void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
         shutting_down_ ? wire::ErrorCode::Internal : wire::ErrorCode::Unauthorized, why);
     return;
   }
+  if (connections_.size() >= options_.max_connections) return refuse_over_limit(stream);
   log::debug("connection from " + peer.description);
   auto* connection = new AgentConnection(*this, stream, peer.description);
   connections_.push_back(connection);
@@ -73,6 +89,11 @@ void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
 void Agent::connection_closed(AgentConnection* connection) {
   connections_.erase(std::remove(connections_.begin(), connections_.end(), connection), connections_.end());
   delete connection;
+  if (refused_over_limit_ > 0 && connections_.size() < options_.max_connections) {
+    log::info("below the connection limit again; " + std::to_string(refused_over_limit_) +
+              " connection(s) were refused meanwhile");
+    refused_over_limit_ = 0;
+  }
 }
 
 Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error) {

@@ -24,10 +24,17 @@ struct AgentOptions {
   bool allow_any_cid = false;
   std::string token;                       // empty: no token required
   size_t max_sessions = 256;
+  size_t max_connections = 1024;           // see default_max_connections()
   uint64_t linger_ms = 24ull * 3600 * 1000;
   size_t replay_buffer = 1024 * 1024;
   uint32_t owner_uid = 0;                  // Unix peers must be this uid or root
 };
+
+// How many connections the agent serves at once unless told (--max-connections), given the limit on
+// open descriptors (0: none). A connection holds one descriptor and the sessions it starts hold
+// more (a PTY or three pipes, and the process): connections get half of what the agent's own few
+// leave, so that at the limit a client hears "limit reached" rather than "connection reset".
+size_t default_max_connections(size_t descriptor_limit);
 
 class Agent {
  public:
@@ -55,6 +62,7 @@ class Agent {
 
  private:
   void on_accept(uv_stream_t* stream, const platform::Peer& peer);
+  void refuse_over_limit(uv_stream_t* stream);
   bool peer_allowed(const platform::Peer& peer) const;
 
   uv_loop_t* loop_;
@@ -62,6 +70,7 @@ class Agent {
   std::vector<std::unique_ptr<platform::Listener>> listeners_;
   std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
   std::vector<AgentConnection*> connections_;
+  size_t refused_over_limit_ = 0;  // since the connection limit was last reached (one record a burst)
   bool shutting_down_ = false;
   uv_timer_t* settle_timer_ = nullptr;
   size_t released_when_settled_ = 0;  // Block::released_bytes() at the last settling

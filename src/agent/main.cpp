@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token-file", token_file, "Require clients to present the token stored in this file");
   app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions")->capture_default_str();
+  size_t max_connections = 0;
+  auto* max_connections_option = app.add_option(
+      "--max-connections", max_connections,
+      "Maximum connections served at once; more are refused with 'limit reached'. Default: half of the "
+      "open-file limit (ulimit -n, systemd's LimitNOFILE=), at most 1024");
   app.add_option("--linger", linger, "How long a detached session lives before it is hung up (e.g. 30m, 24h)")
       ->capture_default_str();
   app.add_option("--replay-buffer", replay,
@@ -129,6 +134,12 @@ int main(int argc, char** argv) {
   options.replay_buffer = static_cast<size_t>(*replay_bytes);
   if (max_sessions == 0) return fail_usage("--max-sessions must be at least 1");
   options.max_sessions = max_sessions;
+  size_t descriptor_limit = platform::descriptor_limit();
+  if (max_connections_option->count() > 0 && max_connections == 0)
+    return fail_usage("--max-connections must be at least 1");
+  options.max_connections = max_connections != 0 ? max_connections : default_max_connections(descriptor_limit);
+  log::debug("serving at most " + std::to_string(options.max_connections) + " connections at once" +
+             (descriptor_limit != 0 ? " (open-file limit " + std::to_string(descriptor_limit) + ")" : std::string()));
   if (!token_file.empty() && !read_token_file(token_file, options.token, error)) return fail_usage(error);
   if (auto user = platform::current_user()) options.owner_uid = user->uid;
   options.inherited_fds = platform::inherited_listeners();

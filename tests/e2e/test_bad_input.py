@@ -145,6 +145,7 @@ def test_bad_command_lines_are_usage_errors(args, words):
     (["--listen", "unix:/tmp/x.sock", "--log-level", "loud"], b"--log-level"),
     (["--listen", "unix:/tmp/x.sock", "--token-file", "/nonexistent"], b"token file /nonexistent"),
     (["--listen", "unix:/tmp/x.sock", "--max-sessions", "0"], b"--max-sessions"),
+    (["--listen", "unix:/tmp/x.sock", "--max-connections", "0"], b"--max-connections"),
 ])
 def test_bad_agent_command_lines(args, words):
     r = subprocess.run([HVTERMD, *args], capture_output=True, timeout=TIMEOUT, env=BASE_ENV)
