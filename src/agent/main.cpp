@@ -138,8 +138,6 @@ int main(int argc, char** argv) {
   if (max_connections_option->count() > 0 && max_connections == 0)
     return fail_usage("--max-connections must be at least 1");
   options.max_connections = max_connections != 0 ? max_connections : default_max_connections(descriptor_limit);
-  log::debug("serving at most " + std::to_string(options.max_connections) + " connections at once" +
-             (descriptor_limit != 0 ? " (open-file limit " + std::to_string(descriptor_limit) + ")" : std::string()));
   if (!token_file.empty() && !read_token_file(token_file, options.token, error)) return fail_usage(error);
   if (auto user = platform::current_user()) options.owner_uid = user->uid;
   options.inherited_fds = platform::inherited_listeners();
@@ -162,6 +160,9 @@ int main(int argc, char** argv) {
   }
   if (!log_path.empty() && !log_to_file(log_path, kLogFileMaxBytes, error) && !log_file.empty())
     return fail_usage(error);
+  // Only once the records have their destination: with --log-file, stderr stays quiet.
+  log::debug("serving at most " + std::to_string(options.max_connections) + " connections at once" +
+             (descriptor_limit != 0 ? " (open-file limit " + std::to_string(descriptor_limit) + ")" : std::string()));
 
   if (!service) return serve(options, nullptr);
   // Under the Windows Service Control Manager: its stop request arrives on another thread.
