@@ -133,19 +133,34 @@ std::unique_ptr<Child> spawn_on_pipes(uv_loop_t* loop, const std::vector<std::st
   for (auto& e : environment) env_c.push_back(e.data());
   env_c.push_back(nullptr);
   uv_process_options_t options{};
-  options.file = argv_c[0];
   options.args = argv_c.data();
   options.env = env_c.data();
   options.cwd = cwd.c_str();
   // Its own hidden console: no window pops up, and Ctrl+C typed at the agent's console stays there.
   options.flags = UV_PROCESS_WINDOWS_HIDE;
-  auto child = std::make_unique<PipesChild>(std::move(on_exit));
-  int rc = child->start(loop, options);
-  if (rc == 0) return child;
+  // libuv looks for a bare name in the working directory and the child's PATH only; CreateProcess
+  // (and so cmd.exe and ConPTY sessions) also looks in the system directories. A service can start
+  // with no PATH at all, and `cmd` must still be found there.
+  std::vector<std::string> candidates = {args[0]};
+  if (args[0].find_first_of("\\/:") == std::string::npos) {
+    for (auto directory : {GetSystemDirectoryW, GetWindowsDirectoryW}) {
+      wchar_t buffer[MAX_PATH];
+      UINT length = directory(buffer, MAX_PATH);
+      if (length > 0 && length < MAX_PATH) candidates.push_back(detail::narrow(buffer, length) + "\\" + args[0]);
+    }
+  }
+  int rc = UV_ENOENT;
+  for (const auto& file : candidates) {
+    options.file = file.c_str();
+    auto child = std::make_unique<PipesChild>(on_exit);
+    rc = child->start(loop, options);
+    if (rc == 0) return child;
+    PipesChild* orphan = child.release();  // libuv must release the pipes before the object goes
+    orphan->close([orphan] { delete orphan; });
+    if (rc != UV_ENOENT) break;
+  }
   failure = {rc == UV_ENOENT ? wire::ExitKind::NotFound : wire::ExitKind::CannotExecute, rc == UV_ENOENT ? 127 : 126,
              rc == UV_ENOENT ? "command not found: " + argv[0] : "cannot execute " + argv[0] + ": " + uv_strerror(rc)};
-  PipesChild* orphan = child.release();  // libuv must release the pipes before the object goes
-  orphan->close([orphan] { delete orphan; });
   return nullptr;
 }
 

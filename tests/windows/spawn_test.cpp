@@ -54,6 +54,16 @@ TEST_CASE("pipes: an unknown program is 'not found' (127)") {
   CHECK(run.status.message.find("hvterm-no-such-program-here") != std::string::npos);
 }
 
+TEST_CASE("pipes: a program in the system directory is found with no PATH, as CreateProcess finds it") {
+  // A service may start with no PATH; its sessions must still find cmd.
+  auto r = request({"cmd", "/c", "exit", "7"});
+  r.env = {"PATH="};
+  auto run = run_child(r);
+  REQUIRE(run.spawned);
+  CHECK(run.status.kind == wire::ExitKind::Exited);
+  CHECK(run.status.code == 7);
+}
+
 TEST_CASE("pipes: the request's environment reaches the child, overriding ours regardless of case") {
   auto r = request({test_child_path(), "env", "HVTERM_TEST_VAR"});
   r.env = {"HVTERM_TEST_VAR=from-request"};
