@@ -160,22 +160,28 @@ class SocketListener final : public Listener {
 
   bool start(uv_loop_t* loop, int fd, std::string& error) {
     fd_ = fd;
-    uv_poll_init(loop, poll_, fd);
-    poll_->data = this;
     uv_timer_init(loop, pause_);
     pause_->data = this;
-    int rc = watch();
-    if (rc != 0) error = std::string("cannot watch vsock listener: ") + uv_strerror(rc);
+    int rc = uv_poll_init(loop, poll_, fd);
+    if (rc == 0) {
+      poll_->data = this;
+      rc = watch();
+    } else {
+      delete poll_;  // never initialised: nothing for libuv to close
+      poll_ = nullptr;
+    }
+    if (rc != 0) error = std::string("cannot watch the listening socket: ") + uv_strerror(rc);
     return rc == 0;
   }
 
   void close() override {
-    if (poll_ == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    if (pause_ == nullptr) return;
+    if (poll_ != nullptr)
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     uv_close(reinterpret_cast<uv_handle_t*>(pause_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     poll_ = nullptr;
     pause_ = nullptr;
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
   }
 
  private:
@@ -219,8 +225,8 @@ class SocketListener final : public Listener {
     }
   }
 
-  uv_poll_t* poll_ = new uv_poll_t;
-  uv_timer_t* pause_ = new uv_timer_t;
+  uv_poll_t* poll_ = new uv_poll_t{};
+  uv_timer_t* pause_ = new uv_timer_t{};
   AcceptCallback on_accept_;
   int fd_ = -1;
   bool out_of_descriptors_ = false;
@@ -257,9 +263,20 @@ std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& addr
 }  // namespace detail
 
 std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error) {
+  std::string what = "inherited descriptor " + std::to_string(fd) + " (LISTEN_FDS)";
+  int accepting = 0;
+  socklen_t size = sizeof(accepting);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0) {
+    error = what + " is not a listening socket: " + std::strerror(errno);
+    return nullptr;
+  }
+  if (accepting == 0) {
+    error = what + " is a socket that is not listening";
+    return nullptr;
+  }
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    error = "inherited socket " + std::to_string(fd) + " is not usable: " + std::strerror(errno);
+    error = what + " is not usable: " + std::strerror(errno);
     return nullptr;
   }
   auto listener = std::make_unique<detail::SocketListener>(std::move(on_accept));

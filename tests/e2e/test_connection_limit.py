@@ -9,7 +9,9 @@ import subprocess
 import time
 import types
 
-from conftest import Agent, BASE_ENV, HVTERMD, TIMEOUT, hvterm, wait_for
+import pytest
+
+from conftest import Agent, BASE_ENV, HVTERMD, SANITIZED, TIMEOUT, hvterm, wait_for
 from rawwire import ERROR, HELLO, RawClient, hello
 
 LIMIT_ERROR = 5
@@ -65,6 +67,7 @@ def start_with_descriptor_limit(workdir, limit, args, listener=None):
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
         if listener is not None:
             os.dup2(listener.fileno(), 3)
+        os.set_inheritable(3, True)  # dup2 onto itself would keep close-on-exec
 
     command = [HVTERMD, "--log-level", "debug", *args]
     if listener is not None:
@@ -104,6 +107,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# UBSan checks a virtual call by probing memory through a pipe, which a process with no descriptor
+# left cannot create: it then reports every such call as a bad object and aborts.
+@pytest.mark.skipif(SANITIZED, reason="UBSan's vptr check needs a free descriptor, which this test takes away")
 def test_an_agent_out_of_descriptors_pauses_accepting_instead_of_spinning(workdir):
     # A limit set above what the descriptors allow: the listener systemd passed runs out of them.
     path = os.path.join(workdir, "activated.sock")
