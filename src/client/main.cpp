@@ -34,6 +34,28 @@ constexpr const char* kExitHelp =
     "stdout/stderr could not be written: a full disk; a reader that went away is SIGPIPE for the\n"
     "remote program, as in a local pipeline); 2 for usage errors.";
 
+// `hvterm` alone: what there is to do, in the space of a screen.
+constexpr const char* kShortUsage =
+    "usage: hvterm COMMAND [OPTIONS] TARGET ...\n"
+    "  hvterm shell  TARGET [-- COMMAND...]      interactive session on a PTY (default: the login shell)\n"
+    "  hvterm exec   TARGET -- COMMAND [ARGS...] run a command: stdio byte-exact, its exit code returned\n"
+    "  hvterm attach TARGET [SESSION]            reattach to a detached session\n"
+    "  hvterm ls     TARGET                      list the agent's sessions\n"
+    "  hvterm kill   TARGET SESSION              signal a session's program\n"
+    "  hvterm ping   TARGET                      agent version and round-trip time\n"
+    "  hvterm vms                                VMs this host can reach\n"
+    "  hvterm service-id PORT | port GUID        vsock port <-> Hyper-V service GUID\n"
+    "  hvterm register                           register the service on a Hyper-V host\n"
+    "TARGET: local, unix:PATH, hybrid:PATH:PORT, vsock:CID[:PORT], hv:VMID[:SERVICE], or a VM name.\n"
+    "Try: hvterm shell local      More: hvterm --help, hvterm COMMAND --help\n";
+
+// Each command's --help ends with a few lines a person can copy.
+std::string examples(std::initializer_list<const char*> lines) {
+  std::string text = "Examples:";
+  for (const char* line : lines) text += std::string("\n  ") + line;
+  return text;
+}
+
 struct Cli {
   std::string target;
   uint32_t port = wire::kDefaultPort;
@@ -41,7 +63,8 @@ struct Cli {
   std::string user, workdir, token_file, log_file;
   std::vector<std::string> env;
   std::string connect_timeout = "10s", keepalive = "5s", dead_timeout = "60s", reconnect_timeout = "10m";
-  bool no_reconnect = false, verbose = false, quiet = false, tty = false, json = false;
+  bool no_reconnect = false, quiet = false, tty = false, json = false;
+  int verbosity = 0;  // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
   std::string wait = "0";
@@ -55,7 +78,9 @@ void add_connection_options(CLI::App* sub, Cli& cli) {
   sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
   sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")->capture_default_str();
   sub->add_option("--token-file", cli.token_file, "Present the shared token stored in this file");
-  sub->add_flag("-v,--verbose", cli.verbose, "Log connection details to stderr");
+  sub->add_flag("-v,--verbose", cli.verbosity,
+                "Say on stderr what hvterm does, with times: target, connection, handshake, session, reconnects "
+                "(-vv: every frame too)");
   sub->add_flag("-q,--quiet", cli.quiet, "No status notices (reconnecting, detached)");
 }
 
@@ -124,7 +149,8 @@ int run(int argc, char** argv) {
   platform::init_process();
   CLI::App app{"hvterm - a terminal into a virtual machine over hypervisor sockets, no network needed.\n", "hvterm"};
   app.set_version_flag("--version", std::string("hvterm ") + HVTERM_VERSION);
-  app.footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp);
+  app.footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp + "\n\n" +
+             examples({"hvterm shell local", "hvterm exec vsock:3 -- uname -a", "hvterm attach vsock:3"}));
   app.require_subcommand(1);
   Cli cli;
 
@@ -134,8 +160,11 @@ int run(int argc, char** argv) {
   shell->prefix_command();
   add_session_options(shell, cli, true);
   shell->footer("Escapes (after Enter): ~. detach  ~# status  ~^Z suspend  ~? help  ~~ literal ~\n"
-                "  (-e '%' picks another character, -e ^] a control character, -e none turns them off)\n"
-                "Example: hvterm shell local        hvterm shell vsock:3 -- top\n\n" + std::string(kTargetsHelp));
+                "  (-e '%' picks another character, -e ^] a control character, -e none turns them off)\n\n" +
+                std::string(kTargetsHelp) + "\n\n" +
+                examples({"hvterm shell local                    a login shell from the agent on this machine",
+                          "hvterm shell vsock:3 -- top           one program instead of the login shell",
+                          "hvterm shell web1 -u alice -w /srv    as another user, in another directory"}));
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
   add_target(exec, cli);
@@ -143,54 +172,71 @@ int run(int argc, char** argv) {
   exec->prefix_command();
   exec->add_flag("-t,--tty", cli.tty, "Run the command on a PTY (like ssh -t)");
   add_session_options(exec, cli, true);
-  exec->footer("Example: tar c . | hvterm exec vsock:3 -- tar x -C /srv\n\n" + std::string(kTargetsHelp) + "\n\n" +
-               std::string(kExitHelp));
+  exec->footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp + "\n\n" +
+               examples({"hvterm exec vsock:3 -- uname -a",
+                         "tar c ./site | hvterm exec vsock:3 -- tar x -C /srv    stdin's end ends tar's input",
+                         "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t"}));
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
-  attach->footer(kTargetsHelp);
+  attach->footer(std::string(kTargetsHelp) + "\n\n" +
+                 examples({"hvterm attach local              the most recently detached session",
+                           "hvterm attach vsock:3 1f2e       the session whose id starts with 1f2e (see hvterm ls)"}));
   attach->add_option("session", cli.session, "Session id or a unique prefix of it (see 'hvterm ls')");
   add_session_options(attach, cli, false);
 
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
   add_target(ls, cli);
-  ls->footer(kTargetsHelp);
+  ls->footer(std::string(kTargetsHelp) + "\n\n" +
+             examples({"hvterm ls local", "hvterm ls vsock:3 --json          ids, states, commands and pids for a script"}));
   ls->add_flag("--json", cli.json, "Machine-readable output (commands whole; the table escapes and shortens them)");
   add_connection_options(ls, cli);
 
   auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
   add_target(kill, cli);
-  kill->footer(kTargetsHelp);
+  kill->footer(std::string(kTargetsHelp) + "\n\n" +
+               examples({"hvterm kill local 1f2e            TERM to the session whose id starts with 1f2e",
+                         "hvterm kill vsock:3 1f2e -s KILL  when TERM was not enough"}));
   kill->add_option("session", cli.session, "Session id or a unique prefix of it")->required();
   kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
   add_connection_options(kill, cli);
 
   auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
   add_target(ping, cli);
-  ping->footer(kTargetsHelp);
+  ping->footer(std::string(kTargetsHelp) + "\n\n" +
+               examples({"hvterm ping vsock:3", "hvterm ping vsock:3 --wait 60s    wait while the guest boots",
+                         "hvterm ping -v local              what the connection and handshake cost"}));
   ping->add_option("--wait", cli.wait, "Keep trying for up to this long (e.g. 30s) while the agent starts");
   add_connection_options(ping, cli);
 
   auto* vms = app.add_subcommand("vms", "List the VMs this host can reach, with IDs (Linux: vsock CIDs) and state");
   vms->add_flag("--json", cli.json, "Machine-readable output");
   vms->footer("Windows: the Hyper-V VMs, by ID. Linux: the libvirt domains (LIBVIRT_DEFAULT_URI, else libvirt's\n"
-              "default), by vsock CID ('-' until one is assigned). Either ID works as a TARGET.");
+              "default), by vsock CID ('-' until one is assigned). Either ID works as a TARGET.\n\n" +
+              examples({"hvterm vms", "LIBVIRT_DEFAULT_URI=qemu:///system hvterm vms --json"}));
 
   auto* service_id = app.add_subcommand("service-id", "Print the Hyper-V service GUID of a vsock port");
   service_id->add_option("port", cli.service, "Port number")->required();
   auto* port_cmd = app.add_subcommand("port", "Print the vsock port of a Hyper-V service GUID");
   port_cmd->add_option("guid", cli.guid, "Service GUID")->required();
-  service_id->footer("Example: hvterm service-id 2761  ->  00000ac9-facb-11e6-bd58-64006a7986d3");
-  port_cmd->footer("Example: hvterm port 00000ac9-facb-11e6-bd58-64006a7986d3  ->  2761");
+  service_id->footer(examples({"hvterm service-id 2761     prints 00000ac9-facb-11e6-bd58-64006a7986d3",
+                                "hvterm service-id 18518    the agent's default port"}));
+  port_cmd->footer(examples({"hvterm port 00000ac9-facb-11e6-bd58-64006a7986d3    prints 2761",
+                             "hvterm port 00004856-facb-11e6-bd58-64006a7986d3    prints 18518"}));
 
   auto* reg = app.add_subcommand("register",
                                  "Register the hvterm service on a Hyper-V host (elsewhere: print the PowerShell)");
   reg->add_option("-p,--port", cli.port, "Agent port")->capture_default_str();
   reg->add_option("--name", cli.name, "Display name of the service")->capture_default_str();
-  reg->footer("Run on the Hyper-V host as administrator. Elsewhere it prints the PowerShell to run there.");
+  reg->footer("Run on the Hyper-V host as administrator. Elsewhere it prints the PowerShell to run there.\n\n" +
+              examples({"hvterm register", "hvterm register --port 2222 --name \"hvterm (test agent)\""}));
 
   // Everything after the first "--" is the remote command, untouched by option parsing (CLI11
   // would otherwise go on parsing options such as "-c" after a repeated --env).
+  if (argc < 2) {
+    std::cerr << kShortUsage;
+    return 2;
+  }
   std::vector<std::string> words(argv + 1, argv + argc);
   insert_command_separator(words);
   std::vector<std::string> remote_command;
@@ -239,13 +285,15 @@ int run(int argc, char** argv) {
   if (*reg) return command_register(cli.port, cli.name);
   if (*vms) return command_vms(cli.json);
 
-  log::set_level(cli.verbose ? log::Level::Debug : log::Level::Warn);
+  log::set_level(cli.verbosity >= 2 ? log::Level::Debug : cli.verbosity == 1 ? log::Level::Info : log::Level::Warn);
+  if (cli.verbosity > 0) log::set_elapsed_clock(true);
   std::string error;
   auto target = parse_target(cli.target, cli.port, error);
   if (!target) return usage_error(error);
   CommonOptions common;
   common.target = *target;
   common.connect.port = cli.port;
+  common.connect.trace_frames = cli.verbosity >= 2;
   auto timeout = duration_option("connect-timeout", cli.connect_timeout, error);
   if (!timeout) return usage_error(error);
   common.connect.timeout_ms = *timeout;

@@ -2,7 +2,9 @@
 
 #include <cctype>
 
+#include "common/log.h"
 #include "common/printable.h"
+#include "common/units.h"
 #include "transport/framed_connection.h"
 
 namespace hvterm {
@@ -13,9 +15,11 @@ class Exchange final : public FramedConnection::Handler {
   Exchange(std::string token, std::string request, wire::FrameType last)
       : token_(std::move(token)), request_(std::move(request)), last_(last) {}
 
-  void begin(uv_stream_t* stream) {
+  void begin(uv_stream_t* stream, bool trace_frames) {
     conn_ = FramedConnection::create(stream, this);
+    conn_->trace_frames(trace_frames);
     conn_->start();
+    hello_sent_ns_ = uv_hrtime();
     wire::Hello hello;
     hello.software = std::string("hvterm ") + HVTERM_VERSION;
     hello.token = token_;
@@ -36,6 +40,8 @@ class Exchange final : public FramedConnection::Handler {
       }
       hello_seen_ = true;
       result.agent = printable(hello.software);
+      log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " + result.agent +
+                ", protocol " + std::to_string(hello.version));
       conn_->send(request_);
       return;
     }
@@ -67,6 +73,7 @@ class Exchange final : public FramedConnection::Handler {
   std::string token_, request_;
   wire::FrameType last_;
   bool hello_seen_ = false;
+  uint64_t hello_sent_ns_ = 0;
 };
 
 }  // namespace
@@ -85,7 +92,7 @@ RequestResult request_once(uv_loop_t* loop, const Target& target, const ConnectO
       return;
     }
     connected = true;
-    exchange.begin(stream);
+    exchange.begin(stream, options.trace_frames);
     uv_timer_start(&timer, [](uv_timer_t* t) {
       auto* ex = static_cast<Exchange*>(t->data);
       if (!ex->result.ok && ex->result.error.empty()) ex->result.error = "timed out waiting for the agent's answer";

@@ -22,6 +22,12 @@ constexpr uint64_t kCollectAnswerMs = 3000;   // then COLLECT without an OK is s
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
 
+std::string words(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& word : argv) text += (text.empty() ? "" : " ") + word;
+  return text;
+}
+
 }  // namespace
 
 SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
@@ -63,8 +69,14 @@ int SessionClient::run() {
     signals_.push_back(s);
   }
 
+  // -v records go where hvterm's own messages go: in order with the remote stderr, and with a
+  // carriage return while the terminal is raw.
+  log::set_sink([this](const std::string& record) {
+    write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n")));
+  });
   connect();
   uv_run(loop_, UV_RUN_DEFAULT);
+  log::set_sink(nullptr);
   if (terminal_) terminal_->restore();
   platform::restore_stdio_flags();
   return local_io_failed_ ? 255 : exit_code_;
@@ -100,7 +112,9 @@ void SessionClient::connect() {
 void SessionClient::on_connected(uv_stream_t* stream) {
   silent_noticed_ = false;  // a new connection starts with a clean slate
   conn_ = FramedConnection::create(stream, this);
+  conn_->trace_frames(options_.connect.trace_frames);
   conn_->start();
+  hello_sent_ns_ = uv_hrtime();
   wire::Hello hello;
   hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk;
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
@@ -116,6 +130,7 @@ void SessionClient::on_disconnect(const std::string& reason) {
 }
 
 void SessionClient::connection_lost(const std::string& reason) {
+  if (phase_ != Phase::Done) log::info("connection lost: " + reason);
   if (conn_ != nullptr) {
     conn_->close();
     conn_ = nullptr;
@@ -182,6 +197,7 @@ void SessionClient::schedule_reconnect() {
         " may still be running in the agent: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
+  log::info("reconnecting in " + std::to_string(backoff_ms_) + " ms (attempt " + std::to_string(attempts_ + 1) + ")");
   uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
     auto* self = static_cast<SessionClient*>(t->data);
     if (self->phase_ == Phase::Waiting) self->connect();
@@ -211,6 +227,8 @@ void SessionClient::on_frame(wire::Frame& frame) {
       if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
       agent_capabilities_ = hello.capabilities;
       phase_ = Phase::Request;
+      log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " +
+                printable(hello.software) + ", protocol " + std::to_string(hello.version));
       if (resumable() || options_.attach) {
         wire::Attach attach;  // in doubt: a resume from 0 of the session our OPEN may have started
         attach.id = resumable() ? id_ : options_.attach_id;
@@ -218,12 +236,20 @@ void SessionClient::on_frame(wire::Frame& frame) {
         attach.received[1] = output_[0].position();
         attach.received[2] = output_[1].position();
         attach.size = size_;
+        if (attach.resume)
+          log::info("resuming session " + short_id() + " from stdout @" + std::to_string(attach.received[1]) +
+                    ", stderr @" + std::to_string(attach.received[2]));
+        else
+          log::info(attach.id == wire::SessionId{} ? std::string("attaching to the most recent detached session")
+                                                   : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
         conn_->send(wire::encode(attach));
       } else {
         if ((hello.capabilities & wire::kCapOpenId) != 0 && options_.open.id == wire::SessionId{} &&
             !platform::random_bytes(options_.open.id.data(), options_.open.id.size()))
           options_.open.id = wire::SessionId{};  // the agent chooses; a lost answer then loses the session
         id_ = options_.open.id;
+        log::info(std::string("opening a session (") + (options_.open.mode == wire::SessionMode::Pty ? "pty" : "pipes") +
+                  "): " + (options_.open.argv.empty() ? std::string("the login shell") : words(options_.open.argv)));
         conn_->send(wire::encode(options_.open));
       }
       return;
@@ -242,6 +268,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
       break;
     case Phase::Collecting:
       if (frame.type == wire::FrameType::Ok) {  // the agent has forgotten the session
+        log::info("the agent has forgotten the finished session");
         conn_->close();
         conn_ = nullptr;
         return finish(exit_code_);
@@ -324,6 +351,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
     }
     if (options_.attach) notice("attached to session " + short_id());
   }
+  log::info(std::string(resumed ? "resumed" : "in") + " session " + short_id() + " (pid " + std::to_string(info.pid) +
+            "); the agent holds our stdin up to @" + std::to_string(info.received[0]));
   phase_ = Phase::Bound;
   disconnected_at_ms_ = 0;
   nothing_listens_since_ms_ = 0;
@@ -438,6 +467,12 @@ void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
 }
 
 void SessionClient::on_exit_frame(const wire::Exit& exit) {
+  switch (exit.kind) {
+    case wire::ExitKind::Exited: log::info("the program exited with status " + std::to_string(exit.code)); break;
+    case wire::ExitKind::Signaled: log::info("the program was killed by signal " + std::to_string(exit.code)); break;
+    case wire::ExitKind::NotFound: log::info("the program was not found"); break;
+    case wire::ExitKind::CannotExecute: log::info("the program could not be executed"); break;
+  }
   exit_ = exit;
   switch (exit.kind) {
     case wire::ExitKind::Exited: exit_code_ = exit.code & 0xFF; break;
@@ -646,6 +681,7 @@ void SessionClient::finish(int code) {
   if (phase_ == Phase::Done) return;
   phase_ = Phase::Done;
   exit_code_ = code;
+  log::set_sink(nullptr);  // stderr is closing: what is left to say goes to it directly
   for (auto& writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {
     conn_->close_after_flush();

@@ -123,6 +123,7 @@ class SessionClient final : public FramedConnection::Handler {
   std::vector<uv_signal_t*> signals_;
   uint64_t last_rx_ms_ = 0;
   uint64_t phase_started_ms_ = 0;
+  uint64_t hello_sent_ns_ = 0;  // for -v: how long the handshake took
   uint64_t disconnected_at_ms_ = 0;
   uint64_t backoff_ms_ = 100;
   int attempts_ = 0;

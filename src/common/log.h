@@ -19,6 +19,9 @@ bool enabled(Level level);
 void write(Level level, const std::string& message);
 // Records go to `sink` instead of stderr (an empty one: back to stderr), without the newline.
 void set_sink(std::function<void(const std::string& record)> sink);
+// On: records carry the seconds since this call ("hvterm: info: [0.012s] connected"), what a person
+// reading `hvterm -v` needs to see where the time went.
+void set_elapsed_clock(bool on);
 
 inline void debug(const std::string& m) { write(Level::Debug, m); }
 inline void info(const std::string& m) { write(Level::Info, m); }

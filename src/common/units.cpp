@@ -1,6 +1,7 @@
 #include "common/units.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 
 namespace hvterm {
@@ -55,6 +56,12 @@ std::string format_duration(uint64_t ms) {
   if (s < 3600) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
   if (s < 86400) return std::to_string(s / 3600) + "h" + (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
   return std::to_string(s / 86400) + "d" + (s % 86400 / 3600 ? std::to_string(s % 86400 / 3600) + "h" : "");
+}
+
+std::string format_elapsed(uint64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f ms", static_cast<double>(ns) / 1e6);
+  return text;
 }
 
 }  // namespace hvterm

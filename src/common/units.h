@@ -9,5 +9,6 @@ namespace hvterm {
 std::optional<uint64_t> parse_duration_ms(const std::string& text);  // bare number = seconds
 std::optional<uint64_t> parse_size_bytes(const std::string& text);   // K/M/G are 1024-based
 std::string format_duration(uint64_t ms);                            // "3h12m", "45s"
+std::string format_elapsed(uint64_t ns);                             // "2.41 ms", for -v records
 
 }  // namespace hvterm

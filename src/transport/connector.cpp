@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/log.h"
+#include "common/units.h"
 #include "platform/platform.h"
 #include "transport/hybrid_handshake.h"
 
@@ -36,6 +38,7 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
       started = true;
       std::string program = local_agent_program();
       std::string log = path.substr(0, path.rfind('/')) + "/agent.log";
+      log::info("no local agent listens yet; starting " + program + " (its log: " + log + ")");
       int rc = platform::spawn_daemon(loop, {program, "--listen", "unix:" + path, "--log-level", "warn"}, log);
       if (rc != 0)
         return finish(nullptr, {"cannot start the local agent '" + program + "': " + uv_strerror(rc) +
@@ -51,6 +54,7 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
   }
 
   void retry_later() {
+    log::debug("the local agent is not listening yet; trying again in " + std::to_string(delay_ms) + " ms");
     if (timer == nullptr) {
       timer = new uv_timer_t;
       uv_timer_init(loop, timer);
@@ -176,11 +180,18 @@ std::string local_agent_program() {
   return exists ? beside : std::string("hvtermd");
 }
 
-void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions& options, ConnectDone done) {
+void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions& options, ConnectDone on_done) {
+  ConnectDone done = [on_done = std::move(on_done), started = uv_hrtime()](uv_stream_t* stream,
+                                                                           const ConnectFailure& failure) {
+    if (stream != nullptr) log::info("connected in " + format_elapsed(uv_hrtime() - started));
+    else log::info("could not connect: " + failure.message);
+    on_done(stream, failure);
+  };
   if (std::holds_alternative<LocalTarget>(target.where)) {
     std::string error;
     std::string path = local_agent_socket(error);
     if (path.empty()) return done(nullptr, {"cannot use the local agent: " + error});
+    log::info("connecting to the local agent at " + path);
     auto op = std::make_shared<LocalConnect>();
     op->loop = loop;
     op->path = path;
@@ -196,9 +207,11 @@ void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions&
     auto resolved = platform::resolve_vm(named->name, named->port.value_or(options.port), error);
     if (!resolved) return done(nullptr, {error});
     address = *resolved;
+    log::info("VM " + named->name + " is " + describe(address));
   } else {
     address = std::get<Address>(target.where);
   }
+  log::info("connecting to " + describe(address));
   if (auto* hybrid = std::get_if<HybridAddress>(&address)) return connect_hybrid(loop, *hybrid, options, std::move(done));
   bool unix_socket = std::holds_alternative<UnixAddress>(address);
   platform::connect(loop, address, options.timeout_ms,

@@ -14,6 +14,7 @@ struct ConnectOptions {
   uint32_t port = 18518;
   uint64_t timeout_ms = 10000;
   bool start_local_agent = true;
+  bool trace_frames = false;  // -vv: the connection's user logs every frame (FramedConnection::trace_frames)
 };
 
 struct ConnectFailure {

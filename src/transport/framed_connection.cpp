@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/log.h"
 #include "platform/platform.h"
 
 namespace hvterm {
@@ -11,6 +12,25 @@ constexpr size_t kMinReadSpace = 64 * 1024 + 64;  // room for at least one whole
 constexpr size_t kKeepFreeWrites = 64;
 // close_after_flush() gives up on writes that make no progress for this long.
 constexpr uint64_t kFlushStallMs = 10000;
+
+// "-> DATA stdin @1024 +512": DATA, EOF and ACK begin with a stream and an offset. `payload` may
+// be only the start of a payload of `payload_size` bytes.
+void trace(const char* direction, wire::FrameType type, std::string_view payload, size_t payload_size) {
+  std::string record = std::string(direction) + " " + wire::frame_type_name(type);
+  bool positioned = type == wire::FrameType::Data || type == wire::FrameType::Eof || type == wire::FrameType::Ack;
+  if (positioned && payload.size() >= wire::kDataOverhead) {
+    static const char* const kStreams[] = {"stdin", "stdout", "stderr"};
+    auto stream = static_cast<unsigned char>(payload[0]);
+    uint64_t offset = 0;
+    for (int i = 7; i >= 0; --i) offset = (offset << 8) | static_cast<unsigned char>(payload[1 + static_cast<size_t>(i)]);
+    record += std::string(" ") + (stream < 3 ? kStreams[stream] : "?") + " @" + std::to_string(offset);
+    if (type == wire::FrameType::Data) record += " +" + std::to_string(payload_size - wire::kDataOverhead);
+  } else {
+    record += " (" + std::to_string(payload_size) + " bytes)";
+  }
+  log::debug(record);
+}
+
 }  // namespace
 
 struct FramedConnection::Write {
@@ -106,6 +126,7 @@ void FramedConnection::on_read(ssize_t nread) {
       return;
     }
     if (handler_ == nullptr) return;
+    if (trace_) trace("<-", frame.type, frame.payload.view(), frame.payload.size());
     handler_->on_frame(frame);
     if (closing_ || close_when_flushed_) return;
   }
@@ -237,6 +258,9 @@ void FramedConnection::write_one(Write* write, uv_buf_t* bufs, unsigned count) {
 
 void FramedConnection::send(std::string frame) {
   if (closing_ || close_when_flushed_ || write_broken_) return;
+  if (trace_ && frame.size() >= wire::kHeaderSize)
+    trace("->", static_cast<wire::FrameType>(frame[0]), std::string_view(frame).substr(wire::kHeaderSize),
+          frame.size() - wire::kHeaderSize);
   Write* w = new_write();
   w->control = std::move(frame);
   w->bufs[0] = uv_buf_init(w->control.data(), static_cast<unsigned>(w->control.size()));
@@ -248,6 +272,9 @@ void FramedConnection::send_data(wire::Stream stream, uint64_t offset, Slice byt
   if (closing_ || close_when_flushed_ || write_broken_) return;
   Write* w = new_write();
   wire::put_data_prefix(w->prefix, stream, offset, bytes.size());
+  if (trace_)
+    trace("->", wire::FrameType::Data, std::string_view(w->prefix + wire::kHeaderSize, wire::kDataOverhead),
+          wire::kDataOverhead + bytes.size());
   w->payload = std::move(bytes);
   w->bufs[0] = uv_buf_init(w->prefix, static_cast<unsigned>(wire::kDataPrefixSize));
   w->bufs[1] = uv_buf_init(w->payload.mutable_data(), static_cast<unsigned>(w->payload.size()));

@@ -49,6 +49,10 @@ class FramedConnection {
 
   uv_stream_t* stream() const { return stream_; }
 
+  // One debug record per frame sent and received (hvterm -vv): type, size, stream and offset,
+  // never payload bytes (they may be a password typed at a prompt).
+  void trace_frames(bool on) { trace_ = on; }
+
  private:
   FramedConnection(uv_stream_t* stream, Handler* handler);
   ~FramedConnection();
@@ -84,6 +88,7 @@ class FramedConnection {
   // and closed): writing stops, reading goes on to the peer's end, then the handler hears why.
   bool write_broken_ = false;
   bool reading_ = false;  // start() was called: frames can still arrive
+  bool trace_ = false;
   std::string write_error_;
   uv_timer_t* flush_deadline_ = nullptr;  // close_after_flush() waiting on a peer that does not read
 };

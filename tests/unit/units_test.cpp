@@ -83,3 +83,9 @@ TEST_CASE("format_duration and parse_duration_ms agree on whole units") {
     CHECK(format_duration(*ms) == text);
   }
 }
+
+TEST_CASE("elapsed times for -v records are milliseconds with two decimals") {
+  CHECK(format_elapsed(2'414'000) == "2.41 ms");
+  CHECK(format_elapsed(0) == "0.00 ms");
+  CHECK(format_elapsed(1'500'000'000) == "1500.00 ms");
+}
