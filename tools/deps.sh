@@ -3,12 +3,14 @@
 # Usage: tools/deps.sh [build|test]
 set -euo pipefail
 what=${1:-build}
-packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev nlohmann-json3-dev
+packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev nlohmann-json3-dev scdoc
   libvirt-dev libpugixml-dev)
 if [ "$what" = test ]; then
   # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
   # its runtime build the libFuzzer targets.
   packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev socat)
+  # groff and man read the rendered man pages as a person would.
+  packages+=(groff-base man-db)
 fi
 missing=()
 for p in "${packages[@]}"; do
