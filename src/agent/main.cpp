@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
                "Windows service.\n"
                "Without --listen it listens on the hypervisor socket of this machine (Linux: AF_VSOCK, any CID)."};
   app.set_version_flag("--version", std::string("hvtermd ") + HVTERM_VERSION);
+  app.footer("Examples:\n"
+             "  hvtermd                                      in a guest: vsock port 18518, from the host (CID 2) only\n"
+             "  hvtermd --listen unix:/run/hvterm/agent.sock a Unix socket (hvterm's unix: target, a VMM relay)\n"
+             "  hvtermd --allow-cid any --token-file /etc/hvterm/token   any peer that holds the token");
   std::vector<std::string> listen;
   uint32_t port = wire::kDefaultPort;
   std::string allow_cid = "2", token_file, linger = "24h", replay = "1M", level = "info";

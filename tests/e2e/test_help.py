@@ -7,7 +7,7 @@ import subprocess
 
 import pexpect
 
-from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm
+from conftest import HVTERM, HVTERMD, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm
 from relay import Relay
 
 STAMP = r"\[\d+\.\d{3}s\] "
@@ -51,6 +51,19 @@ def test_every_command_help_ends_with_examples_that_use_its_own_options():
                 if word.startswith("-"):
                     assert re.search(r"(^|[ ,])" + re.escape(word) + r"\b", text, re.M), (command, word)
         assert text.endswith("\n"), "the help ends with a newline"
+
+
+def test_hvtermd_help_ends_with_examples_that_use_its_own_options():
+    text = subprocess.run([HVTERMD, "--help"], capture_output=True, env=BASE_ENV, timeout=TIMEOUT, check=True).stdout
+    text = text.decode()
+    lines = text[text.rindex("\nExamples:\n") + len("\nExamples:\n"):].rstrip("\n").splitlines()
+    assert 2 <= len(lines) <= 3, lines
+    for line in lines:
+        call = line.split()
+        assert call[0] == "hvtermd", line
+        for word in call[1:]:
+            if word.startswith("-"):
+                assert re.search(r"(^|[ ,])" + re.escape(word) + r"\b", text, re.M), word
 
 
 def test_exec_says_nothing_of_itself_without_v(agent):
