@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/printable.h"
 #include "common/units.h"
+#include "protocol/validate.h"
 #include "transport/framed_connection.h"
 
 namespace hvterm {
@@ -36,6 +37,10 @@ class Exchange final : public FramedConnection::Handler {
       wire::Hello hello;
       if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) {
         result.error = "the peer did not answer like an hvterm agent";
+        return done();
+      }
+      if (auto problem = wire::answered_version_problem(hello.version); !problem.empty()) {
+        result.error = problem;
         return done();
       }
       hello_seen_ = true;

@@ -5,6 +5,7 @@
 #include "common/printable.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "protocol/validate.h"
 
 namespace hvterm {
 namespace {
@@ -225,6 +226,10 @@ void SessionClient::on_frame(wire::Frame& frame) {
     case Phase::Hello: {
       wire::Hello hello;
       if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
+      if (auto problem = wire::answered_version_problem(hello.version); !problem.empty()) {
+        say(problem);  // no reconnect can change it
+        return finish(255);
+      }
       agent_capabilities_ = hello.capabilities;
       phase_ = Phase::Request;
       log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " +

@@ -21,6 +21,13 @@ uint16_t common_version(uint16_t peer_version) {
   return std::min(peer_version, kVersion);
 }
 
+std::string answered_version_problem(uint16_t answered) {
+  if (answered >= kMinVersion && answered <= kVersion) return "";
+  return "the agent answered in protocol version " + std::to_string(answered) + "; this hvterm speaks " +
+         (kMinVersion == kVersion ? "only version " + std::to_string(kVersion)
+                                  : "versions " + std::to_string(kMinVersion) + " to " + std::to_string(kVersion));
+}
+
 std::string open_problem(const Open& open) {
   // Every one of these reaches the program as a C string: a NUL would silently cut it short.
   if (has_nul(open.term)) return "OPEN: TERM contains a NUL byte";

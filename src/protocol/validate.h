@@ -15,6 +15,10 @@ std::string hello_problem(std::string_view payload);
 // version from kMinVersion up to the one it announces); 0 when there is none.
 uint16_t common_version(uint16_t peer_version);
 
+// The agent's HELLO answer names the version the connection speaks: one this build speaks, or the
+// agent is not one we can talk to ("" when it is).
+std::string answered_version_problem(uint16_t answered);
+
 // OPEN: strings that the program would see cut at a NUL byte, environment entries without a name.
 std::string open_problem(const Open& open);
 

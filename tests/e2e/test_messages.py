@@ -207,3 +207,15 @@ def test_a_malformed_list_entry_is_a_protocol_error_not_a_missing_session(workdi
         fake.close()
     assert r.returncode == 255
     assert r.stderr == b"hvterm: protocol error: the agent's list holds a malformed LIST_ENTRY\n", r.stderr
+
+
+@pytest.mark.parametrize("command", [["ls", "{t}"], ["ping", "{t}"], ["exec", "{t}", "--", "true"], ["attach", "{t}"]])
+def test_an_agent_answering_in_a_version_we_do_not_speak_is_refused(workdir, command):
+    newer = frame(0x01, b"HVTM" + struct.pack("<HI", 2, 0) + struct.pack("<H", 4) + b"fake" + struct.pack("<H", 0))
+    fake = FakeAgent(workdir, reply=newer + frame(0x11))
+    try:
+        r = hvterm(*[a.format(t=fake.target) for a in command])
+    finally:
+        fake.close()
+    assert r.returncode == 255
+    assert r.stderr == b"hvterm: the agent answered in protocol version 2; this hvterm speaks only version 1\n", r.stderr
