@@ -198,13 +198,18 @@ def test_an_unreachable_agent_is_reported_while_retrying_and_may_still_hold_the_
     assert "gave up reconnecting after 2s; session " in text and "may still be running in the agent" in text, text
 
 
-@pytest.mark.parametrize("command", [["ls", "{t}"], ["kill", "{t}", "1234"], ["attach", "{t}", "1234"]])
-def test_a_malformed_list_entry_is_a_protocol_error_not_a_missing_session(workdir, command):
-    fake = FakeAgent(workdir, reply=AGENT_HELLO + frame(0x10, b"\x12" * 7) + frame(0x11))
+def hvterm_against(workdir, reply, command):
+    """hvterm COMMAND against a fake agent that answers every connection with `reply` and closes."""
+    fake = FakeAgent(workdir, reply=reply)
     try:
-        r = hvterm(*[a.format(t=fake.target) for a in command])
+        return hvterm(*[a.format(t=fake.target) for a in command])
     finally:
         fake.close()
+
+
+@pytest.mark.parametrize("command", [["ls", "{t}"], ["kill", "{t}", "1234"], ["attach", "{t}", "1234"]])
+def test_a_malformed_list_entry_is_a_protocol_error_not_a_missing_session(workdir, command):
+    r = hvterm_against(workdir, AGENT_HELLO + frame(0x10, b"\x12" * 7) + frame(0x11), command)
     assert r.returncode == 255
     assert r.stderr == b"hvterm: protocol error: the agent's list holds a malformed LIST_ENTRY\n", r.stderr
 
@@ -212,10 +217,6 @@ def test_a_malformed_list_entry_is_a_protocol_error_not_a_missing_session(workdi
 @pytest.mark.parametrize("command", [["ls", "{t}"], ["ping", "{t}"], ["exec", "{t}", "--", "true"], ["attach", "{t}"]])
 def test_an_agent_answering_in_a_version_we_do_not_speak_is_refused(workdir, command):
     newer = frame(0x01, b"HVTM" + struct.pack("<HI", 2, 0) + struct.pack("<H", 4) + b"fake" + struct.pack("<H", 0))
-    fake = FakeAgent(workdir, reply=newer + frame(0x11))
-    try:
-        r = hvterm(*[a.format(t=fake.target) for a in command])
-    finally:
-        fake.close()
+    r = hvterm_against(workdir, newer + frame(0x11), command)
     assert r.returncode == 255
     assert r.stderr == b"hvterm: the agent answered in protocol version 2; this hvterm speaks only version 1\n", r.stderr
