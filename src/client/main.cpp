@@ -72,7 +72,7 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
       ->capture_default_str();
   sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
   sub->add_option("--record", cli.record_file,
-                  "Record what the terminal shows to this file, as asciicast v2 for asciinema (exec: with -t)");
+                  "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
   if (opens) {
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");

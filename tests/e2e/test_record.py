@@ -2,7 +2,7 @@
 
 Each check replays the recording the way a player would: every line parses with Python's json,
 and the output events' text, turned back into bytes with "surrogateescape", is exactly what the
-terminal (a real PTY, read by pexpect) got from hvterm."""
+terminal (a real PTY, read by pexpect) got from hvterm; so is what `asciinema cat` plays back."""
 import io
 import json
 import os
@@ -34,6 +34,19 @@ def output_bytes(events):
     return b"".join(e[2].encode("utf-8", "surrogateescape") for e in events if e[1] == "o")
 
 
+def asciinema_cat(path):
+    """What asciinema itself (Debian's, from tools/deps.sh) plays back from the file. Its `cat` reads
+    keys from a terminal, so it runs on one; the output events go to a file, as bytes again."""
+    replayed = path + ".replayed"
+    child = pexpect.spawn("sh", ["-c", 'exec asciinema cat "$0" > "$1"', path, replayed],
+                          env=dict(BASE_ENV, PYTHONIOENCODING="utf-8:surrogateescape"), timeout=TIMEOUT)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    with open(replayed, "rb") as f:
+        return f.read()
+
+
 def check_recording(path, terminal_bytes, cols, rows):
     header, events = read_cast(path)
     assert header["version"] == 2 and header["width"] == cols and header["height"] == rows, header
@@ -42,6 +55,7 @@ def check_recording(path, terminal_bytes, cols, rows):
     assert times == sorted(times) and all(isinstance(t, float) and t >= 0 for t in times), times
     assert all(len(e) == 3 and e[1] in ("o", "r") and isinstance(e[2], str) for e in events), events
     assert output_bytes(events) == terminal_bytes
+    assert asciinema_cat(path) == terminal_bytes
     return header, events
 
 
@@ -115,16 +129,20 @@ def test_attach_recording(agent, workdir):
     first.send("\r~.")
     first.expect(pexpect.EOF)
     cast = os.path.join(workdir, "attach.cast")
-    child = pexpect.spawn(HVTERM, ["attach", "-q", "--record", cast, agent.target], env=BASE_ENV,
+    child = pexpect.spawn(HVTERM, ["attach", "--record", cast, agent.target], env=BASE_ENV,
                           dimensions=(28, 95), timeout=TIMEOUT)
     seen = recorded(child)
+    # hvterm's own words are on the terminal, not in the recording.
+    child.expect(rb"\r\nhvterm: attached to session [0-9a-f]{8}\r\n")
+    notice = child.match.group(0)
     child.sendline("echo after''attach")
     child.expect_exact("afterattach")
     child.expect_exact(PROMPT)
     type_split_command(child)
     child.expect_exact(PROMPT)
     exit_shell(child, 3)
-    check_recording(cast, seen.getvalue(), cols=95, rows=28)
+    assert seen.getvalue().count(notice) == 1
+    check_recording(cast, seen.getvalue().replace(notice, b""), cols=95, rows=28)
 
 
 def test_record_replaces_an_existing_file(agent, workdir):
