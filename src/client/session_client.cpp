@@ -418,7 +418,7 @@ double SessionClient::recording_seconds() const {
 }
 
 void SessionClient::record_size() {
-  if (!recording() || size_ == recorded_size_) return;
+  if (!recording() || (size_.cols == recorded_size_.cols && size_.rows == recorded_size_.rows)) return;
   recorded_size_ = size_;
   record(asciicast::resize_line(recording_seconds(), size_.cols, size_.rows));
 }
