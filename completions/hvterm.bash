@@ -161,11 +161,11 @@ _hvterm()
     COMPREPLY=()
 
     local conn='-h --help -p --port --connect-timeout --token-file -v --verbose -q --quiet'
-    local session="$conn -e --escape --no-reconnect --keepalive --dead-timeout --reconnect-timeout --log"
+    local session="$conn -e --escape --no-reconnect --keepalive --dead-timeout --reconnect-timeout --log --record"
     local opens='-u --user -w --workdir --env'
     # Options that take a value (in the next word, or after '=').
     local valued=' -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
-        --reconnect-timeout --log -u --user -w --workdir --env -s --signal --wait --name '
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name '
     valued=${valued//$'\n'/ }
 
     # Walk the words before the current one.
@@ -246,7 +246,7 @@ _hvterm()
                     [[ $s == "$u"* ]] && _hvterm_cands+=("$prefix$s")
                 done
                 ;;
-            --token-file | --log)
+            --token-file | --log | --record)
                 _hvterm__paths "$prefix"
                 ;;
         esac

@@ -14,7 +14,7 @@
 function __hvterm_where
     set -l tokens (commandline -opc)
     set -l valued -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
-        --reconnect-timeout --log -u --user -w --workdir --env -s --signal --wait --name
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name
     set -l sub
     set -l npos 0
     set -l i 2
@@ -98,7 +98,7 @@ end
 function __hvterm_sessions
     set -l tokens (commandline -opc)
     set -l sub $tokens[2]
-    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log -s --signal
+    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log --record -s --signal
     set -l conn
     set -l target
     set -l i 3
@@ -204,6 +204,7 @@ complete -c hvterm -n "__hvterm_option_of $session" -l keepalive -x -d 'Ping the
 complete -c hvterm -n "__hvterm_option_of $session" -l dead-timeout -x -d 'Reconnect when the agent is silent this long (60s)'
 complete -c hvterm -n "__hvterm_option_of $session" -l reconnect-timeout -x -d 'Stop trying to reconnect after this long (10m)'
 complete -c hvterm -n "__hvterm_option_of $session" -l log -r -F -d 'Append a transcript of the session output to this file'
+complete -c hvterm -n "__hvterm_option_of $session" -l record -r -F -d 'Record the terminal session as asciicast v2'
 complete -c hvterm -n "__hvterm_option_of $opens" -s u -l user -x -d 'Run as this user in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -s w -l workdir -x -d 'Working directory in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -l env -x -d 'Set KEY=VALUE in the remote environment'

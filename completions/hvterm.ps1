@@ -39,10 +39,10 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
     })
 
     $valued = @('-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
-        '--dead-timeout', '--reconnect-timeout', '--log', '-u', '--user', '-w', '--workdir', '--env', '-s',
+        '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
         '--signal', '--wait', '--name')
     $conn = @('-h', '--help', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
-    $session = $conn + @('-e', '--escape', '--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout', '--log')
+    $session = $conn + @('-e', '--escape', '--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout', '--log', '--record')
     $opens = @('-u', '--user', '-w', '--workdir', '--env')
     $options = @{
         'shell'      = $session + $opens + @('--')
@@ -98,7 +98,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         $values = switch ($valueFor) {
             { $_ -in '-e', '--escape' } { @('none', '~', '%') }
             { $_ -in '-s', '--signal' } { @('HUP', 'INT', 'QUIT', 'KILL', 'USR1', 'USR2', 'PIPE', 'TERM', 'CONT', 'STOP', 'TSTP', 'WINCH') }
-            { $_ -in '--token-file', '--log' } { @(Get-HvtermPath '' $value) }
+            { $_ -in '--token-file', '--log', '--record' } { @(Get-HvtermPath '' $value) }
             default { @() }
         }
         $results = $values | ForEach-Object { Get-HvtermCompletion ($prefix + $_) }

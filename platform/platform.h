@@ -177,8 +177,8 @@ uint64_t unix_time_ms();
 // can plant those.
 // `devices_ok` (a transcript) also takes a character device, such as a terminal or /dev/null: only
 // root can make one, so nobody can plant it. Returns a C runtime fd opened for appending (`truncate`:
-// emptied first, once it passed the checks), or -1 with `error` naming `what`, the path and the
-// reason in one line.
+// a regular file named by its path is emptied first, once it passed the checks), or -1 with `error`
+// naming `what`, the path and the reason in one line.
 int open_append_file(const std::string& path, const std::string& what, bool truncate, bool devices_ok,
                      std::string& error);
 // The same checks for a secret to read (a token file): it must be a regular file (or a pipe) no

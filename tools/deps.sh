@@ -7,8 +7,8 @@ packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev d
   libvirt-dev libpugixml-dev)
 if [ "$what" = test ]; then
   # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
-  # its runtime build the libFuzzer targets.
-  packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev socat)
+  # its runtime build the libFuzzer targets; asciinema plays back what `hvterm --record` wrote.
+  packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev socat asciinema)
   # groff and man read the rendered man pages as a person would.
   packages+=(groff-base man-db)
 fi

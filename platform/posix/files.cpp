@@ -87,14 +87,17 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
 
 int open_append_file(const std::string& path, const std::string& what, bool truncate, bool devices_ok,
                      std::string& error) {
-  if (names_own_descriptor(path) && !truncate) {
+  // Not emptied: the redirection that made the descriptor (`3>` or `3>>`) chose already.
+  if (names_own_descriptor(path)) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) error = "cannot open " + what + " " + path + ": " + std::strerror(errno);
     return fd;
   }
   int fd = detail::open_owned_file(path, what, O_WRONLY | O_APPEND, error, devices_ok);
-  // Emptied only now, once it is known to be ours: O_TRUNC would act before any check.
-  if (fd >= 0 && truncate && ftruncate(fd, 0) != 0) {
+  // Emptied only now, once it is known to be ours: O_TRUNC would act before any check. A device
+  // (devices_ok: /dev/null, a terminal) has nothing to empty.
+  struct stat st{};
+  if (fd >= 0 && truncate && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
     error = "cannot empty " + what + " " + path + ": " + std::strerror(errno);
     ::close(fd);
     return -1;

@@ -60,7 +60,7 @@ struct Cli {
   std::string target;
   uint32_t port = wire::kDefaultPort;
   std::string escape = "~";
-  std::string user, workdir, token_file, log_file;
+  std::string user, workdir, token_file, log_file, record_file;
   std::vector<std::string> env;
   std::string connect_timeout = "10s", keepalive = "5s", dead_timeout = "60s", reconnect_timeout = "10m";
   bool no_reconnect = false, quiet = false, tty = false, json = false;
@@ -96,6 +96,8 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
                   "Stop trying to reconnect after this long (after 10s when nothing listens on the agent's Unix socket)")
       ->capture_default_str();
   sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
+  sub->add_option("--record", cli.record_file,
+                  "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
   if (opens) {
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
@@ -111,7 +113,7 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
 void insert_command_separator(std::vector<std::string>& words) {
   static const std::vector<std::string> takes_value = {
       "-p", "--port", "-e", "--escape", "-u", "--user", "-w", "--workdir", "--env", "--connect-timeout",
-      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log"};
+      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log", "--record"};
   if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
   int positionals = 0;
   for (size_t i = 1; i < words.size(); ++i) {
@@ -333,14 +335,6 @@ int run(int argc, char** argv) {
 
   if (*attach) {
     options.attach = true;
-    if (!cli.session.empty()) {
-      auto lookup = find_session(uv_default_loop(), common.target, common.connect, common.token, cli.session);
-      if (!lookup.ok) {
-        std::cerr << "hvterm: " << lookup.error << "\n";
-        return 255;
-      }
-      options.attach_id = lookup.entry.id;
-    }
   } else {
     bool interactive = *shell || cli.tty;
     if (*shell && !platform::is_terminal(0))
@@ -366,26 +360,45 @@ int run(int argc, char** argv) {
                          " bytes; the limit is " + std::to_string(wire::kMaxPayload) + ")");
   }
 
+  if (!cli.record_file.empty() && *exec && !cli.tty)
+    return usage_error("--record records a terminal: it goes with shell, exec -t or attach");
   if (!cli.log_file.empty()) {
     int fd = platform::open_append_file(cli.log_file, "--log", false, true, error);
     if (fd < 0) return usage_error(error);
     options.transcript_fd = fd;
     options.transcript_path = cli.log_file;
   }
+  if (!cli.record_file.empty()) {  // a recording starts with its header: a file is emptied first
+    int fd = platform::open_append_file(cli.record_file, "--record", true, true, error);
+    if (fd < 0) return usage_error(error);
+    options.recording_fd = fd;
+    options.recording_path = cli.record_file;
+  }
+  if (*attach && !cli.session.empty()) {  // after the files: a bad path is said before connecting
+    auto lookup = find_session(uv_default_loop(), common.target, common.connect, common.token, cli.session);
+    if (!lookup.ok) {
+      std::cerr << "hvterm: " << lookup.error << "\n";
+      return 255;
+    }
+    options.attach_id = lookup.entry.id;
+  }
   // A pipe or terminal becomes a libuv stream, which closes its descriptor; a file stays ours to close.
-  bool close_transcript = options.transcript_fd >= 0 && uv_guess_handle(options.transcript_fd) == UV_FILE;
+  auto ours_to_close = [](int fd) { return fd >= 0 && uv_guess_handle(fd) == UV_FILE; };
+  bool close_transcript = ours_to_close(options.transcript_fd), close_recording = ours_to_close(options.recording_fd);
   int status;
   {
     SessionClient client(uv_default_loop(), options);
     status = client.run();
   }
-  if (close_transcript) {
+  auto close_file = [](int fd, const char* what, const std::string& path) {
     uv_fs_t req;
-    int rc = uv_fs_close(nullptr, &req, options.transcript_fd, nullptr);
+    int rc = uv_fs_close(nullptr, &req, fd, nullptr);
     uv_fs_req_cleanup(&req);
     if (rc < 0)  // a file system that reports a failed write only now (NFS)
-      std::cerr << "hvterm: cannot write the transcript " << cli.log_file << ": " << uv_strerror(rc) << "\n";
-  }
+      std::cerr << "hvterm: cannot write the " << what << " " << path << ": " << uv_strerror(rc) << "\n";
+  };
+  if (close_transcript) close_file(options.transcript_fd, "transcript", cli.log_file);
+  if (close_recording) close_file(options.recording_fd, "recording", cli.record_file);
   return status;
 }
 

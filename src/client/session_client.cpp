@@ -1,6 +1,7 @@
 #include "client/session_client.h"
 
 #include <csignal>
+#include <cstdlib>
 
 #include "common/printable.h"
 #include "common/log.h"
@@ -43,7 +44,19 @@ int SessionClient::run() {
   options_.open.size = size_;
   writers_[0] = std::make_unique<LocalWriter>(loop_, 1);
   writers_[1] = std::make_unique<LocalWriter>(loop_, 2);
-  if (options_.transcript_fd >= 0) transcript_ = std::make_unique<LocalWriter>(loop_, options_.transcript_fd);
+  open_copy(transcript_, options_.transcript_fd, options_.transcript_path);
+  open_copy(recording_, options_.recording_fd, options_.recording_path);
+  if (recording_.writer) {
+    recording_started_ns_ = uv_hrtime();
+    asciicast::Header header;
+    header.width = size_.cols > 0 ? size_.cols : 80;
+    header.height = size_.rows > 0 ? size_.rows : 24;
+    header.timestamp = static_cast<int64_t>(platform::unix_time_ms() / 1000);
+    if (const char* term = std::getenv("TERM")) header.term = term;
+    if (const char* shell = std::getenv("SHELL")) header.shell = shell;
+    recorded_size_ = size_;
+    record(asciicast::header_line(header));
+  }
   stdin_ = std::make_unique<LocalReader>(loop_, 0);
   stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
 
@@ -379,8 +392,8 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
   bytes.remove_prefix(static_cast<size_t>(duplicate));
   if (bytes.empty()) return;
   output_[index].received(bytes.size());
-  if (transcript_ && !transcript_failed_)  // shares the bytes, no copy
-    transcript_->write(bytes, [this](size_t, int error) { on_transcript_written(error); });
+  write_copy(transcript_, bytes);  // shares the bytes, no copy
+  if (recording()) record(cast_.event(recording_seconds(), bytes.view()));
   if (output_broken_[index]) {  // nobody reads it any more
     output_[index].consumed(bytes.size());
     return maybe_ack(index, false);
@@ -412,11 +425,36 @@ void SessionClient::on_output_written(int index, size_t bytes, int error) {
   check_finished();
 }
 
-void SessionClient::on_transcript_written(int error) {
-  if (error == 0 || transcript_failed_) return;
-  transcript_failed_ = true;  // said once; the rest of the output is not offered to it
-  say("cannot write the transcript " + options_.transcript_path + ": " + uv_strerror(error) +
+void SessionClient::open_copy(OutputCopy& copy, int fd, const std::string& path) {
+  if (fd < 0) return;
+  copy.writer = std::make_unique<LocalWriter>(loop_, fd);
+  copy.path = path;
+}
+
+void SessionClient::write_copy(OutputCopy& copy, Slice bytes) {
+  if (!copy.writer || copy.failed) return;
+  copy.writer->write(std::move(bytes), [this, &copy](size_t, int error) { on_copy_written(copy, error); });
+}
+
+void SessionClient::on_copy_written(OutputCopy& copy, int error) {
+  if (error == 0 || copy.failed) return;
+  copy.failed = true;  // said once; the rest of the output is not offered to it
+  say(std::string("cannot write the ") + copy.what + " " + copy.path + ": " + uv_strerror(error) +
       "; it lacks the output from here on");
+}
+
+void SessionClient::record(std::string line) {
+  if (!line.empty()) write_copy(recording_, Slice::copy_of(line));
+}
+
+double SessionClient::recording_seconds() const {
+  return static_cast<double>(uv_hrtime() - recording_started_ns_) / 1e9;
+}
+
+void SessionClient::record_size() {
+  if (!recording() || (size_.cols == recorded_size_.cols && size_.rows == recorded_size_.rows)) return;
+  recorded_size_ = size_;
+  record(asciicast::resize_line(recording_seconds(), size_.cols, size_.rows));
 }
 
 void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
@@ -580,6 +618,7 @@ void SessionClient::on_escape(EscapeParser::Command command) {
       for (auto& writer : writers_) writer->flush();  // output of this turn belongs before the shell prompt
       if (terminal_) terminal_->suspend();
       if (terminal_) size_ = terminal_->size();
+      record_size();
       send_window_size();
       return;
   }
@@ -624,6 +663,7 @@ void SessionClient::send_window_size() {
 void SessionClient::on_local_signal(int signum) {
   if (signum == SIGWINCH) {
     if (terminal_) size_ = terminal_->size();
+    record_size();
     return send_window_size();
   }
   if (raw_ && (signum == SIGTERM || signum == SIGHUP)) {
@@ -686,6 +726,7 @@ void SessionClient::finish(int code) {
   if (phase_ == Phase::Done) return;
   phase_ = Phase::Done;
   exit_code_ = code;
+  if (recording()) record(cast_.finish(recording_seconds()));
   log::set_sink(nullptr);  // stderr is closing: what is left to say goes to it directly
   for (auto& writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client/asciicast.h"
 #include "client/escape_parser.h"
 #include "client/local_io.h"
 #include "platform/platform.h"
@@ -36,6 +37,8 @@ struct ClientOptions {
   size_t input_buffer = 1024 * 1024;    // typed/piped input kept until the agent acknowledges it
   int transcript_fd = -1;               // --log: a copy of everything the session printed
   std::string transcript_path;          // its name, for a message when it cannot be written
+  int recording_fd = -1;                // --record: the terminal session as asciicast v2
+  std::string recording_path;
 };
 
 class SessionClient final : public FramedConnection::Handler {
@@ -61,7 +64,21 @@ class SessionClient final : public FramedConnection::Handler {
   void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
   void on_output_eof(wire::Stream stream, uint64_t offset);
   void on_output_written(int index, size_t bytes, int error);
-  void on_transcript_written(int error);
+  // A file that gets a copy of what the session prints: --log (the bytes as they are) and --record.
+  struct OutputCopy {
+    explicit OutputCopy(const char* name) : what(name) {}
+    const char* what;  // for the one warning when it cannot be written
+    std::string path;
+    std::unique_ptr<LocalWriter> writer;
+    bool failed = false;
+  };
+  void open_copy(OutputCopy& copy, int fd, const std::string& path);
+  void write_copy(OutputCopy& copy, Slice bytes);
+  void on_copy_written(OutputCopy& copy, int error);
+  bool recording() const { return recording_.writer && !recording_.failed; }
+  void record(std::string line);  // a line of the asciicast recording
+  double recording_seconds() const;
+  void record_size();             // a resize event when the terminal's size changed
   void maybe_ack(int index, bool force);
   void on_error_frame(const wire::ErrorMsg& error);
   void on_exit_frame(const wire::Exit& exit);
@@ -92,7 +109,11 @@ class SessionClient final : public FramedConnection::Handler {
 
   std::unique_ptr<LocalReader> stdin_;
   std::unique_ptr<LocalWriter> writers_[2];
-  std::unique_ptr<LocalWriter> transcript_;
+  OutputCopy transcript_{"transcript"};
+  OutputCopy recording_{"recording"};
+  asciicast::OutputEncoder cast_;
+  uint64_t recording_started_ns_ = 0;
+  wire::WinSize recorded_size_;
   std::unique_ptr<platform::Terminal> terminal_;
   bool raw_ = false;
   EscapeParser escapes_;
@@ -112,7 +133,6 @@ class SessionClient final : public FramedConnection::Handler {
   bool output_eof_written_[2] = {false, false};
   bool output_broken_[2] = {false, false};
   bool local_io_failed_ = false;  // stdin, or stdout/stderr for a reason other than EPIPE, failed: exit 255
-  bool transcript_failed_ = false;
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;
   std::optional<wire::Exit> exit_;
