@@ -150,6 +150,14 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     drop_read_block();
     return;
   }
+  if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty) {
+    // libuv calls a hang-up after a short read the end of the stream, but a PTY master hands out 4 KiB per read
+    // and may hold more of what the program wrote before it exited: read on until the kernel
+    // itself says EIO, or the tail of the output is lost.
+    reading_ = false;
+    resume_reading_if_room();
+    return;
+  }
   if (nread < 0) {  // EOF, or EIO from a PTY whose other side is gone
     finish_output(index);
     return;

@@ -292,3 +292,13 @@ def test_command_without_separator_keeps_its_own_options(agent):
     assert r.returncode == 0 and r.stdout == b"[a][-v][b][-t][--env][c]"
     r = hvterm("exec", "-w", "/", agent.target, "pwd")
     assert r.stdout == b"/\n"
+
+
+def test_tty_output_written_just_before_exit_arrives_whole(agent):
+    # The program writes a burst and exits at once: the agent must read the PTY to its end (EIO),
+    # not stop at the hang-up libuv reports after a short read. Before the fix about half of these
+    # runs lost the tail; twenty runs make a lost tail all but certain to show.
+    expected = b"".join(b"%d\r\n" % i for i in range(1, 20001))
+    for _ in range(20):
+        r = hvterm("exec", "-t", agent.target, "--", "seq", "20000", input=b"", check=0)
+        assert r.stdout == expected, (len(r.stdout), len(expected))
