@@ -28,6 +28,14 @@ bool widen_pipe(int fd, size_t bytes);
 bool widen_pipe(uv_stream_t* stream, size_t bytes);  // the same for a libuv pipe handle
 // What a Linux pipe holds by default: a read that returns this much (or more) emptied a full pipe.
 inline constexpr size_t kDefaultPipeSize = 64 * 1024;
+// How a session's terminal says its program's output has ended. A POSIX PTY master says EIO once
+// the last byte is read; the EOF libuv reports on the hang-up after a short read comes too early
+// (the master hands out 4 KiB per read and may hold more). A ConPTY's output pipe ends with EOF.
+#ifdef _WIN32
+inline constexpr bool kPtyEndsAtEof = true;
+#else
+inline constexpr bool kPtyEndsAtEof = false;
+#endif
 
 struct Peer {
   std::string description;         // for logs: "uid 1000", "cid 3"

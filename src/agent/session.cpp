@@ -150,10 +150,9 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     drop_read_block();
     return;
   }
-  if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty) {
-    // libuv calls a hang-up after a short read the end of the stream, but a PTY master hands out 4 KiB per read
-    // and may hold more of what the program wrote before it exited: read on until the kernel
-    // itself says EIO, or the tail of the output is lost.
+  if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty && !platform::kPtyEndsAtEof) {
+    // Not the end yet (platform.h): read on until the kernel says EIO, or the tail of the output
+    // the program wrote just before it exited is lost.
     reading_ = false;
     resume_reading_if_room();
     return;
