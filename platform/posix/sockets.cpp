@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "common/log.h"
@@ -111,8 +112,15 @@ class UnixListener final : public Listener {
     pipe_->data = this;
     // Created 0600 by the umask, not chmod()ed afterwards: chmod follows a link that someone who
     // can write to the directory might have put in the socket's place meanwhile.
+    // Bound under a side name and renamed into place once listening, so the socket path appears
+    // only when it accepts connections: whoever waits for the path (a script, a unit, a test) can
+    // connect at once instead of meeting ECONNREFUSED. The lock we hold makes the side name ours.
+    std::string side = path_ + "~";
+    std::string side_error;
+    if (!unix_path_fits(side, side_error)) side = path_;  // no room for a side name: bind in place
+    if (side != path_) unlink(side.c_str());
     mode_t old_mask = umask(0177);
-    int rc = uv_pipe_bind(pipe_, path_.c_str());
+    int rc = uv_pipe_bind(pipe_, side.c_str());
     umask(old_mask);
     if (rc == 0)
       // The kernel's own cap on the queue (SOMAXCONN): a burst of clients waits there for the loop
@@ -120,7 +128,10 @@ class UnixListener final : public Listener {
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), SOMAXCONN, [](uv_stream_t* server, int status) {
         static_cast<UnixListener*>(server->data)->on_connection(status);
       });
+    // rename() replaces a stale socket, or a link planted meanwhile, without following it.
+    if (rc == 0 && side != path_ && std::rename(side.c_str(), path_.c_str()) != 0) rc = -errno;
     if (rc != 0) {
+      if (side != path_) unlink(side.c_str());
       error = "cannot listen on " + path_ + ": " + uv_strerror(rc);
       return false;
     }

@@ -182,10 +182,6 @@ int serve(const AgentOptions& options, RemoteStop* remote) {
   std::string error;
   uv_loop_t* loop = uv_default_loop();
   Agent agent(loop, options);
-  if (!agent.start(error)) {
-    log::error(error);
-    return 1;
-  }
 
   // SIGTERM/SIGINT: hang up the sessions and exit once they are gone. SIGHUP is ignored: the
   // agent has no terminal, and a stray hang-up must not take every session down with it.
@@ -229,13 +225,22 @@ int serve(const AgentOptions& options, RemoteStop* remote) {
   uv_signal_start(&hup, [](uv_signal_t*, int) {}, SIGHUP);
   uv_unref(reinterpret_cast<uv_handle_t*>(&hup));
 #endif
-  uv_run(loop, UV_RUN_DEFAULT);
+  // Listening only once the stop signals are handled: a SIGTERM sent as soon as the socket
+  // appears is a clean shutdown, not a death by signal.
+  int rc = 0;
+  if (agent.start(error)) {
+    uv_run(loop, UV_RUN_DEFAULT);
+  } else {
+    log::error(error);
+    agent.shut_down();  // the listeners that did start
+    rc = 1;
+  }
   stop.close_all();
 #ifdef SIGHUP
   uv_close(reinterpret_cast<uv_handle_t*>(&hup), nullptr);
 #endif
   uv_run(loop, UV_RUN_DEFAULT);
-  return 0;
+  return rc;
 }
 
 }  // namespace
