@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the MinGW-w64 cross toolchain and Wine (Debian packages), and build libuv for
-# Windows from Debian's own source package into a cached prefix. CLI11, nlohmann-json and doctest are
+# Windows from Debian's own source package into a cached prefix. CLI11, nlohmann-json, toml++ and doctest are
 # header-only: their headers are copied into the same prefix, because Debian's CMake
 # configs for them put /usr/include on the include path, which is wrong when cross
 # compiling.
@@ -11,7 +11,7 @@
 # Cache: ${HVTERM_WIN_DEPS:-$HOME/.cache/hvterm-win-deps}
 #   prefix/                      install prefix (pass as CMAKE_PREFIX_PATH)
 #     include/uv.h, include/uv/  libuv headers
-#     include/CLI/, include/nlohmann/, include/doctest/   copied from the host's -dev packages
+#     include/CLI/, include/nlohmann/, include/toml++/, include/doctest/   copied from the host's -dev packages
 #     lib/libuv_a.a, lib/libuv.dll.a, bin/libuv.dll
 #     lib/cmake/libuv/           libuvConfig.cmake (targets uv, uv_a)
 #     lib/pkgconfig/             libuv.pc, libuv-static.pc
@@ -29,7 +29,7 @@ TOOLCHAIN="$ROOT/cmake/toolchain-mingw-w64.cmake"
 CACHE="${HVTERM_WIN_DEPS:-$HOME/.cache/hvterm-win-deps}"
 PREFIX="$CACHE/prefix"
 STAMP="$PREFIX/.hvterm-stamp"
-RECIPE_VERSION=2          # bump to force every cache to rebuild
+RECIPE_VERSION=3          # bump to force every cache to rebuild
 
 log() { printf '[windows-deps] %s\n' "$*"; }
 
@@ -38,7 +38,8 @@ if [ "$(id -u)" != 0 ]; then SUDO=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 
 # --- 1. Debian packages -------------------------------------------------------------------
-PKGS=(g++-mingw-w64-x86-64-posix mingw-w64-tools dpkg-dev wine64 cmake libcli11-dev nlohmann-json3-dev doctest-dev)
+PKGS=(g++-mingw-w64-x86-64-posix mingw-w64-tools dpkg-dev wine64 cmake libcli11-dev nlohmann-json3-dev doctest-dev
+  libtomlplusplus-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -111,6 +112,7 @@ else
   cp -a /usr/include/CLI "$STAGE/include/"
   cp -a /usr/include/nlohmann "$STAGE/include/"
   cp -a /usr/include/doctest "$STAGE/include/"
+  cp -a /usr/include/toml++ "$STAGE/include/"
   # Their CMake packages too (CLI11::CLI11, doctest::doctest, doctest_discover_tests), made
   # relative to the prefix so they never add the host's /usr/include.
   if [ -d /usr/share/cmake/CLI11 ]; then

@@ -4,7 +4,7 @@
 # `hvterm` is completed), or `source` it from ~/.bashrc. It needs nothing from bash-completion.
 #
 # Completes subcommands, their options (with values where they are enumerable), TARGETs (local,
-# unix:PATH, hybrid:PATH:PORT, vsock:, hv:) and, for `attach` and `kill`, the ids of the sessions
+# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file) and, for `attach` and `kill`, the ids of the sessions
 # the agent has: it runs `hvterm ls TARGET --json` (1 s connect timeout, errors ignored). For the
 # `local` target it asks only when the local agent's socket already exists, so pressing TAB never
 # starts an agent. Words after `--` (or after the command of `shell`/`exec`) are the remote command:
@@ -100,8 +100,18 @@ _hvterm__targets()
         unix:*) _hvterm__paths unix: ;;
         hybrid:*) _hvterm__paths hybrid: ; _hvterm_nospace=1 ;;  # PATH, then :PORT
         vsock:* | hv:*) ;;  # a CID or VM GUID: nothing we can know here
-        *) _hvterm__add local unix: vsock: hybrid: hv: ;;
+        *) _hvterm__add local unix: vsock: hybrid: hv: ; _hvterm__names "$1" ;;
     esac
+}
+
+# _hvterm__names PROGRAM: the names of the config file (hvterm config --names reads only files).
+_hvterm__names()
+{
+    local program=$1 name
+    [[ $program == '~/'* ]] && program=$HOME/${program:2}
+    while IFS= read -r name; do
+        _hvterm__add "$name"
+    done < <("$program" config --names "${_hvterm_configargs[@]}" 2>/dev/null </dev/null)
 }
 
 # _hvterm__sessions PROGRAM TARGET [kill]: the 8-character id prefixes of the agent's sessions
@@ -156,15 +166,15 @@ _hvterm()
 {
     local words cword cur _hvterm_trim _hvterm_raw
     _hvterm__split
-    local -a _hvterm_cands=() _hvterm_connargs=()
+    local -a _hvterm_cands=() _hvterm_connargs=() _hvterm_configargs=()
     local _hvterm_pathprefix=- _hvterm_nospace=0
     COMPREPLY=()
 
-    local conn='-h --help -p --port --connect-timeout --token-file -v --verbose -q --quiet'
+    local conn='-h --help -F --config -p --port --connect-timeout --token-file -v --verbose -q --quiet'
     local session="$conn -e --escape --no-reconnect --keepalive --dead-timeout --reconnect-timeout --log --record"
     local opens='-u --user -w --workdir --env'
     # Options that take a value (in the next word, or after '=').
-    local valued=' -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
+    local valued=' -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
         --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name '
     valued=${valued//$'\n'/ }
 
@@ -187,6 +197,14 @@ _hvterm()
                     ((i + 1 < cword)) && _hvterm_connargs+=("$w" "$(_hvterm__dequote "${words[i+1]}")") ;;
                 --port=* | --token-file=* | -p?*)
                     _hvterm_connargs+=("$(_hvterm__dequote "$w")") ;;
+                -F | --config)  # names resolve through it: for the session ids too
+                    if ((i + 1 < cword)); then
+                        _hvterm_configargs=("$w" "$(_hvterm__dequote "${words[i+1]}")")
+                        _hvterm_connargs+=("${_hvterm_configargs[@]}")
+                    fi ;;
+                --config=* | -F?*)
+                    _hvterm_configargs=("$(_hvterm__dequote "$w")")
+                    _hvterm_connargs+=("${_hvterm_configargs[@]}") ;;
             esac
             if [[ $valued == *" $w "* && $sub != vms && $sub != service-id && $sub != port ]]; then
                 if ((i + 1 == cword)); then
@@ -224,7 +242,7 @@ _hvterm()
         if [[ $cur == -* ]]; then
             _hvterm__add -h --help --version
         else
-            _hvterm__add shell exec attach ls kill ping vms service-id port register
+            _hvterm__add shell exec attach ls kill ping vms config service-id port register
         fi
     elif [[ -n $value_for ]]; then
         local prefix=''
@@ -246,7 +264,7 @@ _hvterm()
                     [[ $s == "$u"* ]] && _hvterm_cands+=("$prefix$s")
                 done
                 ;;
-            --token-file | --log | --record)
+            --token-file | --log | --record | -F | --config)
                 _hvterm__paths "$prefix"
                 ;;
         esac
@@ -259,13 +277,17 @@ _hvterm()
             kill) _hvterm__add -s --signal $conn ;;
             ping) _hvterm__add --wait $conn ;;
             vms) _hvterm__add -h --help --json ;;
+            config) _hvterm__add -h --help --names -F --config ;;
             service-id | port) _hvterm__add -h --help ;;
             register) _hvterm__add -h --help -p --port --name ;;
         esac
     else
         case $sub:$npos in
             shell:0 | exec:0 | attach:0 | ls:0 | kill:0 | ping:0)
-                _hvterm__targets
+                _hvterm__targets "${words[0]}"
+                ;;
+            config:0)
+                _hvterm__names "${words[0]}"
                 ;;
             shell:1 | exec:1)
                 # Where the command goes: `--` first (hvterm exec TARGET -- COMMAND).

@@ -2,7 +2,7 @@
 # /usr/share/fish/vendor_completions.d/hvterm.fish (or ~/.config/fish/completions/hvterm.fish).
 #
 # Completes subcommands, their options (with values where they are enumerable), TARGETs (local,
-# unix:PATH, hybrid:PATH:PORT, vsock:, hv:) and, for `attach` and `kill`, the ids of the sessions
+# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file) and, for `attach` and `kill`, the ids of the sessions
 # the agent has: it runs `hvterm ls TARGET --json` (1 s connect timeout, errors ignored). For the
 # `local` target it asks only when the local agent's socket already exists, so pressing TAB never
 # starts an agent. Words after `--` (or after the command of `shell`/`exec`) are the remote command
@@ -13,7 +13,7 @@
 # first token of the remote command.
 function __hvterm_where
     set -l tokens (commandline -opc)
-    set -l valued -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
+    set -l valued -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
         --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name
     set -l sub
     set -l npos 0
@@ -53,6 +53,8 @@ function __hvterm_where
         switch $sub:$npos
             case shell:0 exec:0 attach:0 ls:0 kill:0 ping:0
                 set what target
+            case config:0
+                set what name
             case shell:1 exec:1
                 set what cmdstart
             case attach:1 kill:1
@@ -65,7 +67,7 @@ end
 # True when completing an option of one of the given subcommands.
 function __hvterm_option_of
     set -l where (__hvterm_where)
-    contains -- "$where[1]" $argv; and contains -- $where[2] other value target session cmdstart
+    contains -- "$where[1]" $argv; and contains -- $where[2] other value target name session cmdstart
 end
 
 function __hvterm_at
@@ -91,6 +93,26 @@ function __hvterm_targets
                 vsock: 'AF_VSOCK (vsock:CID[:PORT])' \
                 hybrid: 'Firecracker / Cloud Hypervisor vsock (hybrid:PATH:PORT)' \
                 hv: 'AF_HYPERV on a Windows host (hv:VMID[:SERVICE])'
+            __hvterm_names
+    end
+end
+
+# The names of the config file (-F FILE when the line has one); `hvterm config --names` only reads files.
+function __hvterm_names
+    set -l tokens (commandline -opc)
+    set -l config
+    for i in (seq 2 (count $tokens))
+        switch $tokens[$i]
+            case -F --config
+                set config $tokens[$i] $tokens[(math $i + 1)]
+            case '--config=*' '-F?*'
+                set config $tokens[$i]
+        end
+    end
+    set -l program $tokens[1]
+    string match -q -- '~/*' $program; and set program $HOME/(string sub -s 3 -- $program)
+    for name in ($program config --names $config 2>/dev/null </dev/null)
+        printf '%s\t%s\n' $name 'configured name'
     end
 end
 
@@ -105,10 +127,10 @@ function __hvterm_sessions
     while test $i -le (count $tokens)
         set -l w $tokens[$i]
         switch $w
-            case -p --port --token-file
+            case -F --config -p --port --token-file
                 set -a conn $w $tokens[(math $i + 1)]
                 set i (math $i + 1)
-            case '--port=*' '--token-file=*' '-p?*'
+            case '--config=*' '--port=*' '--token-file=*' '-F?*' '-p?*'
                 set -a conn $w
             case '-*'
                 contains -- $w $valued; and set i (math $i + 1)
@@ -177,23 +199,27 @@ complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
 complete -c hvterm -n '__hvterm_at sub' -a kill -d "Send a signal to a session's program"
 complete -c hvterm -n '__hvterm_at sub' -a ping -d 'Check that the agent answers'
 complete -c hvterm -n '__hvterm_at sub' -a vms -d 'List the VMs this host can reach'
+complete -c hvterm -n '__hvterm_at sub' -a config -d 'Named targets of the config file'
 complete -c hvterm -n '__hvterm_at sub' -a service-id -d 'Hyper-V service GUID of a vsock port'
 complete -c hvterm -n '__hvterm_at sub' -a port -d 'vsock port of a Hyper-V service GUID'
 complete -c hvterm -n '__hvterm_at sub' -a register -d 'Register the service on a Hyper-V host'
 
 # Positional arguments.
 complete -c hvterm -n '__hvterm_at target' -a '(__hvterm_targets)'
+complete -c hvterm -n '__hvterm_at name' -a '(__hvterm_names)'
 complete -c hvterm -n '__hvterm_at session' -a '(__hvterm_sessions)'
 complete -c hvterm -n '__hvterm_at cmdstart' -a '(__hvterm_command_start)'
 complete -c hvterm -n '__hvterm_at command' -a '(__hvterm_remote)'
 
 # Options.
-set -l all shell exec attach ls kill ping vms service-id port register
+set -l all shell exec attach ls kill ping vms config service-id port register
 set -l conn shell exec attach ls kill ping
 set -l session shell exec attach
 set -l opens shell exec
 complete -c hvterm -n "__hvterm_option_of $all" -s h -l help -d 'Print help and exit'
 complete -c hvterm -n "__hvterm_option_of $conn register" -s p -l port -x -d 'Agent port (default 18518)'
+complete -c hvterm -n "__hvterm_option_of $conn config" -s F -l config -r -F -d 'Read named targets from this file only'
+complete -c hvterm -n '__hvterm_option_of config' -l names -d 'Only the configured names, one per line'
 complete -c hvterm -n "__hvterm_option_of $conn" -l connect-timeout -x -d 'Give up connecting after this long (10s)'
 complete -c hvterm -n "__hvterm_option_of $conn" -l token-file -r -F -d 'Present the token stored in this file'
 complete -c hvterm -n "__hvterm_option_of $conn" -s v -l verbose -d 'Log connection details to stderr'

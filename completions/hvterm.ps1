@@ -38,10 +38,10 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         if ($_ -is [System.Management.Automation.Language.StringConstantExpressionAst]) { $_.Value } else { $_.Extent.Text }
     })
 
-    $valued = @('-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
+    $valued = @('-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
         '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
         '--signal', '--wait', '--name')
-    $conn = @('-h', '--help', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
+    $conn = @('-h', '--help', '-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
     $session = $conn + @('-e', '--escape', '--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout', '--log', '--record')
     $opens = @('-u', '--user', '-w', '--workdir', '--env')
     $options = @{
@@ -52,13 +52,20 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         'kill'       = $conn + @('-s', '--signal')
         'ping'       = $conn + @('--wait')
         'vms'        = @('-h', '--help', '--json')
+        'config'     = @('-h', '--help', '--names', '-F', '--config')
         'service-id' = @('-h', '--help')
         'port'       = @('-h', '--help')
         'register'   = @('-h', '--help', '-p', '--port', '--name')
     }
 
     # Walk the words: the subcommand, its positional arguments, a pending option value.
-    $sub = $null; $npos = 0; $target = $null; $valueFor = $null; $connArgs = @()
+    $sub = $null; $npos = 0; $target = $null; $valueFor = $null; $connArgs = @(); $configArgs = @()
+    # The names of the config file: `hvterm config --names` only reads files.
+    $names = {
+        $list = @()
+        try { $list = @(& $words[0] config --names @configArgs 2>$null) } catch { }
+        $list | Where-Object { $_ } | ForEach-Object { Get-HvtermCompletion $_ 'configured name' }
+    }
     for ($i = 1; $i -lt $words.Count; $i++) {
         $w = $words[$i]
         if (-not $sub) {
@@ -67,8 +74,10 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         }
         if ($w -eq '--') { return }  # the remote command: not ours
         if ($w.Length -gt 1 -and $w.StartsWith('-')) {
-            if ($w -in @('-p', '--port', '--token-file') -and $i + 1 -lt $words.Count) { $connArgs += @($w, $words[$i + 1]) }
-            if ($w -like '--port=*' -or $w -like '--token-file=*') { $connArgs += $w }
+            if ($w -in @('-F', '--config', '-p', '--port', '--token-file') -and $i + 1 -lt $words.Count) { $connArgs += @($w, $words[$i + 1]) }
+            if ($w -like '--config=*' -or $w -like '--port=*' -or $w -like '--token-file=*') { $connArgs += $w }
+            if ($w -in @('-F', '--config') -and $i + 1 -lt $words.Count) { $configArgs = @($w, $words[$i + 1]) }
+            if ($w -like '--config=*') { $configArgs = @($w) }
             if ($w -in $valued -and $sub -notin @('vms', 'service-id', 'port')) {
                 if ($i + 1 -eq $words.Count) { $valueFor = $w } else { $i++ }
             }
@@ -91,14 +100,14 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         if ($wordToComplete.StartsWith('-')) {
             $results = @('-h', '--help', '--version') | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
         } else {
-            $results = @('shell', 'exec', 'attach', 'ls', 'kill', 'ping', 'vms', 'service-id', 'port', 'register') |
+            $results = @('shell', 'exec', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
                 ForEach-Object { Get-HvtermCompletion $_ }
         }
     } elseif ($valueFor) {
         $values = switch ($valueFor) {
             { $_ -in '-e', '--escape' } { @('none', '~', '%') }
             { $_ -in '-s', '--signal' } { @('HUP', 'INT', 'QUIT', 'KILL', 'USR1', 'USR2', 'PIPE', 'TERM', 'CONT', 'STOP', 'TSTP', 'WINCH') }
-            { $_ -in '--token-file', '--log', '--record' } { @(Get-HvtermPath '' $value) }
+            { $_ -in '--token-file', '--log', '--record', '-F', '--config' } { @(Get-HvtermPath '' $value) }
             default { @() }
         }
         $results = $values | ForEach-Object { Get-HvtermCompletion ($prefix + $_) }
@@ -115,8 +124,10 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
                 (Get-HvtermCompletion 'hv:' 'AF_HYPERV: hv:VMID[:SERVICE]'),
                 (Get-HvtermCompletion 'unix:' 'an agent on a Unix socket: unix:PATH'),
                 (Get-HvtermCompletion 'vsock:' 'AF_VSOCK: vsock:CID[:PORT]'),
-                (Get-HvtermCompletion 'hybrid:' 'Firecracker / Cloud Hypervisor vsock: hybrid:PATH:PORT'))
+                (Get-HvtermCompletion 'hybrid:' 'Firecracker / Cloud Hypervisor vsock: hybrid:PATH:PORT')) + @(& $names)
         }
+    } elseif ($npos -eq 0 -and $sub -eq 'config') {
+        $results = @(& $names)
     } elseif ($npos -eq 1 -and $sub -in @('shell', 'exec') -and -not $wordToComplete) {
         $results = @(Get-HvtermCompletion '--' 'the remote command follows')
     } elseif ($npos -eq 1 -and $sub -in @('attach', 'kill') -and $target -and $target -ne 'local') {

@@ -162,6 +162,12 @@ std::optional<UserInfo> lookup_user(const std::string& name);
 // The per-user runtime directory for the local agent: $XDG_RUNTIME_DIR/hvterm, else a 0700
 // directory of our own under the temp dir. Created and verified (owner, mode) on each call.
 std::optional<std::string> runtime_dir(std::string& error);
+// hvterm's config files (hvterm-config(5)). The user's: $XDG_CONFIG_HOME/hvterm/config, else
+// ~/.config/hvterm/config (Windows: %APPDATA%\hvterm\config). The system's: SYSCONFDIR/hvterm/config,
+// /etc/hvterm/config for packages (Windows: %ProgramData%\hvterm\config). Empty when the
+// environment names no such place.
+std::string user_config_file();
+std::string system_config_file();
 // The directory holding this executable.
 std::string executable_dir();
 // Start a program detached from this process (own session, stdio to /dev/null or `log_path`).

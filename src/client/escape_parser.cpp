@@ -50,4 +50,11 @@ std::string escape_help_text(char e) {
          " " + esc + esc + "   send a literal " + esc + "\r\n";
 }
 
+std::optional<char> parse_escape_char(const std::string& text) {
+  if (text == "none") return '\0';
+  if (text.size() == 1) return text[0];
+  if (text.size() == 2 && text[0] == '^' && text[1] >= '@' && text[1] <= '_') return static_cast<char>(text[1] - '@');
+  return std::nullopt;
+}
+
 }  // namespace hvterm

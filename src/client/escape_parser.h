@@ -1,6 +1,7 @@
 #pragma once
 // ssh-style escapes on typed input: recognised only right after Enter (or at the very start),
 // so a '~' inside a line is just a '~'. Pure logic; the bridge acts on the commands.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ class EscapeParser {
   bool pending_escape_ = false;
 };
 
-std::string escape_help_text(char escape);  // the ~? screen, with \r\n line ends
+std::string escape_help_text(char escape);
+
+// The escape character as --escape and the config file write it: one character, ^X for a control
+// character, or "none" (0: no escapes). Empty when the text is none of these.
+std::optional<char> parse_escape_char(const std::string& text);  // the ~? screen, with \r\n line ends
 
 }  // namespace hvterm

@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "client/commands.h"
+#include "client/config_command.h"
+#include "client/escape_parser.h"
 #include "client/request.h"
 #include "client/session_client.h"
 #include "common/log.h"
@@ -25,7 +27,8 @@ constexpr const char* kTargetsHelp =
     "  hybrid:PATH:PORT      Firecracker / Cloud Hypervisor vsock: the VMM's Unix socket and guest port\n"
     "  vsock:CID[:PORT]      AF_VSOCK (Linux/KVM host, or CID 2 from a guest to its host)\n"
     "  hv:VMID[:SERVICE]     AF_HYPERV on a Windows host; SERVICE is a GUID or a port number\n"
-    "  NAME | VMID | CID     a Hyper-V VM name or ID (Windows), a libvirt domain name (Linux), or a vsock CID\n"
+    "  NAME | VMID | CID     a name from the config file (hvterm config), a Hyper-V VM name or ID (Windows),\n"
+    "                        a libvirt domain name (Linux), or a vsock CID\n"
     "The agent port defaults to 18518 (--port).";
 
 constexpr const char* kExitHelp =
@@ -44,9 +47,11 @@ constexpr const char* kShortUsage =
     "  hvterm kill   TARGET SESSION              signal a session's program\n"
     "  hvterm ping   TARGET                      agent version and round-trip time\n"
     "  hvterm vms                                VMs this host can reach\n"
+    "  hvterm config [NAME]                      named targets from the config file, and what applies\n"
     "  hvterm service-id PORT | port GUID        vsock port <-> Hyper-V service GUID\n"
     "  hvterm register                           register the service on a Hyper-V host\n"
-    "TARGET: local, unix:PATH, hybrid:PATH:PORT, vsock:CID[:PORT], hv:VMID[:SERVICE], or a VM name.\n"
+    "TARGET: local, unix:PATH, hybrid:PATH:PORT, vsock:CID[:PORT], hv:VMID[:SERVICE], a VM name,\n"
+    "        or a name from ~/.config/hvterm/config.\n"
     "Try: hvterm shell local      More: hvterm --help, hvterm COMMAND --help\n";
 
 // Each command's --help ends with a few lines a person can copy.
@@ -68,13 +73,22 @@ struct Cli {
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
   std::string wait = "0";
+  std::string config_file;  // -F
+  bool names_only = false;  // config --names
 };
 
 void add_target(CLI::App* sub, Cli& cli) {
   sub->add_option("target", cli.target, "Where the agent is (see TARGET below)")->required();
 }
 
+void add_config_option(CLI::App* sub, Cli& cli) {
+  sub->add_option("-F,--config", cli.config_file,
+                  "Read named targets from this file only (not ~/.config/hvterm/config and the system's)")
+      ->type_name("FILE");
+}
+
 void add_connection_options(CLI::App* sub, Cli& cli) {
+  add_config_option(sub, cli);
   sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
   sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")->capture_default_str();
   sub->add_option("--token-file", cli.token_file, "Present the shared token stored in this file");
@@ -113,7 +127,8 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
 void insert_command_separator(std::vector<std::string>& words) {
   static const std::vector<std::string> takes_value = {
       "-p", "--port", "-e", "--escape", "-u", "--user", "-w", "--workdir", "--env", "--connect-timeout",
-      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log", "--record"};
+      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log", "--record",
+      "-F", "--config"};
   if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
   int positionals = 0;
   for (size_t i = 1; i < words.size(); ++i) {
@@ -130,6 +145,60 @@ void insert_command_separator(std::vector<std::string>& words) {
       return;
     }
   }
+}
+
+// What a config file says for the options the command line left out (the command line wins).
+void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
+  auto unset = [sub](const std::string& option) {
+    const CLI::Option* o = sub->get_option_no_throw(option);
+    return o != nullptr && o->count() == 0;
+  };
+  auto value = [&](const std::string& key) -> const ConfigValue* {
+    auto it = resolved.values.find(key);
+    return it == resolved.values.end() ? nullptr : &it->second;
+  };
+  if (const ConfigValue* target = value("target")) {
+    log::info("config: " + cli.target + " is " + target->text + " (" + target->origin + ")");
+    cli.target = target->text;
+  }
+  const std::pair<const char*, std::string*> texts[] = {
+      {"user", &cli.user},           {"workdir", &cli.workdir},
+      {"escape", &cli.escape},       {"token-file", &cli.token_file},
+      {"connect-timeout", &cli.connect_timeout}, {"keepalive", &cli.keepalive},
+      {"dead-timeout", &cli.dead_timeout},       {"reconnect-timeout", &cli.reconnect_timeout}};
+  for (const auto& [key, field] : texts)
+    if (const ConfigValue* v = value(key); v != nullptr && unset(std::string("--") + key)) {
+      log::info("config: " + std::string(key) + " " + v->text + " (" + v->origin + ")");
+      *field = v->text;
+    }
+  if (const ConfigValue* v = value("port"); v != nullptr && unset("--port")) cli.port = static_cast<uint32_t>(std::stoul(v->text));
+  if (const ConfigValue* v = value("reconnect"); v != nullptr && unset("--no-reconnect")) cli.no_reconnect = v->text == "false";
+  if (const ConfigValue* v = value("quiet"); v != nullptr && unset("--quiet")) cli.quiet = v->text == "true";
+  if (sub->get_option_no_throw("--env") == nullptr) return;
+  // The config's variables first, leaving out those the command line sets: its --env wins.
+  std::vector<std::string> env;
+  for (const auto& kv : resolved.env) {
+    std::string name = kv.text.substr(0, kv.text.find('=') + 1);
+    bool overridden = std::any_of(cli.env.begin(), cli.env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    if (!overridden) env.push_back(kv.text);
+  }
+  env.insert(env.end(), cli.env.begin(), cli.env.end());
+  cli.env = std::move(env);
+}
+
+// The values `hvterm config NAME` shows for keys no file sets: the options' own defaults.
+std::vector<BuiltinValue> builtin_values(CLI::App* exec) {
+  std::vector<BuiltinValue> out;
+  for (const auto& key : config_keys()) {
+    if (key == "reconnect") {
+      out.push_back({key, "true"});
+    } else if (key == "quiet") {
+      out.push_back({key, "false"});
+    } else if (const CLI::Option* o = exec->get_option_no_throw("--" + key); o != nullptr && !o->get_default_str().empty()) {
+      out.push_back({key, o->get_default_str()});
+    }
+  }
+  return out;
 }
 
 int usage_error(const std::string& message) {
@@ -217,6 +286,16 @@ int run(int argc, char** argv) {
               "default), by vsock CID ('-' until one is assigned). Either ID works as a TARGET.\n\n" +
               examples({"hvterm vms", "LIBVIRT_DEFAULT_URI=qemu:///system hvterm vms --json"}));
 
+  auto* config = app.add_subcommand("config", "Show the named targets of the config file, or what applies to one");
+  config->add_option("name", cli.target, "A name (or any TARGET): every setting that applies, and where from");
+  config->add_flag("--names", cli.names_only, "Only the configured names, one per line");
+  add_config_option(config, cli);
+  config->footer("Names come from ~/.config/hvterm/config (or $XDG_CONFIG_HOME/hvterm/config), then the system's\n"
+                 "file (/etc/hvterm/config for packages); see hvterm-config(5). The command line beats both.\n\n" +
+                 examples({"hvterm config                      the names, their targets and which file says so",
+                           "hvterm config web1                 what 'hvterm shell web1' would use, and from where",
+                           "hvterm config -F ./vms.toml web1   the same from one file"}));
+
   auto* service_id = app.add_subcommand("service-id", "Print the Hyper-V service GUID of a vsock port");
   service_id->add_option("port", cli.service, "Port number")->required();
   auto* port_cmd = app.add_subcommand("port", "Print the vsock port of a Hyper-V service GUID");
@@ -253,7 +332,7 @@ int run(int argc, char** argv) {
   }
   if (!words.empty() && words[0][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
     return usage_error("unknown command '" + words[0] + "' (commands: shell, exec, attach, ls, kill, ping, vms, "
-                       "service-id, port, register; see 'hvterm --help')");
+                       "config, service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
     app.parse(words);
@@ -290,6 +369,11 @@ int run(int argc, char** argv) {
   log::set_level(cli.verbosity >= 2 ? log::Level::Debug : cli.verbosity == 1 ? log::Level::Info : log::Level::Warn);
   if (cli.verbosity > 0) log::set_elapsed_clock(true);
   std::string error;
+  ConfigFiles config_files;
+  if (!load_config(cli.config_file, config_files, error)) return usage_error(error);
+  if (*config) return command_config(config_files, cli.target, cli.names_only, builtin_values(exec));
+  for (auto* sub : {shell, exec, attach, ls, kill, ping})
+    if (*sub) apply_config(config_files.resolve(cli.target), sub, cli);
   auto target = parse_target(cli.target, cli.port, error);
   if (!target) return usage_error(error);
   CommonOptions common;
@@ -315,15 +399,9 @@ int run(int argc, char** argv) {
   options.token = common.token;
   options.reconnect = !cli.no_reconnect;
   options.quiet = cli.quiet;
-  if (cli.escape == "none") {
-    options.escape = 0;
-  } else if (cli.escape.size() == 1) {
-    options.escape = cli.escape[0];
-  } else if (cli.escape.size() == 2 && cli.escape[0] == '^' && cli.escape[1] >= '@' && cli.escape[1] <= '_') {
-    options.escape = static_cast<char>(cli.escape[1] - '@');
-  } else {
-    return usage_error("--escape takes one character, ^X for a control character, or 'none'");
-  }
+  auto escape = parse_escape_char(cli.escape);
+  if (!escape) return usage_error("--escape takes one character, ^X for a control character, or 'none'");
+  options.escape = *escape;
   auto keepalive = duration_option("keepalive", cli.keepalive, error);
   auto dead = duration_option("dead-timeout", cli.dead_timeout, error);
   auto reconnect = duration_option("reconnect-timeout", cli.reconnect_timeout, error);

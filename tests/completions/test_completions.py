@@ -36,7 +36,7 @@ HVTERMD = os.path.join(BIN, "hvtermd")
 BASH_SCRIPT = os.path.join(COMPLETIONS, "hvterm.bash")
 BASHD_SCRIPT = os.path.join(COMPLETIONS, "hvtermd.bash")
 
-SUBCOMMANDS = ["shell", "exec", "attach", "ls", "kill", "ping", "vms", "service-id", "port", "register"]
+SUBCOMMANDS = ["shell", "exec", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
 SIGNALS = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "PIPE", "TERM", "CONT", "STOP", "TSTP", "WINCH"]
 TARGET_FORMS = ["local", "unix:", "vsock:", "hybrid:", "hv:"]
 LOG_LEVELS = ["debug", "info", "warn", "error", "quiet"]
@@ -53,6 +53,9 @@ def base_env(**extra):
         "HOME": os.environ.get("HOME", "/root"),
         "LANG": "C.UTF-8",
         "TERM": "dumb",
+        # No config file of this machine's: its names would show up among the targets.
+        "XDG_CONFIG_HOME": "/nonexistent/config",
+        "HVTERM_CONFIG_SYSTEM": "/nonexistent/hvterm-config",
     }
     env.update(extra)
     return env
@@ -336,6 +339,31 @@ def test_bash_targets(tmp):
     assert bash_complete(f"hvterm ls unix:{tmp}/vm.sock ") == []
 
 
+NAMES = ["db", "web1", "web2"]
+
+
+@pytest.fixture(scope="module")
+def named(tmp):
+    """A system config file naming db, web1 and web2 (and -F's own file naming solo)."""
+    path = os.path.join(tmp, "names.toml")
+    with open(path, "w") as f:
+        f.write('[web1]\ntarget = "vsock:3"\n[web2]\ntarget = "vsock:4"\n[db]\nuser = "postgres"\n')
+    only = os.path.join(tmp, "only.toml")
+    with open(only, "w") as f:
+        f.write('[solo]\ntarget = "vsock:9"\n')
+    return {"env": base_env(HVTERM_CONFIG_SYSTEM=path), "only": only}
+
+
+def test_bash_offers_the_configured_names(named):
+    env = named["env"]
+    assert bash_complete("hvterm shell ", env=env) == TARGET_FORMS + NAMES
+    assert bash_complete("hvterm exec we", env=env) == ["web1", "web2"]
+    assert bash_complete("hvterm config ", env=env) == NAMES
+    assert bash_complete(f"hvterm ls -F {named['only']} ", env=env) == TARGET_FORMS + ["solo"]
+    assert bash_complete(f"hvterm config --config={named['only']} ", env=env) == ["solo"]
+    assert bash_complete("hvterm exec -F ", env=env) != TARGET_FORMS + NAMES  # a file, not a target
+
+
 def test_bash_session_ids_from_the_agent(agent):
     running, exited = agent.running[:8], agent.exited[:8]
     assert running != exited
@@ -584,6 +612,18 @@ def test_zsh_values_and_targets(zsh, tmp):
 
 
 @needs_zsh
+def test_zsh_offers_the_configured_names(tmp, named):
+    z = Zsh(tmp, named["env"])
+    try:
+        assert z.complete("hvterm exec ") == TARGET_FORMS + NAMES
+        assert z.complete("hvterm exec we") == ["web1", "web2"]
+        assert z.complete("hvterm config ") == NAMES
+        assert z.complete(f"hvterm ls -F {named['only']} ") == TARGET_FORMS + ["solo"]
+    finally:
+        z.close()
+
+
+@needs_zsh
 def test_zsh_session_ids(zsh, agent):
     assert sorted(zsh.complete(f"hvterm attach {agent.target} ")) == sorted([agent.running[:8], agent.exited[:8]])
     assert zsh.complete(f"hvterm kill -s KILL {agent.target} ") == [agent.running[:8]]
@@ -638,6 +678,15 @@ def test_fish_values_and_targets(tmp):
     assert sorted(fish_complete("hvtermd --log-level ", tmp, script="hvtermd.fish")) == sorted(LOG_LEVELS)
     assert sorted(fish_complete("hvtermd --listen ", tmp, script="hvtermd.fish")) == ["unix:", "vsock:any:"]
     assert fish_complete(f"hvtermd -l unix:{tmp}/vm", tmp, script="hvtermd.fish") == [f"unix:{tmp}/vm.sock"]
+
+
+@needs_fish
+def test_fish_offers_the_configured_names(tmp, named):
+    env = named["env"]
+    assert sorted(fish_complete("hvterm exec ", tmp, env=env)) == sorted(TARGET_FORMS + NAMES)
+    assert sorted(fish_complete("hvterm exec we", tmp, env=env)) == ["web1", "web2"]
+    assert sorted(fish_complete("hvterm config ", tmp, env=env)) == NAMES
+    assert sorted(fish_complete(f"hvterm ls -F {named['only']} ", tmp, env=env)) == sorted(TARGET_FORMS + ["solo"])
 
 
 @needs_fish
@@ -708,6 +757,7 @@ def test_powershell_script_covers_the_cli():
     for word in SUBCOMMANDS + SIGNALS + LOG_LEVELS + ["none", "~", "%", "unix:", "vsock:any:"] + TARGET_FORMS:
         assert word in quoted, word
     assert "ls $target --json --connect-timeout 1s" in text
+    assert "config --names @configArgs" in text
     # Balanced brackets: a cheap guard against a truncated edit.
     for open_, close in ["{}", "()", "[]"]:
         assert text.count(open_) == text.count(close), open_ + close

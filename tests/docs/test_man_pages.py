@@ -85,7 +85,38 @@ def test_hvtermd_8_documents_every_option():
     assert documented - wanted == set(), "in hvtermd(8), not in --help"
 
 
-@pytest.mark.parametrize("component,pages", [("hvterm", ["man1/hvterm.1"]), ("hvtermd", ["man8/hvtermd.8"])])
+def test_hvterm_config_5_documents_every_key_and_its_example_is_valid():
+    page = rendered("hvterm-config.5")
+    assert page.startswith("hvterm-config(5)")
+    # hvterm lists the keys it knows when it meets one it does not.
+    with tempfile.TemporaryDirectory() as d:
+        probe = os.path.join(d, "probe")
+        with open(probe, "w") as f:
+            f.write('[x]\nno-such-key = 1\n')
+        r = subprocess.run([os.path.join(BIN, "hvterm"), "config", "-F", probe], capture_output=True, env=ENV, timeout=60)
+        known = re.search(r"\(known: (.*)\)", r.stderr.decode()).group(1).split(", ")
+        assert "target" in known and "keepalive" in known
+        entries = section(page, "SETTINGS")
+        documented = set()
+        for line in entries.splitlines():
+            if re.match(r"^       [a-z]", line):
+                documented.update(re.findall(r"\b([a-z][a-z-]+)\b(?=[ ,=])", line.split("=")[0] + " "))
+        assert set(known) == documented, (known, documented)
+        # The EXAMPLE is a file hvterm reads as the page says.
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "man", "hvterm-config.5.scd")) as f:
+            example = f.read().split("# EXAMPLE\n\n```\n")[1].split("```")[0]
+        path = os.path.join(d, "config")
+        with open(path, "w") as f:
+            f.write(example)
+        out = run(os.path.join(BIN, "hvterm"), "config", "-F", path, "web1")
+        assert re.search(r"^target +vsock:3 ", out, re.M) and re.search(r"^escape +\^\] ", out, re.M), out
+        out = run(os.path.join(BIN, "hvterm"), "config", "-F", path, "fc1")
+        assert re.search(r"^token-file +" + re.escape(os.path.join(d, "fc1.token")) + " ", out, re.M), out
+        assert run(os.path.join(BIN, "hvterm"), "config", "-F", path, "--names").split() == ["build-vm", "fc1", "web1"]
+
+
+@pytest.mark.parametrize("component,pages", [("hvterm", ["man1/hvterm.1", "man5/hvterm-config.5"]),
+                                             ("hvtermd", ["man8/hvtermd.8"])])
 def test_cmake_install_puts_each_page_with_its_program(component, pages):
     with tempfile.TemporaryDirectory() as prefix:
         run("cmake", "--install", BIN, "--prefix", prefix, "--component", component)
@@ -93,6 +124,8 @@ def test_cmake_install_puts_each_page_with_its_program(component, pages):
                            for d, _, files in os.walk(os.path.join(prefix, "share", "man")) for f in files)
         assert installed == pages
         # man finds it by name under that prefix.
-        shown = subprocess.run(["man", "-M", os.path.join(prefix, "share", "man"), "-P", "cat", component],
-                               capture_output=True, env={**ENV, "MANWIDTH": "100"}, timeout=60)
-        assert shown.returncode == 0 and b"NAME" in shown.stdout, shown.stderr
+        for page in pages:
+            name = os.path.basename(page).rsplit(".", 1)[0]
+            shown = subprocess.run(["man", "-M", os.path.join(prefix, "share", "man"), "-P", "cat", name],
+                                   capture_output=True, env={**ENV, "MANWIDTH": "100"}, timeout=60)
+            assert shown.returncode == 0 and b"NAME" in shown.stdout, (page, shown.stderr)
