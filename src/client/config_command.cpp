@@ -30,7 +30,8 @@ void print_table(const std::vector<Row>& rows) {
 
 std::string files_line(const ConfigFiles& config) {
   std::string line = "Files:";
-  for (const auto& source : config.sources()) line += " " + source.path + (source.present ? "" : " (absent)") + ";";
+  for (const auto& source : config.sources())
+    line += " " + source.path + (source.present ? "" : " (" + source.problem + ")") + ";";
   if (config.sources().empty()) return "Files: none";
   line.pop_back();
   return line;

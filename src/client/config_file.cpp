@@ -187,26 +187,26 @@ std::string expand_config_path(const std::string& path, const std::string& base_
 }
 
 bool ConfigFiles::add_file(const std::string& path, bool must_exist, std::string& error) {
+  // A file hvterm only looks for and cannot open (absent; another user's home in $HOME; a system
+  // file kept from users) counts as none, as ssh treats its own; `hvterm config` says which.
+  auto unusable = [&](const std::string& why) {
+    if (must_exist) {
+      error = "cannot read the config file " + path + ": " + why;
+      return false;
+    }
+    sources_.push_back({path, false, why});
+    return true;
+  };
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {  // which an ifstream would read as empty
-    error = "the config file " + path + " is a directory";
-    return false;
-  }
+  if (std::filesystem::is_directory(path, ec)) return unusable("it is a directory");  // an ifstream reads it as empty
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (!must_exist && errno == ENOENT) {
-      sources_.push_back({path, false});
-      return true;
-    }
-    error = "cannot read the config file " + path + ": " + std::strerror(errno);
-    return false;
+    int err = errno;
+    return unusable(err == ENOENT && !must_exist ? std::string("absent") : std::strerror(err));
   }
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) {
-    error = "cannot read the config file " + path;
-    return false;
-  }
+  if (in.bad()) return unusable("read error");
   return add_text(text.str(), path, error);
 }
 
@@ -238,7 +238,7 @@ bool ConfigFiles::add_text(const std::string& text, const std::string& path, std
       file.named[name] = std::move(read);
   }
   layers_.push_back(std::move(file));
-  sources_.push_back({path, true});
+  sources_.push_back({path, true, {}});
   return true;
 }
 

@@ -38,7 +38,8 @@ const std::vector<std::string>& config_keys();
 
 class ConfigFiles {
  public:
-  // Adds a file. A missing file adds nothing unless `must_exist` (-F FILE).
+  // Adds a file. One that cannot be opened adds nothing, unless `must_exist` (-F FILE): then it is
+  // an error. What it says is checked either way.
   bool add_file(const std::string& path, bool must_exist, std::string& error);
   // Adds TOML text as if read from `path` (relative paths in it resolve against its directory).
   bool add_text(const std::string& text, const std::string& path, std::string& error);
@@ -46,10 +47,11 @@ class ConfigFiles {
   // The configured names (tables other than [defaults]), sorted, each once.
   std::vector<std::string> names() const;
   ResolvedConfig resolve(const std::string& name) const;
-  // The files asked for so far, in order, and whether each existed.
+  // The files asked for so far, in order: read, or why not ("absent", "Permission denied").
   struct Source {
     std::string path;
     bool present;
+    std::string problem;
   };
   const std::vector<Source>& sources() const { return sources_; }
 

@@ -2,9 +2,12 @@
 defaults, the command line wins, `hvterm config` says what applies and from where, and a mistake in
 the file is one line with its file and line number."""
 import os
+import pwd
 import re
+import subprocess
 
 import pexpect
+import pytest
 
 from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm
 
@@ -138,3 +141,25 @@ def test_verbose_says_which_file_named_the_target(agent, workdir):
     env, user_file, _ = config_env(workdir, f'[web1]\ntarget = "{agent.target}"\n')
     r = hvterm("exec", "-v", "web1", "--", "true", env=env, check=0)
     assert f"config: web1 is {agent.target} ({user_file}:2)" in r.stderr.decode(), r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run hvterm as another user")
+def test_a_config_file_this_user_cannot_open_counts_as_none(workdir):
+    # As `sudo -u nobody` with root's HOME: ssh ignores a config it cannot open, and so does hvterm,
+    # while `hvterm config` says why it was left out. -F FILE is another matter: an error.
+    env, user_file, _ = config_env(workdir, '[web1]\ntarget = "vsock:3"\n')
+    os.chmod(os.path.dirname(user_file), 0o700)
+    nobody = pwd.getpwnam("nobody").pw_uid
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody)
+        os.setuid(nobody)
+
+    r = subprocess.run([HVTERM, "config"], capture_output=True, env=env, timeout=TIMEOUT, preexec_fn=as_nobody)
+    assert r.returncode == 0, r.stderr
+    assert f"{user_file} (Permission denied)" in r.stdout.decode(), r.stdout
+    r = subprocess.run([HVTERM, "config", "-F", user_file], capture_output=True, env=env, timeout=TIMEOUT,
+                       preexec_fn=as_nobody)
+    assert r.returncode == 2
+    assert r.stderr.decode() == f"hvterm: cannot read the config file {user_file}: Permission denied\n"

@@ -102,8 +102,12 @@ TEST_CASE("config: a file that is absent adds nothing unless it was asked for") 
   CHECK(config.names().empty());
   REQUIRE(config.sources().size() == 1);
   CHECK_FALSE(config.sources()[0].present);
+  CHECK(config.sources()[0].problem == "absent");
   CHECK_FALSE(config.add_file("/nonexistent/hvterm/config", true, error));
   CHECK(error == "cannot read the config file /nonexistent/hvterm/config: No such file or directory");
   CHECK_FALSE(config.add_file("/", true, error));
-  CHECK(error == "the config file / is a directory");
+  CHECK(error == "cannot read the config file /: it is a directory");
+  CHECK(config.add_file("/", false, error));
+  REQUIRE(config.sources().size() == 2);
+  CHECK(config.sources()[1].problem == "it is a directory");
 }
