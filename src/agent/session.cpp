@@ -15,10 +15,6 @@ namespace {
 // to the client.
 constexpr size_t kOutputBlockSize = 4 * wire::kMaxDataBytes;
 constexpr size_t kCompactBelow = 8 * 1024;       // small reads are copied out so the big block is reused
-// Acknowledge a quarter window at a time, and whatever is left after a short delay: acks cost a
-// write and a wake-up on both sides, and the 1 MiB window leaves plenty of room.
-constexpr size_t kInputAckEvery = 256 * 1024;
-constexpr uint64_t kDelayedAckMs = 20;
 constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 // A child's output pipe that fills (a 64 KiB read) gets 128 KiB, once. When the command and the
@@ -26,8 +22,6 @@ constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 // 6 of 20 transfers at 1.3-2.0 GB/s); 128 KiB keeps the same-CPU case at full speed (2.5-2.7), where
 // 256 KiB (~2.25) and 1 MiB (~2.05) hand too many pages to the page allocator.
 constexpr size_t kWideOutputPipe = 128 * 1024;
-
-wire::Stream output_stream(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
 
 uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
   auto* t = new uv_timer_t;
@@ -58,7 +52,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
     : agent_(agent),
       id_(id),
       request_(request),
-      output_{ReplayBuffer(replay_capacity), ReplayBuffer(replay_capacity)},
+      output_{OutboundStream(wire::Stream::Stdout, replay_capacity), OutboundStream(wire::Stream::Stderr, replay_capacity)},
       pipes_{{this, 0}, {this, 1}},
       size_(request.size) {
   created_ms_ = last_activity_ms_ = platform::unix_time_ms();
@@ -221,15 +215,7 @@ void Session::on_exit(const platform::ExitStatus& status) {
 void Session::pump() {
   if (connection_ == nullptr) return;
   FramedConnection& conn = connection_->framed();
-  for (int i = 0; i < 2; ++i) {
-    Slice bytes;
-    uint64_t offset;
-    while (output_[i].next(bytes, offset, wire::kMaxDataBytes)) conn.send_data(output_stream(i), offset, bytes);
-    if (output_[i].eof_due()) {
-      conn.send(wire::encode_eof(output_stream(i), output_[i].end()));
-      output_[i].mark_eof_sent();
-    }
-  }
+  for (auto& output : output_) output.pump(conn);
   // The exit status goes out only behind every byte of output and both EOFs.
   if (exit_ && !exit_sent_ && output_[0].all_sent() && output_[1].all_sent()) {
     conn.send(wire::encode(wire::Exit{exit_->kind, exit_->code, exit_->message}));
@@ -258,10 +244,9 @@ bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
     problem = "DATA after the end of stdin";
     return false;
   }
-  int64_t duplicate = input_.duplicate_prefix(offset, bytes.size());
-  if (duplicate < 0) {
-    problem = "stdin DATA at offset " + std::to_string(offset) + " leaves a gap after " +
-              std::to_string(input_.received_bytes());
+  auto fresh = input_.fresh_part(offset, bytes, problem);
+  if (!fresh) {
+    problem = "stdin " + problem;
     return false;
   }
   // Only now is offset known to be small: no overflow below.
@@ -276,11 +261,10 @@ bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
               " bytes of its stdin; the agent holds no more";
     return false;
   }
-  bytes.remove_prefix(static_cast<size_t>(duplicate));
-  if (bytes.empty()) return true;
-  input_.received(bytes.size());
+  if (fresh->empty()) return true;
+  input_.received(fresh->size());
   touch();
-  write_input(std::move(bytes));
+  write_input(std::move(*fresh));
   return true;
 }
 
@@ -350,9 +334,10 @@ void Session::close_input_if_done() {
 }
 
 void Session::maybe_send_input_ack(bool force) {
-  uint64_t position = input_.ack_position();
-  if (connection_ == nullptr || position == input_ack_sent_) return;
-  if (!force && position - input_ack_sent_ < kInputAckEvery) {
+  if (connection_ == nullptr) return;
+  auto due = input_.ack_due(force);
+  if (due == InboundStream::AckDue::No) return;
+  if (due == InboundStream::AckDue::Later) {
     if (ack_timer_ == nullptr) {
       ack_timer_ = new_timer(agent_.loop(), this);
       uv_timer_start(ack_timer_, [](uv_timer_t* t) {
@@ -364,8 +349,9 @@ void Session::maybe_send_input_ack(bool force) {
     return;
   }
   close_timer(ack_timer_);
+  uint64_t position = input_.ack_position();
   connection_->framed().send(wire::encode_ack(wire::Stream::Stdin, position));
-  input_ack_sent_ = position;
+  input_.ack_sent();
   input_window_base_ = std::max(input_window_base_, position);
 }
 
@@ -389,7 +375,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   info.received[0] = input_.position();
   info.received[1] = output_[0].position();
   info.received[2] = output_[1].position();
-  input_ack_sent_ = 0;  // the new connection has heard nothing yet
+  input_.acks_start_at(0);  // the new connection has heard nothing yet
   input_window_base_ = input_.received_bytes();  // SESSION tells it where its input resumes
   resume_reading_if_room();  // the client's positions may acknowledge output we stopped for
   if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&

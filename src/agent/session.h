@@ -11,7 +11,8 @@
 
 #include "platform/platform.h"
 #include "protocol/wire.h"
-#include "session/replay_buffer.h"
+#include "session/inbound_stream.h"
+#include "session/outbound_stream.h"
 
 namespace hvterm {
 
@@ -82,8 +83,8 @@ class Session {
   std::unique_ptr<platform::Child> child_;
   AgentConnection* connection_ = nullptr;
 
-  ReplayBuffer output_[2];
-  ReceiveCursor input_;
+  OutboundStream output_[2];
+  InboundStream input_;
   OutputPipe pipes_[2];
   bool output_open_[2] = {false, false};
   bool output_widened_[2] = {false, false};  // a full pipe was given kWideOutputPipe
@@ -91,7 +92,6 @@ class Session {
   Block* read_block_ = nullptr;
   size_t read_used_ = 0;  // bytes of read_block_ handed to the replay buffer
   size_t input_writes_pending_ = 0;
-  uint64_t input_ack_sent_ = 0;
   uint64_t input_window_base_ = 0;  // the furthest stdin position announced to this connection
   bool input_closed_ = false;
 

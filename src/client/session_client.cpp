@@ -11,9 +11,6 @@
 namespace hvterm {
 namespace {
 
-// Acknowledge a quarter of the agent's 1 MiB window at a time, the rest after a short delay.
-constexpr uint64_t kAckEvery = 256 * 1024;
-constexpr uint64_t kDelayedAckMs = 20;
 constexpr uint64_t kMaxBackoffMs = 5000;
 constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an exit status
 // How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
@@ -33,7 +30,7 @@ std::string words(const std::vector<std::string>& argv) {
 }  // namespace
 
 SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
-    : loop_(loop), options_(std::move(options)), escapes_(options_.escape), input_(options_.input_buffer) {}
+    : loop_(loop), options_(std::move(options)), escapes_(options_.escape), input_(wire::Stream::Stdin, options_.input_buffer) {}
 
 SessionClient::~SessionClient() = default;
 
@@ -357,8 +354,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
     input_.start_at(info.received[0]);
     output_[0].reset_to(info.received[1]);
     output_[1].reset_to(info.received[2]);
-    ack_sent_[0] = info.received[1];
-    ack_sent_[1] = info.received[2];
+    output_[0].acks_start_at(info.received[1]);
+    output_[1].acks_start_at(info.received[2]);
     if (mode_ == wire::SessionMode::Pty && terminal_) {
       std::string error;
       if (!terminal_->make_raw(error)) {
@@ -387,10 +384,11 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
 
 void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes) {
   int index = index_of(stream);
-  int64_t duplicate = output_[index].duplicate_prefix(offset, bytes.size());
-  if (duplicate < 0) return connection_lost("protocol error: output arrived with a gap");
-  bytes.remove_prefix(static_cast<size_t>(duplicate));
-  if (bytes.empty()) return;
+  std::string problem;
+  auto fresh = output_[index].fresh_part(offset, std::move(bytes), problem);
+  if (!fresh) return connection_lost("protocol error: " + std::string(index == 0 ? "stdout " : "stderr ") + problem);
+  if (fresh->empty()) return;
+  bytes = std::move(*fresh);
   output_[index].received(bytes.size());
   write_copy(transcript_, bytes);  // shares the bytes, no copy
   if (recording()) record(cast_.event(recording_seconds(), bytes.view()));
@@ -469,9 +467,9 @@ void SessionClient::maybe_ack(int index, bool force) {
     output_eof_written_[index] = true;
     output_[index].consumed_eof();
   }
-  uint64_t position = output_[index].ack_position();
-  if (position == ack_sent_[index]) return;
-  if (!force && position - ack_sent_[index] < kAckEvery && !output_eof_written_[index]) {
+  auto due = output_[index].ack_due(force || output_eof_written_[index]);
+  if (due == InboundStream::AckDue::No) return;
+  if (due == InboundStream::AckDue::Later) {
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&ack_timer_)))
       uv_timer_start(&ack_timer_, [](uv_timer_t* t) {
         auto* self = static_cast<SessionClient*>(t->data);
@@ -480,8 +478,8 @@ void SessionClient::maybe_ack(int index, bool force) {
       }, kDelayedAckMs, 0);
     return;
   }
-  conn_->send(wire::encode_ack(stream_of(index), position));
-  ack_sent_[index] = position;
+  conn_->send(wire::encode_ack(stream_of(index), output_[index].ack_position()));
+  output_[index].ack_sent();
 }
 
 void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
@@ -586,13 +584,7 @@ void SessionClient::on_stdin_end(int error) {
 
 void SessionClient::pump_input() {
   if (conn_ == nullptr || phase_ != Phase::Bound) return;
-  Slice bytes;
-  uint64_t offset;
-  while (input_.next(bytes, offset, wire::kMaxDataBytes)) conn_->send_data(wire::Stream::Stdin, offset, bytes);
-  if (input_.eof_due() && mode_ == wire::SessionMode::Pipes) {
-    conn_->send(wire::encode_eof(wire::Stream::Stdin, input_.end()));
-    input_.mark_eof_sent();
-  }
+  input_.pump(*conn_, mode_ == wire::SessionMode::Pipes);
 }
 
 void SessionClient::on_escape(EscapeParser::Command command) {

@@ -14,7 +14,8 @@
 #include "client/local_io.h"
 #include "platform/platform.h"
 #include "protocol/codec.h"
-#include "session/replay_buffer.h"
+#include "session/inbound_stream.h"
+#include "session/outbound_stream.h"
 #include "transport/connector.h"
 #include "transport/framed_connection.h"
 
@@ -127,9 +128,8 @@ class SessionClient final : public FramedConnection::Handler {
   bool open_with_id() const { return !options_.attach && options_.open.id != wire::SessionId{}; }
   wire::SessionId id_{};
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
-  ReplayBuffer input_;
-  ReceiveCursor output_[2];
-  uint64_t ack_sent_[2] = {0, 0};
+  OutboundStream input_;
+  InboundStream output_[2];
   bool output_eof_written_[2] = {false, false};
   bool output_broken_[2] = {false, false};
   bool local_io_failed_ = false;  // stdin, or stdout/stderr for a reason other than EPIPE, failed: exit 255

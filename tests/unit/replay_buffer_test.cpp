@@ -1,6 +1,7 @@
 // ReplayBuffer and ReceiveCursor (session/replay_buffer.h): byte offsets, acknowledgements,
 // rewind after reconnect, EOF as one position, flow control — and a randomized model of a
-// lossy connection that proves nothing is lost or duplicated.
+// lossy connection, run on the stream ends both programs use (OutboundStream, InboundStream),
+// that proves nothing is lost or duplicated.
 #include <doctest/doctest.h>
 
 #include <deque>
@@ -8,6 +9,9 @@
 #include <string>
 #include <variant>
 
+#include "protocol/codec.h"
+#include "session/inbound_stream.h"
+#include "session/outbound_stream.h"
 #include "session/replay_buffer.h"
 
 using namespace hvterm;
@@ -379,11 +383,29 @@ struct LossyModel {
   };
   using ToReceiver = std::variant<DataMsg, EofMsg>;
 
+  // Takes the frames OutboundStream::pump sends as FramedConnection would, onto the wire.
+  struct Wire {
+    std::deque<ToReceiver>& forward;
+    void send_data(wire::Stream stream, uint64_t offset, const Slice& bytes) {
+      REQUIRE(stream == wire::Stream::Stdin);
+      REQUIRE(bytes.size() <= wire::kMaxDataBytes);
+      forward.push_back(DataMsg{offset, std::string(bytes.view())});
+    }
+    void send(const std::string& frame) {
+      REQUIRE(frame.size() > wire::kHeaderSize);
+      REQUIRE(static_cast<wire::FrameType>(frame[0]) == wire::FrameType::Eof);
+      wire::Stream stream;
+      uint64_t offset;
+      REQUIRE(wire::decode_stream_offset(std::string_view(frame).substr(wire::kHeaderSize), stream, offset));
+      forward.push_back(EofMsg{offset});
+    }
+  };
+
   std::mt19937 rng;
   std::string input;
   size_t produced = 0;
-  ReplayBuffer sender;
-  ReceiveCursor receiver;
+  OutboundStream sender;
+  InboundStream receiver;
   std::string delivered;    // what the receiver handed to its consumer, in order
   size_t consumed_bytes = 0;
   bool eof_delivered = false;
@@ -391,7 +413,7 @@ struct LossyModel {
   std::deque<uint64_t> acks;       // in flight, receiver → sender
   int cuts = 0, duplicates_trimmed = 0;
 
-  LossyModel(uint32_t seed, size_t size, size_t capacity) : rng(seed), sender(capacity) {
+  LossyModel(uint32_t seed, size_t size, size_t capacity) : rng(seed), sender(wire::Stream::Stdin, capacity) {
     input.resize(size);
     for (auto& c : input) c = static_cast<char>(rng() & 0xFF);
   }
@@ -406,26 +428,20 @@ struct LossyModel {
     if (produced == input.size()) sender.finish();
   }
   void transmit() {
-    Slice slice;
-    uint64_t offset;
-    if (sender.next(slice, offset, rand(1, 200))) {
-      forward.push_back(DataMsg{offset, std::string(slice.view())});
-    } else if (sender.eof_due()) {
-      forward.push_back(EofMsg{sender.end()});
-      sender.mark_eof_sent();
-    }
+    Wire out{forward};
+    sender.pump(out);
   }
   void receive() {
     if (forward.empty()) return;
     ToReceiver msg = std::move(forward.front());
     forward.pop_front();
     if (auto* data = std::get_if<DataMsg>(&msg)) {
-      int64_t duplicate = receiver.duplicate_prefix(data->offset, data->bytes.size());
-      REQUIRE(duplicate >= 0);  // a FIFO connection plus correct rewinds never leaves a gap
-      if (duplicate > 0) ++duplicates_trimmed;
-      size_t fresh = data->bytes.size() - static_cast<size_t>(duplicate);
-      delivered.append(data->bytes, static_cast<size_t>(duplicate), fresh);
-      receiver.received(fresh);
+      std::string problem;
+      auto fresh = receiver.fresh_part(data->offset, Slice::copy_of(data->bytes), problem);
+      REQUIRE_MESSAGE(fresh, problem);  // a FIFO connection plus correct rewinds never leaves a gap
+      if (fresh->size() < data->bytes.size()) ++duplicates_trimmed;
+      delivered.append(fresh->view());
+      receiver.received(fresh->size());
     } else {
       REQUIRE(receiver.eof_at(std::get<EofMsg>(msg).offset));
     }
@@ -509,4 +525,72 @@ TEST_CASE("lossy connection model: frequent cuts and a tiny replay buffer") {
     cuts += model.cuts;
   }
   CHECK(cuts > 1000);
+}
+
+TEST_CASE("OutboundStream: pump sends the due bytes in frames of at most kMaxDataBytes, then the EOF once") {
+  struct Recorder {
+    std::vector<std::pair<uint64_t, size_t>> data;
+    std::vector<std::string> frames;
+    void send_data(wire::Stream stream, uint64_t offset, const Slice& bytes) {
+      CHECK(stream == wire::Stream::Stdout);
+      data.emplace_back(offset, bytes.size());
+    }
+    void send(const std::string& frame) { frames.push_back(frame); }
+  } out;
+  OutboundStream stream(wire::Stream::Stdout, 1 << 20);
+  stream.append(Slice::copy_of(std::string(wire::kMaxDataBytes + 10, 'x')));
+  stream.pump(out);
+  CHECK(out.data == std::vector<std::pair<uint64_t, size_t>>{{0, wire::kMaxDataBytes}, {wire::kMaxDataBytes, 10}});
+  CHECK(out.frames.empty());  // not finished: no EOF
+  stream.finish();
+  stream.pump(out, false);
+  CHECK(out.frames.empty());  // a PTY's stdin: no EOF frame
+  stream.pump(out);
+  REQUIRE(out.frames.size() == 1);
+  CHECK(out.frames[0] == wire::encode_eof(wire::Stream::Stdout, wire::kMaxDataBytes + 10));
+  stream.pump(out);
+  CHECK(out.frames.size() == 1);  // once
+  CHECK(stream.all_sent());
+}
+
+TEST_CASE("InboundStream: a resend's repeated prefix is trimmed, a gap is refused, nothing counts until received") {
+  InboundStream stream;
+  std::string problem;
+  auto fresh = stream.fresh_part(0, Slice::copy_of("hello"), problem);
+  REQUIRE(fresh);
+  CHECK(fresh->view() == "hello");
+  CHECK(stream.received_bytes() == 0);
+  stream.received(5);
+  fresh = stream.fresh_part(3, Slice::copy_of("lo, world"), problem);
+  REQUIRE(fresh);
+  CHECK(fresh->view() == ", world");
+  fresh = stream.fresh_part(0, Slice::copy_of("hel"), problem);
+  REQUIRE(fresh);
+  CHECK(fresh->empty());
+  CHECK_FALSE(stream.fresh_part(6, Slice::copy_of("x"), problem));
+  CHECK(problem == "DATA at offset 6 leaves a gap after 5");
+}
+
+TEST_CASE("InboundStream: acknowledge a quarter window at once, less after the delay, nothing twice") {
+  InboundStream stream;
+  using Due = InboundStream::AckDue;
+  CHECK(stream.ack_due(false) == Due::No);
+  CHECK(stream.ack_due(true) == Due::No);
+  stream.received(kAckEvery);
+  stream.consumed(100);
+  CHECK(stream.ack_due(false) == Due::Later);
+  CHECK(stream.ack_due(true) == Due::Now);
+  stream.consumed(kAckEvery - 100);
+  CHECK(stream.ack_due(false) == Due::Now);
+  stream.ack_sent();
+  CHECK(stream.ack_due(true) == Due::No);
+  stream.eof_at(kAckEvery);
+  stream.consumed_eof();
+  CHECK(stream.ack_due(false) == Due::Later);  // the EOF alone: the caller forces it when due
+  CHECK(stream.ack_due(true) == Due::Now);
+  // A new connection that SESSION told where we stand needs no ACK for that.
+  stream.acks_start_at(stream.ack_position());
+  CHECK(stream.ack_due(true) == Due::No);
+  stream.acks_start_at(0);
+  CHECK(stream.ack_due(false) == Due::Now);
 }
