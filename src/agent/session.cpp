@@ -7,21 +7,13 @@
 #include "agent/connection.h"
 #include "common/log.h"
 #include "protocol/codec.h"
+#include "transport/io_sizes.h"
 
 namespace hvterm {
 namespace {
 
-// Four whole DATA frames per read: a burst of output costs one read here and, batched, one writev
-// to the client.
-constexpr size_t kOutputBlockSize = 4 * wire::kMaxDataBytes;
-constexpr size_t kCompactBelow = 8 * 1024;       // small reads are copied out so the big block is reused
 constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
-// A child's output pipe that fills (a 64 KiB read) gets 128 KiB, once. When the command and the
-// agent run on different CPUs, every 64 KiB otherwise costs a wake-up across them (1 GiB from dd:
-// 6 of 20 transfers at 1.3-2.0 GB/s); 128 KiB keeps the same-CPU case at full speed (2.5-2.7), where
-// 256 KiB (~2.25) and 1 MiB (~2.05) hand too many pages to the page allocator.
-constexpr size_t kWideOutputPipe = 128 * 1024;
 
 uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
   auto* t = new uv_timer_t;
@@ -104,7 +96,7 @@ void Session::start_reading() {
     if (block != nullptr && block->capacity() - self->read_used_ < platform::kDefaultPipeSize)
       self->drop_read_block();  // full enough: the next read starts a new one
     if (block == nullptr) {
-      block = Block::create(kOutputBlockSize);
+      block = Block::create(kReadBlockSize);
       self->read_used_ = 0;
     }
     *buf = uv_buf_init(block->data() + self->read_used_,
@@ -158,7 +150,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   size_t n = static_cast<size_t>(nread);
   if (n >= platform::kDefaultPipeSize && !output_widened_[index] && request_.mode == wire::SessionMode::Pipes) {
     output_widened_[index] = true;
-    platform::widen_pipe(output_pipe(index), kWideOutputPipe);
+    platform::widen_pipe(output_pipe(index), kWideChildPipe);
   }
   Slice bytes;
   if (n < kCompactBelow) {

@@ -4,22 +4,16 @@
 
 #include "platform/platform.h"
 #include "protocol/wire.h"
+#include "transport/io_sizes.h"
 
 namespace hvterm {
 namespace {
 
-// One read fills exactly four DATA frames (a 256 KiB read would end in a 36-byte one); the
-// connection sends them in one writev.
-constexpr size_t kReadSize = 4 * wire::kMaxDataBytes;
-constexpr size_t kCompactBelow = 4096;
-
-// A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once, to
-// 1 MiB (the default pipe-max-size): between two CPUs that more than doubles what it carries.
-constexpr size_t kWidePipe = 1 << 20;
+// A pipe found full (a read that emptied 64 KiB, a write that did not fit) is widened, once.
 void widen_if_pipe(uv_handle_type kind, int fd, bool& tried) {
   if (kind != UV_NAMED_PIPE || tried) return;
   tried = true;
-  platform::widen_pipe(fd, kWidePipe);
+  platform::widen_pipe(fd, kWideLocalPipe);
 }
 
 uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool readable) {
@@ -81,8 +75,8 @@ void LocalReader::resume() {
       stream_,
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         auto* self = static_cast<LocalReader*>(h->data);
-        if (self->block_ == nullptr) self->block_ = Block::create(kReadSize);
-        *buf = uv_buf_init(self->block_->data(), static_cast<unsigned>(kReadSize));
+        if (self->block_ == nullptr) self->block_ = Block::create(kReadBlockSize);
+        *buf = uv_buf_init(self->block_->data(), static_cast<unsigned>(kReadBlockSize));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<LocalReader*>(s->data)->on_read(nread); });
 }
@@ -121,11 +115,11 @@ struct LocalReader::FileRead {
 };
 
 void LocalReader::issue_file_read() {
-  if (block_ == nullptr) block_ = Block::create(kReadSize);
+  if (block_ == nullptr) block_ = Block::create(kReadBlockSize);
   block_->ref();
   file_read_ = new FileRead{{}, this, block_};
   file_read_->request.data = file_read_;
-  uv_buf_t buf = uv_buf_init(block_->data(), static_cast<unsigned>(kReadSize));
+  uv_buf_t buf = uv_buf_init(block_->data(), static_cast<unsigned>(kReadBlockSize));
   int rc = uv_fs_read(loop_, &file_read_->request, fd_, &buf, 1, -1, [](uv_fs_t* req) {
     auto* read = static_cast<FileRead*>(req->data);
     ssize_t result = req->result;

@@ -4,10 +4,10 @@
 
 #include "common/log.h"
 #include "platform/platform.h"
+#include "transport/io_sizes.h"
 
 namespace hvterm {
 namespace {
-constexpr size_t kReadBlockSize = 4 * wire::kMaxDataBytes;  // the size the other readers use: one pool
 constexpr size_t kMinReadSpace = 64 * 1024 + 64;  // room for at least one whole frame
 constexpr size_t kKeepFreeWrites = 64;
 // close_after_flush() gives up on writes that make no progress for this long.

@@ -1,6 +1,7 @@
 """Shared fixtures for the end-to-end tests: real hvtermd and hvterm binaries over Unix sockets,
 driven through real PTYs (pexpect) the way a person at a keyboard would."""
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -13,6 +14,9 @@ BIN = os.environ.get("HVTERM_BIN_DIR", os.path.join(os.path.dirname(__file__), "
 HVTERM = os.path.abspath(os.path.join(BIN, "hvterm"))
 HVTERMD = os.path.abspath(os.path.join(BIN, "hvtermd"))
 SANITIZED = os.environ.get("HVTERM_SANITIZED") == "1"
+# The version the binaries must report: the project's, as CMakeLists.txt declares it.
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "CMakeLists.txt")) as _f:
+    VERSION = re.search(r"project\(hvterm VERSION (\S+)", _f.read()).group(1)
 TIMEOUT = 60  # generous: tests wait on events, never on the clock
 
 # A predictable environment for every process we start: no user rc files, a known prompt.

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, hvterm
+from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, VERSION, hvterm
 from rawwire import error_of, exchange, frame, frames_in, hello, open_frame
 
 
@@ -159,4 +159,4 @@ def test_help_teaches(agent):
         assert words in r.stdout
     r = hvterm("exec", "--help", check=0)
     assert b"--tty" in r.stdout and b"--env" in r.stdout and b"Example" in r.stdout
-    assert hvterm("--version", check=0).stdout.startswith(b"hvterm 0.1.0")
+    assert hvterm("--version", check=0).stdout == b"hvterm " + VERSION.encode() + b"\n"

@@ -53,14 +53,15 @@ def test_remote_stdio_are_pipes_as_in_a_shell_pipeline(agent):
 
 
 def test_a_command_whose_stdout_pipe_fills_gets_a_wider_one(agent):
-    # The agent gives a child's full output pipe 128 KiB (fewer cross-CPU wake-ups, see session.cpp);
-    # stderr that never fills keeps the default. The command writes 1 MiB, then asks its pipes.
-    script = ("import fcntl, os; os.write(1, bytes(1 << 20)); "
-              "print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032), file=open('/dev/fd/2', 'w'))")
+    # The agent widens a child's output pipe that fills (fewer wake-ups per byte); stderr that never
+    # fills keeps the size it started with. The command writes 1 MiB, then asks its pipes.
+    script = ("import fcntl, os; before = fcntl.fcntl(2, 1032); os.write(1, bytes(1 << 20)); "
+              "print(before, fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032), file=open('/dev/fd/2', 'w'))")
     r = hvterm("exec", agent.target, "--", "python3", "-c", script)
     assert r.returncode == 0, r.stderr
     assert r.stdout == bytes(1 << 20)
-    assert r.stderr == b"131072 65536\n"
+    default, stdout_size, stderr_size = map(int, r.stderr.split())
+    assert stdout_size > default and stderr_size == default, r.stderr
 
 
 def test_empty_stdin(agent):
@@ -77,41 +78,41 @@ def test_64_mib_random_round_trip_is_byte_exact(agent):
 
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
-WIDE_PIPE = 1 << 20
+DEFAULT_PIPE = 64 * 1024  # Linux's
 
 
 def pipes_can_widen():
     with open("/proc/sys/fs/pipe-max-size") as f:
-        return int(f.read()) >= WIDE_PIPE
+        return int(f.read()) > DEFAULT_PIPE
 
 
-@pytest.mark.skipif(not pipes_can_widen(), reason="pipe-max-size below 1 MiB")
+@pytest.mark.skipif(not pipes_can_widen(), reason="pipes cannot grow here (pipe-max-size)")
 def test_output_that_fills_a_stdout_pipe_widens_it(agent):
-    """Bulk output into a pipe nobody reads yet: hvterm gives the pipe 1 MiB, and every byte arrives."""
+    """Bulk output into a pipe nobody reads yet: hvterm widens the pipe, and every byte arrives."""
     r, w = os.pipe()
     client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "head", "-c", "8000000", "/dev/zero"],
                               stdout=w, env=BASE_ENV)
     os.close(w)
-    wait_for(lambda: fcntl.fcntl(r, F_GETPIPE_SZ) == WIDE_PIPE, "hvterm to widen its full stdout pipe")
+    wait_for(lambda: fcntl.fcntl(r, F_GETPIPE_SZ) > DEFAULT_PIPE, "hvterm to widen its full stdout pipe")
     with os.fdopen(r, "rb") as out:
         data = out.read()
     assert client.wait(timeout=TIMEOUT) == 0
     assert data == bytes(8000000)
 
 
-@pytest.mark.skipif(not pipes_can_widen(), reason="pipe-max-size below 1 MiB")
+@pytest.mark.skipif(not pipes_can_widen(), reason="pipes cannot grow here (pipe-max-size)")
 def test_input_waiting_in_a_full_stdin_pipe_widens_it(agent):
     data = os.urandom(8 << 20)
     r, w = os.pipe()
-    assert fcntl.fcntl(w, F_GETPIPE_SZ) == 64 * 1024
-    os.write(w, data[:64 * 1024])  # a full pipe before hvterm starts: its first read empties it
+    assert fcntl.fcntl(w, F_GETPIPE_SZ) == DEFAULT_PIPE
+    os.write(w, data[:DEFAULT_PIPE])  # a full pipe before hvterm starts: its first read empties it
     client = subprocess.Popen([HVTERM, "exec", agent.target, "--", "sha256sum"], stdin=r,
                               stdout=subprocess.PIPE, env=BASE_ENV)
     os.close(r)
     with os.fdopen(w, "wb") as inp:
-        inp.write(data[64 * 1024:])
+        inp.write(data[DEFAULT_PIPE:])
         inp.flush()
-        assert fcntl.fcntl(inp.fileno(), F_GETPIPE_SZ) == WIDE_PIPE
+        assert fcntl.fcntl(inp.fileno(), F_GETPIPE_SZ) > DEFAULT_PIPE
     out, _ = client.communicate(timeout=TIMEOUT)
     assert client.returncode == 0
     assert out.split()[0].decode() == hashlib.sha256(data).hexdigest()
@@ -232,9 +233,13 @@ def test_one_gib_through_a_slow_reader_keeps_memory_bounded(agent):
                 remote = next((pid for pid, name in agent.children() if name == "yes"), None)
             peaks["client"] = max(peaks["client"], peak_rss_kib(client.pid))
             peaks["agent"] = max(peaks["agent"], peak_rss_kib(agent.proc.pid))
+            if remote is not None:
+                peaks["remote"] = max(peaks["remote"], peak_rss_kib(remote))
     client.send_signal(signal.SIGINT)
     client.stdout.close()
     client.wait(timeout=TIMEOUT)
+    assert remote is not None, "the remote yes was never seen among the agent's children"
+    assert 0 < peaks["remote"] < 32 * 1024, peaks
     assert peaks["client"] < 32 * 1024, peaks
     assert peaks["agent"] < 32 * 1024, peaks
 

@@ -86,7 +86,7 @@ def test_both_directions_at_once_survive_cuts(agent, relay):
     assert relay.cuts == 6
 
 
-def test_reconnect_notice_and_quiet(agent, relay):
+def test_reconnect_is_noticed_and_then_its_success(agent, relay):
     proc = exec_holding_session(relay, script="read x; echo got $x")
     relay.cut()
     wait_for(lambda: relay.connections >= 2, "reconnect")

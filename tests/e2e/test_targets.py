@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conftest import TIMEOUT, hvterm
+from conftest import TIMEOUT, VERSION, hvterm
 
 
 class HybridMuxer:
@@ -154,7 +154,7 @@ def test_malformed_targets_are_usage_errors(target, reason):
 
 def test_ping_reports_version_and_time(agent):
     r = hvterm("ping", agent.target, check=0)
-    assert r.stdout.startswith(b"hvtermd 0.1.0 answered from " + agent.target.encode())
+    assert r.stdout.startswith(b"hvtermd " + VERSION.encode() + b" answered from " + agent.target.encode())
     assert b" ms" in r.stdout
 
 
