@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/timer.h"
 #include "platform/posix/internal.h"
 
 namespace hvterm::platform {
@@ -160,8 +161,7 @@ class SocketListener final : public Listener {
 
   bool start(uv_loop_t* loop, int fd, std::string& error) {
     fd_ = fd;
-    uv_timer_init(loop, pause_);
-    pause_->data = this;
+    loop_ = loop;
     int rc = uv_poll_init(loop, poll_, fd);
     if (rc == 0) {
       poll_->data = this;
@@ -175,12 +175,14 @@ class SocketListener final : public Listener {
   }
 
   void close() override {
-    if (pause_ == nullptr) return;
-    if (poll_ != nullptr)
+    if (closed_) return;
+    closed_ = true;
+    if (poll_ != nullptr && loop_ != nullptr)
       uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    uv_close(reinterpret_cast<uv_handle_t*>(pause_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    else
+      delete poll_;  // never initialised: nothing for libuv to close
     poll_ = nullptr;
-    pause_ = nullptr;
+    pause_.close();
     if (fd_ >= 0) ::close(fd_);
   }
 
@@ -201,10 +203,9 @@ class SocketListener final : public Listener {
                 std::to_string(kOutOfDescriptorsPauseMs) + " ms");
     out_of_descriptors_ = true;
     uv_poll_stop(poll_);
-    uv_timer_start(pause_, [](uv_timer_t* t) {
-      auto* self = static_cast<SocketListener*>(t->data);
-      if (self->watch() == 0) self->accept_all();
-    }, kOutOfDescriptorsPauseMs, 0);
+    pause_.start(loop_, kOutOfDescriptorsPauseMs, 0, [this] {
+      if (watch() == 0) accept_all();
+    });
   }
 
   void accept_all() {
@@ -226,7 +227,9 @@ class SocketListener final : public Listener {
   }
 
   uv_poll_t* poll_ = new uv_poll_t{};
-  uv_timer_t* pause_ = new uv_timer_t{};
+  Timer pause_;
+  uv_loop_t* loop_ = nullptr;  // set by start(), which initialises poll_
+  bool closed_ = false;
   AcceptCallback on_accept_;
   int fd_ = -1;
   bool out_of_descriptors_ = false;

@@ -16,15 +16,9 @@ Agent::Agent(uv_loop_t* loop, AgentOptions options) : loop_(loop), options_(std:
 
 namespace {
 constexpr uint64_t kSettleAfterMs = 1000;
-
-void close_settle_timer(uv_timer_t*& timer) {
-  if (timer == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  timer = nullptr;
-}
 }  // namespace
 
-Agent::~Agent() { close_settle_timer(settle_timer_); }
+Agent::~Agent() = default;
 
 bool Agent::start(std::string& error) {
   auto accept = [this](uv_stream_t* stream, const platform::Peer& peer) { on_accept(stream, peer); };
@@ -165,18 +159,12 @@ void Agent::remove_session(const wire::SessionId& id) {
 
 void Agent::settle_memory_soon() {
   if (shutting_down_) return;
-  if (settle_timer_ == nullptr) {
-    settle_timer_ = new uv_timer_t;
-    uv_timer_init(loop_, settle_timer_);
-    uv_unref(reinterpret_cast<uv_handle_t*>(settle_timer_));  // never the reason the agent keeps running
-    settle_timer_->data = this;
-  }
-  uv_timer_start(settle_timer_, [](uv_timer_t* t) {  // restarted by every call: runs once things are quiet
-    auto* self = static_cast<Agent*>(t->data);
-    if (Block::released_bytes() == self->released_when_settled_) return;  // the pool took it all
-    self->released_when_settled_ = Block::released_bytes();
+  settle_timer_.start(loop_, kSettleAfterMs, 0, [this] {  // restarted by every call: runs once things are quiet
+    if (Block::released_bytes() == released_when_settled_) return;  // the pool took it all
+    released_when_settled_ = Block::released_bytes();
     platform::return_free_memory();
-  }, kSettleAfterMs, 0);
+  });
+  settle_timer_.unref();  // never the reason the agent keeps running
 }
 
 bool Agent::token_ok(const std::string& presented) const {
@@ -194,7 +182,7 @@ bool Agent::token_ok(const std::string& presented) const {
 void Agent::shut_down() {
   if (shutting_down_) return;
   shutting_down_ = true;
-  close_settle_timer(settle_timer_);
+  settle_timer_.close();
   for (auto& l : listeners_) l->close();
   listeners_.clear();
   std::vector<Session*> all;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/timer.h"
 #include "platform/platform.h"
 #include "protocol/wire.h"
 
@@ -72,7 +73,7 @@ class Agent {
   std::vector<AgentConnection*> connections_;
   size_t refused_over_limit_ = 0;  // since the connection limit was last reached (one record a burst)
   bool shutting_down_ = false;
-  uv_timer_t* settle_timer_ = nullptr;
+  Timer settle_timer_;
   size_t released_when_settled_ = 0;  // Block::released_bytes() at the last settling
 };
 

@@ -22,21 +22,14 @@ constexpr size_t kOutputReadSlack = 4 * wire::kMaxPayload;
 AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
     : agent_(agent), framed_(FramedConnection::create(stream, this)), peer_(std::move(peer)) {}
 
-AgentConnection::~AgentConnection() {
-  if (delay_ != nullptr)
-    uv_close(reinterpret_cast<uv_handle_t*>(delay_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-}
+AgentConnection::~AgentConnection() = default;
 
 void AgentConnection::start() {
   framed_->start();
-  delay_ = new uv_timer_t;
-  uv_timer_init(agent_.loop(), delay_);
-  delay_->data = this;
-  uv_timer_start(delay_, [](uv_timer_t* t) {
-    auto* self = static_cast<AgentConnection*>(t->data);
-    if (self->state_ == State::AwaitHello || self->state_ == State::AwaitRequest)
-      self->reject(wire::ErrorCode::Malformed, "no request within " + std::to_string(kHandshakeTimeoutMs / 1000) + " s");
-  }, kHandshakeTimeoutMs, 0);
+  delay_.start(agent_.loop(), kHandshakeTimeoutMs, 0, [this] {
+    if (state_ == State::AwaitHello || state_ == State::AwaitRequest)
+      reject(wire::ErrorCode::Malformed, "no request within " + std::to_string(kHandshakeTimeoutMs / 1000) + " s");
+  });
 }
 
 void AgentConnection::on_disconnect(const std::string& reason) {
@@ -122,10 +115,9 @@ void AgentConnection::on_hello(wire::Frame& frame) {
     // Answer late, so guessing tokens over one connection after another stays slow.
     log::warn("wrong or missing token from " + peer_);
     state_ = State::Refusing;  // frames that follow are ignored; a disconnect just ends us
-    uv_timer_start(delay_, [](uv_timer_t* t) {
-      auto* self = static_cast<AgentConnection*>(t->data);
-      self->reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
-    }, kAuthFailureDelayMs, 0);
+    delay_.start(agent_.loop(), kAuthFailureDelayMs, 0, [this] {
+      reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
+    });
     return;
   }
   wire::Hello reply;
@@ -211,7 +203,7 @@ void AgentConnection::bind(Session* session, const wire::Attach& attach) {
   if (!info) return reject(wire::ErrorCode::BadRequest, "resume positions do not match the session");
   session_ = session;
   state_ = State::Bound;
-  uv_timer_stop(delay_);
+  delay_.stop();
   framed_->send(wire::encode(*info));
   session->pump();
 }

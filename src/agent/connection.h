@@ -3,6 +3,7 @@
 // (LIST, KILL, PING) or a binding to one session whose frames it relays.
 #include <string>
 
+#include "common/timer.h"
 #include "transport/framed_connection.h"
 
 namespace hvterm {
@@ -43,7 +44,7 @@ class AgentConnection final : public FramedConnection::Handler {
   State state_ = State::AwaitHello;
   Session* session_ = nullptr;
   uint32_t client_capabilities_ = 0;
-  uv_timer_t* delay_ = nullptr;  // slows down token guessing; bounds the handshake
+  Timer delay_;  // slows down token guessing; bounds the handshake
 };
 
 }  // namespace hvterm

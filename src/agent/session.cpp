@@ -15,19 +15,6 @@ namespace {
 constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 
-uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
-  auto* t = new uv_timer_t;
-  uv_timer_init(loop, t);
-  t->data = data;
-  return t;
-}
-
-void close_timer(uv_timer_t*& t) {
-  if (t == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  t = nullptr;
-}
-
 std::string command_line(const wire::Open& request) {
   if (request.argv.empty()) return "(login shell)";
   std::string out;
@@ -52,9 +39,6 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
 
 Session::~Session() {
   drop_read_block();
-  close_timer(ack_timer_);
-  close_timer(drain_timer_);
-  close_timer(linger_timer_);
 }
 
 bool Session::spawn(platform::ExitStatus& failure) {
@@ -111,7 +95,7 @@ void Session::start_reading() {
     uv_stream_t* s = output_pipe(i);
     uv_read_start(s, alloc, read);
   }
-  if (exit_ && drain_timer_ != nullptr) uv_timer_again(drain_timer_);
+  if (exit_) drain_timer_.again();
 }
 
 uv_stream_t* Session::output_pipe(int index) { return index == 0 ? child_->output() : child_->error_output(); }
@@ -128,7 +112,7 @@ void Session::stop_reading() {
     uv_read_stop(output_pipe(i));
   }
   // While the client holds us back, trailing PTY output is not "done": pause the drain clock.
-  if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
+  drain_timer_.stop();
 }
 
 void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
@@ -157,13 +141,12 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     bytes = Slice::copy_of(std::string_view(read_block_->data() + read_used_, n));
     drop_read_block();
   } else {
-    read_block_->ref();  // shared with the replay buffer; the next read goes on right behind
-    bytes = Slice::adopt(read_block_, read_used_, n);
+    bytes = Slice::share(read_block_, read_used_, n);  // the next read goes on right behind
     read_used_ += n;
   }
   output_[index].append(std::move(bytes));
   touch();
-  if (drain_timer_ != nullptr) uv_timer_again(drain_timer_);
+  drain_timer_.again();
   if (output_full()) stop_reading();
   pump();
 }
@@ -181,7 +164,7 @@ void Session::finish_output(int index) {
   uv_read_stop(output_pipe(index));
   output_open_[index] = false;
   output_[index].finish();
-  if (index == 0 && request_.mode == wire::SessionMode::Pty) close_timer(drain_timer_);
+  if (index == 0 && request_.mode == wire::SessionMode::Pty) drain_timer_.close();
   pump();
 }
 
@@ -191,10 +174,8 @@ void Session::on_exit(const platform::ExitStatus& status) {
   if (request_.mode == wire::SessionMode::Pty && output_open_[0]) {
     // Normally the PTY reports EIO right after its last byte; a background job still holding the
     // terminal would keep it open forever, so trailing output gets a short idle window.
-    drain_timer_ = new_timer(agent_.loop(), this);
-    uv_timer_start(drain_timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->finish_output(0); },
-                   kPtyDrainMs, kPtyDrainMs);
-    if (!reading_) uv_timer_stop(drain_timer_);
+    drain_timer_.start(agent_.loop(), kPtyDrainMs, kPtyDrainMs, [this] { finish_output(0); });
+    if (!reading_) drain_timer_.stop();
   }
   if (terminating_) {
     finish_output(0);
@@ -330,17 +311,10 @@ void Session::maybe_send_input_ack(bool force) {
   auto due = input_.ack_due(force);
   if (due == InboundStream::AckDue::No) return;
   if (due == InboundStream::AckDue::Later) {
-    if (ack_timer_ == nullptr) {
-      ack_timer_ = new_timer(agent_.loop(), this);
-      uv_timer_start(ack_timer_, [](uv_timer_t* t) {
-        auto* self = static_cast<Session*>(t->data);
-        close_timer(self->ack_timer_);
-        self->maybe_send_input_ack(true);
-      }, kDelayedAckMs, 0);
-    }
+    if (!ack_timer_.active()) ack_timer_.start(agent_.loop(), kDelayedAckMs, 0, [this] { maybe_send_input_ack(true); });
     return;
   }
-  close_timer(ack_timer_);
+  ack_timer_.stop();
   uint64_t position = input_.ack_position();
   connection_->framed().send(wire::encode_ack(wire::Stream::Stdin, position));
   input_.ack_sent();
@@ -358,7 +332,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   connection_ = connection;
   exit_sent_ = false;
   detached_at_ms_ = 0;
-  close_timer(linger_timer_);
+  linger_timer_.close();
   touch();
   wire::SessionInfo info;
   info.id = id_;
@@ -389,13 +363,10 @@ void Session::detach(AgentConnection* connection) {
 }
 
 void Session::arm_linger() {
-  close_timer(linger_timer_);
-  linger_timer_ = new_timer(agent_.loop(), this);
-  uv_timer_start(linger_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<Session*>(t->data);
-    log::info("session " + wire::session_id_hex(self->id_).substr(0, 8) + " lingered past its limit; hanging up");
-    self->terminate();
-  }, agent_.options().linger_ms, 0);
+  linger_timer_.start(agent_.loop(), agent_.options().linger_ms, 0, [this] {
+    log::info("session " + wire::session_id_hex(id_).substr(0, 8) + " lingered past its limit; hanging up");
+    terminate();
+  });
 }
 
 void Session::resize(const wire::WinSize& size) {
@@ -424,12 +395,9 @@ void Session::terminate() {
   }
   if (child_ && !exit_) {
     child_->hang_up();
-    close_timer(linger_timer_);
-    linger_timer_ = new_timer(agent_.loop(), this);
-    uv_timer_start(linger_timer_, [](uv_timer_t* t) {
-      auto* self = static_cast<Session*>(t->data);
-      if (self->child_ && !self->exit_) self->child_->signal(wire::sig::kKill);
-    }, kKillGraceMs, 0);
+    linger_timer_.start(agent_.loop(), kKillGraceMs, 0, [this] {
+      if (child_ && !exit_) child_->signal(wire::sig::kKill);
+    });
     finish_output(0);
     finish_output(1);
   }
@@ -441,9 +409,9 @@ void Session::maybe_remove() {
   if (child_ && !exit_) return;
   if (connection_ != nullptr) return;
   removing_ = true;
-  close_timer(ack_timer_);
-  close_timer(drain_timer_);
-  close_timer(linger_timer_);
+  ack_timer_.close();
+  drain_timer_.close();
+  linger_timer_.close();
   if (child_) {
     child_->hang_up();  // background jobs left on the terminal get the hang-up a terminal gives
     child_->close([this] { agent_.remove_session(id_); });

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/timer.h"
 #include "platform/platform.h"
 #include "protocol/wire.h"
 #include "session/inbound_stream.h"
@@ -103,9 +104,9 @@ class Session {
   wire::WinSize size_;
   uint32_t pid_ = 0;
   uint64_t created_ms_ = 0, last_activity_ms_ = 0, detached_at_ms_ = 0;
-  uv_timer_t* drain_timer_ = nullptr;   // PTY: how long to wait for trailing output after exit
-  uv_timer_t* linger_timer_ = nullptr;  // detached: how long before hang-up
-  uv_timer_t* ack_timer_ = nullptr;     // a delayed acknowledgement of input is pending
+  Timer drain_timer_;   // PTY: how long to wait for trailing output after exit (exists while it may come)
+  Timer linger_timer_;  // detached: how long before hang-up; terminating: before SIGKILL
+  Timer ack_timer_;     // a delayed acknowledgement of input is pending
 };
 
 }  // namespace hvterm

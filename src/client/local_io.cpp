@@ -156,7 +156,7 @@ void LocalReader::close() {
 
 struct LocalWriter::FileWrite {
   uv_fs_t request;
-  LocalWriter* writer;
+  std::shared_ptr<LocalWriter*> writer;
   Slice bytes;
   Done done;
   size_t total;
@@ -169,7 +169,10 @@ LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
   else stream_->data = this;
 }
 
-LocalWriter::~LocalWriter() { close(); }
+LocalWriter::~LocalWriter() {
+  close();
+  *alive_ = nullptr;
+}
 
 void LocalWriter::write(Slice bytes, Done done) {
   if (stream_ == nullptr && kind_ != UV_FILE) return;  // closed: nobody will see it
@@ -226,19 +229,23 @@ void LocalWriter::flush() {
 
 struct LocalWriter::StreamWrite {
   uv_write_t request;
-  LocalWriter* writer;
+  std::shared_ptr<LocalWriter*> writer;
   Slice bytes;
   Done done;
 };
 
 void LocalWriter::write_later(Slice bytes, Done done) {
-  auto* w = new StreamWrite{{}, this, std::move(bytes), std::move(done)};
+  auto* w = new StreamWrite{{}, alive_, std::move(bytes), std::move(done)};
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
   ++in_flight_;
   int rc = uv_write(&w->request, stream_, &buf, 1, [](uv_write_t* req, int status) {
     auto* w = static_cast<StreamWrite*>(req->data);
-    LocalWriter* writer = w->writer;
+    LocalWriter* writer = *w->writer;
+    if (writer == nullptr) {
+      delete w;
+      return;
+    }
     --writer->in_flight_;
     writer->pending_bytes_ -= w->bytes.size();
     if (status != UV_ECANCELED) w->done(w->bytes.size(), status);
@@ -262,7 +269,7 @@ void LocalWriter::issue_file_write() {
   }
   file_busy_ = true;
   size_t total = file_queue_.front().first.size();
-  auto* w = new FileWrite{{}, this, std::move(file_queue_.front().first), std::move(file_queue_.front().second), total};
+  auto* w = new FileWrite{{}, alive_, std::move(file_queue_.front().first), std::move(file_queue_.front().second), total};
   file_queue_.pop_front();
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
@@ -270,7 +277,7 @@ void LocalWriter::issue_file_write() {
     auto* w = static_cast<FileWrite*>(req->data);
     ssize_t result = req->result;
     uv_fs_req_cleanup(req);
-    LocalWriter* self = w->writer;
+    LocalWriter* self = *w->writer;
     if (self != nullptr && result >= 0 && static_cast<size_t>(result) < w->bytes.size()) {
       // Short write to a file: write the rest before anything queued behind it.
       w->bytes.remove_prefix(static_cast<size_t>(result));

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -74,6 +75,9 @@ class LocalWriter {
   bool widen_tried_ = false;
   void after_write();
   size_t pending_bytes_ = 0;
+  // Writes still with libuv when the writer goes (its owner destroyed it) find it gone here, not
+  // through a dangling pointer; their bytes and callbacks are dropped with it.
+  std::shared_ptr<LocalWriter*> alive_ = std::make_shared<LocalWriter*>(this);
 };
 
 }  // namespace hvterm

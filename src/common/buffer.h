@@ -83,6 +83,11 @@ class Slice {
   Slice() = default;
   // Adopts the caller's reference to `block`.
   static Slice adopt(Block* block, size_t offset, size_t size) { return Slice(block, offset, size); }
+  // Takes a reference of its own: `block` stays the caller's too (a read block filled on by the next read).
+  static Slice share(Block* block, size_t offset, size_t size) {
+    block->ref();
+    return Slice(block, offset, size);
+  }
   static Slice copy_of(std::string_view bytes) {
     Block* block = Block::create(bytes.size());
     if (!bytes.empty()) std::memcpy(block->data(), bytes.data(), bytes.size());

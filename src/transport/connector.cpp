@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/timer.h"
 #include "common/units.h"
 #include "platform/platform.h"
 #include "transport/hybrid_handshake.h"
@@ -20,7 +21,7 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
   uint64_t deadline;
   bool started = false;
   uint64_t delay_ms = 5;
-  uv_timer_t* timer = nullptr;
+  Timer timer;  // its callback holds this operation until finish() closes it
 
   void attempt() {
     auto self = shared_from_this();
@@ -55,26 +56,12 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
 
   void retry_later() {
     log::debug("the local agent is not listening yet; trying again in " + std::to_string(delay_ms) + " ms");
-    if (timer == nullptr) {
-      timer = new uv_timer_t;
-      uv_timer_init(loop, timer);
-    }
-    auto* holder = new std::shared_ptr<LocalConnect>(shared_from_this());
-    timer->data = holder;
-    uv_timer_start(timer, [](uv_timer_t* t) {
-      auto* holder = static_cast<std::shared_ptr<LocalConnect>*>(t->data);
-      auto self = *holder;
-      delete holder;
-      self->attempt();
-    }, delay_ms, 0);
+    timer.start(loop, delay_ms, 0, [self = shared_from_this()] { self->attempt(); });
     delay_ms = std::min<uint64_t>(delay_ms * 2, 100);
   }
 
   void finish(uv_stream_t* stream, const ConnectFailure& failure) {
-    if (timer != nullptr) {
-      uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      timer = nullptr;
-    }
+    timer.close();
     done(stream, failure);
   }
 };

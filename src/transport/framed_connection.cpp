@@ -106,8 +106,7 @@ void FramedConnection::on_read(ssize_t nread) {
     disconnect(nread == UV_EOF ? std::string() : std::string(uv_strerror(static_cast<int>(nread))));
     return;
   }
-  read_block_->ref();
-  decoder_.feed(Slice::adopt(read_block_, read_used_, static_cast<size_t>(nread)));
+  decoder_.feed(Slice::share(read_block_, read_used_, static_cast<size_t>(nread)));
   read_used_ += static_cast<size_t>(nread);
   wire::Frame frame;
   for (;;) {
@@ -141,8 +140,7 @@ void FramedConnection::next_read_block() {
   size_t keep = unfinished.size();
   if (keep > 0) {
     std::memcpy(next->data(), unfinished.data(), keep);
-    next->ref();
-    decoder_.relocate_unfinished(Slice::adopt(next, 0, keep));
+    decoder_.relocate_unfinished(Slice::share(next, 0, keep));
   }
   read_block_->unref();
   read_block_ = next;
@@ -316,13 +314,7 @@ void FramedConnection::on_write_failed(int status) {
 }
 
 void FramedConnection::arm_flush_deadline() {
-  if (flush_deadline_ == nullptr) {
-    flush_deadline_ = new uv_timer_t;
-    uv_timer_init(stream_->loop, flush_deadline_);
-    flush_deadline_->data = this;
-  }
-  uv_timer_start(flush_deadline_, [](uv_timer_t* t) { static_cast<FramedConnection*>(t->data)->close(); },
-                 kFlushStallMs, 0);
+  flush_deadline_.start(stream_->loop, kFlushStallMs, 0, [this] { close(); });
 }
 
 void FramedConnection::fail(wire::ErrorCode code, const std::string& message) {
@@ -350,11 +342,7 @@ void FramedConnection::close() {
   handler_ = nullptr;
   for (Write* w : queued_) recycle(w);
   queued_.clear();
-  if (flush_deadline_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(flush_deadline_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    flush_deadline_ = nullptr;
-  }
+  flush_deadline_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) {
     auto* self = static_cast<FramedConnection*>(h->data);
     // Cancelled writes have run their callbacks by now (libuv calls them before the close callback).

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/timer.h"
 #include "protocol/frame_decoder.h"
 #include "transport/end_of_turn.h"
 
@@ -90,7 +91,7 @@ class FramedConnection {
   bool reading_ = false;  // start() was called: frames can still arrive
   bool trace_ = false;
   std::string write_error_;
-  uv_timer_t* flush_deadline_ = nullptr;  // close_after_flush() waiting on a peer that does not read
+  Timer flush_deadline_;  // close_after_flush() waiting on a peer that does not read
 };
 
 }  // namespace hvterm

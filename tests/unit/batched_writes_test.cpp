@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -276,5 +277,34 @@ TEST_CASE("widen_pipe: a pipe gets what is asked, never less than it has; anythi
   CHECK_FALSE(platform::widen_pipe(sockets[0], 128 * 1024));
   close(sockets[0]);
   close(sockets[1]);
+}
+TEST_CASE("LocalWriter: destroyed with writes still under way, their callbacks find it gone") {
+  TestLoop l;
+  int calls = 0;
+  {
+    // A pipe nobody reads: what does not fit waits in libuv, and is cancelled when the writer goes.
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    auto writer = std::make_unique<LocalWriter>(&l.loop, fds[1]);
+    writer->write(Slice::copy_of(std::string(4 << 20, 'x')), [&](size_t, int) { ++calls; });
+    writer->flush();
+    CHECK(writer->pending() > 0);
+    writer.reset();
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    close(fds[0]);
+  }
+  {
+    // A file: the write is with the thread pool when the writer goes.
+    char path[] = "/tmp/hvterm-local-writer-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    unlink(path);
+    auto writer = std::make_unique<LocalWriter>(&l.loop, fd);
+    writer->write(Slice::copy_of(std::string(1 << 20, 'y')), [&](size_t, int) { ++calls; });
+    writer.reset();
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    close(fd);
+  }
+  CHECK(calls <= 1);  // the part of the first that fit at once; nothing after the writers went
 }
 #endif
