@@ -37,10 +37,18 @@ inline constexpr bool kPtyEndsAtEof = true;
 inline constexpr bool kPtyEndsAtEof = false;
 #endif
 
+// Who connected, as far as the OS can say; the agent decides from it who may come in.
 struct Peer {
-  std::string description;         // for logs: "uid 1000", "cid 3"
-  std::optional<uint32_t> uid;     // Unix sockets
-  std::optional<uint32_t> cid;     // vsock
+  enum class Kind {
+    LocalUser,     // a Unix socket peer the kernel names by uid (SO_PEERCRED)
+    Vsock,         // a vsock peer, by CID
+    AdmittedByOs,  // the OS checked the caller already: Hyper-V sockets, Windows named pipes, AF_UNIX
+    Unknown,       // nothing to decide on (no credentials; an inherited socket of another family)
+  };
+  Kind kind = Kind::Unknown;
+  std::string description;  // for logs: "uid 1000 pid 42", "cid 3 port 1234"
+  uint32_t uid = 0;         // LocalUser
+  uint32_t cid = 0;         // Vsock
 };
 
 struct ConnectError {

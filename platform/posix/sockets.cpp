@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/overloaded.h"
 #include "platform/posix/internal.h"
 
 namespace hvterm::platform {
@@ -168,10 +169,11 @@ class UnixListener final : public Listener {
     socklen_t len = sizeof(cred);
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(client), &fd) == 0 &&
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      peer.kind = Peer::Kind::LocalUser;
       peer.uid = cred.uid;
       peer.description = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
     } else {
-      peer.description = "unknown unix peer";
+      peer.description = "a Unix socket peer without credentials";
     }
     on_accept_(reinterpret_cast<uv_stream_t*>(client), peer);
   }
@@ -213,24 +215,33 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
 }  // namespace
 
 void connect(uv_loop_t* loop, const Address& address, uint64_t timeout_ms, ConnectCallback done) {
-  if (auto* unix_address = std::get_if<UnixAddress>(&address)) {
-    connect_unix(loop, *unix_address, timeout_ms, std::move(done));
-  } else if (auto* vsock = std::get_if<VsockAddress>(&address)) {
-    detail::connect_vsock(loop, *vsock, timeout_ms, std::move(done));
-  } else {
-    done(nullptr, {UV_EAFNOSUPPORT, "Hyper-V sockets (hv: targets) exist only on Windows hosts; "
-                                    "from Linux use vsock:CID or hybrid:PATH:PORT"});
-  }
+  std::visit(overloaded{
+                 [&](const UnixAddress& a) { connect_unix(loop, a, timeout_ms, std::move(done)); },
+                 [&](const VsockAddress& a) { detail::connect_vsock(loop, a, timeout_ms, std::move(done)); },
+                 [&](const HyperVAddress&) {
+                   done(nullptr, {UV_EAFNOSUPPORT, "Hyper-V sockets (hv: targets) exist only on Windows hosts; "
+                                                   "from Linux use vsock:CID or hybrid:PATH:PORT"});
+                 },
+                 [&](const HybridAddress&) {  // the transport layer speaks the VMM's handshake
+                   done(nullptr, {UV_EAFNOSUPPORT, "hybrid vsock is reached through connect_target"});
+                 },
+             },
+             address);
 }
 
 std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, AcceptCallback on_accept,
                                  std::string& error) {
-  if (auto* unix_address = std::get_if<UnixAddress>(&address))
-    return listen_unix(loop, *unix_address, std::move(on_accept), error);
-  if (auto* vsock = std::get_if<VsockAddress>(&address))
-    return detail::listen_vsock(loop, *vsock, std::move(on_accept), error);
-  error = "this platform cannot listen on " + describe(address);
-  return nullptr;
+  auto cannot = [&] {
+    error = "this platform cannot listen on " + describe(address);
+    return std::unique_ptr<Listener>();
+  };
+  return std::visit(overloaded{
+                        [&](const UnixAddress& a) { return listen_unix(loop, a, std::move(on_accept), error); },
+                        [&](const VsockAddress& a) { return detail::listen_vsock(loop, a, std::move(on_accept), error); },
+                        [&](const HyperVAddress&) { return cannot(); },
+                        [&](const HybridAddress&) { return cannot(); },
+                    },
+                    address);
 }
 
 }  // namespace hvterm::platform

@@ -70,6 +70,7 @@ SOCKADDR_HV socket_address(const HyperVAddress& address) {
 // Only the Hyper-V host reaches a guest's service, and there Hyper-V decides who may connect: every
 // peer is admitted and only named for the log.
 bool admit_peer(SOCKET, const sockaddr_storage& address, Peer& peer) {
+  peer.kind = Peer::Kind::AdmittedByOs;
   if (address.ss_family == AF_HYPERV) {
     const auto& hv = reinterpret_cast<const SOCKADDR_HV&>(address);
     peer.description = "hv partition " + format_guid(from_native_guid(hv.VmId));

@@ -49,7 +49,10 @@ bool admit_peer(SOCKET socket, const sockaddr_storage&, Peer& peer) {
   }
   std::string who;
   peer.description = "pid " + std::to_string(pid);
-  if (trusted_peer_process(pid, who)) return true;
+  if (trusted_peer_process(pid, who)) {
+    peer.kind = Peer::Kind::AdmittedByOs;
+    return true;
+  }
   log::warn("refused connection from pid " + std::to_string(pid) + ": it runs as " + who);
   return false;
 }

@@ -204,7 +204,8 @@ class ThreadListener final : public Listener {
         closesocket(a.socket);
         continue;
       }
-      Peer peer{"socket peer", {}, {}};
+      Peer peer;
+      peer.description = "socket peer";
       if (hooks_.admit && !hooks_.admit(a.socket, a.address, peer)) {
         closesocket(a.socket);
         continue;

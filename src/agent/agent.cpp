@@ -38,14 +38,34 @@ bool Agent::start(std::string& error) {
 }
 
 bool Agent::peer_allowed(const platform::Peer& peer) const {
-  if (peer.uid) return *peer.uid == options_.owner_uid || *peer.uid == 0;
-  if (peer.cid) {
-    if (options_.allow_any_cid) return true;
-    return std::find(options_.allowed_cids.begin(), options_.allowed_cids.end(), *peer.cid) !=
-           options_.allowed_cids.end();
+  switch (peer.kind) {
+    case platform::Peer::Kind::LocalUser:
+      return peer.uid == options_.owner_uid || peer.uid == 0;
+    case platform::Peer::Kind::Vsock:
+      return options_.allow_any_cid || std::find(options_.allowed_cids.begin(), options_.allowed_cids.end(),
+                                                 peer.cid) != options_.allowed_cids.end();
+    case platform::Peer::Kind::AdmittedByOs:
+      return true;
+    case platform::Peer::Kind::Unknown:
+      return false;  // whoever it is, nothing says they may
   }
-  return true;  // Hyper-V: the host's own access control decides who may connect
+  return false;
 }
+
+namespace {
+std::string refusal_reason(const platform::Peer& peer) {
+  switch (peer.kind) {
+    case platform::Peer::Kind::Vsock:
+      return "CID " + std::to_string(peer.cid) + " is not allowed by the agent (--allow-cid)";
+    case platform::Peer::Kind::Unknown:
+      return "the agent cannot tell who is connecting (" + peer.description + "), so it refuses";
+    case platform::Peer::Kind::LocalUser:
+    case platform::Peer::Kind::AdmittedByOs:
+      break;
+  }
+  return "this user may not use the agent";
+}
+}  // namespace
 
 size_t default_max_connections(size_t descriptor_limit) {
   constexpr size_t kOwnDescriptors = 32, kCap = 1024;
@@ -66,9 +86,7 @@ void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
   if (shutting_down_ || !peer_allowed(peer)) {
     log::warn("refused connection from " + peer.description + (shutting_down_ ? " (shutting down)" : " (not allowed)"));
     // Tell the client why before closing, so it can say more than "connection reset".
-    std::string why = shutting_down_ ? "the agent is shutting down"
-                      : peer.cid      ? "CID " + std::to_string(*peer.cid) + " is not allowed by the agent (--allow-cid)"
-                                      : "this user may not use the agent";
+    std::string why = shutting_down_ ? "the agent is shutting down" : refusal_reason(peer);
     FramedConnection::create(stream, nullptr)->fail(
         shutting_down_ ? wire::ErrorCode::Internal : wire::ErrorCode::Unauthorized, why);
     return;
