@@ -5,8 +5,10 @@
 // (hypervisor sockets, PTYs with a controlling terminal, raw terminal modes, users, paths).
 #include <uv.h>
 
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,6 +77,9 @@ std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallba
 std::vector<int> inherited_listeners();
 // Whether this machine offers the hypervisor socket family (vsock / Hyper-V sockets).
 bool hypervisor_sockets_available();
+// What the agent listens on when told nothing: any VM's connection to `port` on this OS's
+// hypervisor socket family (vsock:any:PORT; Hyper-V: the port's service GUID, any partition).
+Address default_listen_address(uint32_t port);
 
 // ---- virtual machines ------------------------------------------------------------------------------
 struct VmInfo {
@@ -187,6 +192,23 @@ int spawn_detached(uv_loop_t* loop, const std::vector<std::string>& argv, const 
 }  // namespace detail
 // Current wall-clock time in milliseconds since the Unix epoch.
 uint64_t unix_time_ms();
+// A Unix time as calendar fields, in UTC or in the local time zone (thread-safe).
+std::tm calendar_time(std::time_t t, bool utc);
+// Programs are files named NAME plus this (".exe" on Windows).
+#ifdef _WIN32
+inline constexpr const char* kExecutableSuffix = ".exe";
+#else
+inline constexpr const char* kExecutableSuffix = "";
+#endif
+// The text of a C runtime errno value (on Windows its numbers are not the ones libuv translates).
+std::string crt_error_text(int errno_value);
+// The terminal signals hvterm passes on to the remote program (Windows has no SIGQUIT; libuv
+// makes the others from console events there).
+#ifdef _WIN32
+inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+#else
+inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGQUIT};
+#endif
 
 // ---- files opened by path --------------------------------------------------------------------------------
 // A root agent may be told to write in a directory another user can write to, who could plant a

@@ -289,6 +289,8 @@ std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallba
   return listener;
 }
 
+Address default_listen_address(uint32_t port) { return VsockAddress{kVsockCidAny, port}; }
+
 bool hypervisor_sockets_available() {
   if (detail::vsock_forbidden()) return false;
   // Never probes with a socket: the presence of the kernel module is enough to decide.

@@ -21,5 +21,6 @@ std::unique_ptr<Listener> listen_inherited(uv_loop_t*, int, AcceptCallback, std:
 }
 
 bool hypervisor_sockets_available() { return false; }
+Address default_listen_address(uint32_t port) { return VsockAddress{kVsockCidAny, port}; }  // never served here
 
 }  // namespace hvterm::platform

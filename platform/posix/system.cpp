@@ -94,6 +94,15 @@ int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const st
   return detail::spawn_detached(loop, argv, "/dev/null", log_path, 0);
 }
 
+std::tm calendar_time(std::time_t t, bool utc) {
+  std::tm tm{};
+  if (utc) gmtime_r(&t, &tm);
+  else localtime_r(&t, &tm);
+  return tm;
+}
+
+std::string crt_error_text(int errno_value) { return uv_strerror(uv_translate_sys_error(errno_value)); }
+
 uint64_t unix_time_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

@@ -119,6 +119,8 @@ std::unique_ptr<Listener> listen_hyperv(uv_loop_t* loop, const HyperVAddress& ad
 namespace hvterm::platform {
 
 // Creating a socket touches nothing outside this process; it is the only reliable probe.
+Address default_listen_address(uint32_t port) { return HyperVAddress{Guid{}, service_guid_for_port(port)}; }
+
 bool hypervisor_sockets_available() {
   SOCKET socket = detail::hyperv_socket();
   if (socket == INVALID_SOCKET) return false;

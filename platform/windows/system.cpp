@@ -1,5 +1,7 @@
 // Paths, daemons, clocks and process-wide setup on Windows.
 #include <chrono>
+#include <cstring>
+#include <ctime>
 
 #include "platform/windows/internal.h"
 
@@ -83,6 +85,15 @@ int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const st
   // Hidden: no console window of its own for the agent.
   return detail::spawn_detached(loop, argv, "NUL", log_path, UV_PROCESS_WINDOWS_HIDE);
 }
+
+std::tm calendar_time(std::time_t t, bool utc) {
+  std::tm tm{};
+  if (utc) gmtime_s(&tm, &t);
+  else localtime_s(&tm, &t);
+  return tm;
+}
+
+std::string crt_error_text(int errno_value) { return std::strerror(errno_value); }
 
 uint64_t unix_time_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -26,12 +26,7 @@ LogFile g_file;
 std::string utc_timestamp() {
   uint64_t ms = platform::unix_time_ms();
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &seconds);
-#else
-  gmtime_r(&seconds, &tm);
-#endif
+  std::tm tm = platform::calendar_time(seconds, true);
   char text[64];  // room for any int the compiler cannot rule out
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(ms % 1000));

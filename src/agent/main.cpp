@@ -149,11 +149,7 @@ int main(int argc, char** argv) {
     if (!platform::hypervisor_sockets_available())
       return fail_usage("no --listen address given and this machine has no hypervisor sockets "
                         "(vsock or Hyper-V sockets); use --listen unix:PATH");
-#ifdef _WIN32
-    options.listen.push_back(HyperVAddress{Guid{}, service_guid_for_port(port)});  // any VM ID
-#else
-    options.listen.push_back(VsockAddress{kVsockCidAny, port});
-#endif
+    options.listen.push_back(platform::default_listen_address(port));
   }
 
   // A Windows service's stderr goes nowhere: it logs to a file unless told where.
@@ -219,12 +215,10 @@ int serve(const AgentOptions& options, RemoteStop* remote) {
       self->close_all();
     }, stop_numbers[i]);
   }
-#ifdef SIGHUP
-  uv_signal_t hup;
+  uv_signal_t hup;  // (libuv defines SIGHUP on Windows too)
   uv_signal_init(loop, &hup);
   uv_signal_start(&hup, [](uv_signal_t*, int) {}, SIGHUP);
   uv_unref(reinterpret_cast<uv_handle_t*>(&hup));
-#endif
   // Listening only once the stop signals are handled: a SIGTERM sent as soon as the socket
   // appears is a clean shutdown, not a death by signal.
   int rc = 0;
@@ -236,9 +230,7 @@ int serve(const AgentOptions& options, RemoteStop* remote) {
     rc = 1;
   }
   stop.close_all();
-#ifdef SIGHUP
   uv_close(reinterpret_cast<uv_handle_t*>(&hup), nullptr);
-#endif
   uv_run(loop, UV_RUN_DEFAULT);
   return rc;
 }

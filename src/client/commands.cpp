@@ -25,12 +25,7 @@ int fail(const std::string& message, int code = 255) {
 std::string local_time(uint64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   char buf[32];
-  std::tm tm{};
-#ifdef _WIN32
-  localtime_s(&tm, &t);
-#else
-  localtime_r(&t, &tm);
-#endif
+  std::tm tm = platform::calendar_time(t, false);
   std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
   return buf;
 }

@@ -488,12 +488,7 @@ int check_stdout(int status) {
   if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
   int error = errno;
   if (error == EPIPE) return status != 0 ? status : 128 + 13;  // 13: SIGPIPE (not defined on Windows)
-#ifdef _WIN32
-  const char* reason = std::strerror(error);  // the C runtime's errno values are not libuv's there
-#else
-  const char* reason = uv_strerror(uv_translate_sys_error(error));
-#endif
-  std::cerr << "hvterm: cannot write to stdout: " << (error != 0 ? reason : "write error") << "\n";
+  std::cerr << "hvterm: cannot write to stdout: " << (error != 0 ? platform::crt_error_text(error) : "write error") << "\n";
   return 255;
 }
 

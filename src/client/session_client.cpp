@@ -66,13 +66,7 @@ int SessionClient::run() {
   uv_timer_init(loop_, &ack_timer_);
   ack_timer_.data = this;
 
-  // Windows has no SIGQUIT; libuv emulates the others there from console events.
-  static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH,
-#ifdef SIGQUIT
-                                   SIGQUIT
-#endif
-  };
-  for (int signum : kForwarded) {
+  for (int signum : platform::kForwardedSignals) {
     auto* s = new uv_signal_t;
     uv_signal_init(loop_, s);
     s->data = this;

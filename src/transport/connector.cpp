@@ -157,10 +157,7 @@ std::string local_agent_socket(std::string& error) {
 
 std::string local_agent_program() {
   if (const char* env = std::getenv("HVTERMD"); env != nullptr && *env != '\0') return env;
-  std::string beside = platform::executable_dir() + "/hvtermd";
-#ifdef _WIN32
-  beside += ".exe";
-#endif
+  std::string beside = platform::executable_dir() + "/hvtermd" + platform::kExecutableSuffix;
   uv_fs_t req;
   bool exists = uv_fs_stat(nullptr, &req, beside.c_str(), nullptr) == 0;
   uv_fs_req_cleanup(&req);
