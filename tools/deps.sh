@@ -11,6 +11,9 @@ if [ "$what" = test ]; then
   packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev socat asciinema)
   # groff and man read the rendered man pages as a person would.
   packages+=(groff-base man-db)
+  # Ansible drives a fleet of agents through the connection plugin in contrib/ansible; sudo is its
+  # become method in that play.
+  packages+=(ansible-core sudo)
 fi
 missing=()
 for p in "${packages[@]}"; do
