@@ -29,8 +29,12 @@ PLAY = """
     - ping:
     - command: uname -s
       register: uname
+    - shell: echo "${{FLEET_MARK:-unset}}"
+      register: mark
     - assert:
-        that: uname.stdout == 'Linux'
+        that:
+          - uname.stdout == 'Linux'
+          - mark.stdout == ('set' if inventory_hostname == 'vm0' else 'unset')
     - shell: printf '%s' "$((6 * 7))" && echo to-stderr >&2 && exit 3
       register: sh
       failed_when: sh.rc != 3 or sh.stdout != '42' or sh.stderr != 'to-stderr'
@@ -77,7 +81,10 @@ def ansible_env(workdir):
 
 
 def inventory(workdir, hosts):
-    lines = ["[vms]"] + [f"{name} ansible_host={target}" for name, target in hosts]
+    # The first host also passes options of its own to hvterm exec.
+    lines = ["[vms]"] + [f"{name} ansible_host={target}" + (" ansible_hvterm_args='[\"--env\", \"FLEET_MARK=set\"]'"
+                                                           if i == 0 else "")
+                         for i, (name, target) in enumerate(hosts)]
     lines += ["[vms:vars]", "ansible_connection=hvterm.hvterm.hvterm", "ansible_python_interpreter=/usr/bin/python3",
               f"ansible_hvterm_path={HVTERM}", f"ansible_remote_tmp={workdir}/remote-tmp"]
     path = os.path.join(workdir, "inventory.ini")
@@ -127,7 +134,7 @@ def test_a_play_over_three_agents_runs_every_kind_of_task_exactly(workdir):
         counts = recap(output)
         for name, target in hosts:
             assert counts[name]["failed"] == 0 and counts[name]["unreachable"] == 0, output
-            assert counts[name]["ok"] == 12, output  # every task
+            assert counts[name]["ok"] == 13, output  # every task
             with open(os.path.join(fetched, name, out.lstrip("/"), name, "big.bin"), "rb") as f:
                 assert hashlib.sha256(f.read()).digest() == hashlib.sha256(data).digest(), name
             with open(os.path.join(out, name, "motd")) as f:

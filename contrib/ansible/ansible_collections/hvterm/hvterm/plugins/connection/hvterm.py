@@ -77,7 +77,7 @@ class Connection(ConnectionBase):
 
     def _run(self, command, stdin_bytes=None, stdin_file=None, stdout_file=None):
         argv = self._argv(command)
-        display.vvvv("HVTERM EXEC %s" % " ".join(shlex.quote(a) for a in argv), host=self._target())
+        display.vvv("HVTERM EXEC %s" % " ".join(shlex.quote(a) for a in argv), host=self._target())
         try:
             proc = subprocess.Popen(argv, stdin=stdin_file if stdin_file is not None else subprocess.PIPE,
                                     stdout=stdout_file if stdout_file is not None else subprocess.PIPE,
