@@ -13,6 +13,11 @@ XDG_RUNTIME_DIR + HVTERMD pointing at the built hvtermd) and, in the same run on
                driving PTY master (2000 samples); baselines: socat PTY relay, ssh -tt
   set-up       `exec -- true`, p50/p99 of 200 runs; baselines: socat one-shot EXEC:true, ssh true
   memory       agent RSS idle and with 100 detached idle sessions; client peak RSS during 1 GiB
+  ansible      a 50-task playbook (command, shell, copy, stat, file, ping) over the hvterm connection
+               plugin (contrib/ansible) and over Ansible's ssh connection to the throw-away sshd, one run
+               each with each plugin's defaults (hvterm: pipelining; ssh: ControlPersist, no
+               pipelining), over ssh with pipelining too, and with Ansible's local connection: the
+               floor, what the same tasks cost with no transport at all
 
 It prints one Markdown table and writes it (with the raw samples) to --output. Everything it
 starts it stops, on success, failure or Ctrl-C. Only 127.0.0.1 and Unix sockets are used.
@@ -202,11 +207,13 @@ def pct(values, p):
 # environment: tools, hvterm build, agents, socat servers, sshd
 
 
-def need_tools(skip_ssh):
+def need_tools(skip_ssh, only):
     missing = []
     tools = {"socat": "socat", "dd": "coreutils", "stty": "coreutils", "sh": "dash"}
     if not skip_ssh:
         tools.update({"ssh": "openssh-client", "ssh-keygen": "openssh-client"})
+        if "ansible" in only:
+            tools["ansible-playbook"] = "ansible-core"
     for tool, pkg in tools.items():
         if shutil.which(tool) is None:
             missing.append((tool, pkg))
@@ -357,7 +364,7 @@ class Env:
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
                 "PidFile " + os.path.join(d, "sshd.pid"), "PermitRootLogin prohibit-password",
                 "PrintMotd no", "PrintLastLog no", "UseDNS no", "MaxStartups 100", "MaxSessions 100",
-                "AcceptEnv HVBENCH_RUN", ""]))
+                "AcceptEnv HVBENCH_RUN", "Subsystem sftp internal-sftp", ""]))
         errlog = open(os.path.join(d, "sshd.log"), "ab")
         self.sshd = PROCS.start("sshd", [sshd, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL,
                                 stdout=errlog, stderr=errlog)
@@ -706,6 +713,54 @@ def memory(e, sessions):
             "survivors": len(leftovers)}
 
 
+def ansible_play(e, tasks=50):
+    """Wall-clock seconds of the same playbook over hvterm and over ssh (Ansible's own defaults)."""
+    d = os.path.join(e.tmp, "ansible")
+    os.makedirs(os.path.join(d, "home"))
+    ssh = e.ssh_base
+    key, port = ssh[ssh.index("-i") + 1], ssh[ssh.index("-p") + 1]
+    with open(os.path.join(d, "inventory.ini"), "w") as f:
+        f.write("\n".join([
+            "[hvterm]", "over-hvterm ansible_host=unix:%s ansible_connection=hvterm.hvterm.hvterm "
+            "ansible_hvterm_path=%s" % (e.agent_sock, e.hvterm),
+            "[local]", "no-transport ansible_connection=local",
+            "[ssh]", "over-ssh ansible_host=127.0.0.1 ansible_port=%s ansible_user=%s "
+            "ansible_ssh_private_key_file=%s ansible_ssh_common_args='-o StrictHostKeyChecking=no "
+            "-o UserKnownHostsFile=/dev/null'" % (port, getpass_user(), key),
+            "[all:vars]", "ansible_python_interpreter=/usr/bin/python3", "ansible_remote_tmp=%s/remote-tmp" % d, ""]))
+    kinds = [
+        "- command: /bin/true",
+        "- shell: echo task {i} | tr a-z A-Z",
+        "- copy:\n        content: \"task {i}\\n\"\n        dest: \"%s/out-{{{{ inventory_hostname }}}}-{i}\"" % d,
+        "- stat:\n        path: /etc/hostname",
+        "- file:\n        path: \"%s/dir-{{{{ inventory_hostname }}}}-{i}\"\n        state: directory" % d,
+        "- ping:",
+    ]
+    body = "\n".join("    " + kinds[i % len(kinds)].format(i=i) for i in range(tasks))
+    with open(os.path.join(d, "play.yml"), "w") as f:
+        f.write("- hosts: all\n  gather_facts: false\n  tasks:\n" + body + "\n")
+    env = dict(e.env, HOME=os.path.join(d, "home"), ANSIBLE_HOME=os.path.join(d, "home"),
+               ANSIBLE_LOCAL_TEMP=os.path.join(d, "home", "tmp"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, "contrib", "ansible"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    out = {}
+    for name, group, extra in (("hvterm", "hvterm", {}), ("local", "local", {}), ("ssh", "ssh", {}),
+                               ("ssh pipelining", "ssh", {"ANSIBLE_PIPELINING": "1"})):
+        t0 = time.perf_counter()
+        r = subprocess.run(["ansible-playbook", "-i", os.path.join(d, "inventory.ini"), "-l", group,
+                            os.path.join(d, "play.yml")], env=dict(env, **extra), capture_output=True, timeout=1800,
+                           cwd=d)
+        out[name] = time.perf_counter() - t0
+        if r.returncode != 0 or "failed=0" not in r.stdout.decode(errors="replace"):
+            raise BenchError("the playbook over %s failed:\n%s" % (group, (r.stdout + r.stderr).decode(errors="replace")[-2000:]))
+    out["tasks"] = tasks
+    return out
+
+
+def getpass_user():
+    import pwd
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the report
 
@@ -810,8 +865,8 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
-    ap.add_argument("--only", default="throughput,latency,setup,memory",
-                    help="comma-separated subset of: throughput,latency,setup,memory")
+    ap.add_argument("--only", default="throughput,latency,setup,memory,ansible",
+                    help="comma-separated subset of: throughput,latency,setup,memory,ansible")
     args = ap.parse_args()
 
     def size_arg(s):
@@ -840,7 +895,7 @@ def main():
     e = None
     rc = 0
     try:
-        need_tools(args.skip_ssh)
+        need_tools(args.skip_ssh, only)
         e = Env(args)
         res = {}
         log("hvterm %s, %s of zeros x %d, %d keystrokes, %d set-ups; temp dir %s" %
@@ -862,7 +917,7 @@ def main():
         if r.returncode != 0:
             raise BenchError("hvterm exec local -- true: %s" % r.stderr.decode(errors="replace").strip())
         e.local_agent_pid = e.find_local_agent()
-        if not args.skip_ssh and only & {"throughput", "latency", "setup"}:
+        if not args.skip_ssh and only & {"throughput", "latency", "setup", "ansible"}:
             log("starting a throw-away sshd on 127.0.0.1")
             e.start_sshd()
 
@@ -932,6 +987,10 @@ def main():
             log("memory: %d idle sessions" % sessions)
             res["mem"] = memory(e, sessions)
             res["replay"] = 0  # `sleep` prints nothing: no replay buffer in use
+
+        if "ansible" in only and not args.skip_ssh:
+            log("ansible: the same 50-task playbook over hvterm and over ssh")
+            res["ansible"] = ansible_play(e)
 
         elapsed = time.perf_counter() - started
         report = render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args)
@@ -1050,6 +1109,14 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         add(("agent RSS per idle session, KiB", "%.1f" % (m["per_session"] / 1024), "—", "—",
              "%s ≤128 KiB + replay used (%d B)" % (check(m["per_session"] <= 128 * 1024 + res.get("replay", 0)),
                                                    res.get("replay", 0))))
+    if "ansible" in res:
+        a = res["ansible"]
+        r_a = ratio(a["ssh"], a["hvterm"])
+        add(("Ansible playbook of %d tasks, one host, s" % a["tasks"], "%.1f" % a["hvterm"],
+             "ssh: %.1f · ssh with pipelining: %.1f · local (no transport: Ansible's own floor): %.1f" %
+             (a["ssh"], a["ssh pipelining"], a["local"]),
+             "%.2f× faster than ssh · %.2f× than ssh with pipelining" % (r_a, ratio(a["ssh pipelining"], a["hvterm"])),
+             "%s ≥3× faster than ssh (%.2f×)" % (check(r_a >= 3), r_a)))
     if "rt" in res:
         rt, ow = res["rt"], res["ow"]
         add(("client peak RSS (VmHWM) during the transfer, KiB",

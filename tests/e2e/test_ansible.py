@@ -110,7 +110,8 @@ def recap(output):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the become task needs an agent running as root")
-def test_a_play_over_three_agents_runs_every_kind_of_task_exactly(workdir):
+@pytest.mark.parametrize("pipelining", ["true", "false"])  # modules on stdin, or copied over first
+def test_a_play_over_three_agents_runs_every_kind_of_task_exactly(workdir, pipelining):
     agents = []
     for i in range(3):
         os.makedirs(os.path.join(workdir, f"a{i}"))
@@ -128,7 +129,7 @@ def test_a_play_over_three_agents_runs_every_kind_of_task_exactly(workdir):
         hosts = [(f"vm{i}", a.target) for i, a in enumerate(agents)]
         play = PLAY.format(out=out, big=big, big_sha256=hashlib.sha256(data).hexdigest(), big_size=BIG,
                            template=template, fetched=fetched)
-        r = run_play(workdir, inventory(workdir, hosts), play, "-f", "3")
+        r = run_play(workdir, inventory(workdir, hosts), play, "-f", "3", "-e", "ansible_pipelining=" + pipelining)
         output = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
         assert r.returncode == 0, output
         counts = recap(output)

@@ -13,9 +13,24 @@ description:
   - Connection failures are hvterm's own one-line reasons (exit status 255, a line starting with
     C(hvterm:)) and make the host unreachable.
 author: hvterm developers
-extends_documentation_fragment:
-  - connection_pipelining
 options:
+  pipelining:
+    description:
+      - Send each module to the VM's Python on stdin instead of copying it over first, one exec per
+        task instead of several. On by default here, unlike over ssh, where sudo's C(requiretty)
+        forbids it; an exec has no terminal either way, so nothing that works without it breaks with it.
+    default: true
+    type: boolean
+    env:
+      - name: ANSIBLE_PIPELINING
+    ini:
+      - section: defaults
+        key: pipelining
+      - section: connection
+        key: pipelining
+    vars:
+      - name: ansible_pipelining
+      - name: ansible_hvterm_pipelining
   remote_addr:
     description: The hvterm TARGET of the VM (vsock:CID, a VM name, hv:VMID, hybrid:PATH:PORT, unix:PATH).
     default: inventory_hostname
