@@ -159,3 +159,25 @@ def test_a_host_whose_agent_is_gone_is_unreachable_with_hvterm_s_reason(workdir)
     assert r.returncode != 0
     assert recap(output)["gone"]["unreachable"] == 1, output
     assert f"hvterm: no agent is listening on {missing}" in output, output
+
+
+def test_the_collection_builds_installs_and_documents_itself(workdir):
+    # As the README says: ansible-galaxy builds the collection, installs it, and ansible-doc shows
+    # the plugin's options (its DOCUMENTATION is valid).
+    env = ansible_env(workdir)
+    r = subprocess.run(["ansible-galaxy", "collection", "build",
+                        os.path.join(COLLECTIONS, "ansible_collections", "hvterm", "hvterm")],
+                       capture_output=True, env=env, cwd=workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    tarballs = [n for n in os.listdir(workdir) if n.startswith("hvterm-hvterm-") and n.endswith(".tar.gz")]
+    assert len(tarballs) == 1, os.listdir(workdir)
+    installed = os.path.join(workdir, "installed")
+    r = subprocess.run(["ansible-galaxy", "collection", "install", "-p", installed, tarballs[0]],
+                       capture_output=True, env=env, cwd=workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["ansible-doc", "-t", "connection", "hvterm.hvterm.hvterm"], capture_output=True,
+                       env=dict(env, ANSIBLE_COLLECTIONS_PATH=installed, PAGER="cat"), cwd=workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = r.stdout.decode()
+    for option in ("remote_addr", "hvterm_path", "hvterm_args", "pipelining"):
+        assert option in doc, (option, doc)
