@@ -14,6 +14,8 @@ if [ "$what" = test ]; then
   # Ansible drives a fleet of agents through the connection plugin in contrib/ansible; sudo is its
   # become method in that play.
   packages+=(ansible-core sudo)
+  # The Debian packages are built by CPack (dpkg-shlibdeps from dpkg-dev) and checked by lintian.
+  packages+=(dpkg-dev lintian)
 fi
 missing=()
 for p in "${packages[@]}"; do

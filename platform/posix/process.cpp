@@ -303,7 +303,11 @@ class PosixChild final : public Child {
   uv_pipe_t* pipes_[3] = {nullptr, nullptr, nullptr};
 };
 
+// The agent's own program, for the helper that sets up a PTY or another user. Linux's
+// /proc/self/exe still reaches it after a package upgrade replaced or deleted the file, which its
+// path would not (the helper must also be the same program as the agent that starts it).
 std::string self_executable() {
+  if (access("/proc/self/exe", X_OK) == 0) return "/proc/self/exe";
   char path[4096];
   size_t size = sizeof(path);
   if (uv_exepath(path, &size) != 0) return {};

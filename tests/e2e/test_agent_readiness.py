@@ -1,11 +1,12 @@
 """The agent's socket path is its readiness signal: once the path exists, a connection is accepted
 and SIGTERM is a clean shutdown. Scripts, units and these tests wait for the path and nothing else."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
 
-from conftest import BASE_ENV, HVTERMD, TIMEOUT
+from conftest import BASE_ENV, HVTERM, HVTERMD, TIMEOUT
 
 RUNS = 40
 
@@ -50,3 +51,27 @@ def test_no_side_name_is_left_behind(workdir):
     proc, sock = start(workdir)
     assert sorted(os.listdir(workdir)) == ["agent.sock", "agent.sock.lock"]
     stop(proc)
+
+
+def test_an_agent_whose_program_was_replaced_still_starts_sessions(workdir):
+    # A package upgrade replaces /usr/bin/hvtermd under a running agent: its sessions go on, and new
+    # ones (which start through a helper run from the agent's own program) must too.
+    program = os.path.join(workdir, "hvtermd")
+    shutil.copy(HVTERMD, program)
+    sock = os.path.join(workdir, "agent.sock")
+    proc = subprocess.Popen([program, "--listen", "unix:" + sock], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=BASE_ENV)
+    try:
+        while not os.path.exists(sock):
+            assert proc.poll() is None, proc.stderr.read()
+        os.rename(program, program + ".old")  # as dpkg does: the new file under the name, the old one gone
+        shutil.copy(HVTERMD, program)
+        os.unlink(program + ".old")
+        for args in (["-t", "--", "echo", "pty-session"], ["--", "echo", "pipes-session"]):
+            r = subprocess.run([HVTERM, "exec", "unix:" + sock, *args], capture_output=True, env=BASE_ENV,
+                               timeout=TIMEOUT)
+            assert r.returncode == 0, r.stderr
+            assert args[-1].encode() in r.stdout
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
