@@ -169,11 +169,12 @@ Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe' -Script
         '--log-level' { @('debug', 'info', 'warn', 'error', 'quiet') | ForEach-Object { $prefix + $_ } }
         '--allow-cid' { @('any', '2') | ForEach-Object { $prefix + $_ } }
         { $_ -in '--token-file', '--log-file' } { Get-HvtermPath $prefix $value }
-        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer' } { }
+        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--service-name' } { }
         default {
             if ($wordToComplete.StartsWith('-')) {
                 @('-h', '--help', '--version', '-l', '--listen', '-p', '--port', '--allow-cid', '--token-file',
-                    '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--log-level', '--log-file', '--service')
+                    '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--log-level', '--log-file', '--service',
+                    '--install-service', '--uninstall-service', '--service-name')
             }
         }
     }

@@ -85,12 +85,13 @@ _hvtermd()
                 cands+=("$prefix$f")
             done
             ;;
-        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer)
-            ;;  # a number, duration or size
+        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer | --service-name)
+            ;;  # a number, duration, size or name
         *)
             if [[ $cur == -* ]]; then
                 cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions --max-connections
-                    --linger --replay-buffer --log-level --log-file --service)
+                    --linger --replay-buffer --log-level --log-file --service --install-service --uninstall-service
+                    --service-name)
             fi
             ;;
     esac

@@ -29,3 +29,6 @@ complete -c hvtermd -l replay-buffer -x -d 'Output kept per session for clients 
 complete -c hvtermd -l log-level -x -a 'debug info warn error quiet' -d 'Log level'
 complete -c hvtermd -l log-file -r -F -d 'Write log records to this file instead of stderr'
 complete -c hvtermd -l service -d 'Windows: run under the Service Control Manager'
+complete -c hvtermd -l install-service -d 'Windows: create the service running this hvtermd with these options'
+complete -c hvtermd -l uninstall-service -d 'Windows: stop and delete the service'
+complete -c hvtermd -l service-name -x -d 'Service name for --install-service/--uninstall-service (hvtermd)'

@@ -163,6 +163,17 @@ std::unique_ptr<Terminal> open_terminal(int fd);
 // code, or -1 with `error` where this is not possible (not started by the SCM; not Windows).
 int run_service(const std::string& name, std::function<int()> body, std::function<void()> request_stop,
                 std::string& error);
+// Windows: create the service `name` running `argv` (quoted as CommandLineToArgvW splits it): it
+// starts with the machine, as LocalSystem, and is restarted when it fails. Elsewhere, and when
+// that is refused (not an administrator, a service of that name exists), false with `error`.
+// `note` says what it could not set but did without (a setting this SCM does not know).
+struct ServiceSpec {
+  std::string name, display_name, description;
+  std::vector<std::string> argv;
+};
+bool install_service(const ServiceSpec& spec, std::string& error, std::string& note);
+// Windows: stop the service `name` if it runs (waiting up to `stop_timeout_ms`), then delete it.
+bool uninstall_service(const std::string& name, uint64_t stop_timeout_ms, std::string& error);
 
 // ---- users, paths, identity ---------------------------------------------------------------------------
 struct UserInfo {

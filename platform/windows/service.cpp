@@ -57,8 +57,8 @@ int run_service(const std::string& name, std::function<int()> body, std::functio
   if (!StartServiceCtrlDispatcherW(table)) {
     DWORD err = GetLastError();
     error = err == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT
-                ? "--service is for the Service Control Manager (sc.exe create ... binPath= \"hvtermd.exe "
-                  "--service\"); in a console run hvtermd without it"
+                ? "--service is for the Service Control Manager (hvtermd --install-service sets that up); "
+                  "in a console run hvtermd without it"
                 : "cannot start as a service (Windows error " + std::to_string(err) + ")";
     return -1;
   }

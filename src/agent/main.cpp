@@ -59,6 +59,40 @@ int fail_usage(const std::string& message) {
   return 2;
 }
 
+// The service runs this very program with --service and the options given here (checked above),
+// less the ones that asked for the installation.
+int install_service(const std::string& name, int argc, char** argv) {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) return fail_usage("cannot tell where this hvtermd is");
+  platform::ServiceSpec spec{name, "hvterm agent (" + name + ")",
+                             "Serves hvterm's terminal and exec sessions over Hyper-V sockets: hvtermd.",
+                             {std::string(path, size), "--service"}};
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--install-service") != 0) spec.argv.emplace_back(argv[i]);
+  std::string error, note;
+  if (!platform::install_service(spec, error, note)) {
+    std::cerr << "hvtermd: " << error << "\n";
+    return 1;
+  }
+  if (!note.empty()) std::cerr << "hvtermd: note: " << note << "\n";
+  std::string command;
+  for (const auto& word : spec.argv) command += (command.empty() ? "" : " ") + word;
+  std::cout << "installed the service " << name << " (starts with the machine; net start " << name
+            << " starts it now): " << command << "\n";
+  return 0;
+}
+
+int uninstall_service(const std::string& name) {
+  std::string error;
+  if (!platform::uninstall_service(name, 30000, error)) {
+    std::cerr << "hvtermd: " << error << "\n";
+    return 1;
+  }
+  std::cout << "removed the service " << name << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,12 +136,21 @@ int main(int argc, char** argv) {
   std::string log_file;
   app.add_option("--log-file", log_file,
                  "Write log records to this file, with timestamps, instead of stderr; past 4 MiB the older "
-                 "records move to FILE.1. Default with --service: %ProgramData%\\hvterm\\hvtermd.log")
+                 "records move to FILE.1. Default with --service: %ProgramData%\\hvterm\\SERVICE-NAME.log")
       ->type_name("FILE");
   bool service = false;
   app.add_flag("--service", service,
-               "Windows: run under the Service Control Manager, e.g. sc.exe create hvtermd start= auto "
-               "binPath= \"C:\\Program Files\\hvterm\\hvtermd.exe --service\"");
+               "Windows: run under the Service Control Manager (hvtermd --install-service sets that up)");
+  bool install = false, uninstall = false;
+  std::string service_name = "hvtermd";
+  auto* install_option = app.add_flag(
+      "--install-service", install,
+      "Windows, as administrator: create the service that runs this hvtermd with the other options given "
+      "here, starting with the machine and restarted after a failure");
+  app.add_flag("--uninstall-service", uninstall, "Windows, as administrator: stop and delete the service")
+      ->excludes(install_option);
+  app.add_option("--service-name", service_name, "The service's name for --install-service, --uninstall-service")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -143,6 +186,11 @@ int main(int argc, char** argv) {
     return fail_usage("--max-connections must be at least 1");
   options.max_connections = max_connections != 0 ? max_connections : default_max_connections(descriptor_limit);
   if (!token_file.empty() && !read_token_file(token_file, options.token, error)) return fail_usage(error);
+  if (uninstall) return uninstall_service(service_name);
+  if (install) {
+    if (service) return fail_usage("--install-service creates a service that runs with --service; give only the former");
+    return install_service(service_name, argc, argv);
+  }
   if (auto user = platform::current_user()) options.owner_uid = user->uid;
   options.inherited_fds = platform::inherited_listeners();
   if (options.listen.empty() && options.inherited_fds.empty()) {
@@ -156,7 +204,7 @@ int main(int argc, char** argv) {
   std::string log_path = log_file;
   if (log_path.empty() && service) {
     std::string ignored;  // no file: the service still serves, its records are lost as before
-    log_path = platform::service_log_path("hvtermd", ignored).value_or("");
+    log_path = platform::service_log_path(service_name, ignored).value_or("");
   }
   if (!log_path.empty() && !log_to_file(log_path, kLogFileMaxBytes, error) && !log_file.empty())
     return fail_usage(error);
@@ -167,7 +215,7 @@ int main(int argc, char** argv) {
   if (!service) return serve(options, nullptr);
   // Under the Windows Service Control Manager: its stop request arrives on another thread.
   RemoteStop remote;
-  int rc = platform::run_service("hvtermd", [&] { return serve(options, &remote); }, [&] { remote.request(); }, error);
+  int rc = platform::run_service(service_name, [&] { return serve(options, &remote); }, [&] { remote.request(); }, error);
   if (rc < 0) return fail_usage(error);
   return rc;
 }

@@ -1,0 +1,20 @@
+# cpack -G ZIP in the Windows build: one archive with both programs and the PowerShell completion.
+#   cmake -DBUILD=DIR -DOUT=DIR -P zip_package.cmake
+file(REMOVE_RECURSE ${OUT})
+execute_process(COMMAND ${CMAKE_CPACK_COMMAND} -G ZIP -B ${OUT} WORKING_DIRECTORY ${BUILD} RESULT_VARIABLE rc
+                OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cpack failed: ${out}${err}")
+endif()
+file(GLOB zips ${OUT}/*.zip)
+list(LENGTH zips count)
+if(NOT count EQUAL 1)
+  message(FATAL_ERROR "expected one ZIP in ${OUT}, found: ${zips}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E tar tf ${zips} OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
+message(STATUS "${zips}:\n${listing}")
+foreach(wanted "bin/hvterm.exe" "bin/hvtermd.exe" "hvterm.ps1")
+  if(NOT listing MATCHES "(^|\n)${wanted}\n")
+    message(FATAL_ERROR "${wanted} is not in ${zips}")
+  endif()
+endforeach()
