@@ -3,6 +3,7 @@ checked by lintian (an error fails), unpacked by dpkg into a throw-away root whe
 programs run and the unit names the installed hvtermd, and the agent's maintainer scripts doing what
 debhelper's would: enabling the socket unit, and starting or stopping anything only where systemd
 runs. Nothing touches this machine's own /usr, /etc or dpkg database."""
+import glob
 import os
 import re
 import shutil
@@ -42,6 +43,17 @@ def packages(tmp_path_factory):
     debs = {name.split("_")[0]: os.path.join(out, name) for name in os.listdir(out) if name.endswith(".deb")}
     assert sorted(debs) == ["hvterm", "hvtermd"], os.listdir(out)
     return debs
+
+
+def test_a_build_for_another_prefix_makes_no_debian_package(packages, tmp_path):
+    """Its programs would land in /usr/local, where no package may install anything."""
+    out = str(tmp_path / "debs")
+    r = subprocess.run(["cpack", "-G", "DEB", "-B", out, "-D", "CPACK_PACKAGING_INSTALL_PREFIX=/usr/local"],
+                       cwd=os.path.join(BIN, "packages-build"), capture_output=True, env=ENV, timeout=600)
+    report = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    assert r.returncode != 0, report
+    assert "Debian packages install under /usr, this build under /usr/local" in report, report
+    assert not glob.glob(os.path.join(out, "*.deb"))
 
 
 def contents(deb):
