@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <string_view>
 
 #include "agent/agent.h"
 #include "agent/log_file.h"
@@ -68,8 +69,10 @@ int install_service(const std::string& name, int argc, char** argv) {
   platform::ServiceSpec spec{name, "hvterm agent (" + name + ")",
                              "Serves hvterm's terminal and exec sessions over Hyper-V sockets: hvtermd.",
                              {std::string(path, size), "--service"}};
+  // Also in its spelling with a value (--install-service=true): left in, the service would install itself.
   for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--install-service") != 0) spec.argv.emplace_back(argv[i]);
+    if (std::string_view word = argv[i]; word != "--install-service" && !word.starts_with("--install-service="))
+      spec.argv.emplace_back(word);
   std::string error, note;
   if (!platform::install_service(spec, error, note)) {
     std::cerr << "hvtermd: " << error << "\n";

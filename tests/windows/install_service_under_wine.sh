@@ -29,5 +29,12 @@ if "$wine" "$hvterm" exec --connect-timeout 5s "unix:$pipe" -- cmd /c echo x >/d
 fi
 err=$("$wine" "$hvtermd" --uninstall-service --service-name "$name" 2>&1 >/dev/null | tr -d '\r') && fail "a second uninstall succeeded"
 [ "$err" = "hvtermd: there is no service named $name" ] || fail "unexpected error for a missing service: $err"
+
+# --install-service=true is --install-service too, and stays out of the service's command line.
+out=$("$wine" "$hvtermd" --install-service=true --service-name "$name" --listen "unix:$pipe" | tr -d '\r')
+trap '"$wine" "$hvtermd" --uninstall-service --service-name "$name" >/dev/null 2>&1 || true' EXIT
+[[ $out == "installed the service $name "*"hvtermd.exe --service --service-name $name --listen unix:$pipe" ]] ||
+  fail "unexpected --install-service=true output: $out"
+"$wine" "$hvtermd" --uninstall-service --service-name "$name" >/dev/null
 trap - EXIT
 echo "installed, started, served a session, stopped and removed"
