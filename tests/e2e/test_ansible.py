@@ -181,3 +181,25 @@ def test_the_collection_builds_installs_and_documents_itself(workdir):
     doc = r.stdout.decode()
     for option in ("remote_addr", "hvterm_path", "hvterm_args", "pipelining"):
         assert option in doc, (option, doc)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user needs an agent running as root")
+def test_ansible_user_runs_the_tasks_as_that_user_and_a_remote_255_is_no_connection_failure(workdir):
+    os.makedirs(os.path.join(workdir, "a"))
+    agent = Agent(os.path.join(workdir, "a"))
+    try:
+        inv = inventory(workdir, [("vm", agent.target)])
+        with open(inv, "a") as f:
+            f.write("ansible_user=nobody\n")
+        play = ("- hosts: vms\n  gather_facts: false\n  tasks:\n"
+                "    - command: id -un\n      register: who\n"
+                "    - assert:\n        that: who.stdout == 'nobody'\n"
+                # raw: the command's own exit status is what hvterm returns (modules report theirs in JSON)
+                "    - raw: echo boom >&2; exit 255\n      register: own\n"
+                "      failed_when: own.rc != 255\n")
+        r = run_play(workdir, inv, play)
+        output = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+        assert r.returncode == 0, output
+        assert recap(output)["vm"] == {**recap(output)["vm"], "ok": 3, "failed": 0, "unreachable": 0}, output
+    finally:
+        agent.stop()

@@ -39,6 +39,14 @@ options:
       - name: inventory_hostname
       - name: ansible_host
       - name: ansible_hvterm_target
+  remote_user:
+    description:
+      - Run as this user in the VM (C(hvterm exec --user); the agent must run as root). Unset, tasks
+        run as the agent's user.
+    type: str
+    vars:
+      - name: ansible_user
+      - name: ansible_hvterm_user
   hvterm_path:
     description: The hvterm program.
     default: hvterm
@@ -87,8 +95,10 @@ class Connection(ConnectionBase):
         return self.get_option("remote_addr")
 
     def _argv(self, command):
-        """hvterm exec TARGET -- COMMAND..., with the configured program and options."""
-        return [self.get_option("hvterm_path"), "exec", *self.get_option("hvterm_args"), self._target(), "--", *command]
+        """hvterm exec [OPTIONS] TARGET -- COMMAND..., with the configured program and options."""
+        user = self.get_option("remote_user")
+        return [self.get_option("hvterm_path"), "exec", *self.get_option("hvterm_args"),
+                *(["--user", user] if user else []), self._target(), "--", *command]
 
     def _run(self, command, stdin_bytes=None, stdin_file=None, stdout_file=None):
         argv = self._argv(command)
@@ -100,10 +110,11 @@ class Connection(ConnectionBase):
         except OSError as e:
             raise AnsibleConnectionFailure("cannot run %s: %s" % (argv[0], to_native(e)))
         stdout, stderr = proc.communicate(None if stdin_file is not None else (stdin_bytes or b""))
-        if proc.returncode == HVTERM_FAILED and stderr.startswith(b"hvterm: "):
-            # Its reason is the first line hvterm wrote; anything before is the remote program's.
-            line = stderr.splitlines()[0][len(b"hvterm: "):]
-            raise AnsibleConnectionFailure("hvterm: %s" % to_text(line, errors="surrogate_or_replace"))
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        if proc.returncode == HVTERM_FAILED and lines and lines[-1].startswith(b"hvterm: "):
+            # hvterm's own failure: its reason is the last line, after whatever the remote program
+            # wrote before the connection failed. A remote program's own 255 has no such line.
+            raise AnsibleConnectionFailure(to_text(lines[-1], errors="surrogate_or_replace"))
         return proc.returncode, stdout or b"", stderr
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
