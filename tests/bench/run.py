@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 import tty
 
@@ -283,9 +284,9 @@ class Env:
         self.ssh_base = None
 
     # ---- hvterm agents
-    def start_agent(self, sock, name="hvtermd"):
+    def start_agent(self, sock, name="hvtermd", *extra):
         errlog = open(os.path.join(self.tmp, name + ".log"), "ab")
-        p = PROCS.start(name, [self.hvtermd, "--listen", "unix:" + sock, "--log-level", "warn"],
+        p = PROCS.start(name, [self.hvtermd, "--listen", "unix:" + sock, "--log-level", "warn", *extra],
                         stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog, env=self.env)
         errlog.close()
         wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 10, "hvtermd to listen on " + sock)
@@ -659,16 +660,9 @@ def setup_all(env, cases, runs, warmup=3):
 # memory: a fresh agent, idle, then with N detached sessions running `sleep`
 
 
-def memory(e, sessions):
-    sock = os.path.join(e.tmp, "mem.sock")
-    agent = e.start_agent(sock, "hvtermd-mem")
-    target = "unix:" + sock
-    time.sleep(0.3)
-    idle = proc_status(agent.pid)
-    idle.update(smaps_rollup(agent.pid))
-    sleep_arg = "1000.%d" % (os.getpid() % 100000)
-    t0 = time.perf_counter()
-    for i in range(sessions):
+def detached_sessions(e, target, count, sleep_arg):
+    """`count` sessions of `sleep SLEEP_ARG`, each started by `hvterm shell` and detached by SIGTERM."""
+    for i in range(count):
         p, master, slave = spawn_on_pty([e.hvterm, "shell", "-q", target, "--", "sleep", sleep_arg], e.env, raw=False)
         try:
             # Bound once hvterm has put our terminal in raw mode; then SIGTERM detaches it.
@@ -685,14 +679,10 @@ def memory(e, sessions):
             PROCS.stop(p)
             os.close(master)
             os.close(slave)
-    create_s = time.perf_counter() - t0
-    r = subprocess.run([e.hvterm, "ls", target, "--json"], env=e.env, capture_output=True, text=True, timeout=30)
-    detached = r.stdout.count('"detached"')
-    time.sleep(0.5)
-    busy = proc_status(agent.pid)
-    busy.update(smaps_rollup(agent.pid))
-    PROCS.stop(agent)
-    # The agent hangs up every session on SIGTERM: no `sleep` may survive it.
+
+
+def kill_sleepers(sleep_arg):
+    """The `sleep SLEEP_ARG` processes still alive (the agent hangs them up when it stops: none)."""
     leftovers = []
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -707,10 +697,101 @@ def memory(e, sessions):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    return leftovers
+
+
+def memory(e, sessions):
+    sock = os.path.join(e.tmp, "mem.sock")
+    agent = e.start_agent(sock, "hvtermd-mem")
+    target = "unix:" + sock
+    time.sleep(0.3)
+    idle = proc_status(agent.pid)
+    idle.update(smaps_rollup(agent.pid))
+    sleep_arg = "1000.%d" % (os.getpid() % 100000)
+    t0 = time.perf_counter()
+    detached_sessions(e, target, sessions, sleep_arg)
+    create_s = time.perf_counter() - t0
+    r = subprocess.run([e.hvterm, "ls", target, "--json"], env=e.env, capture_output=True, text=True, timeout=30)
+    detached = r.stdout.count('"detached"')
+    time.sleep(0.5)
+    busy = proc_status(agent.pid)
+    busy.update(smaps_rollup(agent.pid))
+    PROCS.stop(agent)
+    # The agent hangs up every session on SIGTERM: no `sleep` may survive it.
+    leftovers = kill_sleepers(sleep_arg)
     return {"idle_rss": idle["VmRSS"], "busy_rss": busy["VmRSS"], "idle_anon": idle.get("RssAnon", 0),
             "idle_pss": idle.get("Pss", 0), "busy_anon": busy.get("RssAnon", 0), "sessions": sessions, "detached": detached,
             "per_session": (busy["VmRSS"] - idle["VmRSS"]) / sessions, "create_s": create_s,
             "survivors": len(leftovers)}
+
+
+def concurrent_streams(e, target, count, total):
+    """`count` round trips through `exec -- cat` at once, `total` bytes between them: aggregate MB/s
+    and each stream's time (all start together)."""
+    blocks = max(1, total // count // BLOCK)
+    cmd = "dd if=/dev/zero bs=%d count=%d status=none | %s exec %s -- cat | cat > /dev/null" % (
+        BLOCK, blocks, e.hvterm, target)
+    t0 = time.perf_counter()
+    procs = [PROCS.start("stream-%d" % i, ["sh", "-c", cmd], stdin=subprocess.DEVNULL, env=e.env)
+             for i in range(count)]
+    ends = {}
+
+    def await_end(p):  # one waiter per stream: each end is timed when it happens
+        p.wait()
+        ends[p.pid] = time.perf_counter() - t0
+
+    waiters = [threading.Thread(target=await_end, args=(p,)) for p in procs]
+    for w in waiters:
+        w.start()
+    for w in waiters:
+        w.join()
+    failed = [p.returncode for p in procs if p.returncode != 0]
+    if failed:
+        raise BenchError("%d streams through exec -- cat failed (%s)" % (len(failed), failed[0]))
+    wall = max(ends.values())
+    return {"mbps": count * blocks * BLOCK / wall / MB, "fastest": min(ends.values()), "slowest": wall}
+
+
+def scale(e, idle_sessions, runs):
+    """Many streams through one agent, and an agent holding many idle sessions."""
+    out = {"streams": {}}
+    total = 256 * MiB
+    for n in (1, 32, 64):
+        out["streams"][n] = concurrent_streams(e, "unix:" + e.agent_sock, n, total)
+    sock = os.path.join(e.tmp, "scale.sock")
+    agent = e.start_agent(sock, "hvtermd-scale", "--max-sessions", str(idle_sessions + 16))
+    target = "unix:" + sock
+
+    def exec_true_p50():
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([e.hvterm, "exec", target, "--", "true"], env=e.env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30, check=True)
+            samples.append((time.perf_counter() - t0) * 1000)
+        return statistics.median(samples)
+
+    out["exec_none"] = exec_true_p50()
+    sleep_arg = "2000.%d" % (os.getpid() % 100000)
+    t0 = time.perf_counter()
+    detached_sessions(e, target, idle_sessions, sleep_arg)
+    out["create_s"] = time.perf_counter() - t0
+    out["idle_sessions"] = idle_sessions
+    time.sleep(0.5)
+    out["rss"] = proc_status(agent.pid)["VmRSS"]
+    out["exec_idle"] = exec_true_p50()
+    ls_ms = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        r = subprocess.run([e.hvterm, "ls", target], env=e.env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60)
+        ls_ms.append((time.perf_counter() - t0) * 1000)
+        if r.returncode != 0 or r.stdout.count(b"detached") != idle_sessions:
+            raise BenchError("hvterm ls did not list the %d idle sessions" % idle_sessions)
+    out["ls_ms"] = statistics.median(ls_ms)
+    PROCS.stop(agent)
+    kill_sleepers(sleep_arg)
+    return out
 
 
 def ansible_play(e, tasks=50):
@@ -865,8 +946,8 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
-    ap.add_argument("--only", default="throughput,latency,setup,memory,ansible",
-                    help="comma-separated subset of: throughput,latency,setup,memory,ansible")
+    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible",
+                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible")
     args = ap.parse_args()
 
     def size_arg(s):
@@ -987,6 +1068,10 @@ def main():
             log("memory: %d idle sessions" % sessions)
             res["mem"] = memory(e, sessions)
             res["replay"] = 0  # `sleep` prints nothing: no replay buffer in use
+
+        if "scale" in only:
+            log("scale: 1, 32 and 64 streams at once; an agent with %d idle sessions" % (sessions * 10))
+            res["scale"] = scale(e, sessions * 10, 50 if args.quick else 100)
 
         if "ansible" in only and not args.skip_ssh:
             log("ansible: the same 50-task playbook over hvterm and over ssh")
@@ -1109,6 +1194,25 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         add(("agent RSS per idle session, KiB", "%.1f" % (m["per_session"] / 1024), "—", "—",
              "%s ≤128 KiB + replay used (%d B)" % (check(m["per_session"] <= 128 * 1024 + res.get("replay", 0)),
                                                    res.get("replay", 0))))
+    if "scale" in res:
+        sc = res["scale"]
+        one = sc["streams"][1]["mbps"]
+        for n in (32, 64):
+            st = sc["streams"][n]
+            r_agg, r_slow = ratio(st["mbps"], one), ratio(st["fastest"], st["slowest"])
+            add(("%d concurrent `exec -- cat` round trips, 256 MiB in all, MB/s" % n, fmt_mbps(st["mbps"]),
+                 "one stream: %s" % fmt_mbps(one),
+                 "%.2f× one stream · slowest stream %.2f× the fastest" % (r_agg, r_slow),
+                 "%s ≥0.9× one stream (%.2f×) %s slowest ≥0.5× fastest (%.2f×)" % (
+                     check(r_agg >= 0.9), r_agg, check(r_slow >= 0.5), r_slow)))
+        r_exec = ratio(sc["exec_idle"], sc["exec_none"])
+        add(("`exec -- true` p50 with %d idle sessions in the agent, ms" % sc["idle_sessions"],
+             "%.1f" % sc["exec_idle"], "with none: %.1f" % sc["exec_none"], "%.2f×" % r_exec,
+             "%s ≤1.2× with none (%.2f×)" % (check(r_exec <= 1.2), r_exec)))
+        add(("`hvterm ls` over %d sessions, ms" % sc["idle_sessions"], "%.1f" % sc["ls_ms"], "—", "—",
+             "%s ≤50 ms" % check(sc["ls_ms"] <= 50)))
+        add(("agent RSS with %d idle sessions, KiB" % sc["idle_sessions"], "%.0f" % (sc["rss"] / 1024), "—", "—",
+             "%s ≤8 MiB" % check(sc["rss"] <= 8 * MiB)))
     if "ansible" in res:
         a = res["ansible"]
         r_a = ratio(a["ssh"], a["hvterm"])
