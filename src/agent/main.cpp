@@ -8,8 +8,8 @@
 
 #include "agent/agent.h"
 #include "agent/log_file.h"
-#include "common/guid.h"
 #include "common/log.h"
+#include "common/printable.h"
 #include "common/target.h"
 #include "common/token_file.h"
 #include "common/units.h"
@@ -79,10 +79,8 @@ int install_service(const std::string& name, int argc, char** argv) {
     return 1;
   }
   if (!note.empty()) std::cerr << "hvtermd: note: " << note << "\n";
-  std::string command;
-  for (const auto& word : spec.argv) command += (command.empty() ? "" : " ") + word;
   std::cout << "installed the service " << name << " (starts with the machine; net start " << name
-            << " starts it now): " << command << "\n";
+            << " starts it now): " << join_words(spec.argv) << "\n";
   return 0;
 }
 

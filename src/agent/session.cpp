@@ -6,6 +6,7 @@
 #include "agent/agent.h"
 #include "agent/connection.h"
 #include "common/log.h"
+#include "common/printable.h"
 #include "protocol/codec.h"
 #include "transport/io_sizes.h"
 
@@ -16,13 +17,7 @@ constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after th
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 
 std::string command_line(const wire::Open& request) {
-  if (request.argv.empty()) return "(login shell)";
-  std::string out;
-  for (const auto& a : request.argv) {
-    if (!out.empty()) out.push_back(' ');
-    out += a;
-  }
-  return out;
+  return request.argv.empty() ? "(login shell)" : join_words(request.argv);
 }
 
 }  // namespace

@@ -21,12 +21,6 @@ constexpr uint64_t kCollectAnswerMs = 3000;   // then COLLECT without an OK is s
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
 
-std::string words(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& word : argv) text += (text.empty() ? "" : " ") + word;
-  return text;
-}
-
 }  // namespace
 
 SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
@@ -258,7 +252,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
           options_.open.id = wire::SessionId{};  // the agent chooses; a lost answer then loses the session
         id_ = options_.open.id;
         log::info(std::string("opening a session (") + (options_.open.mode == wire::SessionMode::Pty ? "pty" : "pipes") +
-                  "): " + (options_.open.argv.empty() ? std::string("the login shell") : words(options_.open.argv)));
+                  "): " + (options_.open.argv.empty() ? std::string("the login shell") : join_words(options_.open.argv)));
         conn_->send(wire::encode(options_.open));
       }
       return;

@@ -62,4 +62,10 @@ std::string shorten(std::string_view text, size_t columns) {
   return std::string(text);
 }
 
+std::string join_words(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : " ") + word;
+  return text;
+}
+
 }  // namespace hvterm

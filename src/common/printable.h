@@ -4,6 +4,7 @@
 // window, clear the screen, fake rows of `hvterm ls` or forge a record of the agent's log.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hvterm {
 
@@ -15,5 +16,8 @@ std::string printable(std::string_view text);
 // At most `columns` characters (code points) of `text`: a text longer than that keeps its first
 // columns - 1 characters and ends in "…". `columns` below 1 counts as 1.
 std::string shorten(std::string_view text, size_t columns);
+
+// Words joined by single spaces, as a command line reads in a message (no quoting).
+std::string join_words(const std::vector<std::string>& words);
 
 }  // namespace hvterm

@@ -46,3 +46,9 @@ TEST_CASE("printable keeps Windows paths and non-breaking spaces, and escapes a 
   CHECK(printable("\xc2\xa0nbsp") == "\xc2\xa0nbsp");
   CHECK(printable("lone \x9b byte") == "lone \\x9b byte");
 }
+
+TEST_CASE("join_words: single spaces between the words, nothing quoted") {
+  CHECK(join_words({}) == "");
+  CHECK(join_words({"sh"}) == "sh");
+  CHECK(join_words({"sh", "-c", "echo a b"}) == "sh -c echo a b");
+}
