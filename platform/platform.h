@@ -38,6 +38,12 @@ inline constexpr bool kPtyEndsAtEof = true;
 #else
 inline constexpr bool kPtyEndsAtEof = false;
 #endif
+// What a libuv pipe connects to by name: a Windows named pipe (\\.\pipe\NAME) or a Unix socket path.
+#ifdef _WIN32
+inline constexpr bool kPipesAreNamedPipes = true;
+#else
+inline constexpr bool kPipesAreNamedPipes = false;
+#endif
 
 // Who connected, as far as the OS can say; the agent decides from it who may come in.
 struct Peer {
@@ -271,5 +277,8 @@ bool random_bytes(void* out, size_t size);
 // process sharing them, such as the shell that started us).
 void remember_stdio_flags();
 void restore_stdio_flags();
+// Let go of one of fds 0-2 for good (libuv never closes those): its mode as we found it, then
+// /dev/null in its place, so the reader on the other side sees EOF and the number stays taken.
+void end_stdio(int fd);
 
 }  // namespace hvterm::platform

@@ -118,6 +118,15 @@ void restore_stdio_flags() {
     if (saved_flags[fd] != -1) fcntl(fd, F_SETFL, saved_flags[fd]);
 }
 
+void end_stdio(int fd) {
+  if (fd < 0 || fd > 2) return;
+  if (saved_flags[fd] != -1) fcntl(fd, F_SETFL, saved_flags[fd]);
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return;
+  dup2(null_fd, fd);  // dup2 clears close-on-exec on the copy
+  close(null_fd);
+}
+
 void init_process() {
   // A closed fd 0, 1 or 2 would be the next socket, log file or libuv's epoll fd, and then remote
   // output would be written into it: give each one /dev/null before anything opens a file (as ssh

@@ -1,4 +1,7 @@
 // Paths, daemons, clocks and process-wide setup on Windows.
+#include <fcntl.h>
+#include <io.h>
+
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -109,6 +112,14 @@ void remember_stdio_flags() {
 void restore_stdio_flags() {
   for (int i = 0; i < 3; ++i)
     if (saved_stdio.valid[i]) SetConsoleMode(GetStdHandle(kStdHandles[i]), saved_stdio.mode[i]);
+}
+
+void end_stdio(int fd) {
+  if (fd < 0 || fd > 2) return;
+  int null_fd = _open("NUL", _O_RDWR);
+  if (null_fd < 0) return;
+  _dup2(null_fd, fd);
+  _close(null_fd);
 }
 
 void init_process() {

@@ -113,7 +113,12 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
     error = "the agent is shutting down";
     return nullptr;
   }
-  if (sessions_.size() >= options_.max_sessions) {
+  bool connection = request.mode == wire::SessionMode::Connection;
+  if (connection && forwards_ >= options_.max_forwards) {
+    error = "forwarded connection limit reached (" + std::to_string(options_.max_forwards) + "; see hvtermd --max-forwards)";
+    return nullptr;
+  }
+  if (!connection && sessions_.size() - forwards_ >= options_.max_sessions) {
     error = "session limit reached (" + std::to_string(options_.max_sessions) + "; see hvtermd --max-sessions)";
     return nullptr;
   }
@@ -130,6 +135,7 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
   }
   Session* raw = session.get();
   sessions_.emplace(id, std::move(session));
+  if (connection) ++forwards_;
   log::info("session " + wire::session_id_hex(id).substr(0, 8) + " started: " + raw->describe().command);
   return raw;
 }
@@ -162,6 +168,7 @@ void Agent::remove_session(const wire::SessionId& id) {
   if (it == sessions_.end()) return;
   auto* doomed = it->second.release();
   sessions_.erase(it);
+  if (doomed->carries_connection()) --forwards_;
   settle_memory_soon();
   auto* idle = new uv_idle_t;
   uv_idle_init(loop_, idle);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/forward_policy.h"
 #include "common/address.h"
 #include "common/timer.h"
 #include "platform/platform.h"
@@ -24,7 +25,10 @@ struct AgentOptions {
   std::vector<uint32_t> allowed_cids = {kVsockCidHost};
   bool allow_any_cid = false;
   std::string token;                       // empty: no token required
-  size_t max_sessions = 256;
+  size_t max_sessions = 256;               // sessions that run a program
+  ForwardPolicy forward;                   // which connections sessions may open in the guest
+  size_t max_forwards = 256;               // sessions that carry such a connection
+  uint64_t forward_connect_timeout_ms = 10000;
   size_t max_connections = 1024;           // see default_max_connections()
   uint64_t linger_ms = 24ull * 3600 * 1000;
   size_t replay_buffer = 1024 * 1024;
@@ -70,6 +74,7 @@ class Agent {
   AgentOptions options_;
   std::vector<std::unique_ptr<platform::Listener>> listeners_;
   std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
+  size_t forwards_ = 0;  // of sessions_, those that carry a connection
   std::vector<AgentConnection*> connections_;
   size_t refused_over_limit_ = 0;  // since the connection limit was last reached (one record a burst)
   bool shutting_down_ = false;

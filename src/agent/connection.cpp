@@ -122,7 +122,7 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   }
   wire::Hello reply;
   reply.version = version;
-  reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk |
+  reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
                        (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
@@ -136,6 +136,10 @@ void AgentConnection::on_request(wire::Frame& frame) {
       if (!wire::decode(frame.payload.view(), open)) return reject(wire::ErrorCode::Malformed, "malformed OPEN");
       if (auto problem = wire::open_problem(open); !problem.empty())
         return reject(wire::ErrorCode::BadRequest, problem);
+      if (open.mode == wire::SessionMode::Connection) {
+        if (auto refusal = forward_refusal(agent_.options().forward, open.destination); !refusal.empty())
+          return reject(wire::ErrorCode::Unauthorized, refusal);
+      }
       if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
         return reject(wire::ErrorCode::BadRequest, "session id " + wire::session_id_hex(open.id) + " is already in use");
       platform::ExitStatus failure;

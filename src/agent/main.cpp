@@ -122,7 +122,18 @@ int main(int argc, char** argv) {
                  "vsock peers allowed to connect: comma-separated CIDs, or 'any' (2 is the host)")
       ->capture_default_str();
   app.add_option("--token-file", token_file, "Require clients to present the token stored in this file");
-  app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions")->capture_default_str();
+  app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions running a program")->capture_default_str();
+  std::string forward = "any";
+  std::vector<std::string> forward_allow;
+  size_t max_forwards = 256;
+  app.add_option("--forward", forward,
+                 "Connections clients may open in the guest (hvterm nc, forward): none, local (the guest itself: "
+                 "localhost, Unix sockets, pipes) or any")
+      ->capture_default_str();
+  app.add_option("--forward-allow", forward_allow,
+                 "Only these destinations (repeatable, comma-separated): HOST:PORT, HOST:*, unix:PATH, pipe:NAME")
+      ->type_name("LIST");
+  app.add_option("--max-forwards", max_forwards, "Maximum connections opened for clients at once")->capture_default_str();
   size_t max_connections = 0;
   auto* max_connections_option = app.add_option(
       "--max-connections", max_connections,
@@ -182,6 +193,13 @@ int main(int argc, char** argv) {
   options.replay_buffer = static_cast<size_t>(*replay_bytes);
   if (max_sessions == 0) return fail_usage("--max-sessions must be at least 1");
   options.max_sessions = max_sessions;
+  auto reach = parse_forward_reach(forward);
+  if (!reach) return fail_usage("--forward must be none, local or any, not '" + forward + "'");
+  options.forward.reach = *reach;
+  for (const auto& text : forward_allow)
+    if (!parse_forward_allow(text, options.forward, error)) return fail_usage(error);
+  if (max_forwards == 0) return fail_usage("--max-forwards must be at least 1 (--forward none turns connections off)");
+  options.max_forwards = max_forwards;
   size_t descriptor_limit = platform::descriptor_limit();
   if (max_connections_option->count() > 0 && max_connections == 0)
     return fail_usage("--max-connections must be at least 1");

@@ -5,6 +5,7 @@
 
 #include "agent/agent.h"
 #include "agent/connection.h"
+#include "agent/guest_connection.h"
 #include "common/log.h"
 #include "common/printable.h"
 #include "protocol/codec.h"
@@ -17,6 +18,7 @@ constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after th
 constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
 
 std::string command_line(const wire::Open& request) {
+  if (request.mode == wire::SessionMode::Connection) return "connection to " + wire::describe(request.destination);
   return request.argv.empty() ? "(login shell)" : join_words(request.argv);
 }
 
@@ -37,6 +39,17 @@ Session::~Session() {
 }
 
 bool Session::spawn(platform::ExitStatus& failure) {
+  if (request_.mode == wire::SessionMode::Connection) {
+    // Always "started": a connection that cannot be made ends the session with its reason, as EXIT.
+    auto guest = std::make_unique<GuestConnection>(
+        agent_.loop(), request_.destination, agent_.options().forward_connect_timeout_ms,
+        [this] { on_guest_connected(); }, [this](const platform::ExitStatus& s) { on_exit(s); });
+    guest_ = guest.get();
+    child_ = std::move(guest);
+    output_open_[0] = true;
+    output_[1].finish();  // a connection has no stderr
+    return true;
+  }
   platform::SpawnRequest spawn;
   spawn.argv = request_.argv;
   spawn.env = request_.env;
@@ -57,6 +70,17 @@ bool Session::spawn(platform::ExitStatus& failure) {
   return true;
 }
 
+void Session::on_guest_connected() {
+  child_->output()->data = &pipes_[0];
+  start_reading();
+  // What the client sent while we connected goes in now, in order.
+  std::vector<Slice> held = std::move(held_input_);
+  held_input_.clear();
+  input_writes_pending_ -= held.size();
+  for (auto& bytes : held) write_input(std::move(bytes));
+  close_input_if_done();
+}
+
 // ---- output: child -> replay buffer -> connection ---------------------------------------------------
 
 bool Session::output_full() const {
@@ -64,7 +88,7 @@ bool Session::output_full() const {
 }
 
 void Session::start_reading() {
-  if (reading_ || !child_) return;
+  if (reading_ || !child_ || (guest_ != nullptr && !guest_->connected())) return;
   reading_ = true;
   auto alloc = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
     Session* self = static_cast<OutputPipe*>(handle->data)->session;
@@ -124,6 +148,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   }
   if (nread < 0) {  // EOF, or EIO from a PTY whose other side is gone
     finish_output(index);
+    if (guest_ != nullptr) guest_->read_ended(static_cast<int>(nread));
     return;
   }
   size_t n = static_cast<size_t>(nread);
@@ -156,7 +181,7 @@ void Session::drop_read_block() {
 
 void Session::finish_output(int index) {
   if (!output_open_[index]) return;
-  uv_read_stop(output_pipe(index));
+  if (uv_stream_t* stream = output_pipe(index); stream != nullptr) uv_read_stop(stream);
   output_open_[index] = false;
   output_[index].finish();
   if (index == 0 && request_.mode == wire::SessionMode::Pty) drain_timer_.close();
@@ -166,6 +191,14 @@ void Session::finish_output(int index) {
 void Session::on_exit(const platform::ExitStatus& status) {
   exit_ = status;
   log::debug("session " + wire::session_id_hex(id_).substr(0, 8) + " exited");
+  if (guest_ != nullptr) {
+    // The connection is over: nothing more comes out of it, and what the client sends goes nowhere.
+    finish_output(0);
+    for (auto& bytes : held_input_) on_input_written(bytes.size());
+    input_writes_pending_ -= held_input_.size();
+    held_input_.clear();
+    close_input_if_done();
+  }
   if (request_.mode == wire::SessionMode::Pty && output_open_[0]) {
     // Normally the PTY reports EIO right after its last byte; a background job still holding the
     // terminal would keep it open forever, so trailing output gets a short idle window.
@@ -238,6 +271,11 @@ bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
 
 void Session::write_input(Slice bytes) {
   size_t n = bytes.size();
+  if (guest_ != nullptr && !guest_->connected() && !exit_) {  // still connecting: hold it (bounded by the window)
+    held_input_.push_back(std::move(bytes));
+    ++input_writes_pending_;
+    return;
+  }
   uv_stream_t* in = child_ && !input_closed_ ? child_->input() : nullptr;
   if (in == nullptr || exit_) {  // nobody to read it: consumed by definition
     on_input_written(n);
@@ -247,6 +285,11 @@ void Session::write_input(Slice bytes) {
     // Nothing queued: most input (keystrokes) goes straight into the child without a request.
     uv_buf_t now = uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(n));
     int written = uv_try_write(in, &now, 1);
+    if (written < 0 && written != UV_EAGAIN && guest_ != nullptr) {
+      on_input_written(n);
+      guest_->write_failed(written);
+      return;
+    }
     if (written > 0) {
       bytes.remove_prefix(static_cast<size_t>(written));
       on_input_written(static_cast<size_t>(written));
@@ -263,19 +306,22 @@ void Session::write_input(Slice bytes) {
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
   ++input_writes_pending_;
-  int rc = uv_write(&w->request, in, &buf, 1, [](uv_write_t* req, int) {
+  int rc = uv_write(&w->request, in, &buf, 1, [](uv_write_t* req, int status) {
     auto* w = static_cast<InputWrite*>(req->data);
     // A child that closed its stdin (EPIPE) has consumed the input as far as anyone can tell.
-    if (!w->session->removing_) {
-      --w->session->input_writes_pending_;
-      w->session->on_input_written(w->bytes.size());
-    }
+    Session* session = w->session;
+    size_t written = w->bytes.size();
     delete w;
+    if (session->removing_) return;
+    --session->input_writes_pending_;
+    session->on_input_written(written);
+    if (status < 0 && status != UV_ECANCELED && session->guest_ != nullptr) session->guest_->write_failed(status);
   });
   if (rc != 0) {
     --input_writes_pending_;
     delete w;
     on_input_written(n);
+    if (guest_ != nullptr) guest_->write_failed(rc);
   }
 }
 
@@ -297,7 +343,7 @@ bool Session::on_input_eof(uint64_t offset) {
 void Session::close_input_if_done() {
   if (!input_.eof() || input_writes_pending_ != 0 || input_closed_) return;
   input_closed_ = true;
-  if (child_ && request_.mode == wire::SessionMode::Pipes) child_->close_input();
+  if (child_ && request_.mode != wire::SessionMode::Pty) child_->close_input();
   input_.consumed_eof();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/timer.h"
 #include "platform/platform.h"
@@ -19,6 +20,7 @@ namespace hvterm {
 
 class Agent;
 class AgentConnection;
+class GuestConnection;
 
 class Session {
  public:
@@ -48,6 +50,7 @@ class Session {
 
   wire::ListEntry describe() const;
   const wire::SessionId& id() const { return id_; }
+  bool carries_connection() const { return request_.mode == wire::SessionMode::Connection; }
   wire::SessionState state() const;
   uint64_t detached_since_ms() const { return detached_at_ms_; }
   uint64_t created_ms() const { return created_ms_; }
@@ -69,6 +72,7 @@ class Session {
   uv_stream_t* output_pipe(int index);  // the child's stdout (0) or stderr (1)
   void drop_read_block();
   void on_exit(const platform::ExitStatus& status);
+  void on_guest_connected();
   void maybe_send_input_ack(bool force);
   void write_input(Slice bytes);
   void on_input_written(size_t bytes);
@@ -82,6 +86,8 @@ class Session {
   wire::SessionId id_;
   wire::Open request_;
   std::unique_ptr<platform::Child> child_;
+  GuestConnection* guest_ = nullptr;  // child_, when the session carries a connection
+  std::vector<Slice> held_input_;     // a connection's input that came before it was up
   AgentConnection* connection_ = nullptr;
 
   OutboundStream output_[2];

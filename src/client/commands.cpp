@@ -68,7 +68,7 @@ int command_ls(const CommonOptions& options, bool json) {
       nlohmann::ordered_json o;
       o["id"] = wire::session_id_hex(e.id);
       o["state"] = wire::session_state_name(e.state);
-      o["mode"] = e.mode == wire::SessionMode::Pty ? "pty" : "pipes";
+      o["mode"] = wire::session_mode_name(e.mode);
       o["pid"] = e.pid;
       o["rows"] = e.size.rows;
       o["cols"] = e.size.cols;
@@ -93,8 +93,9 @@ int command_ls(const CommonOptions& options, bool json) {
     std::string size = e.mode == wire::SessionMode::Pty ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
                                                         : "-";
     std::string command = shorten(printable(e.command), command_columns);
-    std::printf("%-10s %-9s %-8u %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
-                state.c_str(), e.pid, size.c_str(), format_duration(e.idle_ms).c_str(),
+    std::string pid = e.mode == wire::SessionMode::Connection ? "-" : std::to_string(e.pid);  // the agent's own
+    std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
+                state.c_str(), pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(),
                 local_time(e.created_unix_ms).c_str(), command.c_str());
   }
   return 0;

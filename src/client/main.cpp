@@ -11,6 +11,7 @@
 #include "client/escape_parser.h"
 #include "client/request.h"
 #include "client/session_client.h"
+#include "protocol/destination_text.h"
 #include "common/log.h"
 #include "common/token_file.h"
 #include "common/units.h"
@@ -42,6 +43,7 @@ constexpr const char* kShortUsage =
     "usage: hvterm COMMAND [OPTIONS] TARGET ...\n"
     "  hvterm shell  TARGET [-- COMMAND...]      interactive session on a PTY (default: the login shell)\n"
     "  hvterm exec   TARGET -- COMMAND [ARGS...] run a command: stdio byte-exact, its exit code returned\n"
+    "  hvterm nc     TARGET [HOST:]PORT          stdin/stdout to a port in the guest (ssh ProxyCommand)\n"
     "  hvterm attach TARGET [SESSION]            reattach to a detached session\n"
     "  hvterm ls     TARGET                      list the agent's sessions\n"
     "  hvterm kill   TARGET SESSION              signal a session's program\n"
@@ -72,6 +74,7 @@ struct Cli {
   int verbosity = 0;  // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
+  std::string destination;  // nc
   std::string wait = "0";
   std::string config_file;  // -F
   bool names_only = false;  // config --names
@@ -98,9 +101,9 @@ void add_connection_options(CLI::App* sub, Cli& cli) {
   sub->add_flag("-q,--quiet", cli.quiet, "No status notices (reconnecting, detached)");
 }
 
-void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
+// How a session outlives a broken connection: every command that bridges a session takes these.
+void add_resume_options(CLI::App* sub, Cli& cli) {
   add_connection_options(sub, cli);
-  sub->add_option("-e,--escape", cli.escape, "Escape character typed after Enter, or 'none'")->capture_default_str();
   sub->add_flag("--no-reconnect", cli.no_reconnect,
                 "Exit with 255 when the connection drops instead of reconnecting (the session keeps running)");
   sub->add_option("--keepalive", cli.keepalive, "Ping the agent after this much silence")->capture_default_str();
@@ -109,6 +112,11 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   sub->add_option("--reconnect-timeout", cli.reconnect_timeout,
                   "Stop trying to reconnect after this long (after 10s when nothing listens on the agent's Unix socket)")
       ->capture_default_str();
+}
+
+void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
+  add_resume_options(sub, cli);
+  sub->add_option("-e,--escape", cli.escape, "Escape character typed after Enter, or 'none'")->capture_default_str();
   sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
   sub->add_option("--record", cli.record_file,
                   "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
@@ -248,6 +256,22 @@ int run(int argc, char** argv) {
                          "tar c ./site | hvterm exec vsock:3 -- tar x -C /srv    stdin's end ends tar's input",
                          "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t"}));
 
+  auto* nc = app.add_subcommand("nc", "Connect stdin/stdout to a port or socket inside the guest (for ssh's ProxyCommand)");
+  add_target(nc, cli);
+  nc->add_option("destination", cli.destination,
+                 "[HOST:]PORT in the guest (HOST defaults to localhost; [::1]:PORT for IPv6), unix:PATH, or "
+                 "pipe:NAME on a Windows guest")
+      ->required();
+  add_resume_options(nc, cli);
+  nc->footer("The connection is the agent's, inside the guest: it survives a cut, a VM pause or a restore of the\n"
+             "hvterm connection, and no byte is lost or repeated. Exit status: 0 when both directions ended\n"
+             "cleanly; 255 with one line when the connection failed (refused, reset, unreachable, timed out,\n"
+             "refused by the agent's --forward policy) or hvterm did; 128+N when a signal N ended it.\n\n" +
+             std::string(kTargetsHelp) + "\n\n" +
+             examples({"hvterm nc vsock:3 22                          the guest's sshd on stdin/stdout",
+                       "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
+                       "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
+
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
   attach->footer(std::string(kTargetsHelp) + "\n\n" +
@@ -331,7 +355,7 @@ int run(int argc, char** argv) {
     }
   }
   if (!words.empty() && words[0][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
-    return usage_error("unknown command '" + words[0] + "' (commands: shell, exec, attach, ls, kill, ping, vms, "
+    return usage_error("unknown command '" + words[0] + "' (commands: shell, exec, nc, attach, ls, kill, ping, vms, "
                        "config, service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
@@ -372,7 +396,7 @@ int run(int argc, char** argv) {
   ConfigFiles config_files;
   if (!load_config(cli.config_file, config_files, error)) return usage_error(error);
   if (*config) return command_config(config_files, cli.target, cli.names_only, builtin_values(exec));
-  for (auto* sub : {shell, exec, attach, ls, kill, ping})
+  for (auto* sub : {shell, exec, nc, attach, ls, kill, ping})
     if (*sub) apply_config(config_files.resolve(cli.target), sub, cli);
   auto target = parse_target(cli.target, cli.port, error);
   if (!target) return usage_error(error);
@@ -413,6 +437,12 @@ int run(int argc, char** argv) {
 
   if (*attach) {
     options.attach = true;
+  } else if (*nc) {
+    options.escape = 0;  // a byte pipe: nothing in it is for hvterm
+    options.open.mode = wire::SessionMode::Connection;
+    auto destination = wire::parse_destination(cli.destination, error);
+    if (!destination) return usage_error("nc: " + error);
+    options.open.destination = *destination;
   } else {
     bool interactive = *shell || cli.tty;
     if (*shell && !platform::is_terminal(0))

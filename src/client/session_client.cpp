@@ -247,12 +247,24 @@ void SessionClient::on_frame(wire::Frame& frame) {
                                                    : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
         conn_->send(wire::encode(attach));
       } else {
+        bool connection = options_.open.mode == wire::SessionMode::Connection;
+        if (connection && (hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId)) {
+          say("this agent (" + printable(hello.software) +
+              ") is too old to open connections in the guest; update hvtermd there");
+          return finish(255);
+        }
         if ((hello.capabilities & wire::kCapOpenId) != 0 && options_.open.id == wire::SessionId{} &&
             !platform::random_bytes(options_.open.id.data(), options_.open.id.size()))
           options_.open.id = wire::SessionId{};  // the agent chooses; a lost answer then loses the session
         id_ = options_.open.id;
-        log::info(std::string("opening a session (") + (options_.open.mode == wire::SessionMode::Pty ? "pty" : "pipes") +
-                  "): " + (options_.open.argv.empty() ? std::string("the login shell") : join_words(options_.open.argv)));
+        if (connection && options_.open.id == wire::SessionId{}) {
+          say("cannot generate a session id");  // a connection must be resumable: the agent requires one
+          return finish(255);
+        }
+        log::info(std::string("opening a session (") + wire::session_mode_name(options_.open.mode) + "): " +
+                  (connection ? wire::describe(options_.open.destination)
+                   : options_.open.argv.empty() ? std::string("the login shell")
+                                                : join_words(options_.open.argv)));
         conn_->send(wire::encode(options_.open));
       }
       return;
@@ -446,6 +458,7 @@ void SessionClient::record_size() {
 void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
   int index = index_of(stream);
   if (!output_[index].eof_at(offset)) return connection_lost("protocol error: EOF arrived before all output");
+  maybe_ack(index, false);  // everything before it may be written already: the EOF is then consumed now
   check_finished();
 }
 
@@ -454,6 +467,13 @@ void SessionClient::maybe_ack(int index, bool force) {
   if (output_[index].eof() && writers_[index]->pending() == 0 && !output_eof_written_[index]) {
     output_eof_written_[index] = true;
     output_[index].consumed_eof();
+    if (mode_ == wire::SessionMode::Connection && index == 0) {
+      // The guest's side finished sending: pass its half-close on, as nc does, by closing stdout
+      // (the reader sees EOF while our stdin may still be sending). /dev/null takes the number.
+      log::debug("closing stdout: the guest side finished sending");
+      writers_[index]->close_when_drained();
+      platform::end_stdio(1);
+    }
   }
   auto due = output_[index].ack_due(force || output_eof_written_[index]);
   if (due == InboundStream::AckDue::No) return;
@@ -501,6 +521,7 @@ void SessionClient::on_exit_frame(const wire::Exit& exit) {
     case wire::ExitKind::Signaled: log::info("the program was killed by signal " + std::to_string(exit.code)); break;
     case wire::ExitKind::NotFound: log::info("the program was not found"); break;
     case wire::ExitKind::CannotExecute: log::info("the program could not be executed"); break;
+    case wire::ExitKind::ConnectionFailed: log::info("the connection in the guest failed"); break;
   }
   exit_ = exit;
   switch (exit.kind) {
@@ -508,7 +529,9 @@ void SessionClient::on_exit_frame(const wire::Exit& exit) {
     case wire::ExitKind::Signaled: exit_code_ = 128 + exit.code; break;
     case wire::ExitKind::NotFound: exit_code_ = 127; break;
     case wire::ExitKind::CannotExecute: exit_code_ = 126; break;
+    case wire::ExitKind::ConnectionFailed: exit_code_ = 255; break;
   }
+  if (exit.kind == wire::ExitKind::ConnectionFailed) say(printable(exit.message));
   if (exit.kind == wire::ExitKind::NotFound || exit.kind == wire::ExitKind::CannotExecute) {
     say(printable(exit.message));
     if (!have_session_) return finish(exit_code_);
@@ -572,7 +595,7 @@ void SessionClient::on_stdin_end(int error) {
 
 void SessionClient::pump_input() {
   if (conn_ == nullptr || phase_ != Phase::Bound) return;
-  input_.pump(*conn_, mode_ == wire::SessionMode::Pipes);
+  input_.pump(*conn_, mode_ != wire::SessionMode::Pty);
 }
 
 void SessionClient::on_escape(EscapeParser::Command command) {

@@ -131,6 +131,28 @@ const char* frame_type_name(FrameType type) {
   return "UNKNOWN";
 }
 
+const char* session_mode_name(SessionMode mode) {
+  switch (mode) {
+    case SessionMode::Pipes: return "pipes";
+    case SessionMode::Pty: return "pty";
+    case SessionMode::Connection: return "connection";
+  }
+  return "unknown";
+}
+
+std::string describe(const Destination& d) {
+  switch (d.kind) {
+    case Destination::Kind::Tcp: {
+      std::string host = d.host.empty() ? "localhost" : d.host;
+      if (host.find(':') != std::string::npos) host = "[" + host + "]";  // an IPv6 address
+      return host + ":" + std::to_string(d.port);
+    }
+    case Destination::Kind::Unix: return "unix:" + d.host;
+    case Destination::Kind::NamedPipe: return "pipe:" + d.host;
+  }
+  return "?";
+}
+
 const char* session_state_name(SessionState state) {
   switch (state) {
     case SessionState::Attached: return "attached";
@@ -206,19 +228,31 @@ std::string encode(const Open& m) {
   strings(w, m.argv);
   strings(w, m.env);
   if (m.id != SessionId{}) w.bytes(m.id.data(), m.id.size());
+  if (m.mode == SessionMode::Connection) {
+    w.u8(static_cast<uint8_t>(m.destination.kind));
+    w.str(m.destination.host);
+    w.u16(m.destination.port);
+  }
   return frame(FrameType::Open, w.take());
 }
 
 bool decode(std::string_view payload, Open& m) {
   Reader r(payload);
   uint8_t mode;
-  if (!r.u8(mode) || mode > 1) return false;
+  if (!r.u8(mode) || mode > 2) return false;
   m.mode = static_cast<SessionMode>(mode);
   if (!(r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) &&
         r.strings(m.env)))
     return false;
   m.id = SessionId{};
-  return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
+  m.destination = Destination{};
+  if (m.mode != SessionMode::Connection)
+    return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
+  // A connection always names its session (so a lost answer can be resumed), then where it goes.
+  uint8_t kind;
+  if (!r.bytes(m.id.data(), m.id.size()) || m.id == SessionId{} || !r.u8(kind) || kind > 2) return false;
+  m.destination.kind = static_cast<Destination::Kind>(kind);
+  return r.str(m.destination.host) && r.u16(m.destination.port) && r.done();
 }
 
 std::string encode(const Attach& m) {
@@ -252,7 +286,7 @@ std::string encode(const SessionInfo& m) {
 bool decode(std::string_view payload, SessionInfo& m) {
   Reader r(payload);
   uint8_t mode;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(mode) || mode > 1 || !r.u32(m.pid)) return false;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(mode) || mode > 2 || !r.u32(m.pid)) return false;
   m.mode = static_cast<SessionMode>(mode);
   for (uint64_t& v : m.received)
     if (!r.u64(v)) return false;
@@ -271,7 +305,7 @@ bool decode(std::string_view payload, Exit& m) {
   Reader r(payload);
   uint8_t kind;
   uint32_t code;
-  if (!r.u8(kind) || kind > 3 || !r.u32(code)) return false;
+  if (!r.u8(kind) || kind > 4 || !r.u32(code)) return false;
   m.kind = static_cast<ExitKind>(kind);
   m.code = static_cast<int32_t>(code);
   return r.str(m.message) && r.done();
@@ -310,7 +344,7 @@ bool decode(std::string_view payload, ListEntry& m) {
   Reader r(payload);
   uint8_t state, mode;
   uint32_t code;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 1)
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 2)
     return false;
   m.state = static_cast<SessionState>(state);
   m.mode = static_cast<SessionMode>(mode);

@@ -52,6 +52,8 @@ inline constexpr uint32_t kCapOpenId = 1u << 2;
 // The agent answers COLLECT with OK: a client that hears nothing reconnects and collects again, so a
 // COLLECT lost to a broken connection does not leave the finished session behind.
 inline constexpr uint32_t kCapCollectOk = 1u << 3;
+// OPEN may ask for a connection inside the guest (SessionMode::Connection) instead of a program.
+inline constexpr uint32_t kCapConnect = 1u << 4;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -64,12 +66,18 @@ inline constexpr uint64_t kMaxUnconsumedInput = 2 * kInputWindow;
 enum class Stream : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2 };
 inline constexpr int kStreamCount = 3;
 
-enum class SessionMode : uint8_t { Pipes = 0, Pty = 1 };
+// Connection: the session carries a connection the agent opens in the guest; stdin is what goes
+// into it, stdout what comes out of it, and there is no stderr.
+enum class SessionMode : uint8_t { Pipes = 0, Pty = 1, Connection = 2 };
+const char* session_mode_name(SessionMode mode);
 
 enum class SessionState : uint8_t { Attached = 0, Detached = 1, Exited = 2 };
 const char* session_state_name(SessionState state);
 
-enum class ExitKind : uint8_t { Exited = 0, Signaled = 1, NotFound = 2, CannotExecute = 3 };
+// ConnectionFailed: a connection session that could not be opened or did not end cleanly; the code
+// is a ConnectionError and the message says what happened in one line. A clean end is Exited 0.
+enum class ExitKind : uint8_t { Exited = 0, Signaled = 1, NotFound = 2, CannotExecute = 3, ConnectionFailed = 4 };
+enum class ConnectionError : uint8_t { Refused = 1, Reset = 2, Unreachable = 3, TimedOut = 4, UnknownHost = 5, Other = 6 };
 
 enum class ErrorCode : uint16_t {
   Malformed = 1,        // a frame that does not parse, is unknown, or arrives out of place
@@ -99,6 +107,16 @@ struct Hello {
   std::string token;     // only from the client, only when the agent requires one
 };
 
+// Where a connection session connects, inside the guest.
+struct Destination {
+  enum class Kind : uint8_t { Tcp = 0, Unix = 1, NamedPipe = 2 };
+  Kind kind = Kind::Tcp;
+  std::string host;   // TCP: a name or an address (empty: localhost); otherwise the path or pipe name
+  uint16_t port = 0;  // TCP only
+  bool operator==(const Destination&) const = default;
+};
+std::string describe(const Destination& destination);  // "localhost:22", "[::1]:80", "unix:/run/x.sock"
+
 struct Open {
   SessionMode mode = SessionMode::Pipes;
   WinSize size;
@@ -106,6 +124,7 @@ struct Open {
   std::vector<std::string> argv;  // empty: the user's login shell
   std::vector<std::string> env;   // "KEY=VALUE"
   SessionId id{};                 // all zero: the agent chooses (sent only to agents with kCapOpenId)
+  Destination destination;        // SessionMode::Connection only (which requires an id)
 };
 
 // Attach to an existing session. With `resume`, the client continues a session it was already

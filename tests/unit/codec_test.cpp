@@ -300,8 +300,8 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
     CHECK_FALSE(decode(p + "x", o));
     CHECK_FALSE(decode(payload + std::string(16, '\0'), o));  // all zero is "agent chooses": never sent
   }
-  SUBCASE("mode above pty") {
-    for (int mode : {2, 3, 0xFF}) {
+  SUBCASE("mode above connection") {
+    for (int mode : {3, 4, 0xFF}) {
       std::string bad = payload;
       bad[0] = static_cast<char>(mode);
       Open o;
@@ -316,6 +316,56 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
     Open o;
     CHECK_FALSE(decode(bad, o));
   }
+}
+
+TEST_CASE("OPEN of a connection: the id, then kind, host and port; nothing else decodes") {
+  Open open;
+  open.mode = SessionMode::Connection;
+  for (size_t i = 0; i < open.id.size(); ++i) open.id[i] = static_cast<uint8_t>(i + 1);
+  open.destination = {Destination::Kind::Tcp, "::1", 2222};
+  std::string payload = payload_of(encode(open), FrameType::Open);
+  std::string tail = std::string(reinterpret_cast<const char*>(open.id.data()), 16) + bytes({0}) + str16("::1") + le16(2222);
+  REQUIRE(payload.size() > tail.size());
+  CHECK(payload.substr(payload.size() - tail.size()) == tail);
+  Open out;
+  REQUIRE(decode(payload, out));
+  CHECK(out.mode == SessionMode::Connection);
+  CHECK(out.id == open.id);
+  CHECK(out.destination == open.destination);
+  check_all_truncations_rejected(payload, [](std::string_view p) {
+    Open o;
+    return decode(p, o);
+  });
+  CHECK_FALSE(decode(payload + "x", out));
+  SUBCASE("a connection without an id does not decode") {
+    Open no_id = open;
+    no_id.id = SessionId{};
+    CHECK_FALSE(decode(payload_of(encode(no_id), FrameType::Open), out));
+  }
+  SUBCASE("kinds: unix and named pipe; above that is malformed") {
+    for (auto kind : {Destination::Kind::Unix, Destination::Kind::NamedPipe}) {
+      Open o = open;
+      o.destination = {kind, "/run/x.sock", 0};
+      REQUIRE(decode(payload_of(encode(o), FrameType::Open), out));
+      CHECK(out.destination == o.destination);
+    }
+    std::string bad = payload;
+    bad[payload.size() - tail.size() + 16] = 3;
+    CHECK_FALSE(decode(bad, out));
+  }
+  SUBCASE("a command OPEN decoded after a connection forgets the destination") {
+    REQUIRE(decode(payload_of(encode(Open{}), FrameType::Open), out));
+    CHECK(out.destination == Destination{});
+  }
+}
+
+TEST_CASE("destinations as people write them") {
+  CHECK(describe(Destination{Destination::Kind::Tcp, "", 22}) == "localhost:22");
+  CHECK(describe(Destination{Destination::Kind::Tcp, "10.0.0.1", 80}) == "10.0.0.1:80");
+  CHECK(describe(Destination{Destination::Kind::Tcp, "::1", 80}) == "[::1]:80");
+  CHECK(describe(Destination{Destination::Kind::Unix, "/run/a.sock", 0}) == "unix:/run/a.sock");
+  CHECK(describe(Destination{Destination::Kind::NamedPipe, R"(\\.\pipe\x)", 0}) == std::string("pipe:") + R"(\\.\pipe\x)");
+  CHECK(std::string(session_mode_name(SessionMode::Connection)) == "connection");
 }
 
 TEST_CASE("OPEN: a hostile string count neither allocates nor takes time") {
@@ -417,12 +467,15 @@ TEST_CASE("SESSION info: round trip, bad mode, truncation") {
   SessionInfo s;
   CHECK_FALSE(decode(payload + "x", s));
   std::string bad = payload;
-  bad[16] = 2;
+  bad[16] = 3;
   CHECK_FALSE(decode(bad, s));
+  bad[16] = 2;
+  REQUIRE(decode(bad, s));
+  CHECK(s.mode == SessionMode::Connection);
 }
 
 TEST_CASE("EXIT: every kind, negative codes, bad kind, truncation") {
-  for (int kind = 0; kind <= 3; ++kind) {
+  for (int kind = 0; kind <= 4; ++kind) {
     Exit exit_msg;
     exit_msg.kind = static_cast<ExitKind>(kind);
     exit_msg.code = kind == 0 ? -1 : 128 + kind;
@@ -450,7 +503,7 @@ TEST_CASE("EXIT: every kind, negative codes, bad kind, truncation") {
     return decode(p, x);
   });
   CHECK_FALSE(decode(payload + "x", out));
-  for (int kind : {4, 5, 0xFF}) {
+  for (int kind : {5, 6, 0xFF}) {
     std::string bad = payload;
     bad[0] = static_cast<char>(kind);
     CHECK_FALSE(decode(bad, out));
@@ -520,7 +573,7 @@ TEST_CASE("LIST_ENTRY: round trip, bad state and mode, truncation") {
   bad_state[16] = 3;
   CHECK_FALSE(decode(bad_state, out));
   std::string bad_mode = payload;
-  bad_mode[17] = 2;
+  bad_mode[17] = 3;
   CHECK_FALSE(decode(bad_mode, out));
 }
 

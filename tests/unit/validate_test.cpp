@@ -14,3 +14,26 @@ TEST_CASE("an agent's HELLO answer must name a version this build speaks") {
   CHECK_FALSE(wire::answered_version_problem(0).empty());
   CHECK_FALSE(wire::answered_version_problem(65535).empty());
 }
+
+TEST_CASE("a connection OPEN: a destination it can use, and nothing meant for a program") {
+  using hvterm::wire::Destination;
+  hvterm::wire::Open open;
+  open.mode = hvterm::wire::SessionMode::Connection;
+  open.destination = {Destination::Kind::Tcp, "", 22};
+  CHECK(hvterm::wire::open_problem(open).empty());
+  auto problem_with = [&](auto change) {
+    hvterm::wire::Open o = open;
+    change(o);
+    return hvterm::wire::open_problem(o);
+  };
+  CHECK(problem_with([](auto& o) { o.destination.port = 0; }).find("port 0") != std::string::npos);
+  CHECK(problem_with([](auto& o) { o.destination.host = std::string("a\0b", 3); }).find("NUL") != std::string::npos);
+  CHECK(problem_with([](auto& o) { o.destination.host = std::string(256, 'a'); }).find("255") != std::string::npos);
+  CHECK(problem_with([](auto& o) { o.argv = {"sh"}; }).find("no command") != std::string::npos);
+  CHECK_FALSE(problem_with([](auto& o) { o.env = {"A=1"}; }).empty());
+  CHECK_FALSE(problem_with([](auto& o) { o.user = "root"; }).empty());
+  CHECK_FALSE(problem_with([](auto& o) { o.cwd = "/"; }).empty());
+  CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "", 0}; }).find("empty") != std::string::npos);
+  CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "/x", 5}; }).find("no port") != std::string::npos);
+  CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "/run/x.sock", 0}; }).empty());
+}
