@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timer.h"
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {

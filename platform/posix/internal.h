@@ -1,14 +1,14 @@
 #pragma once
 // Shared between platform/posix and platform/linux; not part of the platform interface.
-#include "platform/platform.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform::detail {
 
 // Wrap a connected, non-blocking socket fd in a libuv stream (uv_tcp_open accepts any stream socket).
 uv_stream_t* wrap_socket(uv_loop_t* loop, int fd, std::string& error);
-// Map a native signal number to the wire numbering and back (0 when it has no wire name).
-uint8_t to_wire_signal(int native);
-int from_wire_signal(uint8_t wire);
+// Map a native signal number to its classic number (sig::) and back (0 when it has none).
+int to_classic_signal(int native);
+int from_classic_signal(int classic);
 std::string errno_text(int err);
 // open_append_file()'s checks with other `flags` (O_RDWR for a lock file): a link at the last
 // component refused, an absent file created exclusively, an existing one a regular file with one

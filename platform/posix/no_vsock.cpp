@@ -1,5 +1,6 @@
 // POSIX systems without AF_VSOCK: the vsock entry points refuse with a clear reason.
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {

@@ -1,5 +1,5 @@
 // POSIX systems have no service control protocol: systemd and friends run hvtermd in the foreground.
-#include "platform/platform.h"
+#include "platform/service.h"
 
 namespace hvterm::platform {
 

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/overloaded.h"
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {

@@ -16,6 +16,9 @@
 #endif
 
 #include "platform/posix/internal.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 
 namespace hvterm::platform {
 namespace {

@@ -1,6 +1,7 @@
 // Streams and the dispatch from an address to the family that serves it on Windows.
 #include "common/guid.h"
 #include "common/overloaded.h"
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {

@@ -10,7 +10,8 @@
 
 #include "common/address.h"
 #include "common/timer.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
 #include "protocol/wire.h"
 
 namespace hvterm {

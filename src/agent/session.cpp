@@ -7,8 +7,12 @@
 #include "agent/connection.h"
 #include "common/log.h"
 #include "common/printable.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "protocol/codec.h"
 #include "transport/io_sizes.h"
+#include "transport/wire_platform.h"
 
 namespace hvterm {
 namespace {
@@ -43,7 +47,7 @@ bool Session::spawn(platform::ExitStatus& failure) {
   spawn.cwd = request_.cwd;
   spawn.user = request_.user;
   spawn.pty = request_.mode == wire::SessionMode::Pty;
-  spawn.size = request_.size;
+  spawn.size = to_platform(request_.size);
   spawn.term = request_.term;
   child_ = platform::spawn(agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(s); }, failure);
   if (!child_) return false;
@@ -116,7 +120,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     return;
   }
   if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty && !platform::kPtyEndsAtEof) {
-    // Not the end yet (platform.h): read on until the kernel says EIO, or the tail of the output
+    // Not the end yet (platform/process.h): read on until the kernel says EIO, or the tail of the output
     // the program wrote just before it exited is lost.
     reading_ = false;
     resume_reading_if_room();
@@ -186,7 +190,7 @@ void Session::pump() {
   for (auto& output : output_) output.pump(conn);
   // The exit status goes out only behind every byte of output and both EOFs.
   if (exit_ && !exit_sent_ && output_[0].all_sent() && output_[1].all_sent()) {
-    conn.send(wire::encode(wire::Exit{exit_->kind, exit_->code, exit_->message}));
+    conn.send(wire::encode(to_wire(*exit_)));
     exit_sent_ = true;
   }
 }
@@ -343,8 +347,8 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
       !exit_) {
     size_ = request.size;
     // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
-    if (!request.resume) child_->nudge_redraw(size_);
-    else child_->resize(size_);
+    if (!request.resume) child_->nudge_redraw(to_platform(size_));
+    else child_->resize(to_platform(size_));
   }
   return info;
 }
@@ -367,12 +371,12 @@ void Session::arm_linger() {
 void Session::resize(const wire::WinSize& size) {
   if (size.rows == 0 || size.cols == 0) return;
   size_ = size;
-  if (child_ && !exit_) child_->resize(size);
+  if (child_ && !exit_) child_->resize(to_platform(size));
 }
 
 int Session::signal(uint8_t wire_signal) {
   if (!child_ || exit_) return UV_ESRCH;
-  return child_->signal(wire_signal);
+  return child_->signal(to_platform_signal(wire_signal));
 }
 
 void Session::collect() {
@@ -391,7 +395,7 @@ void Session::terminate() {
   if (child_ && !exit_) {
     child_->hang_up();
     linger_timer_.start(agent_.loop(), kKillGraceMs, 0, [this] {
-      if (child_ && !exit_) child_->signal(wire::sig::kKill);
+      if (child_ && !exit_) child_->signal(platform::sig::kKill);
     });
     finish_output(0);
     finish_output(1);
@@ -432,7 +436,7 @@ wire::ListEntry Session::describe() const {
   e.created_unix_ms = created_ms_;
   uint64_t now = platform::unix_time_ms();
   e.idle_ms = now > last_activity_ms_ ? now - last_activity_ms_ : 0;
-  if (exit_) e.exit_code = exit_->kind == wire::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
+  if (exit_) e.exit_code = exit_->kind == platform::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
   e.command = command_line(request_);
   return e;
 }

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/timer.h"
-#include "platform/platform.h"
+#include "platform/process.h"
 #include "protocol/wire.h"
 #include "session/inbound_stream.h"
 #include "session/outbound_stream.h"
