@@ -201,10 +201,4 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   return spawn_on_pipes(loop, argv, env, cwd, std::move(on_exit), failure);
 }
 
-// Windows needs no helper between the agent and the child: ConPTY attaches the console itself.
-int pty_helper_main(int, char**) {
-  std::fprintf(stderr, "hvtermd: %s is not used on Windows\n", kPtyHelperFlag);
-  return 2;
-}
-
 }  // namespace hvterm::platform
