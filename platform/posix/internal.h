@@ -20,5 +20,8 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
 void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done);
 std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& address, AcceptCallback on_accept,
                                        std::string& error);
+// Accept on a listening socket libuv cannot adopt (vsock, or one inherited from systemd); it is
+// closed with the listener (platform/linux).
+std::unique_ptr<Listener> listen_on_socket(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error);
 
 }  // namespace hvterm::platform::detail

@@ -8,14 +8,4 @@ int run_service(const std::string&, std::function<int()>, std::function<void()>,
   return -1;
 }
 
-bool install_service(const ServiceSpec&, std::string& error, std::string&) {
-  error = "--install-service is for Windows; here systemd runs the agent: systemctl enable --now hvtermd.socket";
-  return false;
-}
-
-bool uninstall_service(const std::string&, uint64_t, std::string& error) {
-  error = "--uninstall-service is for Windows; here: systemctl disable --now hvtermd.socket hvtermd.service";
-  return false;
-}
-
 }  // namespace hvterm::platform

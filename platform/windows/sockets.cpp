@@ -51,11 +51,6 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
                     address);
 }
 
-std::unique_ptr<Listener> listen_inherited(uv_loop_t*, int, AcceptCallback, std::string& error) {
-  error = "socket activation is supported on Linux only";
-  return nullptr;
-}
-
 std::vector<int> inherited_listeners() { return {}; }
 
 }  // namespace hvterm::platform

@@ -2,6 +2,9 @@
 
 #include <memory>
 
+#include "platform/process.h"
+#include "platform/system.h"
+
 namespace hvterm::test {
 namespace {
 

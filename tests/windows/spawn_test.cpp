@@ -93,7 +93,7 @@ TEST_CASE("pipes: another user is refused with a reason") {
 namespace {
 
 // A sleeping child ended by `signal`; the exit it reports.
-platform::ExitStatus exit_after_signal(uint8_t signal) {
+platform::ExitStatus exit_after_signal(int signal) {
   platform::ExitStatus status;
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -116,7 +116,7 @@ platform::ExitStatus exit_after_signal(uint8_t signal) {
 
 TEST_CASE("pipes: TERM, and PIPE for a client whose stdout is gone, end the child as death by that signal") {
   for (int signal : {sig::kTerm, sig::kPipe}) {
-    CAPTURE(static_cast<int>(signal));
+    CAPTURE(signal);
     auto status = exit_after_signal(signal);
     CHECK(status.kind == ExitKind::Signaled);
     CHECK(status.code == signal);
