@@ -16,7 +16,7 @@ std::string errno_text(int err);
 int open_owned_file(const std::string& path, const std::string& what, int flags, std::string& error,
                     bool devices_ok = false);
 
-// vsock, implemented in platform/linux/hypervisor_sockets.cpp (refusing stubs elsewhere: no_hypervisor_sockets.cpp).
+// vsock: platform/linux/hypervisor_sockets.cpp, or the refusing posix/no_hypervisor_sockets.cpp.
 void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeout_ms, ConnectCallback done);
 std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& address, AcceptCallback on_accept,
                                        std::string& error);
