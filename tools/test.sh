@@ -10,12 +10,12 @@
 #      and snapshotted/restored for real (tests/vm, 5-10 min)
 #   6. the Windows build, cross-compiled with MinGW-w64, tested under Wine
 #   7. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
-# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz") to run fewer. Not run unless
-# named there (it adds ~2 min): generic, the build a POSIX system other than Linux gets
-# (-DHVTERM_GENERIC_POSIX=ON), with the unit tests and the end-to-end tests of exec, shell and bad input.
+#   8. the build a POSIX system other than Linux gets (-DHVTERM_GENERIC_POSIX=ON: platform/posix and
+#      its no_*.cpp, no platform/linux), with the unit tests and the exec, shell and bad-input tests
+# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz generic") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz"}
+tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz generic"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1
