@@ -10,10 +10,12 @@
 #      and snapshotted/restored for real (tests/vm, 5-10 min)
 #   6. the Windows build, cross-compiled with MinGW-w64, tested under Wine
 #   7. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
-# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz") to run fewer.
+#   8. the build a POSIX system other than Linux gets (-DHVTERM_GENERIC_POSIX=ON: platform/posix and
+#      its no_*.cpp, no platform/linux), with the unit tests and the exec, shell and bad-input tests
+# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz generic") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz"}
+tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz generic"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1
@@ -56,6 +58,10 @@ for tier in $tiers; do
       # The whole tree is built with clang (its warnings are errors too); only the fuzzers run.
       CC=clang CXX=clang++ run_tier "libFuzzer (clang)" build-fuzz '^fuzz_' -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DHVTERM_FUZZ=ON ;;
+    generic)
+      run_tier "a POSIX build without platform/linux" build-generic \
+        '^(unit|e2e_exec|e2e_shell|e2e_local_target|e2e_bad_input)$' -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DHVTERM_GENERIC_POSIX=ON ;;
     *) echo "tools/test.sh: unknown tier '$tier'" >&2; exit 2 ;;
   esac
 done

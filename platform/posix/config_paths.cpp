@@ -2,7 +2,7 @@
 // the build's SYSCONFDIR for the system's.
 #include <cstdlib>
 
-#include "platform/platform.h"
+#include "platform/system.h"
 
 namespace hvterm::platform {
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "platform/posix/internal.h"
+#include "platform/system.h"
 
 namespace hvterm::platform {
 namespace {

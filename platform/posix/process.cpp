@@ -15,45 +15,49 @@
 #include <utility>
 
 #include "platform/posix/internal.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
 
 extern char** environ;
 
 namespace hvterm::platform {
 namespace detail {
 
-uint8_t to_wire_signal(int native) {
+int to_classic_signal(int native) {
   switch (native) {
-    case SIGHUP: return wire::sig::kHup;
-    case SIGINT: return wire::sig::kInt;
-    case SIGQUIT: return wire::sig::kQuit;
-    case SIGKILL: return wire::sig::kKill;
-    case SIGUSR1: return wire::sig::kUsr1;
-    case SIGUSR2: return wire::sig::kUsr2;
-    case SIGPIPE: return wire::sig::kPipe;
-    case SIGTERM: return wire::sig::kTerm;
-    case SIGCONT: return wire::sig::kCont;
-    case SIGSTOP: return wire::sig::kStop;
-    case SIGTSTP: return wire::sig::kTstp;
-    case SIGWINCH: return wire::sig::kWinch;
-    default: return native > 0 && native < 65 ? static_cast<uint8_t>(native) : 0;
+    case SIGHUP: return sig::kHup;
+    case SIGINT: return sig::kInt;
+    case SIGQUIT: return sig::kQuit;
+    case SIGKILL: return sig::kKill;
+    case SIGUSR1: return sig::kUsr1;
+    case SIGUSR2: return sig::kUsr2;
+    case SIGPIPE: return sig::kPipe;
+    case SIGTERM: return sig::kTerm;
+    case SIGCONT: return sig::kCont;
+    case SIGSTOP: return sig::kStop;
+    case SIGTSTP: return sig::kTstp;
+    case SIGWINCH: return sig::kWinch;
+    default: return native > 0 && native < 65 ? native : 0;
   }
 }
 
-int from_wire_signal(uint8_t wire) {
-  switch (wire) {
-    case wire::sig::kHup: return SIGHUP;
-    case wire::sig::kInt: return SIGINT;
-    case wire::sig::kQuit: return SIGQUIT;
-    case wire::sig::kKill: return SIGKILL;
-    case wire::sig::kUsr1: return SIGUSR1;
-    case wire::sig::kUsr2: return SIGUSR2;
-    case wire::sig::kPipe: return SIGPIPE;
-    case wire::sig::kTerm: return SIGTERM;
-    case wire::sig::kCont: return SIGCONT;
-    case wire::sig::kStop: return SIGSTOP;
-    case wire::sig::kTstp: return SIGTSTP;
-    case wire::sig::kWinch: return SIGWINCH;
-    default: return wire;
+int from_classic_signal(int classic) {
+  switch (classic) {
+    case sig::kHup: return SIGHUP;
+    case sig::kInt: return SIGINT;
+    case sig::kQuit: return SIGQUIT;
+    case sig::kKill: return SIGKILL;
+    case sig::kUsr1: return SIGUSR1;
+    case sig::kUsr2: return SIGUSR2;
+    case sig::kPipe: return SIGPIPE;
+    case sig::kTerm: return SIGTERM;
+    case sig::kCont: return SIGCONT;
+    case sig::kStop: return SIGSTOP;
+    case sig::kTstp: return SIGTSTP;
+    case sig::kWinch: return SIGWINCH;
+    default: return classic;
   }
 }
 
@@ -61,9 +65,9 @@ int from_wire_signal(uint8_t wire) {
 
 namespace {
 
-using detail::from_wire_signal;
+using detail::from_classic_signal;
 
-winsize to_winsize(const wire::WinSize& s) {
+winsize to_winsize(const TerminalSize& s) {
   winsize w{};
   w.ws_row = s.rows;
   w.ws_col = s.cols;
@@ -120,8 +124,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-wire::ExitKind failure_kind(int uv_error) {
-  return uv_error == UV_ENOENT ? wire::ExitKind::NotFound : wire::ExitKind::CannotExecute;
+ExitKind failure_kind(int uv_error) {
+  return uv_error == UV_ENOENT ? ExitKind::NotFound : ExitKind::CannotExecute;
 }
 
 class PosixChild final : public Child {
@@ -209,16 +213,16 @@ class PosixChild final : public Child {
   }
   uint32_t pid() const override { return static_cast<uint32_t>(process_.pid); }
 
-  void resize(const wire::WinSize& size) override {
+  void resize(const TerminalSize& size) override {
     if (!pty_ || master_ == nullptr) return;
     winsize w = to_winsize(size);
     uv_os_fd_t fd;
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(master_), &fd) == 0) ioctl(fd, TIOCSWINSZ, &w);
   }
 
-  int signal(uint8_t wire_signal) override {
+  int signal(int classic_signal) override {
     if (exited_) return UV_ESRCH;
-    int native = from_wire_signal(wire_signal);
+    int native = from_classic_signal(classic_signal);
     pid_t group = process_.pid;  // the child leads its own session and process group
     if (pty_ && master_ != nullptr) {
       uv_os_fd_t fd;
@@ -283,8 +287,8 @@ class PosixChild final : public Child {
     exited_ = true;
     ExitStatus result;
     if (term_signal != 0) {
-      result.kind = wire::ExitKind::Signaled;
-      result.code = detail::to_wire_signal(term_signal);
+      result.kind = ExitKind::Signaled;
+      result.code = detail::to_classic_signal(term_signal);
     } else {
       result.code = static_cast<int>(status);
     }
@@ -321,11 +325,11 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   std::optional<UserInfo> user = request.user.empty() ? current_user() : lookup_user(request.user);
   if (!request.user.empty()) {
     if (!user) {
-      failure = {wire::ExitKind::CannotExecute, 126, "no such user: " + request.user};
+      failure = {ExitKind::CannotExecute, 126, "no such user: " + request.user};
       return nullptr;
     }
     if (user->uid != geteuid() && geteuid() != 0) {
-      failure = {wire::ExitKind::CannotExecute, 126,
+      failure = {ExitKind::CannotExecute, 126,
                  "cannot run as " + request.user + ": the agent is not running as root"};
       return nullptr;
     }
@@ -340,7 +344,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
     int stat_rc = stat(cwd.c_str(), &st);
     if (stat_rc != 0 || !S_ISDIR(st.st_mode)) {
       if (!request.cwd.empty()) {
-        failure = {wire::ExitKind::CannotExecute, 126,
+        failure = {ExitKind::CannotExecute, 126,
                    "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
         return nullptr;
       }
@@ -390,7 +394,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
     int slave_fd = -1;
     winsize w = to_winsize(request.size);
     if (openpty(&master_fd, &slave_fd, nullptr, nullptr, &w) != 0) {
-      failure = {wire::ExitKind::CannotExecute, 126, std::string("cannot allocate a PTY: ") + std::strerror(errno)};
+      failure = {ExitKind::CannotExecute, 126, std::string("cannot allocate a PTY: ") + std::strerror(errno)};
       return nullptr;
     }
     fcntl(master_fd, F_SETFD, FD_CLOEXEC);
@@ -405,7 +409,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
     // The terminal belongs to the session's user, as login and sshd arrange: otherwise programs
     // that open it by name (screen, tmux, mesg, a password prompt through /dev/pts/N) are refused.
     if (switch_user && user && fchown(slave_fd, user->uid, static_cast<gid_t>(-1)) != 0) {
-      failure = {wire::ExitKind::CannotExecute, 126,
+      failure = {ExitKind::CannotExecute, 126,
                  "cannot give the terminal to " + request.user + ": " + std::strerror(errno)};
       ::close(master_fd);
       ::close(slave_fd);

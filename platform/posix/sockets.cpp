@@ -8,11 +8,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/log.h"
 #include "common/overloaded.h"
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {
@@ -242,6 +244,23 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
                         [&](const HybridAddress&) { return cannot(); },
                     },
                     address);
+}
+
+std::vector<int> inherited_listeners() {
+  std::vector<int> fds;
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* count = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || count == nullptr || std::strtol(pid, nullptr, 10) != getpid()) return fds;
+  long n = std::strtol(count, nullptr, 10);
+  for (long i = 0; i < n && i < 64; ++i) {
+    int fd = 3 + static_cast<int>(i);  // SD_LISTEN_FDS_START
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fds.push_back(fd);
+  }
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return fds;
 }
 
 }  // namespace hvterm::platform

@@ -1,6 +1,5 @@
-// Users, the runtime directory, daemons, clocks, and stdio flags on POSIX systems.
+// The runtime directory, daemons, clocks, and stdio flags on POSIX systems.
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -16,15 +15,12 @@
 #endif
 
 #include "platform/posix/internal.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 
 namespace hvterm::platform {
 namespace {
-
-std::optional<UserInfo> from_passwd(const passwd* pw) {
-  if (pw == nullptr) return std::nullopt;
-  return UserInfo{pw->pw_name, pw->pw_dir, pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh",
-                  static_cast<uint32_t>(pw->pw_uid), static_cast<uint32_t>(pw->pw_gid)};
-}
 
 // A directory we may trust with our sockets: ours, not a symlink, and private. Examined and made
 // private through a descriptor of the directory itself, not by its name a second time.
@@ -62,18 +58,6 @@ bool private_directory(const std::string& path, std::string& error) {
 int saved_flags[3] = {-1, -1, -1};
 
 }  // namespace
-
-std::optional<UserInfo> current_user() {
-  auto user = from_passwd(getpwuid(geteuid()));
-  if (user) return user;
-  // A uid with no passwd entry (containers): still usable.
-  const char* home = std::getenv("HOME");
-  const char* shell = std::getenv("SHELL");
-  return UserInfo{std::to_string(geteuid()), home ? home : "/", shell ? shell : "/bin/sh",
-                  static_cast<uint32_t>(geteuid()), static_cast<uint32_t>(getegid())};
-}
-
-std::optional<UserInfo> lookup_user(const std::string& name) { return from_passwd(getpwnam(name.c_str())); }
 
 std::optional<std::string> runtime_dir(std::string& error) {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -167,22 +151,5 @@ void return_free_memory() {
 }
 
 bool random_bytes(void* out, size_t size) { return uv_random(nullptr, nullptr, out, size, 0, nullptr) == 0; }
-
-std::vector<int> inherited_listeners() {
-  std::vector<int> fds;
-  const char* pid = std::getenv("LISTEN_PID");
-  const char* count = std::getenv("LISTEN_FDS");
-  if (pid == nullptr || count == nullptr || std::strtol(pid, nullptr, 10) != getpid()) return fds;
-  long n = std::strtol(count, nullptr, 10);
-  for (long i = 0; i < n && i < 64; ++i) {
-    int fd = 3 + static_cast<int>(i);  // SD_LISTEN_FDS_START
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    fds.push_back(fd);
-  }
-  unsetenv("LISTEN_PID");
-  unsetenv("LISTEN_FDS");
-  unsetenv("LISTEN_FDNAMES");
-  return fds;
-}
 
 }  // namespace hvterm::platform

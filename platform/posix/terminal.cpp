@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "platform/platform.h"
+#include "platform/terminal.h"
 
 namespace hvterm::platform {
 namespace {
@@ -50,9 +50,9 @@ class PosixTerminal final : public Terminal {
     raw_ = false;
   }
 
-  wire::WinSize size() override {
+  TerminalSize size() override {
     winsize w{};
-    wire::WinSize s;
+    TerminalSize s;
     if (ioctl(fd_, TIOCGWINSZ, &w) == 0 && w.ws_row > 0 && w.ws_col > 0) {
       s.rows = w.ws_row;
       s.cols = w.ws_col;

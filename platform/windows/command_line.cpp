@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/process.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform::detail {
@@ -74,11 +75,11 @@ std::wstring environment_block(const std::vector<std::string>& environment) {
   return block;
 }
 
-ExitStatus exit_status_from_code(uint32_t code, uint8_t signal_sent) {
+ExitStatus exit_status_from_code(uint32_t code, int signal_sent) {
   ExitStatus status;
   if (signal_sent != 0 || code == kStatusControlCExit) {
-    status.kind = wire::ExitKind::Signaled;
-    status.code = signal_sent != 0 ? signal_sent : wire::sig::kInt;
+    status.kind = ExitKind::Signaled;
+    status.code = signal_sent != 0 ? signal_sent : sig::kInt;
   } else {
     status.code = static_cast<int>(code);
   }

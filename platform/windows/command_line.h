@@ -1,11 +1,11 @@
 #pragma once
 // What a Windows child is started with: one command line, one environment block, and how its exit
-// code reads as a wire exit status. Pure functions (tested in tests/windows).
+// code reads as an exit status. Pure functions (tested in tests/windows).
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "platform/platform.h"
+#include "platform/process.h"
 
 namespace hvterm::platform::detail {
 
@@ -20,8 +20,8 @@ std::vector<std::string> merge_environment(std::vector<std::string> base, const 
 // and a final NUL.
 std::wstring environment_block(const std::vector<std::string>& environment);
 
-// A Windows exit code as a wire status. `signal_sent` is the wire signal we terminated the process
+// A Windows exit code as an exit status. `signal_sent` is the signal (sig::) we terminated the process
 // for (0 if none); a process ended by Ctrl+C (STATUS_CONTROL_C_EXIT) reads as killed by SIGINT.
-ExitStatus exit_status_from_code(uint32_t code, uint8_t signal_sent);
+ExitStatus exit_status_from_code(uint32_t code, int signal_sent);
 
 }  // namespace hvterm::platform::detail

@@ -2,7 +2,7 @@
 // ProgramData for the machine.
 #include <cstdlib>
 
-#include "platform/platform.h"
+#include "platform/system.h"
 
 namespace hvterm::platform {
 

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 
+#include "platform/process.h"
+#include "platform/terminal.h"
 #include "platform/windows/command_line.h"
 #include "platform/windows/conpty.h"
 #include "platform/windows/internal.h"
@@ -41,7 +43,7 @@ const ConPtyApi* conpty_api() {
 
 constexpr DWORD_PTR kPseudoConsoleAttribute = 0x00020016;  // PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE
 
-COORD to_coord(const wire::WinSize& size) {
+COORD to_coord(const TerminalSize& size) {
   auto clamp = [](uint16_t v) { return static_cast<SHORT>(std::clamp<int>(v, 1, 32767)); };
   return COORD{clamp(size.cols), clamp(size.rows)};
 }
@@ -54,21 +56,21 @@ class ConPtyChild final : public Child {
   ConPtyChild(const ConPtyApi& api, ExitCallback on_exit) : api_(api), on_exit_(std::move(on_exit)) {}
 
   bool start(uv_loop_t* loop, const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& cwd, const wire::WinSize& size, ExitStatus& failure) {
+             const std::string& cwd, const TerminalSize& size, ExitStatus& failure) {
     loop_ = loop;
-    auto fail = [&failure](wire::ExitKind kind, int code, const std::string& message) {
+    auto fail = [&failure](ExitKind kind, int code, const std::string& message) {
       failure = {kind, code, message};
       return false;
     };
     // Conhost's ends (read of input, write of output) stay synchronous; ours are overlapped.
     uv_file in[2], out[2];
     int rc = uv_pipe(in, 0, UV_NONBLOCK_PIPE);
-    if (rc != 0) return fail(wire::ExitKind::CannotExecute, 126, std::string("cannot create a pipe: ") + uv_strerror(rc));
+    if (rc != 0) return fail(ExitKind::CannotExecute, 126, std::string("cannot create a pipe: ") + uv_strerror(rc));
     rc = uv_pipe(out, UV_NONBLOCK_PIPE, 0);
     if (rc != 0) {
       _close(in[0]);
       _close(in[1]);
-      return fail(wire::ExitKind::CannotExecute, 126, std::string("cannot create a pipe: ") + uv_strerror(rc));
+      return fail(ExitKind::CannotExecute, 126, std::string("cannot create a pipe: ") + uv_strerror(rc));
     }
     HRESULT hr = api_.create(to_coord(size), uv_get_osfhandle(in[0]), uv_get_osfhandle(out[1]), 0, &console_);
     _close(in[0]);  // conhost holds its own duplicates
@@ -77,10 +79,10 @@ class ConPtyChild final : public Child {
     bool output_open = open_pipe(out[0], output_);
     if (FAILED(hr)) {
       console_ = nullptr;
-      return fail(wire::ExitKind::CannotExecute, 126,
+      return fail(ExitKind::CannotExecute, 126,
                   "cannot create a pseudo console: " + system_error_text(static_cast<unsigned long>(hr)));
     }
-    if (!input_open || !output_open) return fail(wire::ExitKind::CannotExecute, 126, "cannot use the pseudo console's pipes");
+    if (!input_open || !output_open) return fail(ExitKind::CannotExecute, 126, "cannot use the pseudo console's pipes");
 
     SIZE_T attributes_size = 0;
     InitializeProcThreadAttributeList(nullptr, 1, 0, &attributes_size);
@@ -94,7 +96,7 @@ class ConPtyChild final : public Child {
     startup.lpAttributeList = list;
     if (!InitializeProcThreadAttributeList(list, 1, 0, &attributes_size) ||
         !UpdateProcThreadAttribute(list, 0, kPseudoConsoleAttribute, console_, sizeof(console_), nullptr, nullptr))
-      return fail(wire::ExitKind::CannotExecute, 126,
+      return fail(ExitKind::CannotExecute, 126,
                   "cannot attach the pseudo console: " + system_error_text(GetLastError()));
     std::wstring command_line = widen(windows_command_line(argv));
     std::wstring block = environment_block(env);
@@ -107,7 +109,7 @@ class ConPtyChild final : public Child {
     DeleteProcThreadAttributeList(list);
     if (!created) {
       bool missing = err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND;
-      return fail(missing ? wire::ExitKind::NotFound : wire::ExitKind::CannotExecute, missing ? 127 : 126,
+      return fail(missing ? ExitKind::NotFound : ExitKind::CannotExecute, missing ? 127 : 126,
                   missing ? "command not found: " + argv[0] : "cannot execute " + argv[0] + ": " + system_error_text(err));
     }
     CloseHandle(info.hThread);
@@ -126,26 +128,26 @@ class ConPtyChild final : public Child {
   void close_input() override {}
   uint32_t pid() const override { return pid_; }
 
-  void resize(const wire::WinSize& size) override {
+  void resize(const TerminalSize& size) override {
     if (console_ != nullptr) api_.resize(console_, to_coord(size));
   }
 
-  int signal(uint8_t wire_signal) override {
+  int signal(int classic_signal) override {
     if (exited_ || process_ == nullptr) return UV_ESRCH;
-    switch (wire_signal) {
-      case wire::sig::kInt:
+    switch (classic_signal) {
+      case sig::kInt:
         return send_interrupt();
-      case wire::sig::kHup:
+      case sig::kHup:
         hang_up();
         return 0;
-      case wire::sig::kWinch:
+      case sig::kWinch:
         return 0;
-      case wire::sig::kTerm:
-      case wire::sig::kKill:
-      case wire::sig::kQuit:
-      case wire::sig::kPipe:
+      case sig::kTerm:
+      case sig::kKill:
+      case sig::kQuit:
+      case sig::kPipe:
         if (!TerminateProcess(process_, 1)) return uv_translate_sys_error(GetLastError());
-        signal_sent_ = wire_signal;
+        signal_sent_ = classic_signal;
         return 0;
       default:
         return UV_ENOSYS;
@@ -254,7 +256,7 @@ class ConPtyChild final : public Child {
   HANDLE process_ = nullptr;
   HANDLE wait_ = nullptr;
   uint32_t pid_ = 0;
-  uint8_t signal_sent_ = 0;
+  int signal_sent_ = 0;
   bool exited_ = false;
   int closing_ = 0;
 };
@@ -263,10 +265,10 @@ class ConPtyChild final : public Child {
 
 std::unique_ptr<Child> spawn_conpty(uv_loop_t* loop, const std::vector<std::string>& argv,
                                     const std::vector<std::string>& env, const std::string& cwd,
-                                    const wire::WinSize& size, ExitCallback on_exit, ExitStatus& failure) {
+                                    const TerminalSize& size, ExitCallback on_exit, ExitStatus& failure) {
   const ConPtyApi* api = conpty_api();
   if (api == nullptr) {
-    failure = {wire::ExitKind::CannotExecute, 126, "this Windows has no pseudo console (ConPTY needs Windows 10 1809 or later)"};
+    failure = {ExitKind::CannotExecute, 126, "this Windows has no pseudo console (ConPTY needs Windows 10 1809 or later)"};
     return nullptr;
   }
   auto child = std::make_unique<ConPtyChild>(*api, std::move(on_exit));

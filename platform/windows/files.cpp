@@ -1,6 +1,7 @@
 // Files opened by path that someone else may have prepared (the agent's log, a transcript, a
 // token). A symbolic link or junction is a reparse point: opened as itself, never followed, and
 // refused. The owner is checked; the ACL is not (there is no one-bit answer to "writable by others").
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 #include <aclapi.h>

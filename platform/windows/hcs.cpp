@@ -1,6 +1,7 @@
 // The Host Compute Service's list of compute systems. computecore.dll is loaded at run time, never
 // linked: it exists only where Hyper-V is installed (not in plain Windows, not under Wine), and a
 // linked DLL that is missing would keep hvterm.exe from starting at all.
+#include "platform/vms.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/vm_catalog.h"
 

@@ -6,6 +6,7 @@
 
 #include <cwchar>
 
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {

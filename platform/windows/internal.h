@@ -1,7 +1,8 @@
 #pragma once
 // Shared between the files of platform/windows; not part of the platform interface.
 // uv.h brings in winsock2.h and windows.h in the order Winsock needs.
-#include "platform/platform.h"
+#include "platform/sockets.h"
+#include "platform/vms.h"
 
 #include <cstring>
 #include <string>

@@ -1,4 +1,5 @@
 // Log files: a Windows service's stderr goes nowhere, so hvtermd --service writes one.
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 #include <aclapi.h>

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform::detail {

@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <cwchar>
 
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
 #include "platform/windows/command_line.h"
 #include "platform/windows/conpty.h"
 #include "platform/windows/internal.h"
@@ -58,26 +62,26 @@ class PipesChild final : public Child {
     pipes_[0] = nullptr;
   }
   uint32_t pid() const override { return static_cast<uint32_t>(process_.pid); }
-  void resize(const wire::WinSize&) override {}
+  void resize(const TerminalSize&) override {}
 
-  int signal(uint8_t wire_signal) override {
+  int signal(int classic_signal) override {
     if (exited_) return UV_ESRCH;
-    switch (wire_signal) {
-      case wire::sig::kInt:
-      case wire::sig::kTerm:
-      case wire::sig::kKill:
-      case wire::sig::kHup:
-      case wire::sig::kQuit:
-      case wire::sig::kPipe:
+    switch (classic_signal) {
+      case sig::kInt:
+      case sig::kTerm:
+      case sig::kKill:
+      case sig::kHup:
+      case sig::kQuit:
+      case sig::kPipe:
         if (!TerminateProcess(process_.process_handle, 1)) return uv_translate_sys_error(GetLastError());
-        signal_sent_ = wire_signal;
+        signal_sent_ = classic_signal;
         return 0;
       default:
         return UV_ENOSYS;
     }
   }
 
-  void hang_up() override { signal(wire::sig::kHup); }
+  void hang_up() override { signal(sig::kHup); }
   bool exited() const override { return exited_; }
 
   void close(std::function<void()> on_closed) override {
@@ -119,7 +123,7 @@ class PipesChild final : public Child {
   uv_process_t process_{};
   uv_pipe_t* pipes_[3] = {nullptr, nullptr, nullptr};
   bool process_started_ = false, exited_ = false;
-  uint8_t signal_sent_ = 0;
+  int signal_sent_ = 0;
   int closing_ = 0;
 };
 
@@ -159,7 +163,7 @@ std::unique_ptr<Child> spawn_on_pipes(uv_loop_t* loop, const std::vector<std::st
     orphan->close([orphan] { delete orphan; });
     if (rc != UV_ENOENT) break;
   }
-  failure = {rc == UV_ENOENT ? wire::ExitKind::NotFound : wire::ExitKind::CannotExecute, rc == UV_ENOENT ? 127 : 126,
+  failure = {rc == UV_ENOENT ? ExitKind::NotFound : ExitKind::CannotExecute, rc == UV_ENOENT ? 127 : 126,
              rc == UV_ENOENT ? "command not found: " + argv[0] : "cannot execute " + argv[0] + ": " + uv_strerror(rc)};
   return nullptr;
 }
@@ -173,7 +177,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
     auto wanted = lookup_user(request.user);
     if (!wanted || !user || wanted->name != user->name) {
       // Starting a process as someone else needs their password or token, which the agent lacks.
-      failure = {wire::ExitKind::CannotExecute, 126,
+      failure = {ExitKind::CannotExecute, 126,
                  wanted ? "cannot run as " + request.user + ": on Windows, sessions run as the agent's own user"
                         : "no such user: " + request.user};
       return nullptr;
@@ -182,7 +186,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   std::string cwd = request.cwd.empty() ? (user ? user->home : std::string()) : request.cwd;
   if (!is_directory(cwd)) {
     if (!request.cwd.empty()) {
-      failure = {wire::ExitKind::CannotExecute, 126, "cannot change to directory " + cwd + ": not a directory"};
+      failure = {ExitKind::CannotExecute, 126, "cannot change to directory " + cwd + ": not a directory"};
       return nullptr;
     }
     cwd = system_drive_root();  // a missing profile directory is not worth failing a shell for
@@ -195,12 +199,6 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   std::vector<std::string> env = detail::merge_environment(our_environment(), overrides);
   if (request.pty) return detail::spawn_conpty(loop, argv, env, cwd, request.size, std::move(on_exit), failure);
   return spawn_on_pipes(loop, argv, env, cwd, std::move(on_exit), failure);
-}
-
-// Windows needs no helper between the agent and the child: ConPTY attaches the console itself.
-int pty_helper_main(int, char**) {
-  std::fprintf(stderr, "hvtermd: %s is not used on Windows\n", kPtyHelperFlag);
-  return 2;
 }
 
 }  // namespace hvterm::platform

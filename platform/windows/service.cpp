@@ -1,6 +1,7 @@
 // hvtermd --service: run under the Service Control Manager. The dispatcher takes over the main
 // thread and runs the agent on its service thread; a stop or shutdown from the SCM reaches the
 // agent's loop through the caller's thread-safe stop hook.
+#include "platform/service.h"
 #include "platform/windows/internal.h"  // brings windows.h in the order Winsock needs
 
 namespace hvterm::platform {

@@ -1,6 +1,7 @@
 // hvtermd --install-service / --uninstall-service: the service created and removed through the
 // Service Control Manager's own API, with the settings a hand-typed sc.exe line tends to forget
 // (quoting of the program's path, a description, restart after a failure).
+#include "platform/service.h"
 #include "platform/windows/command_line.h"
 #include "platform/windows/internal.h"  // brings windows.h in the order Winsock needs
 

@@ -1,6 +1,7 @@
 // Streams and the dispatch from an address to the family that serves it on Windows.
 #include "common/guid.h"
 #include "common/overloaded.h"
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {
@@ -48,11 +49,6 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
                         [&](const HybridAddress&) { return cannot(); },
                     },
                     address);
-}
-
-std::unique_ptr<Listener> listen_inherited(uv_loop_t*, int, AcceptCallback, std::string& error) {
-  error = "socket activation is supported on Linux only";
-  return nullptr;
 }
 
 std::vector<int> inherited_listeners() { return {}; }

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <ctime>
 
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "platform/terminal.h"
 #include "platform/windows/console_modes.h"
 #include "platform/windows/internal.h"
 
@@ -77,8 +78,8 @@ class WindowsTerminal final : public Terminal {
   }
   void restore_locked() { keeper_.restore(); }
 
-  wire::WinSize size() override {
-    wire::WinSize s;
+  TerminalSize size() override {
+    TerminalSize s;
     CONSOLE_SCREEN_BUFFER_INFO info;
     if (output_ != INVALID_HANDLE_VALUE && GetConsoleScreenBufferInfo(output_, &info)) {
       s.cols = static_cast<uint16_t>(info.srWindow.Right - info.srWindow.Left + 1);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/socket_errors.h"
 

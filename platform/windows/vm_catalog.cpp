@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/guid.h"
+#include "platform/vms.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform::detail {

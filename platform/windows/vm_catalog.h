@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/platform.h"
+#include "platform/vms.h"
 
 namespace hvterm::platform::detail {
 

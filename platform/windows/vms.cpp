@@ -3,6 +3,7 @@
 // WMI provider (every VM with the name people gave it). A name is looked up in HCS first and then
 // in WMI; the listing merges both.
 #include "common/guid.h"
+#include "platform/vms.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/vm_catalog.h"
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <utility>
 
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform::detail {

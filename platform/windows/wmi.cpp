@@ -4,6 +4,7 @@
 #include <objbase.h>
 #include <wbemidl.h>
 
+#include "platform/vms.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/vm_catalog.h"
 

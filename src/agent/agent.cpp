@@ -6,7 +6,9 @@
 #include "agent/session.h"
 #include "common/buffer.h"
 #include "common/log.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "protocol/codec.h"
 #include "transport/framed_connection.h"
 

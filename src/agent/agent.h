@@ -11,7 +11,8 @@
 #include "agent/forward_policy.h"
 #include "common/address.h"
 #include "common/timer.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
 #include "protocol/wire.h"
 
 namespace hvterm {

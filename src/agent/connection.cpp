@@ -3,8 +3,10 @@
 #include "agent/agent.h"
 #include "agent/session.h"
 #include "common/log.h"
+#include "platform/process.h"
 #include "protocol/codec.h"
 #include "protocol/validate.h"
+#include "transport/wire_platform.h"
 
 namespace hvterm {
 namespace {
@@ -148,7 +150,7 @@ void AgentConnection::on_request(wire::Frame& frame) {
       if (session == nullptr) {
         if (!error.empty()) return reject(wire::ErrorCode::Limit, error);
         // The command could not start: its exit status (126/127) is the whole answer.
-        framed_->send(wire::encode(wire::Exit{failure.kind, failure.code, failure.message}));
+        framed_->send(wire::encode(to_wire(failure)));
         framed_->close_after_flush();
         framed_ = nullptr;
         finish();

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "platform/sockets.h"
 
 namespace hvterm {
 
@@ -12,7 +13,7 @@ struct GuestConnection::Lookup {
 };
 
 GuestConnection::GuestConnection(uv_loop_t* loop, const wire::Destination& destination, uint64_t timeout_ms,
-                                 std::function<void()> connected, platform::ExitCallback ended)
+                                 std::function<void()> connected, std::function<void(const wire::Exit&)> ended)
     : loop_(loop),
       destination_(destination),
       name_(wire::describe(destination)),
@@ -161,16 +162,16 @@ void GuestConnection::maybe_end_cleanly() {
   if (ended_ || !read_done_ || !write_done_) return;
   ended_ = true;
   log::debug("the connection to " + name_ + " ended");
-  on_ended_(platform::ExitStatus{wire::ExitKind::Exited, 0, ""});
+  on_ended_(wire::Exit{wire::ExitKind::Exited, 0, ""});
   release_socket();
 }
 
-int GuestConnection::signal(uint8_t wire_signal) {
+int GuestConnection::signal(int signal) {
   if (ended_) return UV_ESRCH;
   ended_ = true;
   timeout_.close();
-  log::debug("the connection to " + name_ + " was closed by signal " + std::to_string(wire_signal));
-  on_ended_(platform::ExitStatus{wire::ExitKind::Signaled, wire_signal, ""});
+  log::debug("the connection to " + name_ + " was closed by signal " + std::to_string(signal));
+  on_ended_(wire::Exit{wire::ExitKind::Signaled, signal, ""});
   release_socket();
   return 0;
 }
@@ -215,7 +216,7 @@ void GuestConnection::end(wire::ConnectionError error, const std::string& messag
   ended_ = true;
   timeout_.close();
   log::debug(message);
-  on_ended_(platform::ExitStatus{wire::ExitKind::ConnectionFailed, static_cast<int>(error), message});
+  on_ended_(wire::Exit{wire::ExitKind::ConnectionFailed, static_cast<int>(error), message});
   release_socket();
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/timer.h"
-#include "platform/platform.h"
+#include "platform/process.h"
 #include "protocol/wire.h"
 
 namespace hvterm {
@@ -19,7 +19,7 @@ class GuestConnection final : public platform::Child {
  public:
   // Starts connecting at once; `connected` runs when the socket is up, `ended` once with the end.
   GuestConnection(uv_loop_t* loop, const wire::Destination& destination, uint64_t timeout_ms,
-                  std::function<void()> connected, platform::ExitCallback ended);
+                  std::function<void()> connected, std::function<void(const wire::Exit&)> ended);
   ~GuestConnection() override;
 
   bool connected() const { return connected_; }
@@ -32,10 +32,10 @@ class GuestConnection final : public platform::Child {
   uv_stream_t* error_output() override { return nullptr; }
   void close_input() override;  // the client's EOF: shut down our sending side
   uint32_t pid() const override { return 0; }
-  void resize(const wire::WinSize&) override {}
+  void resize(const platform::TerminalSize&) override {}
   // A connection has no process to signal: a signal (the client's Ctrl-C, SIGPIPE, hvterm kill)
   // closes it, and the session ends as a program killed by that signal would.
-  int signal(uint8_t wire_signal) override;
+  int signal(int signal) override;
   void hang_up() override;
   bool exited() const override { return ended_; }
   void close(std::function<void()> on_closed) override;
@@ -60,7 +60,7 @@ class GuestConnection final : public platform::Child {
   wire::Destination destination_;
   std::string name_;  // for messages: "localhost:22"
   std::function<void()> on_connected_;
-  platform::ExitCallback on_ended_;
+  std::function<void(const wire::Exit&)> on_ended_;
   Timer timeout_;
   uint64_t timeout_ms_;
   Lookup* lookup_ = nullptr;

@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 #include "common/printable.h"
-#include "platform/platform.h"
+#include "platform/system.h"
 
 namespace hvterm {
 namespace {

@@ -13,7 +13,10 @@
 #include "common/target.h"
 #include "common/token_file.h"
 #include "common/units.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/service.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 
 using namespace hvterm;
 

@@ -8,8 +8,12 @@
 #include "agent/guest_connection.h"
 #include "common/log.h"
 #include "common/printable.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "protocol/codec.h"
 #include "transport/io_sizes.h"
+#include "transport/wire_platform.h"
 
 namespace hvterm {
 namespace {
@@ -43,7 +47,7 @@ bool Session::spawn(platform::ExitStatus& failure) {
     // Always "started": a connection that cannot be made ends the session with its reason, as EXIT.
     auto guest = std::make_unique<GuestConnection>(
         agent_.loop(), request_.destination, agent_.options().forward_connect_timeout_ms,
-        [this] { on_guest_connected(); }, [this](const platform::ExitStatus& s) { on_exit(s); });
+        [this] { on_guest_connected(); }, [this](const wire::Exit& end) { on_exit(end); });
     guest_ = guest.get();
     child_ = std::move(guest);
     output_open_[0] = true;
@@ -56,9 +60,9 @@ bool Session::spawn(platform::ExitStatus& failure) {
   spawn.cwd = request_.cwd;
   spawn.user = request_.user;
   spawn.pty = request_.mode == wire::SessionMode::Pty;
-  spawn.size = request_.size;
+  spawn.size = to_platform(request_.size);
   spawn.term = request_.term;
-  child_ = platform::spawn(agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(s); }, failure);
+  child_ = platform::spawn(agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(to_wire(s)); }, failure);
   if (!child_) return false;
   pid_ = child_->pid();
   output_open_[0] = true;
@@ -140,7 +144,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     return;
   }
   if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty && !platform::kPtyEndsAtEof) {
-    // Not the end yet (platform.h): read on until the kernel says EIO, or the tail of the output
+    // Not the end yet (platform/process.h): read on until the kernel says EIO, or the tail of the output
     // the program wrote just before it exited is lost.
     reading_ = false;
     resume_reading_if_room();
@@ -188,7 +192,7 @@ void Session::finish_output(int index) {
   pump();
 }
 
-void Session::on_exit(const platform::ExitStatus& status) {
+void Session::on_exit(const wire::Exit& status) {
   exit_ = status;
   log::debug("session " + wire::session_id_hex(id_).substr(0, 8) + " exited");
   if (guest_ != nullptr) {
@@ -219,7 +223,7 @@ void Session::pump() {
   for (auto& output : output_) output.pump(conn);
   // The exit status goes out only behind every byte of output and both EOFs.
   if (exit_ && !exit_sent_ && output_[0].all_sent() && output_[1].all_sent()) {
-    conn.send(wire::encode(wire::Exit{exit_->kind, exit_->code, exit_->message}));
+    conn.send(wire::encode(*exit_));
     exit_sent_ = true;
   }
 }
@@ -389,8 +393,8 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
       !exit_) {
     size_ = request.size;
     // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
-    if (!request.resume) child_->nudge_redraw(size_);
-    else child_->resize(size_);
+    if (!request.resume) child_->nudge_redraw(to_platform(size_));
+    else child_->resize(to_platform(size_));
   }
   return info;
 }
@@ -413,12 +417,12 @@ void Session::arm_linger() {
 void Session::resize(const wire::WinSize& size) {
   if (size.rows == 0 || size.cols == 0) return;
   size_ = size;
-  if (child_ && !exit_) child_->resize(size);
+  if (child_ && !exit_) child_->resize(to_platform(size));
 }
 
 int Session::signal(uint8_t wire_signal) {
   if (!child_ || exit_) return UV_ESRCH;
-  return child_->signal(wire_signal);
+  return child_->signal(to_platform_signal(wire_signal));
 }
 
 void Session::collect() {
@@ -437,7 +441,7 @@ void Session::terminate() {
   if (child_ && !exit_) {
     child_->hang_up();
     linger_timer_.start(agent_.loop(), kKillGraceMs, 0, [this] {
-      if (child_ && !exit_) child_->signal(wire::sig::kKill);
+      if (child_ && !exit_) child_->signal(platform::sig::kKill);
     });
     finish_output(0);
     finish_output(1);

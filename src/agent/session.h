@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/timer.h"
-#include "platform/platform.h"
+#include "platform/process.h"
 #include "protocol/wire.h"
 #include "session/inbound_stream.h"
 #include "session/outbound_stream.h"
@@ -71,7 +71,7 @@ class Session {
   void finish_output(int index);
   uv_stream_t* output_pipe(int index);  // the child's stdout (0) or stderr (1)
   void drop_read_block();
-  void on_exit(const platform::ExitStatus& status);
+  void on_exit(const wire::Exit& status);  // the program's exit, or the connection's end
   void on_guest_connected();
   void maybe_send_input_ack(bool force);
   void write_input(Slice bytes);
@@ -102,7 +102,7 @@ class Session {
   uint64_t input_window_base_ = 0;  // the furthest stdin position announced to this connection
   bool input_closed_ = false;
 
-  std::optional<platform::ExitStatus> exit_;
+  std::optional<wire::Exit> exit_;
   bool exit_sent_ = false;
   bool collected_ = false;
   bool terminating_ = false;

@@ -12,7 +12,9 @@
 #include "client/request.h"
 #include "common/guid.h"
 #include "common/units.h"
-#include "platform/platform.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
+#include "platform/vms.h"
 
 namespace hvterm {
 namespace {

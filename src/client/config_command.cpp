@@ -1,10 +1,10 @@
 #include "client/config_command.h"
 
+#include "platform/system.h"
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
-#include "platform/platform.h"
 
 namespace hvterm {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "platform/platform.h"
+#include "platform/sockets.h"
 #include "protocol/wire.h"
 #include "transport/io_sizes.h"
 

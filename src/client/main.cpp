@@ -15,7 +15,9 @@
 #include "common/log.h"
 #include "common/token_file.h"
 #include "common/units.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
 
 using namespace hvterm;
 

@@ -6,7 +6,12 @@
 #include "common/printable.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
 #include "protocol/validate.h"
+#include "transport/wire_platform.h"
 
 namespace hvterm {
 namespace {
@@ -31,7 +36,7 @@ SessionClient::~SessionClient() = default;
 int SessionClient::run() {
   platform::remember_stdio_flags();
   if (platform::is_terminal(0)) terminal_ = platform::open_terminal(0);
-  if (terminal_) size_ = terminal_->size();
+  if (terminal_) size_ = to_wire(terminal_->size());
   options_.open.size = size_;
   writers_[0] = std::make_unique<LocalWriter>(loop_, 1);
   writers_[1] = std::make_unique<LocalWriter>(loop_, 2);
@@ -620,7 +625,7 @@ void SessionClient::on_escape(EscapeParser::Command command) {
     case EscapeParser::Command::Suspend:
       for (auto& writer : writers_) writer->flush();  // output of this turn belongs before the shell prompt
       if (terminal_) terminal_->suspend();
-      if (terminal_) size_ = terminal_->size();
+      if (terminal_) size_ = to_wire(terminal_->size());
       record_size();
       send_window_size();
       return;
@@ -665,7 +670,7 @@ void SessionClient::send_window_size() {
 
 void SessionClient::on_local_signal(int signum) {
   if (signum == SIGWINCH) {
-    if (terminal_) size_ = terminal_->size();
+    if (terminal_) size_ = to_wire(terminal_->size());
     record_size();
     return send_window_size();
   }

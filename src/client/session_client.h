@@ -12,7 +12,7 @@
 #include "client/asciicast.h"
 #include "client/escape_parser.h"
 #include "client/local_io.h"
-#include "platform/platform.h"
+#include "platform/terminal.h"
 #include "protocol/codec.h"
 #include "session/inbound_stream.h"
 #include "session/outbound_stream.h"

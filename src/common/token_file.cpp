@@ -1,6 +1,6 @@
 #include "common/token_file.h"
 
-#include "platform/platform.h"
+#include "platform/system.h"
 
 namespace hvterm {
 

@@ -6,7 +6,10 @@
 #include "common/log.h"
 #include "common/timer.h"
 #include "common/units.h"
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
+#include "platform/vms.h"
 #include "transport/hybrid_handshake.h"
 
 namespace hvterm {

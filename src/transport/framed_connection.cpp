@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "platform/platform.h"
 #include "transport/io_sizes.h"
 
 namespace hvterm {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "client/local_io.h"
-#include "platform/platform.h"
+#include "platform/sockets.h"
 #include "protocol/codec.h"
 #include "test_loop.h"
 #include "transport/framed_connection.h"

@@ -2,6 +2,9 @@
 
 #include <memory>
 
+#include "platform/process.h"
+#include "platform/system.h"
+
 namespace hvterm::test {
 namespace {
 
@@ -79,7 +82,7 @@ ChildRun run_child(const platform::SpawnRequest& request, const std::string& inp
     uv_timer_start(&run.timer, [](uv_timer_t* t) {
       auto* r = static_cast<Run*>(t->data);
       r->result.timed_out = true;
-      r->child->signal(wire::sig::kKill);
+      r->child->signal(platform::sig::kKill);
       r->finish();
     }, timeout_ms, 0);
     run.start_reading(run.child->output(), run.readers[0]);

@@ -3,7 +3,7 @@
 // collecting what it wrote: the integration tests' view of a session, without the agent around it.
 #include <string>
 
-#include "platform/platform.h"
+#include "platform/process.h"
 
 namespace hvterm::test {
 

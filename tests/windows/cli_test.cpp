@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 #include "tests/windows/child_runner.h"
 #include "tests/windows/program_runner.h"

@@ -7,7 +7,8 @@
 #include <shellapi.h>
 
 using namespace hvterm::platform::detail;
-namespace wire = hvterm::wire;
+namespace sig = hvterm::platform::sig;
+using hvterm::platform::ExitKind;
 
 namespace {
 
@@ -51,15 +52,15 @@ TEST_CASE("environment block: sorted without regard to case, NUL-separated, doub
   CHECK(block == std::wstring(L"=C:=C:\\\0A=1\0b=2\0\0", 17));
 }
 
-TEST_CASE("exit codes as wire statuses") {
+TEST_CASE("exit codes as exit statuses") {
   auto ok = exit_status_from_code(0, 0);
-  CHECK(ok.kind == wire::ExitKind::Exited);
+  CHECK(ok.kind == ExitKind::Exited);
   CHECK(ok.code == 0);
   CHECK(exit_status_from_code(3, 0).code == 3);
-  auto terminated = exit_status_from_code(1, wire::sig::kTerm);
-  CHECK(terminated.kind == wire::ExitKind::Signaled);
-  CHECK(terminated.code == wire::sig::kTerm);
+  auto terminated = exit_status_from_code(1, sig::kTerm);
+  CHECK(terminated.kind == ExitKind::Signaled);
+  CHECK(terminated.code == sig::kTerm);
   auto interrupted = exit_status_from_code(0xC000013Au, 0);  // STATUS_CONTROL_C_EXIT
-  CHECK(interrupted.kind == wire::ExitKind::Signaled);
-  CHECK(interrupted.code == wire::sig::kInt);
+  CHECK(interrupted.kind == ExitKind::Signaled);
+  CHECK(interrupted.code == sig::kInt);
 }

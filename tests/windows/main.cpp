@@ -1,7 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "platform/platform.h"  // uv.h: windows.h in the order Winsock needs
+#include <uv.h>  // windows.h in the order Winsock needs
 
 int main(int argc, char** argv) {
   // Under Wine the desktop process starts on demand and inherits the standard error of whoever

@@ -1,6 +1,6 @@
 #include "tests/windows/program_runner.h"
 
-#include "platform/platform.h"
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::test {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/service.h"
 #include "platform/windows/internal.h"
 
 using namespace hvterm;

@@ -6,7 +6,8 @@
 using hvterm::test::run_child;
 using hvterm::test::test_child_path;
 namespace platform = hvterm::platform;
-namespace wire = hvterm::wire;
+namespace sig = hvterm::platform::sig;
+using hvterm::platform::ExitKind;
 
 namespace {
 
@@ -25,7 +26,7 @@ TEST_CASE("pipes: stdin reaches the child and comes back byte for byte") {
   auto run = run_child(request({test_child_path(), "cat"}), data);
   REQUIRE(run.spawned);
   CHECK_FALSE(run.timed_out);
-  CHECK(run.status.kind == wire::ExitKind::Exited);
+  CHECK(run.status.kind == ExitKind::Exited);
   CHECK(run.status.code == 0);
   CHECK(run.output.size() == data.size());
   CHECK(run.output == data);
@@ -42,14 +43,14 @@ TEST_CASE("pipes: stdout and stderr stay apart") {
 
 TEST_CASE("pipes: the exit code comes back") {
   auto run = run_child(request({test_child_path(), "exit", "42"}));
-  CHECK(run.status.kind == wire::ExitKind::Exited);
+  CHECK(run.status.kind == ExitKind::Exited);
   CHECK(run.status.code == 42);
 }
 
 TEST_CASE("pipes: an unknown program is 'not found' (127)") {
   auto run = run_child(request({"hvterm-no-such-program-here"}));
   CHECK_FALSE(run.spawned);
-  CHECK(run.status.kind == wire::ExitKind::NotFound);
+  CHECK(run.status.kind == ExitKind::NotFound);
   CHECK(run.status.code == 127);
   CHECK(run.status.message.find("hvterm-no-such-program-here") != std::string::npos);
 }
@@ -60,7 +61,7 @@ TEST_CASE("pipes: a program in the system directory is found with no PATH, as Cr
   r.env = {"PATH="};
   auto run = run_child(r);
   REQUIRE(run.spawned);
-  CHECK(run.status.kind == wire::ExitKind::Exited);
+  CHECK(run.status.kind == ExitKind::Exited);
   CHECK(run.status.code == 7);
 }
 
@@ -77,7 +78,7 @@ TEST_CASE("pipes: a missing working directory is an error, not a surprise elsewh
   r.cwd = "C:\\hvterm-no-such-directory";
   auto run = run_child(r);
   CHECK_FALSE(run.spawned);
-  CHECK(run.status.kind == wire::ExitKind::CannotExecute);
+  CHECK(run.status.kind == ExitKind::CannotExecute);
   CHECK(run.status.code == 126);
 }
 
@@ -92,7 +93,7 @@ TEST_CASE("pipes: another user is refused with a reason") {
 namespace {
 
 // A sleeping child ended by `signal`; the exit it reports.
-platform::ExitStatus exit_after_signal(uint8_t signal) {
+platform::ExitStatus exit_after_signal(int signal) {
   platform::ExitStatus status;
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -114,10 +115,10 @@ platform::ExitStatus exit_after_signal(uint8_t signal) {
 }  // namespace
 
 TEST_CASE("pipes: TERM, and PIPE for a client whose stdout is gone, end the child as death by that signal") {
-  for (uint8_t signal : {wire::sig::kTerm, wire::sig::kPipe}) {
-    CAPTURE(static_cast<int>(signal));
+  for (int signal : {sig::kTerm, sig::kPipe}) {
+    CAPTURE(signal);
     auto status = exit_after_signal(signal);
-    CHECK(status.kind == wire::ExitKind::Signaled);
+    CHECK(status.kind == ExitKind::Signaled);
     CHECK(status.code == signal);
   }
 }
@@ -129,7 +130,7 @@ TEST_CASE("ConPTY: the child's console output reaches the session, then the outp
   REQUIRE(run.spawned);
   CHECK_FALSE(run.timed_out);
   CHECK(run.output.find("hello-from-conpty") != std::string::npos);
-  CHECK(run.status.kind == wire::ExitKind::Exited);
+  CHECK(run.status.kind == ExitKind::Exited);
   CHECK(run.status.code == 0);
 }
 
@@ -149,6 +150,6 @@ TEST_CASE("ConPTY: the exit code comes back") {
 TEST_CASE("ConPTY: an unknown program is 'not found' (127)") {
   auto run = run_child(request({"hvterm-no-such-program-here"}, true));
   CHECK_FALSE(run.spawned);
-  CHECK(run.status.kind == wire::ExitKind::NotFound);
+  CHECK(run.status.kind == ExitKind::NotFound);
   CHECK(run.status.code == 127);
 }

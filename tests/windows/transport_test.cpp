@@ -6,6 +6,8 @@
 #include <string>
 
 #include "common/guid.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
 #include "platform/windows/internal.h"
 
 namespace platform = hvterm::platform;

@@ -1,6 +1,7 @@
 // VM inventories and name lookup (platform/windows/vm_catalog) on canned HCS and WMI data.
 #include <doctest/doctest.h>
 
+#include "platform/vms.h"
 #include "platform/windows/vm_catalog.h"
 
 using namespace hvterm::platform::detail;

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timer.h"
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {
@@ -239,6 +240,12 @@ class SocketListener final : public Listener {
 
 }  // namespace
 
+std::unique_ptr<Listener> listen_on_socket(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error) {
+  auto listener = std::make_unique<SocketListener>(std::move(on_accept));
+  if (!listener->start(loop, fd, error)) return nullptr;
+  return listener;
+}
+
 std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& address, AcceptCallback on_accept,
                                        std::string& error) {
   std::string where = "vsock port " + std::to_string(address.port);
@@ -260,34 +267,10 @@ std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& addr
     ::close(fd);
     return nullptr;
   }
-  auto listener = std::make_unique<SocketListener>(std::move(on_accept));
-  if (!listener->start(loop, fd, error)) return nullptr;
-  return listener;
+  return listen_on_socket(loop, fd, std::move(on_accept), error);
 }
 
 }  // namespace detail
-
-std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error) {
-  std::string what = "inherited descriptor " + std::to_string(fd) + " (LISTEN_FDS)";
-  int accepting = 0;
-  socklen_t size = sizeof(accepting);
-  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0) {
-    error = what + " is not a listening socket: " + std::strerror(errno);
-    return nullptr;
-  }
-  if (accepting == 0) {
-    error = what + " is a socket that is not listening";
-    return nullptr;
-  }
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    error = what + " is not usable: " + std::strerror(errno);
-    return nullptr;
-  }
-  auto listener = std::make_unique<detail::SocketListener>(std::move(on_accept));
-  if (!listener->start(loop, fd, error)) return nullptr;
-  return listener;
-}
 
 Address default_listen_address(uint32_t port) { return VsockAddress{kVsockCidAny, port}; }
 

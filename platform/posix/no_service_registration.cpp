@@ -1,5 +1,5 @@
 // Hyper-V sockets need a registered service GUID on the host; vsock ports need nothing.
-#include "platform/platform.h"
+#include "platform/vms.h"
 
 namespace hvterm::platform {
 

@@ -3,7 +3,7 @@
 
 #include "platform/linux/domain_xml.h"
 #include "platform/linux/libvirt.h"
-#include "platform/platform.h"
+#include "platform/vms.h"
 
 namespace hvterm::platform {
 namespace {

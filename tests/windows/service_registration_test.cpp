@@ -1,4 +1,4 @@
-// The registration key of a service (platform/windows/registry).
+// The registration key of a service (platform/windows/service_registration).
 #include <doctest/doctest.h>
 
 #include "platform/windows/internal.h"

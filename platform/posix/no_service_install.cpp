@@ -1,12 +1,7 @@
-// POSIX systems have no service control protocol: systemd and friends run hvtermd in the foreground.
-#include "platform/platform.h"
+// POSIX systems have no service control manager to install into: the agent's systemd units do that.
+#include "platform/service.h"
 
 namespace hvterm::platform {
-
-int run_service(const std::string&, std::function<int()>, std::function<void()>, std::string& error) {
-  error = "--service is for Windows; systemd (hvtermd.service) runs hvtermd in the foreground";
-  return -1;
-}
 
 bool install_service(const ServiceSpec&, std::string& error, std::string&) {
   error = "--install-service is for Windows; here systemd runs the agent: systemctl enable --now hvtermd.socket";

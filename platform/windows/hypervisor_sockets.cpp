@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "common/guid.h"
+#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/socket_errors.h"
 

@@ -1,6 +1,6 @@
 // VM names on Linux hosts. Without libvirt support compiled in, names cannot be resolved: the
 // user is pointed at the forms that need no lookup.
-#include "platform/platform.h"
+#include "platform/vms.h"
 
 namespace hvterm::platform {
 

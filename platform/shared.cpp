@@ -1,5 +1,8 @@
 // The parts of the platform seam that libuv already makes the same on every OS.
-#include "platform/platform.h"
+#include "platform/process.h"
+#include "platform/sockets.h"
+#include "platform/system.h"
+#include "platform/terminal.h"
 
 namespace hvterm::platform {
 
@@ -30,8 +33,8 @@ std::string executable_dir() {
   return slash == std::string::npos ? "." : p.substr(0, slash);
 }
 
-void Child::nudge_redraw(const wire::WinSize& size) {
-  wire::WinSize other = size;
+void Child::nudge_redraw(const TerminalSize& size) {
+  TerminalSize other = size;
   other.rows = static_cast<uint16_t>(size.rows > 1 ? size.rows - 1 : size.rows + 1);
   resize(other);
   resize(size);

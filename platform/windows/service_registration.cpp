@@ -1,6 +1,7 @@
 // Registering the hvterm service with Hyper-V: a host accepts Hyper-V socket connections only for
 // service GUIDs listed under GuestCommunicationServices. Writing the key again changes nothing.
 #include "common/guid.h"
+#include "platform/vms.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {

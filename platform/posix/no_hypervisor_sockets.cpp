@@ -1,5 +1,6 @@
 // POSIX systems without AF_VSOCK: the vsock entry points refuse with a clear reason.
 #include "platform/posix/internal.h"
+#include "platform/sockets.h"
 
 namespace hvterm::platform {
 namespace detail {
@@ -14,11 +15,6 @@ std::unique_ptr<Listener> listen_vsock(uv_loop_t*, const VsockAddress&, AcceptCa
 }
 
 }  // namespace detail
-
-std::unique_ptr<Listener> listen_inherited(uv_loop_t*, int, AcceptCallback, std::string& error) {
-  error = "socket activation is supported on Linux only";
-  return nullptr;
-}
 
 bool hypervisor_sockets_available() { return false; }
 Address default_listen_address(uint32_t port) { return VsockAddress{kVsockCidAny, port}; }  // never served here
