@@ -16,6 +16,8 @@ if [ "$what" = test ]; then
   packages+=(ansible-core sudo)
   # The Debian packages are built by CPack (dpkg-shlibdeps from dpkg-dev) and checked by lintian.
   packages+=(dpkg-dev lintian)
+  # ssh, scp and rsync reach a real sshd through `hvterm nc` as their ProxyCommand.
+  packages+=(openssh-server openssh-client rsync)
 fi
 missing=()
 for p in "${packages[@]}"; do
