@@ -4,7 +4,8 @@
 # `hvterm` is completed), or `source` it from ~/.bashrc. It needs nothing from bash-completion.
 #
 # Completes subcommands, their options (with values where they are enumerable), TARGETs (local,
-# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file) and, for `attach` and `kill`, the ids of the sessions
+# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file), the unix: and pipe: forms
+# of `nc`'s DESTINATION, and, for `attach` and `kill`, the ids of the sessions
 # the agent has: it runs `hvterm ls TARGET --json` (1 s connect timeout, errors ignored). For the
 # `local` target it asks only when the local agent's socket already exists, so pressing TAB never
 # starts an agent. Words after `--` (or after the command of `shell`/`exec`) are the remote command:
@@ -171,7 +172,8 @@ _hvterm()
     COMPREPLY=()
 
     local conn='-h --help -F --config -p --port --connect-timeout --token-file -v --verbose -q --quiet'
-    local session="$conn -e --escape --no-reconnect --keepalive --dead-timeout --reconnect-timeout --log --record"
+    local resume='--no-reconnect --keepalive --dead-timeout --reconnect-timeout'
+    local session="$conn -e --escape $resume --log --record"
     local opens='-u --user -w --workdir --env'
     # Options that take a value (in the next word, or after '=').
     local valued=' -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
@@ -242,7 +244,7 @@ _hvterm()
         if [[ $cur == -* ]]; then
             _hvterm__add -h --help --version
         else
-            _hvterm__add shell exec attach ls kill ping vms config service-id port register
+            _hvterm__add shell exec nc attach ls kill ping vms config service-id port register
         fi
     elif [[ -n $value_for ]]; then
         local prefix=''
@@ -272,6 +274,7 @@ _hvterm()
         case $sub in
             shell) _hvterm__add -- $session $opens ;;
             exec) _hvterm__add -- -t --tty $session $opens ;;
+            nc) _hvterm__add $conn $resume ;;
             attach) _hvterm__add $session ;;
             ls) _hvterm__add --json $conn ;;
             kill) _hvterm__add -s --signal $conn ;;
@@ -283,7 +286,7 @@ _hvterm()
         esac
     else
         case $sub:$npos in
-            shell:0 | exec:0 | attach:0 | ls:0 | kill:0 | ping:0)
+            shell:0 | exec:0 | nc:0 | attach:0 | ls:0 | kill:0 | ping:0)
                 _hvterm__targets "${words[0]}"
                 ;;
             config:0)
@@ -300,6 +303,10 @@ _hvterm()
                 ;;
             attach:1 | kill:1)
                 _hvterm__sessions "${words[0]}" "$target" "$sub"
+                ;;
+            nc:1)
+                # [HOST:]PORT is free-form; the socket forms name paths in the guest, not here.
+                [[ $cur == *:* ]] || _hvterm__add unix: pipe:
                 ;;
         esac
     fi

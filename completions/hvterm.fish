@@ -2,14 +2,15 @@
 # /usr/share/fish/vendor_completions.d/hvterm.fish (or ~/.config/fish/completions/hvterm.fish).
 #
 # Completes subcommands, their options (with values where they are enumerable), TARGETs (local,
-# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file) and, for `attach` and `kill`, the ids of the sessions
+# unix:PATH, hybrid:PATH:PORT, vsock:, hv:, the names of the config file), the unix: and pipe: forms
+# of `nc`'s DESTINATION, and, for `attach` and `kill`, the ids of the sessions
 # the agent has: it runs `hvterm ls TARGET --json` (1 s connect timeout, errors ignored). For the
 # `local` target it asks only when the local agent's socket already exists, so pressing TAB never
 # starts an agent. Words after `--` (or after the command of `shell`/`exec`) are the remote command
 # and are completed as a command line of their own.
 
 # Where the cursor is. Prints three lines: the subcommand (or nothing), what the current token is
-# (sub, target, session, cmdstart, command, value or other) and, for `command`, the index of the
+# (sub, target, session, destination, cmdstart, command, value or other) and, for `command`, the index of the
 # first token of the remote command.
 function __hvterm_where
     set -l tokens (commandline -opc)
@@ -51,7 +52,7 @@ function __hvterm_where
         set what other
     else
         switch $sub:$npos
-            case shell:0 exec:0 attach:0 ls:0 kill:0 ping:0
+            case shell:0 exec:0 nc:0 attach:0 ls:0 kill:0 ping:0
                 set what target
             case config:0
                 set what name
@@ -59,6 +60,8 @@ function __hvterm_where
                 set what cmdstart
             case attach:1 kill:1
                 set what session
+            case nc:1
+                set what destination
         end
     end
     printf '%s\n' "$sub" $what 0
@@ -67,7 +70,7 @@ end
 # True when completing an option of one of the given subcommands.
 function __hvterm_option_of
     set -l where (__hvterm_where)
-    contains -- "$where[1]" $argv; and contains -- $where[2] other value target name session cmdstart
+    contains -- "$where[1]" $argv; and contains -- $where[2] other value target name session destination cmdstart
 end
 
 function __hvterm_at
@@ -162,6 +165,12 @@ function __hvterm_sessions
     end
 end
 
+# nc's DESTINATION: [HOST:]PORT is free-form; unix:PATH and pipe:NAME name things in the guest, not here.
+function __hvterm_destinations
+    string match -q -- '*:*' (commandline -ct); and return
+    printf '%s\t%s\n' unix: 'a Unix socket in the guest (unix:PATH)' pipe: 'a named pipe in a Windows guest (pipe:NAME)'
+end
+
 function __hvterm_escapes
     printf '%s\t%s\n' none 'No escape character' '~' 'The default' % 'A percent sign'
 end
@@ -194,6 +203,7 @@ complete -c hvterm -n '__hvterm_at sub' -s h -l help -d 'Print help and exit'
 complete -c hvterm -n '__hvterm_at sub' -l version -d 'Print version and exit'
 complete -c hvterm -n '__hvterm_at sub' -a shell -d 'Interactive session on a PTY'
 complete -c hvterm -n '__hvterm_at sub' -a exec -d 'Run a command; stdio piped, exit code returned'
+complete -c hvterm -n '__hvterm_at sub' -a nc -d 'stdin/stdout to a port or socket in the guest (ssh ProxyCommand)'
 complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session'
 complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
 complete -c hvterm -n '__hvterm_at sub' -a kill -d "Send a signal to a session's program"
@@ -208,13 +218,15 @@ complete -c hvterm -n '__hvterm_at sub' -a register -d 'Register the service on 
 complete -c hvterm -n '__hvterm_at target' -a '(__hvterm_targets)'
 complete -c hvterm -n '__hvterm_at name' -a '(__hvterm_names)'
 complete -c hvterm -n '__hvterm_at session' -a '(__hvterm_sessions)'
+complete -c hvterm -n '__hvterm_at destination' -a '(__hvterm_destinations)'
 complete -c hvterm -n '__hvterm_at cmdstart' -a '(__hvterm_command_start)'
 complete -c hvterm -n '__hvterm_at command' -a '(__hvterm_remote)'
 
 # Options.
-set -l all shell exec attach ls kill ping vms config service-id port register
-set -l conn shell exec attach ls kill ping
+set -l all shell exec nc attach ls kill ping vms config service-id port register
+set -l conn shell exec nc attach ls kill ping
 set -l session shell exec attach
+set -l resume $session nc
 set -l opens shell exec
 complete -c hvterm -n "__hvterm_option_of $all" -s h -l help -d 'Print help and exit'
 complete -c hvterm -n "__hvterm_option_of $conn register" -s p -l port -x -d 'Agent port (default 18518)'
@@ -225,10 +237,10 @@ complete -c hvterm -n "__hvterm_option_of $conn" -l token-file -r -F -d 'Present
 complete -c hvterm -n "__hvterm_option_of $conn" -s v -l verbose -d 'Log connection details to stderr'
 complete -c hvterm -n "__hvterm_option_of $conn" -s q -l quiet -d 'No status notices'
 complete -c hvterm -n "__hvterm_option_of $session" -s e -l escape -x -a '(__hvterm_escapes)' -d 'Escape character typed after Enter'
-complete -c hvterm -n "__hvterm_option_of $session" -l no-reconnect -d 'Exit with 255 when the connection drops'
-complete -c hvterm -n "__hvterm_option_of $session" -l keepalive -x -d 'Ping the agent after this much silence (5s)'
-complete -c hvterm -n "__hvterm_option_of $session" -l dead-timeout -x -d 'Reconnect when the agent is silent this long (60s)'
-complete -c hvterm -n "__hvterm_option_of $session" -l reconnect-timeout -x -d 'Stop trying to reconnect after this long (10m)'
+complete -c hvterm -n "__hvterm_option_of $resume" -l no-reconnect -d 'Exit with 255 when the connection drops'
+complete -c hvterm -n "__hvterm_option_of $resume" -l keepalive -x -d 'Ping the agent after this much silence (5s)'
+complete -c hvterm -n "__hvterm_option_of $resume" -l dead-timeout -x -d 'Reconnect when the agent is silent this long (60s)'
+complete -c hvterm -n "__hvterm_option_of $resume" -l reconnect-timeout -x -d 'Stop trying to reconnect after this long (10m)'
 complete -c hvterm -n "__hvterm_option_of $session" -l log -r -F -d 'Append a transcript of the session output to this file'
 complete -c hvterm -n "__hvterm_option_of $session" -l record -r -F -d 'Record the terminal session as asciicast v2'
 complete -c hvterm -n "__hvterm_option_of $opens" -s u -l user -x -d 'Run as this user in the guest'

@@ -2,10 +2,11 @@
 # Dot-source it from your profile:   . C:\path\to\hvterm.ps1
 #
 # hvterm: subcommands, their options (with values where they are enumerable), TARGET forms, paths
-# after unix: and hybrid:, and for `attach` and `kill` the ids of the agent's sessions, from
+# after unix: and hybrid:, the unix: and pipe: forms of `nc`'s DESTINATION, and for `attach` and
+# `kill` the ids of the agent's sessions, from
 # `hvterm ls TARGET --json` (1 s connect timeout, errors ignored; not for the `local` target, whose
 # agent `hvterm ls` would start). Nothing after `--` is completed here.
-# hvtermd: its options, --listen forms and --log-level values.
+# hvtermd: its options, --listen forms, --log-level and --forward values.
 
 # A completion result; quoted when PowerShell would otherwise split, expand or swallow it (a bare
 # -- is PowerShell's own end-of-parameters marker).
@@ -42,11 +43,13 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
         '--signal', '--wait', '--name')
     $conn = @('-h', '--help', '-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
-    $session = $conn + @('-e', '--escape', '--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout', '--log', '--record')
+    $resume = @('--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout')
+    $session = $conn + @('-e', '--escape') + $resume + @('--log', '--record')
     $opens = @('-u', '--user', '-w', '--workdir', '--env')
     $options = @{
         'shell'      = $session + $opens + @('--')
         'exec'       = $session + $opens + @('-t', '--tty', '--')
+        'nc'         = $conn + $resume
         'attach'     = $session
         'ls'         = $conn + @('--json')
         'kill'       = $conn + @('-s', '--signal')
@@ -100,7 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         if ($wordToComplete.StartsWith('-')) {
             $results = @('-h', '--help', '--version') | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
         } else {
-            $results = @('shell', 'exec', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
+            $results = @('shell', 'exec', 'nc', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
                 ForEach-Object { Get-HvtermCompletion $_ }
         }
     } elseif ($valueFor) {
@@ -113,7 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         $results = $values | ForEach-Object { Get-HvtermCompletion ($prefix + $_) }
     } elseif ($wordToComplete.StartsWith('-')) {
         $results = $options[$sub] | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
-    } elseif ($npos -eq 0 -and $sub -in @('shell', 'exec', 'attach', 'ls', 'kill', 'ping')) {
+    } elseif ($npos -eq 0 -and $sub -in @('shell', 'exec', 'nc', 'attach', 'ls', 'kill', 'ping')) {
         if ($wordToComplete -like 'unix:*') {
             $results = Get-HvtermPath 'unix:' $wordToComplete.Substring(5) | ForEach-Object { Get-HvtermCompletion $_ }
         } elseif ($wordToComplete -like 'hybrid:*') {
@@ -128,6 +131,11 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         }
     } elseif ($npos -eq 0 -and $sub -eq 'config') {
         $results = @(& $names)
+    } elseif ($npos -eq 1 -and $sub -eq 'nc' -and -not $wordToComplete.Contains(':')) {
+        # [HOST:]PORT is free-form; unix:PATH and pipe:NAME name things in the guest, not here.
+        $results = @(
+            (Get-HvtermCompletion 'unix:' 'a Unix socket in the guest: unix:PATH'),
+            (Get-HvtermCompletion 'pipe:' 'a named pipe in a Windows guest: pipe:NAME'))
     } elseif ($npos -eq 1 -and $sub -in @('shell', 'exec') -and -not $wordToComplete) {
         $results = @(Get-HvtermCompletion '--' 'the remote command follows')
     } elseif ($npos -eq 1 -and $sub -in @('attach', 'kill') -and $target -and $target -ne 'local') {
@@ -168,12 +176,14 @@ Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe' -Script
         }
         '--log-level' { @('debug', 'info', 'warn', 'error', 'quiet') | ForEach-Object { $prefix + $_ } }
         '--allow-cid' { @('any', '2') | ForEach-Object { $prefix + $_ } }
+        '--forward' { @('none', 'local', 'any') | ForEach-Object { $prefix + $_ } }
         { $_ -in '--token-file', '--log-file' } { Get-HvtermPath $prefix $value }
-        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--service-name' } { }
+        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--service-name',
+            '--forward-allow', '--max-forwards' } { }
         default {
             if ($wordToComplete.StartsWith('-')) {
                 @('-h', '--help', '--version', '-l', '--listen', '-p', '--port', '--allow-cid', '--token-file',
-                    '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--log-level', '--log-file', '--service',
+                    '--max-sessions', '--forward', '--forward-allow', '--max-forwards', '--max-connections', '--linger', '--replay-buffer', '--log-level', '--log-file', '--service',
                     '--install-service', '--uninstall-service', '--service-name')
             }
         }

@@ -78,6 +78,9 @@ _hvtermd()
         --allow-cid)
             cands=("${prefix}any" "${prefix}2")
             ;;
+        --forward)
+            cands=("$prefix"{none,local,any})
+            ;;
         --token-file | --log-file)
             pathprefix=$prefix
             for f in $(compgen -f -- "${value//\\/}"); do
@@ -85,11 +88,13 @@ _hvtermd()
                 cands+=("$prefix$f")
             done
             ;;
-        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer | --service-name)
-            ;;  # a number, duration, size or name
+        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer | --service-name | \
+        --forward-allow | --max-forwards)
+            ;;  # a number, duration, size, name or list of destinations
         *)
             if [[ $cur == -* ]]; then
-                cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions --max-connections
+                cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions
+                    --forward --forward-allow --max-forwards --max-connections
                     --linger --replay-buffer --log-level --log-file --service --install-service --uninstall-service
                     --service-name)
             fi

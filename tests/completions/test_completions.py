@@ -36,10 +36,13 @@ HVTERMD = os.path.join(BIN, "hvtermd")
 BASH_SCRIPT = os.path.join(COMPLETIONS, "hvterm.bash")
 BASHD_SCRIPT = os.path.join(COMPLETIONS, "hvtermd.bash")
 
-SUBCOMMANDS = ["shell", "exec", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
+SUBCOMMANDS = ["shell", "exec", "nc", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
 SIGNALS = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "PIPE", "TERM", "CONT", "STOP", "TSTP", "WINCH"]
 TARGET_FORMS = ["local", "unix:", "vsock:", "hybrid:", "hv:"]
 LOG_LEVELS = ["debug", "info", "warn", "error", "quiet"]
+FORWARD_POLICIES = ["none", "local", "any"]
+# nc's DESTINATION: [HOST:]PORT is free-form; only the socket forms are offered.
+DESTINATION_FORMS = ["unix:", "pipe:"]
 # Options no ordinary command has: offered after `--`, they would be hvterm's own.
 HVTERM_ONLY = {"--no-reconnect", "--keepalive", "--dead-timeout", "--connect-timeout", "--reconnect-timeout"}
 
@@ -303,7 +306,7 @@ def valued_options(sub):
     return [name for names, _ in re.findall(r"^  (-\S+) ([A-Z]\S*)", out, re.M) for name in names.split(",")]
 
 
-@pytest.mark.parametrize("sub", ["shell", "exec", "attach", "ls", "kill", "ping"])
+@pytest.mark.parametrize("sub", ["shell", "exec", "nc", "attach", "ls", "kill", "ping"])
 def test_bash_option_values_are_not_targets(sub):
     """Every option that takes a value is known as one: its value is not taken for the TARGET."""
     for option in valued_options(sub):
@@ -315,7 +318,7 @@ def test_bash_targets(tmp):
     sub = os.path.join(tmp, "dir")
     os.makedirs(sub, exist_ok=True)
     open(os.path.join(tmp, "vm.sock"), "w").close()
-    for cmd in ["shell", "exec", "attach", "ls", "kill", "ping"]:
+    for cmd in ["shell", "exec", "nc", "attach", "ls", "kill", "ping"]:
         assert bash_complete(f"hvterm {cmd} ") == TARGET_FORMS, cmd
     opts = []
     assert bash_complete("hvterm shell un", opts=opts) == ["unix:"]
@@ -362,6 +365,20 @@ def test_bash_offers_the_configured_names(named):
     assert bash_complete(f"hvterm ls -F {named['only']} ", env=env) == TARGET_FORMS + ["solo"]
     assert bash_complete(f"hvterm config --config={named['only']} ", env=env) == ["solo"]
     assert bash_complete("hvterm exec -F ", env=env) != TARGET_FORMS + NAMES  # a file, not a target
+
+
+def test_bash_nc_destination(tmp):
+    opts = []
+    assert bash_complete("hvterm nc vsock:3 ", opts=opts) == DESTINATION_FORMS
+    assert bash_complete("hvterm nc -p 5000 --keepalive 1s vsock:3 p") == ["pipe:"]
+    assert bash_complete(f"hvterm nc unix:{tmp}/a.sock u", opts=opts) == ["unix:"]
+    assert "nospace" in opts  # PATH follows
+    # Paths and ports in the guest: nothing to offer from here. Nothing after DESTINATION either.
+    for line in ["hvterm nc x unix:", "hvterm nc x unix:/ru", "hvterm nc x 2", "hvterm nc x localhost:",
+                 "hvterm nc x 22 ", "hvterm nc --keepalive "]:
+        assert bash_complete(line) == [], line
+    # nc has no options of shell/exec's.
+    assert not set(bash_complete("hvterm nc -")) & {"-e", "--escape", "--log", "--record", "-u", "--env", "--"}
 
 
 def test_bash_session_ids_from_the_agent(agent):
@@ -444,6 +461,11 @@ def test_bashd_options():
     assert bash_complete("hvtermd --log-level=w", BASHD_SCRIPT, "_hvtermd") == ["warn"]
     assert bash_complete("hvtermd --allow-cid ", BASHD_SCRIPT, "_hvtermd") == ["any", "2"]
     assert bash_complete("hvtermd --max-sessions ", BASHD_SCRIPT, "_hvtermd") == []
+    assert bash_complete("hvtermd --forward ", BASHD_SCRIPT, "_hvtermd") == FORWARD_POLICIES
+    assert bash_complete("hvtermd --forward=l", BASHD_SCRIPT, "_hvtermd") == ["local"]
+    assert bash_complete("hvtermd --forward-allow ", BASHD_SCRIPT, "_hvtermd") == []
+    assert bash_complete("hvtermd --max-forwards ", BASHD_SCRIPT, "_hvtermd") == []
+    assert bash_complete("hvtermd --max-forwards 4 --forw", BASHD_SCRIPT, "_hvtermd") == ["--forward", "--forward-allow"]
     assert bash_complete("hvtermd --token-file /etc/hostnam", BASHD_SCRIPT, "_hvtermd") == ["/etc/hostname"]
 
 
@@ -495,6 +517,8 @@ def test_bash_readline_end_to_end(agent, tmp):
         assert readline_complete(b, f"hvterm kill {agent.target} ") == f"hvterm kill {agent.target} {agent.running[:8]} "
         assert readline_complete(b, "hvterm exec x -- ech") == "hvterm exec x -- echo "
         assert readline_complete(b, "hvtermd --listen vs") == "hvtermd --listen vsock:any:"
+        assert readline_complete(b, "hvterm nc vsock:3 pi") == "hvterm nc vsock:3 pipe:"
+        assert readline_complete(b, "hvtermd --forward=lo") == "hvtermd --forward=local "
     finally:
         b.sendline("exit")
         b.close(force=True)
@@ -603,6 +627,12 @@ def test_zsh_values_and_targets(zsh, tmp):
     assert zsh.complete("hvterm kill -s ") == SIGNALS
     assert zsh.complete("hvterm kill --signal=") == ["--signal=" + s for s in SIGNALS]
     assert zsh.complete("hvtermd --log-level ") == LOG_LEVELS
+    assert zsh.complete("hvtermd --forward ") == FORWARD_POLICIES
+    assert zsh.complete("hvtermd --forward=") == ["--forward=" + p for p in FORWARD_POLICIES]
+    assert zsh.complete("hvtermd --max-forwards ") == []
+    assert zsh.complete("hvterm nc ") == TARGET_FORMS
+    assert zsh.complete("hvterm nc -p 5 vsock:3 ") == DESTINATION_FORMS
+    assert zsh.complete("hvterm nc x unix:") == []
     assert zsh.complete("hvtermd --listen ") == ["unix:", "vsock:any:"]
     assert zsh.complete(f"hvtermd --listen unix:{tmp}/vm") == [f"unix:{tmp}/vm.sock"]
     assert zsh.complete("hvterm exec ") == TARGET_FORMS
@@ -676,6 +706,12 @@ def test_fish_values_and_targets(tmp):
     assert fish_complete(f"hvterm exec unix:{tmp}/vm", tmp) == [f"unix:{tmp}/vm.sock"]
     assert fish_complete(f"hvterm exec hybrid:{tmp}/vm", tmp) == [f"hybrid:{tmp}/vm.sock"]
     assert sorted(fish_complete("hvtermd --log-level ", tmp, script="hvtermd.fish")) == sorted(LOG_LEVELS)
+    assert sorted(fish_complete("hvtermd --forward ", tmp, script="hvtermd.fish")) == sorted(FORWARD_POLICIES)
+    assert fish_complete("hvtermd --max-forwards ", tmp, script="hvtermd.fish") == []
+    assert sorted(fish_complete("hvterm nc ", tmp)) == sorted(TARGET_FORMS)
+    assert sorted(fish_complete("hvterm nc -p 5 vsock:3 ", tmp)) == sorted(DESTINATION_FORMS)
+    assert fish_complete("hvterm nc x unix:", tmp) == []
+    assert fish_complete("hvterm nc x 22 ", tmp) == []
     assert sorted(fish_complete("hvtermd --listen ", tmp, script="hvtermd.fish")) == ["unix:", "vsock:any:"]
     assert fish_complete(f"hvtermd -l unix:{tmp}/vm", tmp, script="hvtermd.fish") == [f"unix:{tmp}/vm.sock"]
 
@@ -739,7 +775,7 @@ def test_powershell_script_covers_the_cli():
     assert "Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe'" in text
     # The option table of each subcommand is what `hvterm SUB --help` documents.
     variables = {}
-    for name in ["conn", "session", "opens", "valued"]:
+    for name in ["conn", "resume", "session", "opens", "valued"]:
         variables[name] = powershell_list(text, re.search(r"\$%s = " % name, text).end(), variables)
     for sub in SUBCOMMANDS:
         table = set(powershell_list(text, re.search(r"'%s'\s*= " % sub, text).end(), variables))
@@ -754,8 +790,12 @@ def test_powershell_script_covers_the_cli():
         for names, kind in re.findall(r"^  (-\S+) ([A-Z]+)", out, re.M):
             assert set(names.split(",")) <= set(variables["valued"]), (sub, names)
     quoted = set(re.findall(r"'([^'\s]+)'", text))
-    for word in SUBCOMMANDS + SIGNALS + LOG_LEVELS + ["none", "~", "%", "unix:", "vsock:any:"] + TARGET_FORMS:
+    for word in (SUBCOMMANDS + SIGNALS + LOG_LEVELS + FORWARD_POLICIES + ["none", "~", "%", "unix:", "vsock:any:"]
+                 + TARGET_FORMS + DESTINATION_FORMS):
         assert word in quoted, word
+    assert "'--forward' { @(" + ", ".join(f"'{p}'" for p in FORWARD_POLICIES) + ")" in hvtermd
+    # nc's DESTINATION (the second positional) offers the socket forms.
+    assert re.search(r"\$npos -eq 1 -and \$sub -eq 'nc'[^}]*'unix:'[^}]*'pipe:'", text)
     assert "ls $target --json --connect-timeout 1s" in text
     assert "config --names @configArgs" in text
     # Balanced brackets: a cheap guard against a truncated edit.
