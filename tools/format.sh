@@ -6,7 +6,6 @@
 # Layouts differ between clang-format releases: the style is tuned for clang-format 14 (Debian 12's
 # clang-format package); set CLANG_FORMAT to use another binary.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 check=0
 if [[ ${1:-} == --check ]]; then
@@ -17,6 +16,13 @@ if [[ ${1:-} == -* ]]; then
   echo "usage: tools/format.sh [--check] [FILE...]" >&2
   exit 2
 fi
+# FILEs are named from where the script is run; it works from the repository root.
+files=()
+for f in "$@"; do
+  [[ $f == /* ]] || f=$PWD/$f
+  files+=("$f")
+done
+cd "$(dirname "$0")/.."
 
 clang_format=${CLANG_FORMAT:-}
 if [[ -z $clang_format ]]; then
@@ -31,9 +37,7 @@ if [[ $version != *"version 14."* ]]; then
   echo "tools/format.sh: warning: the style is tuned for clang-format 14; $version may lay out some lines differently" >&2
 fi
 
-if (($# > 0)); then
-  files=("$@")
-else
+if ((${#files[@]} == 0)); then
   mapfile -t files < <(git ls-files -- '*.cpp' '*.h')
 fi
 
@@ -47,13 +51,13 @@ for f in "${files[@]}"; do
   fi
   if ((check)); then
     # A formatter error must pass neither as "differs" nor as "clean": stop on it.
-    "$clang_format" --style=file "$f" >"$tmp" || { echo "tools/format.sh: clang-format failed on $f" >&2; exit 2; }
+    "$clang_format" --style="file:$PWD/.clang-format" "$f" >"$tmp" || { echo "tools/format.sh: clang-format failed on $f" >&2; exit 2; }
     if ! cmp -s "$f" "$tmp"; then
       echo "$f"
       differ=1
     fi
   else
-    "$clang_format" --style=file -i "$f"
+    "$clang_format" --style="file:$PWD/.clang-format" -i "$f"
   fi
 done
 if ((differ)); then
