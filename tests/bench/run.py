@@ -13,6 +13,8 @@ XDG_RUNTIME_DIR + HVTERMD pointing at the built hvtermd) and, in the same run on
                driving PTY master (2000 samples); baselines: socat PTY relay, ssh -tt
   set-up       `exec -- true`, p50/p99 of 200 runs; baselines: socat one-shot EXEC:true, ssh true
   memory       agent RSS idle and with 100 detached idle sessions; client peak RSS during 1 GiB
+  ports        `hvterm nc` to a TCP echo server on 127.0.0.1, 1 GiB round trip;
+               baselines: a tuned socat relay chain over a Unix socket to the same port, `ssh -W`
   ansible      a 50-task playbook (command, shell, copy, stat, file, ping) over the hvterm connection
                plugin (contrib/ansible) and over Ansible's ssh connection to the throw-away sshd, one run
                each with each plugin's defaults (hvterm: pipelining; ssh: ControlPersist, no
@@ -794,6 +796,42 @@ def scale(e, idle_sessions, runs):
     return out
 
 
+def ports(e, nbytes, reps, skip_ssh):
+    """A guest port through `hvterm nc`, beside a socat relay chain and ssh -W to the same TCP echo server."""
+    port = free_port()
+    # Not socat EXEC:cat: socat writes blocking, and with cat's pipes and the TCP buffers full both
+    # ways it stops reading its connection (a deadlock past a few MiB in flight). One thread per
+    # connection that reads and writes back as it goes never holds the stream back.
+    server = ("import socket, threading\n"
+              "l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "l.bind(('127.0.0.1', %d)); l.listen(16)\n"
+              "def serve(c):\n"
+              "    buf = bytearray(1 << 20)\n"
+              "    while True:\n"
+              "        n = c.recv_into(buf)\n"
+              "        if not n: break\n"
+              "        c.sendall(memoryview(buf)[:n])\n"
+              "    c.shutdown(socket.SHUT_WR); c.close()\n"
+              "while True:\n"
+              "    c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\n" % port)
+    echo = PROCS.start("tcp-echo", [sys.executable, "-c", server], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(e.tmp, "tcp-echo.log"), "ab"))
+    def listening():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+    wait_for(lambda: listening() or echo.poll() is not None, 10, "the echo server")
+    chain = os.path.join(e.tmp, "chain.sock")
+    pid = e.socat_server("socat-chain", chain, "-b262144", "TCP:127.0.0.1:%d" % port).pid
+    log("ports: round trip through a guest port (%d x %s per tool)" % (reps, human(nbytes)))
+    cases = {"hvterm nc": ([e.hvterm, "nc", "unix:" + e.agent_sock, "127.0.0.1:%d" % port], True, e.agent_pid("unix")),
+             "socat chain": (["socat", "-b262144", "STDIO", "UNIX-CONNECT:" + chain], True, lambda: pid)}
+    if not skip_ssh:
+        cases["ssh -W"] = (e.ssh_base[:-1] + ["-W", "127.0.0.1:%d" % port, e.ssh_base[-1]], True, lambda: e.sshd.pid)
+    out = throughput_all(e.env, cases, nbytes, reps)
+    PROCS.stop(echo)
+    return out
+
+
 def ansible_play(e, tasks=50):
     """Wall-clock seconds of the same playbook over hvterm and over ssh (Ansible's own defaults)."""
     d = os.path.join(e.tmp, "ansible")
@@ -946,8 +984,8 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
-    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible",
-                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible")
+    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible,ports",
+                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible,ports")
     args = ap.parse_args()
 
     def size_arg(s):
@@ -998,7 +1036,7 @@ def main():
         if r.returncode != 0:
             raise BenchError("hvterm exec local -- true: %s" % r.stderr.decode(errors="replace").strip())
         e.local_agent_pid = e.find_local_agent()
-        if not args.skip_ssh and only & {"throughput", "latency", "setup", "ansible"}:
+        if not args.skip_ssh and only & {"throughput", "latency", "setup", "ansible", "ports"}:
             log("starting a throw-away sshd on 127.0.0.1")
             e.start_sshd()
 
@@ -1038,6 +1076,9 @@ def main():
             cases["pipe 1 MiB"] = (producer(nbytes), False, None, True)
             res["ow"] = throughput_all(e.env, cases, nbytes, reps)
             res["agent_hwm"] = proc_status(e.agent.pid)["VmHWM"]
+
+        if "ports" in only:
+            res["ports"] = ports(e, nbytes, reps, args.skip_ssh)
 
         if "latency" in only:
             log("keystroke latency (%d samples per tool)" % samples)
@@ -1213,6 +1254,16 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
              "%s ≤50 ms" % check(sc["ls_ms"] <= 50)))
         add(("agent RSS with %d idle sessions, KiB" % sc["idle_sessions"], "%.0f" % (sc["rss"] / 1024), "—", "—",
              "%s ≤8 MiB" % check(sc["rss"] <= 8 * MiB)))
+    if "ports" in res:
+        po = res["ports"]
+        nc, chain = po["hvterm nc"]["mbps"], po["socat chain"]["mbps"]
+        ssh_w = po["ssh -W"]["mbps"] if "ssh -W" in po else None
+        add(("`hvterm nc` to a TCP echo server, round trip, MB/s", fmt_mbps(nc),
+             "socat relay chain: %s · ssh -W: %s" % (fmt_mbps(chain), fmt_mbps(ssh_w) if ssh_w else "—"),
+             "%.2f× socat · %s" % (ratio(nc, chain), "%.2f× ssh -W" % ratio(nc, ssh_w) if ssh_w else "—"),
+             "%s ≥1.0× socat (%.2f×) %s ≥2.5× ssh -W (%s)" % (
+                 check(nc >= chain), ratio(nc, chain), check(bool(ssh_w) and nc >= 2.5 * ssh_w),
+                 "%.2f×" % ratio(nc, ssh_w) if ssh_w else "not measured")))
     if "ansible" in res:
         a = res["ansible"]
         r_a = ratio(a["ssh"], a["hvterm"])
