@@ -64,8 +64,7 @@ class Child {
 
 using ExitCallback = std::function<void(const ExitStatus&)>;
 // Spawn, or return nullptr and fill `failure` (NotFound / CannotExecute with a message).
-std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit,
-                             ExitStatus& failure);
+std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit, ExitStatus& failure);
 // How a session's terminal says its program's output has ended. A POSIX PTY master says EIO once
 // the last byte is read; the EOF libuv reports on the hang-up after a short read comes too early
 // (the master hands out 4 KiB per read and may hold more). A ConPTY's output pipe ends with EOF.

@@ -48,8 +48,8 @@ struct Peer {
 };
 
 struct ConnectError {
-  int code = 0;             // libuv error code
-  std::string message;      // one line a person can act on
+  int code = 0;         // libuv error code
+  std::string message;  // one line a person can act on
 };
 using ConnectCallback = std::function<void(uv_stream_t* stream, const ConnectError& error)>;
 
@@ -63,8 +63,7 @@ class Listener {
 };
 using AcceptCallback = std::function<void(uv_stream_t* stream, const Peer& peer)>;
 // Listen on an address. Unix sockets are created 0600 (stale sockets replaced).
-std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, AcceptCallback on_accept,
-                                 std::string& error);
+std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, AcceptCallback on_accept, std::string& error);
 // Adopt an already listening socket (systemd socket activation).
 std::unique_ptr<Listener> listen_inherited(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error);
 // Sockets handed over by systemd (LISTEN_FDS/LISTEN_PID); consumes the variables.

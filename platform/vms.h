@@ -11,7 +11,7 @@
 namespace hvterm::platform {
 
 struct VmInfo {
-  std::string id;     // Hyper-V VM ID (GUID) or vsock CID
+  std::string id;  // Hyper-V VM ID (GUID) or vsock CID
   std::string name;
   std::string state;  // running, off, paused, saved, ...
 };

@@ -18,6 +18,8 @@ if [ "$what" = test ]; then
   packages+=(dpkg-dev lintian)
   # ssh, scp and rsync reach a real sshd through `hvterm nc` as their ProxyCommand.
   packages+=(openssh-server openssh-client rsync)
+  # tools/format.sh --check: the C++ sources follow .clang-format (tuned for clang-format 14).
+  packages+=(clang-format)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test tier:
+#   0. the C++ sources follow .clang-format (tools/format.sh --check; seconds)
 #   1. unit + end-to-end tests (warnings are errors)
 #   2. soak and load (tests/soak, ~3 min): 10,000 execs leave no session, fd or memory behind;
 #      64 transfers through a relay that cuts connections at random arrive exact; a hostile peer
@@ -12,10 +13,10 @@
 #   7. libFuzzer on the frame decoder, the message decoders and the hybrid handshake (20 s each)
 #   8. the build a POSIX system other than Linux gets (-DHVTERM_GENERIC_POSIX=ON: platform/posix and
 #      its no_*.cpp, no platform/linux), with the unit tests and the exec, shell and bad-input tests
-# Set HVTERM_TIERS to a subset ("unit soak asan guest vm windows fuzz generic") to run fewer.
+# Set HVTERM_TIERS to a subset ("format unit soak asan guest vm windows fuzz generic") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${HVTERM_TIERS:-"unit soak asan guest vm windows fuzz generic"}
+tiers=${HVTERM_TIERS:-"format unit soak asan guest vm windows fuzz generic"}
 # The build machine's own vsock is off limits: hvterm and hvtermd refuse it with this set. Real
 # vsock is tested only inside the QEMU guest, which does not inherit this environment.
 export HVTERM_NO_VSOCK=1
@@ -36,6 +37,10 @@ run_tier() {
 
 for tier in $tiers; do
   case $tier in
+    format)
+      echo "=== the C++ sources follow .clang-format"
+      bash tools/format.sh --check
+      ;;
     unit) exclude='^soak_' run_tier "unit and end-to-end tests" build . -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
     soak) verbose=1 run_tier "soak and load tests (tests/soak)" build '^soak_' -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
     asan)

@@ -34,17 +34,13 @@ std::string connect_failure_text(int err, const VsockAddress& a) {
   switch (err) {
     case ENODEV:
     case EHOSTUNREACH:
-    case ENETUNREACH:
-      return "no VM with CID " + cid_text(a.cid) + " is reachable (" + std::strerror(err) + ")";
+    case ENETUNREACH: return "no VM with CID " + cid_text(a.cid) + " is reachable (" + std::strerror(err) + ")";
     case ECONNREFUSED:
-    case ECONNRESET:
-      return "nothing is listening on " + where + " (is hvtermd running in the guest?)";
-    case ETIMEDOUT:
-      return "timed out connecting to " + where;
+    case ECONNRESET: return "nothing is listening on " + where + " (is hvtermd running in the guest?)";
+    case ETIMEDOUT: return "timed out connecting to " + where;
     case EAFNOSUPPORT:
       return "vsock is not available on this machine (load vhost_vsock on a KVM host, or run inside a VM)";
-    default:
-      return "cannot connect to " + where + ": " + std::strerror(err);
+    default: return "cannot connect to " + where + ": " + std::strerror(err);
   }
 }
 
@@ -100,7 +96,9 @@ void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeou
     return;
   }
   // The kernel's own connect timeout (default 2 s) would cut ours short; ours governs.
-  struct timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+  struct timeval tv {
+    static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)
+  };
   setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, sizeof(tv));
   sockaddr_vm sa{};
   sa.svm_family = AF_VSOCK;
@@ -130,8 +128,8 @@ void connect_vsock(uv_loop_t* loop, const VsockAddress& address, uint64_t timeou
     if (err == 0 && status < 0) err = -status;
     op->finish(err);
   });
-  uv_timer_start(&op->timer, [](uv_timer_t* t) { static_cast<VsockConnect*>(t->data)->finish(ETIMEDOUT); },
-                 timeout_ms, 0);
+  uv_timer_start(
+      &op->timer, [](uv_timer_t* t) { static_cast<VsockConnect*>(t->data)->finish(ETIMEDOUT); }, timeout_ms, 0);
 }
 
 namespace {
@@ -144,7 +142,7 @@ Peer describe_peer(int fd, const sockaddr_storage& address) {
     peer.cid = vm.svm_cid;
     peer.description = "cid " + std::to_string(vm.svm_cid) + " port " + std::to_string(vm.svm_port);
   } else if (address.ss_family == AF_UNIX) {
-    struct ucred cred{};
+    struct ucred cred {};
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
       peer.kind = Peer::Kind::LocalUser;
@@ -277,7 +275,7 @@ Address default_listen_address(uint32_t port) { return VsockAddress{kVsockCidAny
 bool hypervisor_sockets_available() {
   if (detail::vsock_forbidden()) return false;
   // Never probes with a socket: the presence of the kernel module is enough to decide.
-  struct stat st{};
+  struct stat st {};
   return stat("/sys/module/vsock", &st) == 0 || stat("/dev/vsock", &st) == 0;
 }
 

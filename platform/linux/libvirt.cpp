@@ -42,8 +42,8 @@ const Api& api() {
               bind(library, "virConnectGetURI", a.get_uri) && bind(library, "virConnectListAllDomains", a.list_all) &&
               bind(library, "virDomainLookupByName", a.by_name) && bind(library, "virDomainGetName", a.name) &&
               bind(library, "virDomainGetState", a.state) && bind(library, "virDomainGetXMLDesc", a.xml) &&
-              bind(library, "virDomainFree", a.free_domain) &&
-              bind(library, "virGetLastError", a.last_error) && bind(library, "virSetErrorFunc", a.set_error_func);
+              bind(library, "virDomainFree", a.free_domain) && bind(library, "virGetLastError", a.last_error) &&
+              bind(library, "virSetErrorFunc", a.set_error_func);
     if (!ok) {
       a.load_error = "the installed libvirt lacks functions hvterm needs (" + std::string(dlerror()) + ")";
       a.open_read_only = nullptr;
@@ -144,8 +144,10 @@ bool Libvirt::list(std::vector<LibvirtDomain>& out, std::string& error) {
       continue;
     }
     auto domain = describe(domains[i], error);
-    if (domain) out.push_back(std::move(*domain));
-    else ok = error.empty();  // one that vanished is simply not listed
+    if (domain)
+      out.push_back(std::move(*domain));
+    else
+      ok = error.empty();  // one that vanished is simply not listed
   }
   std::free(domains);
   return ok;

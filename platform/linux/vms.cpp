@@ -30,8 +30,10 @@ std::optional<Address> resolve_vm(const std::string& name, uint32_t port, std::s
   detail::DomainVsock vsock;
   if (!detail::read_domain_vsock(domain->xml, vsock, error)) return std::nullopt;
   if (!vsock.present) {
-    error = "VM '" + domain->name + "' has no vsock device: add <vsock model='virtio'><cid auto='yes'/></vsock> "
-            "to its <devices> (virsh edit " + domain->name + ")";
+    error = "VM '" + domain->name +
+            "' has no vsock device: add <vsock model='virtio'><cid auto='yes'/></vsock> "
+            "to its <devices> (virsh edit " +
+            domain->name + ")";
     return std::nullopt;
   }
   if (!vsock.cid) {

@@ -8,7 +8,8 @@ namespace hvterm::platform {
 
 std::string user_config_file() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/hvterm/config";  // relative: ignored, as the spec says
+  if (xdg != nullptr && xdg[0] == '/')
+    return std::string(xdg) + "/hvterm/config";  // relative: ignored, as the spec says
   const char* home = std::getenv("HOME");
   if (home != nullptr && *home != '\0') return std::string(home) + "/.config/hvterm/config";
   auto user = current_user();

@@ -52,12 +52,12 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
     int fd = ::open(path.c_str(), common | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT) {
       fd = ::open(path.c_str(), common | O_CREAT | O_EXCL, 0600);
-      if (fd >= 0) return fd;  // ours, fresh, and nobody else's name for it
+      if (fd >= 0) return fd;         // ours, fresh, and nobody else's name for it
       if (errno == EEXIST) continue;  // something appeared meanwhile: examine it like any other
     }
     if (fd < 0) {
       int err = errno;
-      struct stat st{};
+      struct stat st {};
       bool exists = lstat(path.c_str(), &st) == 0;
       if (err == ELOOP || (exists && S_ISLNK(st.st_mode)))
         error = "refusing " + what + " " + path + ": it is a symbolic link";
@@ -68,7 +68,7 @@ int open_owned_file(const std::string& path, const std::string& what, int flags,
         error = "cannot open " + what + " " + path + ": " + std::strerror(err);
       return -1;
     }
-    struct stat st{};
+    struct stat st {};
     std::string reason = fstat(fd, &st) != 0                 ? std::strerror(errno)
                          : devices_ok && S_ISCHR(st.st_mode) ? std::string()
                                                              : unsafe_to_write(st);
@@ -97,7 +97,7 @@ int open_append_file(const std::string& path, const std::string& what, bool trun
   int fd = detail::open_owned_file(path, what, O_WRONLY | O_APPEND, error, devices_ok);
   // Emptied only now, once it is known to be ours: O_TRUNC would act before any check. A device
   // (devices_ok: /dev/null, a terminal) has nothing to empty.
-  struct stat st{};
+  struct stat st {};
   if (fd >= 0 && truncate && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
     error = "cannot empty " + what + " " + path + ": " + std::strerror(errno);
     ::close(fd);
@@ -114,7 +114,7 @@ bool read_private_file(const std::string& path, const std::string& what, size_t 
     return false;
   }
   std::string problem;
-  struct stat st{};
+  struct stat st {};
   // A pipe is fine too (--token-file <(pass show hvterm)): the token then never touches a disk.
   if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
     problem = what + " " + path + " is not a regular file or a pipe";

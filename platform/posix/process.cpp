@@ -124,15 +124,11 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-ExitKind failure_kind(int uv_error) {
-  return uv_error == UV_ENOENT ? ExitKind::NotFound : ExitKind::CannotExecute;
-}
+ExitKind failure_kind(int uv_error) { return uv_error == UV_ENOENT ? ExitKind::NotFound : ExitKind::CannotExecute; }
 
 class PosixChild final : public Child {
  public:
-  PosixChild(ExitCallback on_exit, bool pty) : on_exit_(std::move(on_exit)), pty_(pty) {
-    process_.data = this;
-  }
+  PosixChild(ExitCallback on_exit, bool pty) : on_exit_(std::move(on_exit)), pty_(pty) { process_.data = this; }
 
   int start(uv_loop_t* loop, uv_process_options_t& options, int master_fd) {
     options.exit_cb = [](uv_process_t* p, int64_t status, int term_signal) {
@@ -267,9 +263,8 @@ class PosixChild final : public Child {
     }
     if (spawned_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&process_))) {
       ++closing_;
-      uv_close(reinterpret_cast<uv_handle_t*>(&process_), [](uv_handle_t* h) {
-        static_cast<PosixChild*>(h->data)->handle_closed();
-      });
+      uv_close(reinterpret_cast<uv_handle_t*>(&process_),
+               [](uv_handle_t* h) { static_cast<PosixChild*>(h->data)->handle_closed(); });
     }
     if (closing_ == 0) finish_close();
   }
@@ -320,8 +315,7 @@ std::string self_executable() {
 
 }  // namespace
 
-std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit,
-                             ExitStatus& failure) {
+std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit, ExitStatus& failure) {
   std::optional<UserInfo> user = request.user.empty() ? current_user() : lookup_user(request.user);
   if (!request.user.empty()) {
     if (!user) {
@@ -329,8 +323,7 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
       return nullptr;
     }
     if (user->uid != geteuid() && geteuid() != 0) {
-      failure = {ExitKind::CannotExecute, 126,
-                 "cannot run as " + request.user + ": the agent is not running as root"};
+      failure = {ExitKind::CannotExecute, 126, "cannot run as " + request.user + ": the agent is not running as root"};
       return nullptr;
     }
   }
@@ -340,12 +333,13 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   std::string cwd = "/";
   if (!switch_user) {
     cwd = request.cwd.empty() ? (user ? user->home : std::string("/")) : request.cwd;
-    struct stat st{};
+    struct stat st {};
     int stat_rc = stat(cwd.c_str(), &st);
     if (stat_rc != 0 || !S_ISDIR(st.st_mode)) {
       if (!request.cwd.empty()) {
-        failure = {ExitKind::CannotExecute, 126,
-                   "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
+        failure = {
+            ExitKind::CannotExecute, 126,
+            "cannot change to directory " + cwd + ": " + (stat_rc != 0 ? std::strerror(errno) : "Not a directory")};
         return nullptr;
       }
       cwd = "/";  // a home that does not exist is not worth failing a shell for
@@ -370,8 +364,12 @@ std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitC
   bool needs_helper = request.pty || switch_user;
   if (needs_helper) {
     spawn_file = self_executable();
-    spawn_args = {"hvtermd", kPtyHelperFlag, request.pty ? "pty" : "pipes", request.user,
-                  switch_user ? request.cwd : std::string(), file};
+    spawn_args = {"hvtermd",
+                  kPtyHelperFlag,
+                  request.pty ? "pty" : "pipes",
+                  request.user,
+                  switch_user ? request.cwd : std::string(),
+                  file};
     spawn_args.insert(spawn_args.end(), args.begin(), args.end());
   } else {
     spawn_file = file;

@@ -44,8 +44,7 @@ int pty_helper_main(int argc, char** argv) {
     if (pw == nullptr) return fail(std::string("no such user: ") + user, 126);
     // An agent that is not root may only be asked for its own user (the agent checked), and is it.
     bool already = geteuid() != 0 && geteuid() == pw->pw_uid;
-    if (!already &&
-        (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
+    if (!already && (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
       return fail(std::string("cannot switch to user ") + user + ": " + std::strerror(errno), 126);
     if (workdir[0] != '\0') {
       if (chdir(workdir) != 0)

@@ -77,9 +77,8 @@ void connect_unix(uv_loop_t* loop, const UnixAddress& address, uint64_t timeout_
   uv_timer_init(loop, &op->timer);
   uv_pipe_connect(&op->request, op->pipe, address.path.c_str(), [](uv_connect_t* req, int status) {
     auto* op = static_cast<UnixConnect*>(req->data);
-    uv_close(reinterpret_cast<uv_handle_t*>(&op->timer), [](uv_handle_t* h) {
-      static_cast<UnixConnect*>(h->data)->release();
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(&op->timer),
+             [](uv_handle_t* h) { static_cast<UnixConnect*>(h->data)->release(); });
     if (!op->finished) {
       op->finished = true;
       if (status == 0) {
@@ -96,12 +95,15 @@ void connect_unix(uv_loop_t* loop, const UnixAddress& address, uint64_t timeout_
     }
     op->release();
   });
-  uv_timer_start(&op->timer, [](uv_timer_t* t) {
-    auto* op = static_cast<UnixConnect*>(t->data);
-    if (op->finished) return;
-    op->finished = true;
-    op->done(nullptr, {UV_ETIMEDOUT, "timed out connecting to " + op->path});
-  }, timeout_ms, 0);
+  uv_timer_start(
+      &op->timer,
+      [](uv_timer_t* t) {
+        auto* op = static_cast<UnixConnect*>(t->data);
+        if (op->finished) return;
+        op->finished = true;
+        op->done(nullptr, {UV_ETIMEDOUT, "timed out connecting to " + op->path});
+      },
+      timeout_ms, 0);
 }
 
 class UnixListener final : public Listener {
@@ -167,7 +169,7 @@ class UnixListener final : public Listener {
     }
     Peer peer;
     uv_os_fd_t fd;
-    struct ucred cred{};
+    struct ucred cred {};
     socklen_t len = sizeof(cred);
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(client), &fd) == 0 &&
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -200,7 +202,7 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
     error = "another hvtermd is already listening on " + address.path;
     return nullptr;
   }
-  struct stat st{};
+  struct stat st {};
   if (lstat(address.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       ::close(lock_fd);
@@ -239,7 +241,9 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
   };
   return std::visit(overloaded{
                         [&](const UnixAddress& a) { return listen_unix(loop, a, std::move(on_accept), error); },
-                        [&](const VsockAddress& a) { return detail::listen_vsock(loop, a, std::move(on_accept), error); },
+                        [&](const VsockAddress& a) {
+                          return detail::listen_vsock(loop, a, std::move(on_accept), error);
+                        },
                         [&](const HyperVAddress&) { return cannot(); },
                         [&](const HybridAddress&) { return cannot(); },
                     },

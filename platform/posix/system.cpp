@@ -32,7 +32,7 @@ bool private_directory(const std::string& path, std::string& error) {
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    struct stat st{};
+    struct stat st {};
     if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       error = path + " is not a directory";
     else if (st.st_uid != geteuid())  // and closed to us
@@ -41,7 +41,7 @@ bool private_directory(const std::string& path, std::string& error) {
       error = "cannot open " + path + ": " + std::strerror(err);
     return false;
   }
-  struct stat st{};
+  struct stat st {};
   bool ok = false;
   if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))
     error = path + " is not a directory";
@@ -80,16 +80,18 @@ int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const st
 
 std::tm calendar_time(std::time_t t, bool utc) {
   std::tm tm{};
-  if (utc) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
+  if (utc)
+    gmtime_r(&t, &tm);
+  else
+    localtime_r(&t, &tm);
   return tm;
 }
 
 std::string crt_error_text(int errno_value) { return uv_strerror(uv_translate_sys_error(errno_value)); }
 
 uint64_t unix_time_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()
+                                                                                         .time_since_epoch())
                                    .count());
 }
 
@@ -121,7 +123,7 @@ void init_process() {
 }
 
 size_t descriptor_limit() {
-  struct rlimit limit{};
+  struct rlimit limit {};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
   return static_cast<size_t>(limit.rlim_cur);
 }

@@ -66,7 +66,8 @@ class PosixTerminal final : public Terminal {
     bool was_raw = raw_;
     restore();
     // Stop like ^Z: default action of SIGTSTP for our whole process group (the shell sees it).
-    struct sigaction previous{}, dfl{};
+    struct sigaction previous {
+    }, dfl{};
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGTSTP, &dfl, &previous);
     kill(0, SIGTSTP);

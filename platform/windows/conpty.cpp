@@ -110,7 +110,8 @@ class ConPtyChild final : public Child {
     if (!created) {
       bool missing = err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND;
       return fail(missing ? ExitKind::NotFound : ExitKind::CannotExecute, missing ? 127 : 126,
-                  missing ? "command not found: " + argv[0] : "cannot execute " + argv[0] + ": " + system_error_text(err));
+                  missing ? "command not found: " + argv[0]
+                          : "cannot execute " + argv[0] + ": " + system_error_text(err));
     }
     CloseHandle(info.hThread);
     process_ = info.hProcess;
@@ -135,13 +136,9 @@ class ConPtyChild final : public Child {
   int signal(int classic_signal) override {
     if (exited_ || process_ == nullptr) return UV_ESRCH;
     switch (classic_signal) {
-      case sig::kInt:
-        return send_interrupt();
-      case sig::kHup:
-        hang_up();
-        return 0;
-      case sig::kWinch:
-        return 0;
+      case sig::kInt: return send_interrupt();
+      case sig::kHup: hang_up(); return 0;
+      case sig::kWinch: return 0;
       case sig::kTerm:
       case sig::kKill:
       case sig::kQuit:
@@ -149,8 +146,7 @@ class ConPtyChild final : public Child {
         if (!TerminateProcess(process_, 1)) return uv_translate_sys_error(GetLastError());
         signal_sent_ = classic_signal;
         return 0;
-      default:
-        return UV_ENOSYS;
+      default: return UV_ENOSYS;
     }
   }
 
@@ -159,7 +155,7 @@ class ConPtyChild final : public Child {
 
   void close(std::function<void()> on_closed) override {
     on_closed_ = std::move(on_closed);
-    ++closing_;  // held until everything below is under way
+    ++closing_;                                                           // held until everything below is under way
     if (wait_ != nullptr) UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE);  // waits out a running callback
     wait_ = nullptr;
     close_handle(input_);
@@ -208,7 +204,8 @@ class ConPtyChild final : public Child {
     ++closing_;
     op->work.data = op;
     uv_queue_work(
-        loop_, &op->work, [](uv_work_t* w) {
+        loop_, &op->work,
+        [](uv_work_t* w) {
           auto* op = static_cast<ConsoleClose*>(w->data);
           op->close(op->console);
         },
@@ -224,8 +221,7 @@ class ConPtyChild final : public Child {
     static char ctrl_c = '\x03';
     auto* request = new uv_write_t;
     uv_buf_t buf = uv_buf_init(&ctrl_c, 1);
-    int rc = uv_write(request, reinterpret_cast<uv_stream_t*>(input_), &buf, 1,
-                      [](uv_write_t* r, int) { delete r; });
+    int rc = uv_write(request, reinterpret_cast<uv_stream_t*>(input_), &buf, 1, [](uv_write_t* r, int) { delete r; });
     if (rc != 0) delete request;
     return rc;
   }
@@ -268,7 +264,8 @@ std::unique_ptr<Child> spawn_conpty(uv_loop_t* loop, const std::vector<std::stri
                                     const TerminalSize& size, ExitCallback on_exit, ExitStatus& failure) {
   const ConPtyApi* api = conpty_api();
   if (api == nullptr) {
-    failure = {ExitKind::CannotExecute, 126, "this Windows has no pseudo console (ConPTY needs Windows 10 1809 or later)"};
+    failure = {ExitKind::CannotExecute, 126,
+               "this Windows has no pseudo console (ConPTY needs Windows 10 1809 or later)"};
     return nullptr;
   }
   auto child = std::make_unique<ConPtyChild>(*api, std::move(on_exit));

@@ -9,7 +9,7 @@ namespace hvterm::platform::detail {
 struct ConsoleModes {
   uint32_t input = 0, output = 0;  // GetConsoleMode of the input handle and of the screen buffer
   uint32_t input_cp = 0, output_cp = 0;
-  bool has_output = false;         // no screen buffer: input alone is made raw
+  bool has_output = false;  // no screen buffer: input alone is made raw
 };
 
 // Input: no line editing, echo or ^C processing (^C arrives as a byte); keys as VT sequences.

@@ -83,7 +83,8 @@ int open_append_file(const std::string& path, const std::string& what, bool trun
                      std::string& error) {
   std::wstring wide = detail::widen(path);
   // FILE_APPEND_DATA without FILE_WRITE_DATA: every write lands at the end, whoever else writes.
-  DWORD access = FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | (truncate ? FILE_WRITE_DATA : 0);
+  DWORD access = FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE |
+                 (truncate ? FILE_WRITE_DATA : 0);
   for (int attempt = 0; attempt < 16; ++attempt) {
     HANDLE file = CreateFileW(wide.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
                               FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
@@ -126,11 +127,14 @@ bool read_private_file(const std::string& path, const std::string& what, size_t 
   contents.clear();
   char buffer[4096];
   size_t n = 0;
-  while (contents.size() <= max_bytes && (n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) contents.append(buffer, n);
+  while (contents.size() <= max_bytes && (n = std::fread(buffer, 1, sizeof(buffer), file)) > 0)
+    contents.append(buffer, n);
   bool failed = std::ferror(file) != 0;
   std::fclose(file);
-  if (failed) error = "cannot read " + what + " " + path;
-  else if (contents.size() > max_bytes) error = what + " " + path + " is larger than " + std::to_string(max_bytes) + " bytes";
+  if (failed)
+    error = "cannot read " + what + " " + path;
+  else if (contents.size() > max_bytes)
+    error = what + " " + path + " is larger than " + std::to_string(max_bytes) + " bytes";
   return !failed && contents.size() <= max_bytes;
 }
 

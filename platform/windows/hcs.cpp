@@ -37,8 +37,10 @@ bool hcs_list_vms(std::vector<VmInfo>& out, std::string& error) {
     wchar_t* result = nullptr;
     HRESULT hr = enumerate(L"{}", operation);  // an empty query: every compute system
     if (SUCCEEDED(hr)) hr = wait(operation, kTimeoutMs, &result);
-    if (FAILED(hr)) error = hcs_error_text(static_cast<long>(hr));
-    else ok = parse_hcs_systems(result != nullptr ? narrow(result, wcslen(result)) : std::string("[]"), out, error);
+    if (FAILED(hr))
+      error = hcs_error_text(static_cast<long>(hr));
+    else
+      ok = parse_hcs_systems(result != nullptr ? narrow(result, wcslen(result)) : std::string("[]"), out, error);
     if (result != nullptr) LocalFree(result);
     close(operation);
   }

@@ -91,8 +91,9 @@ void connect_hyperv(uv_loop_t* loop, const HyperVAddress& address, uint64_t time
              static_cast<ULONG>(std::clamp<uint64_t>(timeout_ms, 1, HVSOCKET_CONNECT_TIMEOUT_MAX)));
   set_option(socket, HVSOCKET_CONNECTED_SUSPEND, 1);
   SOCKADDR_HV sa = socket_address(address);
-  connect_socket(loop, socket, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa), timeout_ms,
-                 [address](int err) { return hyperv_connect_error(err, address); }, std::move(done));
+  connect_socket(
+      loop, socket, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa), timeout_ms,
+      [address](int err) { return hyperv_connect_error(err, address); }, std::move(done));
 }
 
 std::unique_ptr<Listener> listen_hyperv(uv_loop_t* loop, const HyperVAddress& address, AcceptCallback on_accept,

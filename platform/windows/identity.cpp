@@ -68,7 +68,8 @@ bool elevated_administrator(HANDLE token) {
   DWORD size = sizeof(sid);
   BOOL member = FALSE;
   // A filtered (non-elevated) token holds Administrators as deny-only, which does not count here.
-  if (CreateWellKnownSid(WinBuiltinAdministratorsSid, nullptr, sid, &size)) CheckTokenMembership(impersonation, sid, &member);
+  if (CreateWellKnownSid(WinBuiltinAdministratorsSid, nullptr, sid, &size))
+    CheckTokenMembership(impersonation, sid, &member);
   CloseHandle(impersonation);
   return member != FALSE;
 }
@@ -78,7 +79,8 @@ bool elevated_administrator(HANDLE token) {
 std::optional<UserInfo> current_user() {
   uv_passwd_t pw;
   if (uv_os_get_passwd(&pw) != 0) return std::nullopt;
-  UserInfo user{pw.username != nullptr ? pw.username : "", pw.homedir != nullptr ? pw.homedir : "", default_shell(), 0, 0};
+  UserInfo user{pw.username != nullptr ? pw.username : "", pw.homedir != nullptr ? pw.homedir : "", default_shell(), 0,
+                0};
   uv_os_free_passwd(&pw);
   return user;
 }

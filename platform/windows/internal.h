@@ -41,8 +41,8 @@ uv_stream_t* wrap_socket(uv_loop_t* loop, SOCKET socket, std::string& error);
 // Connect `socket` (already configured) on a worker thread so the loop never blocks, with our own
 // timeout. `describe_error` turns a Winsock error into the one-line reason reported to `done`.
 using SocketErrorText = std::function<std::string(int wsa_error)>;
-void connect_socket(uv_loop_t* loop, SOCKET socket, const sockaddr* address, int address_length,
-                    uint64_t timeout_ms, SocketErrorText describe_error, ConnectCallback done);
+void connect_socket(uv_loop_t* loop, SOCKET socket, const sockaddr* address, int address_length, uint64_t timeout_ms,
+                    SocketErrorText describe_error, ConnectCallback done);
 
 // Accept on a bound, listening socket of any family (libuv's own accept creates IP sockets only).
 // `prepare` runs on each accepted socket (on the accept thread); `admit` names the peer, or refuses
@@ -65,12 +65,12 @@ std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& addres
 // Named pipes: libuv's native "pipe" on Windows. Used for \\.\pipe\ paths and for the local agent
 // (any path inside the runtime directory). `verify_server`: refuse a pipe served by another user.
 struct PipeName {
-  std::string name;   // \\.\pipe\...
-  bool local_agent;   // derived from a path in the runtime directory, not named by the user
+  std::string name;  // \\.\pipe\...
+  bool local_agent;  // derived from a path in the runtime directory, not named by the user
 };
 std::optional<PipeName> named_pipe_for(const std::string& path);
-void connect_named_pipe(uv_loop_t* loop, const std::string& pipe_name, const std::string& shown_as,
-                        bool verify_server, uint64_t timeout_ms, ConnectCallback done);
+void connect_named_pipe(uv_loop_t* loop, const std::string& pipe_name, const std::string& shown_as, bool verify_server,
+                        uint64_t timeout_ms, ConnectCallback done);
 std::unique_ptr<Listener> listen_named_pipe(uv_loop_t* loop, const std::string& pipe_name, AcceptCallback on_accept,
                                             std::string& error);
 

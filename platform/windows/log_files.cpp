@@ -49,8 +49,8 @@ bool owned_by_us(const std::wstring& dir, std::string& error) {
   }
   PSID owner = nullptr;
   PSECURITY_DESCRIPTOR descriptor = nullptr;
-  DWORD rc = GetNamedSecurityInfoW(dir.c_str(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr,
-                                   nullptr, nullptr, &descriptor);
+  DWORD rc = GetNamedSecurityInfoW(dir.c_str(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr, nullptr,
+                                   nullptr, &descriptor);
   if (rc != ERROR_SUCCESS) {
     error = "cannot read the owner of " + detail::narrow(dir) + ": " + detail::system_error_text(rc);
     return false;

@@ -37,14 +37,15 @@ struct PipeConnect {
   }
 
   void on_connected(int status) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer), [](uv_handle_t* h) { static_cast<PipeConnect*>(h->data)->release(); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer),
+             [](uv_handle_t* h) { static_cast<PipeConnect*>(h->data)->release(); });
     auto* stream = reinterpret_cast<uv_stream_t*>(pipe);
     if (finished) {
       close_stream(stream);
     } else if (status != 0) {
       close_stream(stream);
       finish(nullptr, {status, status == UV_ENOENT ? "no agent is listening on " + shown_as
-                                                  : "cannot connect to " + shown_as + ": " + uv_strerror(status)});
+                                                   : "cannot connect to " + shown_as + ": " + uv_strerror(status)});
     } else if (std::string who; verify_server && !server_trusted(who)) {
       close_stream(stream);
       finish(nullptr, {UV_EACCES, "refusing the agent on " + shown_as + ": it runs as " + who + ", not as you"});
@@ -79,7 +80,8 @@ class NamedPipeListener final : public Listener {
     std::string lock_name = "Local\\hvterm-listener-" + name.substr(std::string(kPipePrefix).size());
     std::replace(lock_name.begin() + 6, lock_name.end(), '\\', '/');  // one backslash only, after "Local"
     lock_ = CreateMutexW(nullptr, FALSE, widen(lock_name).c_str());
-    int rc = lock_ == nullptr || GetLastError() == ERROR_ALREADY_EXISTS ? UV_EADDRINUSE : uv_pipe_bind(pipe_, name.c_str());
+    int rc = lock_ == nullptr || GetLastError() == ERROR_ALREADY_EXISTS ? UV_EADDRINUSE
+                                                                        : uv_pipe_bind(pipe_, name.c_str());
     if (rc == 0)
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe_), 128, [](uv_stream_t* server, int status) {
         if (status == 0) static_cast<NamedPipeListener*>(server->data)->on_connection();
@@ -140,8 +142,8 @@ std::optional<PipeName> named_pipe_for(const std::string& path) {
   return PipeName{name, true};
 }
 
-void connect_named_pipe(uv_loop_t* loop, const std::string& pipe_name, const std::string& shown_as,
-                        bool verify_server, uint64_t timeout_ms, ConnectCallback done) {
+void connect_named_pipe(uv_loop_t* loop, const std::string& pipe_name, const std::string& shown_as, bool verify_server,
+                        uint64_t timeout_ms, ConnectCallback done) {
   auto* op = new PipeConnect;
   op->done = std::move(done);
   op->shown_as = shown_as;
@@ -152,10 +154,13 @@ void connect_named_pipe(uv_loop_t* loop, const std::string& pipe_name, const std
   uv_timer_init(loop, &op->timer);
   uv_pipe_connect(&op->request, op->pipe, pipe_name.c_str(),
                   [](uv_connect_t* req, int status) { static_cast<PipeConnect*>(req->data)->on_connected(status); });
-  uv_timer_start(&op->timer, [](uv_timer_t* t) {
-    auto* op = static_cast<PipeConnect*>(t->data);
-    if (!op->finished) op->finish(nullptr, {UV_ETIMEDOUT, "timed out connecting to " + op->shown_as});
-  }, timeout_ms, 0);
+  uv_timer_start(
+      &op->timer,
+      [](uv_timer_t* t) {
+        auto* op = static_cast<PipeConnect*>(t->data);
+        if (!op->finished) op->finish(nullptr, {UV_ETIMEDOUT, "timed out connecting to " + op->shown_as});
+      },
+      timeout_ms, 0);
 }
 
 std::unique_ptr<Listener> listen_named_pipe(uv_loop_t* loop, const std::string& pipe_name, AcceptCallback on_accept,

@@ -76,8 +76,7 @@ class PipesChild final : public Child {
         if (!TerminateProcess(process_.process_handle, 1)) return uv_translate_sys_error(GetLastError());
         signal_sent_ = classic_signal;
         return 0;
-      default:
-        return UV_ENOSYS;
+      default: return UV_ENOSYS;
     }
   }
 
@@ -128,8 +127,8 @@ class PipesChild final : public Child {
 };
 
 std::unique_ptr<Child> spawn_on_pipes(uv_loop_t* loop, const std::vector<std::string>& argv,
-                                      const std::vector<std::string>& env, const std::string& cwd,
-                                      ExitCallback on_exit, ExitStatus& failure) {
+                                      const std::vector<std::string>& env, const std::string& cwd, ExitCallback on_exit,
+                                      ExitStatus& failure) {
   std::vector<std::string> args = argv, environment = env;
   std::vector<char*> argv_c, env_c;
   for (auto& a : args) argv_c.push_back(a.data());
@@ -170,8 +169,7 @@ std::unique_ptr<Child> spawn_on_pipes(uv_loop_t* loop, const std::vector<std::st
 
 }  // namespace
 
-std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit,
-                             ExitStatus& failure) {
+std::unique_ptr<Child> spawn(uv_loop_t* loop, const SpawnRequest& request, ExitCallback on_exit, ExitStatus& failure) {
   auto user = current_user();
   if (!request.user.empty()) {
     auto wanted = lookup_user(request.user);

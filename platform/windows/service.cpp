@@ -32,10 +32,8 @@ DWORD WINAPI on_control(DWORD code, DWORD, LPVOID, LPVOID) {
       report(SERVICE_STOP_PENDING);
       if (g_stop) g_stop();
       return NO_ERROR;
-    case SERVICE_CONTROL_INTERROGATE:
-      return NO_ERROR;
-    default:
-      return ERROR_CALL_NOT_IMPLEMENTED;
+    case SERVICE_CONTROL_INTERROGATE: return NO_ERROR;
+    default: return ERROR_CALL_NOT_IMPLEMENTED;
   }
 }
 

@@ -56,8 +56,10 @@ bool install_service(const ServiceSpec& spec, std::string& error, std::string& n
   failure.lpsaActions = actions;
   SERVICE_FAILURE_ACTIONS_FLAG on_error_exit{TRUE};  // an exit with an error counts, not only a crash
   const char* setting = nullptr;
-  if (!ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_DESCRIPTION, &about)) setting = "its description";
-  else if (!ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS, &failure)) setting = "restart after a failure";
+  if (!ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_DESCRIPTION, &about))
+    setting = "its description";
+  else if (!ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS, &failure))
+    setting = "restart after a failure";
   else if (!ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_error_exit)) {
     if (GetLastError() == ERROR_INVALID_LEVEL)  // an SCM that does not know the setting (Wine's)
       note = "this Service Control Manager cannot restart a service after an exit with an error, only after a crash";

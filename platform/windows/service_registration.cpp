@@ -30,7 +30,8 @@ bool register_service(uint32_t port, const std::string& name, std::string& error
   if (rc == ERROR_SUCCESS) return true;
   error = rc == ERROR_ACCESS_DENIED
               ? "registering the service needs administrator rights (run hvterm register from an elevated prompt)"
-              : "cannot write HKLM\\" + detail::narrow(key_path) + ": " + detail::system_error_text(static_cast<unsigned long>(rc));
+              : "cannot write HKLM\\" + detail::narrow(key_path) + ": " +
+                    detail::system_error_text(static_cast<unsigned long>(rc));
   return false;
 }
 

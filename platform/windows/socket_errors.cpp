@@ -25,10 +25,8 @@ bool family_unavailable(int wsa_error) {
     case WSAESOCKTNOSUPPORT:
     case WSAEPROTOTYPE:
     case WSAEOPNOTSUPP:
-    case WSAVERNOTSUPPORTED:
-      return true;
-    default:
-      return false;
+    case WSAVERNOTSUPPORTED: return true;
+    default: return false;
   }
 }
 
@@ -43,14 +41,12 @@ std::string hyperv_connect_error(int wsa_error, const HyperVAddress& address) {
     return "Hyper-V sockets are not available on this machine (they need Windows 10 or Windows Server 2016 "
            "or later with Hyper-V enabled)";
   switch (wsa_error) {
-    case WSAEACCES:
-      return "access denied connecting to " + vm + ": " + kAdminHint;
+    case WSAEACCES: return "access denied connecting to " + vm + ": " + kAdminHint;
     case WSAENETUNREACH:
     case WSAEHOSTUNREACH:
     case WSAENETDOWN:
     case WSAEHOSTDOWN:
-    case WSAEADDRNOTAVAIL:
-      return vm + " is not running, or no VM on this host has that ID (see 'hvterm vms')";
+    case WSAEADDRNOTAVAIL: return vm + " is not running, or no VM on this host has that ID (see 'hvterm vms')";
     case WSAECONNREFUSED:
     case WSAECONNRESET:
       return "nothing is listening on " + service + " in " + vm + " (is hvtermd running in the guest?)";
@@ -59,7 +55,8 @@ std::string hyperv_connect_error(int wsa_error, const HyperVAddress& address) {
       return "timed out connecting to " + vm + ": nothing answered on " + service +
              " (is hvtermd running in the guest, and the service registered with 'hvterm register'?)";
     default:
-      return "cannot connect to " + vm + " " + service + ": " + system_error_text(static_cast<unsigned long>(wsa_error));
+      return "cannot connect to " + vm + " " + service + ": " +
+             system_error_text(static_cast<unsigned long>(wsa_error));
   }
 }
 
@@ -69,12 +66,9 @@ std::string hyperv_listen_error(int wsa_error, const HyperVAddress& address) {
     return where + "Hyper-V sockets are not available on this machine (run hvtermd inside a Hyper-V VM with "
                    "Windows 10 or Windows Server 2016 or later)";
   switch (wsa_error) {
-    case WSAEADDRINUSE:
-      return where + "another program (another hvtermd?) is already listening on it";
-    case WSAEACCES:
-      return where + "access denied; " + kAdminHint;
-    default:
-      return where + system_error_text(static_cast<unsigned long>(wsa_error));
+    case WSAEADDRINUSE: return where + "another program (another hvtermd?) is already listening on it";
+    case WSAEACCES: return where + "access denied; " + kAdminHint;
+    default: return where + system_error_text(static_cast<unsigned long>(wsa_error));
   }
 }
 
@@ -85,16 +79,11 @@ std::string unix_socket_error(int wsa_error, const std::string& path, bool liste
   std::string where = (listening ? "cannot listen on " : "cannot connect to ") + path + ": ";
   switch (wsa_error) {
     case WSAECONNREFUSED:
-    case WSAECONNRESET:
-      return "no agent is listening on " + path;
-    case WSAETIMEDOUT:
-      return "timed out connecting to " + path;
-    case WSAEADDRINUSE:
-      return where + "the address is in use";
-    case WSAEACCES:
-      return where + "access denied";
-    default:
-      return where + system_error_text(static_cast<unsigned long>(wsa_error));
+    case WSAECONNRESET: return "no agent is listening on " + path;
+    case WSAETIMEDOUT: return "timed out connecting to " + path;
+    case WSAEADDRINUSE: return where + "the address is in use";
+    case WSAEACCES: return where + "access denied";
+    default: return where + system_error_text(static_cast<unsigned long>(wsa_error));
   }
 }
 

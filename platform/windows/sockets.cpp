@@ -1,7 +1,7 @@
 // Streams and the dispatch from an address to the family that serves it on Windows.
+#include "platform/sockets.h"
 #include "common/guid.h"
 #include "common/overloaded.h"
-#include "platform/sockets.h"
 #include "platform/windows/internal.h"
 
 namespace hvterm::platform {
@@ -38,7 +38,9 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
                             return detail::listen_named_pipe(loop, pipe->name, std::move(on_accept), error);
                           return detail::listen_unix(loop, a, std::move(on_accept), error);
                         },
-                        [&](const HyperVAddress& a) { return detail::listen_hyperv(loop, a, std::move(on_accept), error); },
+                        [&](const HyperVAddress& a) {
+                          return detail::listen_hyperv(loop, a, std::move(on_accept), error);
+                        },
                         [&](const VsockAddress& a) {
                           // A Windows guest's counterpart of vsock:any:PORT: the host reaches it as hv:VMID:PORT,
                           // the same service GUID under which a Linux guest's vsock port appears.

@@ -94,16 +94,18 @@ int spawn_daemon(uv_loop_t* loop, const std::vector<std::string>& argv, const st
 
 std::tm calendar_time(std::time_t t, bool utc) {
   std::tm tm{};
-  if (utc) gmtime_s(&tm, &t);
-  else localtime_s(&tm, &t);
+  if (utc)
+    gmtime_s(&tm, &t);
+  else
+    localtime_s(&tm, &t);
   return tm;
 }
 
 std::string crt_error_text(int errno_value) { return std::strerror(errno_value); }
 
 uint64_t unix_time_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()
+                                                                                         .time_since_epoch())
                                    .count());
 }
 

@@ -94,8 +94,9 @@ void connect_unix(uv_loop_t* loop, const UnixAddress& address, uint64_t timeout_
     return done(nullptr, {UV_ENOENT, "no agent is listening on " + address.path});
   }
   std::string path = address.path;
-  connect_socket(loop, socket, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa), timeout_ms,
-                 [path](int err) { return unix_socket_error(err, path, false); }, std::move(done));
+  connect_socket(
+      loop, socket, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa), timeout_ms,
+      [path](int err) { return unix_socket_error(err, path, false); }, std::move(done));
 }
 
 std::unique_ptr<Listener> listen_unix(uv_loop_t* loop, const UnixAddress& address, AcceptCallback on_accept,

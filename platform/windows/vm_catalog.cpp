@@ -15,7 +15,7 @@ constexpr unsigned long kAccessDenied = 0x80070005ul;      // E_ACCESSDENIED
 constexpr unsigned long kWbemAccessDenied = 0x80041003ul;  // WBEM_E_ACCESS_DENIED
 constexpr unsigned long kWbemInvalidNamespace = 0x8004100Eul;
 constexpr unsigned long kWbemInvalidClass = 0x80041010ul;
-constexpr unsigned long kModuleNotFound = 0x8007007Eul;    // HRESULT_FROM_WIN32(ERROR_MOD_NOT_FOUND)
+constexpr unsigned long kModuleNotFound = 0x8007007Eul;  // HRESULT_FROM_WIN32(ERROR_MOD_NOT_FOUND)
 
 constexpr const char* kAdminHint = "run as administrator or as a member of the Hyper-V Administrators group";
 

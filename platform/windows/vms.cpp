@@ -2,8 +2,8 @@
 // running systems and, for VMs that Hyper-V Manager created, often no name but the ID) and Hyper-V's
 // WMI provider (every VM with the name people gave it). A name is looked up in HCS first and then
 // in WMI; the listing merges both.
-#include "common/guid.h"
 #include "platform/vms.h"
+#include "common/guid.h"
 #include "platform/windows/internal.h"
 #include "platform/windows/vm_catalog.h"
 

@@ -27,7 +27,8 @@ uv_stream_t* wrap_socket(uv_loop_t* loop, SOCKET socket, std::string& error) {
   int rc = uv_tcp_open(tcp, socket);
   if (rc != 0) closesocket(socket);  // not adopted: still ours to close
   // libuv marks a socket readable only when it can read the socket's own and peer address.
-  else if (!uv_is_readable(reinterpret_cast<uv_stream_t*>(tcp))) rc = UV_ENOTCONN;
+  else if (!uv_is_readable(reinterpret_cast<uv_stream_t*>(tcp)))
+    rc = UV_ENOTCONN;
   if (rc != 0) {
     error = uv_strerror(rc);
     uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
@@ -77,8 +78,8 @@ int connect_with_timeout(SOCKET socket, const sockaddr* address, int length, uin
 
 }  // namespace
 
-void connect_socket(uv_loop_t* loop, SOCKET socket, const sockaddr* address, int address_length,
-                    uint64_t timeout_ms, SocketErrorText describe_error, ConnectCallback done) {
+void connect_socket(uv_loop_t* loop, SOCKET socket, const sockaddr* address, int address_length, uint64_t timeout_ms,
+                    SocketErrorText describe_error, ConnectCallback done) {
   auto* op = new SocketConnect;
   op->socket = socket;
   std::memcpy(&op->address, address, std::min<size_t>(static_cast<size_t>(address_length), sizeof(op->address)));
@@ -143,7 +144,8 @@ class ThreadListener final : public Listener {
     async_ = new uv_async_t;
     uv_async_init(loop, async_, [](uv_async_t* a) { static_cast<ThreadListener*>(a->data)->deliver(); });
     async_->data = this;
-    if (uv_thread_create(&thread_, [](void* self) { static_cast<ThreadListener*>(self)->run(); }, this) != 0) {
+    if (uv_thread_create(
+            &thread_, [](void* self) { static_cast<ThreadListener*>(self)->run(); }, this) != 0) {
       error = "cannot start the accept thread";
       return false;
     }

@@ -41,15 +41,12 @@ bool Agent::start(std::string& error) {
 
 bool Agent::peer_allowed(const platform::Peer& peer) const {
   switch (peer.kind) {
-    case platform::Peer::Kind::LocalUser:
-      return peer.uid == options_.owner_uid || peer.uid == 0;
+    case platform::Peer::Kind::LocalUser: return peer.uid == options_.owner_uid || peer.uid == 0;
     case platform::Peer::Kind::Vsock:
       return options_.allow_any_cid || std::find(options_.allowed_cids.begin(), options_.allowed_cids.end(),
                                                  peer.cid) != options_.allowed_cids.end();
-    case platform::Peer::Kind::AdmittedByOs:
-      return true;
-    case platform::Peer::Kind::Unknown:
-      return false;  // whoever it is, nothing says they may
+    case platform::Peer::Kind::AdmittedByOs: return true;
+    case platform::Peer::Kind::Unknown: return false;  // whoever it is, nothing says they may
   }
   return false;
 }
@@ -62,8 +59,7 @@ std::string refusal_reason(const platform::Peer& peer) {
     case platform::Peer::Kind::Unknown:
       return "the agent cannot tell who is connecting (" + peer.description + "), so it refuses";
     case platform::Peer::Kind::LocalUser:
-    case platform::Peer::Kind::AdmittedByOs:
-      break;
+    case platform::Peer::Kind::AdmittedByOs: break;
   }
   return "this user may not use the agent";
 }
@@ -89,8 +85,8 @@ void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
     log::warn("refused connection from " + peer.description + (shutting_down_ ? " (shutting down)" : " (not allowed)"));
     // Tell the client why before closing, so it can say more than "connection reset".
     std::string why = shutting_down_ ? "the agent is shutting down" : refusal_reason(peer);
-    FramedConnection::create(stream, nullptr)->fail(
-        shutting_down_ ? wire::ErrorCode::Internal : wire::ErrorCode::Unauthorized, why);
+    FramedConnection::create(stream, nullptr)
+        ->fail(shutting_down_ ? wire::ErrorCode::Internal : wire::ErrorCode::Unauthorized, why);
     return;
   }
   if (connections_.size() >= options_.max_connections) return refuse_over_limit(stream);
@@ -117,7 +113,8 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
   }
   bool connection = request.mode == wire::SessionMode::Connection;
   if (connection && forwards_ >= options_.max_forwards) {
-    error = "forwarded connection limit reached (" + std::to_string(options_.max_forwards) + "; see hvtermd --max-forwards)";
+    error = "forwarded connection limit reached (" + std::to_string(options_.max_forwards) +
+            "; see hvtermd --max-forwards)";
     return nullptr;
   }
   if (!connection && sessions_.size() - forwards_ >= options_.max_sessions) {
@@ -178,7 +175,8 @@ void Agent::remove_session(const wire::SessionId& id) {
   uv_idle_start(idle, [](uv_idle_t* h) {
     delete static_cast<Session*>(h->data);
     uv_idle_stop(h);
-    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
+    uv_close(reinterpret_cast<uv_handle_t*>(h),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
   });
   log::debug("session " + wire::session_id_hex(id).substr(0, 8) + " removed");
   if (shutting_down_ && sessions_.empty()) log::info("all sessions ended");

@@ -22,18 +22,18 @@ class AgentConnection;
 
 struct AgentOptions {
   std::vector<Address> listen;
-  std::vector<int> inherited_fds;          // systemd socket activation
+  std::vector<int> inherited_fds;  // systemd socket activation
   std::vector<uint32_t> allowed_cids = {kVsockCidHost};
   bool allow_any_cid = false;
-  std::string token;                       // empty: no token required
-  size_t max_sessions = 256;               // sessions that run a program
-  ForwardPolicy forward;                   // which connections sessions may open in the guest
-  size_t max_forwards = 256;               // sessions that carry such a connection
+  std::string token;          // empty: no token required
+  size_t max_sessions = 256;  // sessions that run a program
+  ForwardPolicy forward;      // which connections sessions may open in the guest
+  size_t max_forwards = 256;  // sessions that carry such a connection
   uint64_t forward_connect_timeout_ms = 10000;
-  size_t max_connections = 1024;           // see default_max_connections()
+  size_t max_connections = 1024;  // see default_max_connections()
   uint64_t linger_ms = 24ull * 3600 * 1000;
   size_t replay_buffer = 1024 * 1024;
-  uint32_t owner_uid = 0;                  // Unix peers must be this uid or root
+  uint32_t owner_uid = 0;  // Unix peers must be this uid or root
 };
 
 // How many connections the agent serves at once unless told (--max-connections), given the limit on

@@ -19,7 +19,7 @@ constexpr size_t kControlBacklog = 64 * 1024;
 // Output waits in the replay buffer until it is acknowledged; reading stops once that is full, but
 // one read (up to four DATA frames) may land on top.
 constexpr size_t kOutputReadSlack = 4 * wire::kMaxPayload;
-}
+}  // namespace
 
 AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
     : agent_(agent), framed_(FramedConnection::create(stream, this)), peer_(std::move(peer)) {}
@@ -36,7 +36,7 @@ void AgentConnection::start() {
 
 void AgentConnection::on_disconnect(const std::string& reason) {
   if (!reason.empty()) log::debug("connection from " + peer_ + " ended: " + reason);
-  framed_ = nullptr;  // it has closed itself
+  framed_ = nullptr;                      // it has closed itself
   if (state_ == State::Refusing) return;  // the refusal timer still holds us; it finishes
   finish();
 }
@@ -90,8 +90,8 @@ bool AgentConnection::backlog_ok() {
   size_t limit = kControlBacklog + (state_ == State::Bound ? agent_.options().replay_buffer + kOutputReadSlack : 0);
   size_t waiting = framed_->unwritten_bytes();
   if (waiting <= limit) return true;
-  reject(wire::ErrorCode::Limit, "the client does not read what the agent sends (" + std::to_string(waiting) +
-                                     " bytes waiting)");
+  reject(wire::ErrorCode::Limit,
+         "the client does not read what the agent sends (" + std::to_string(waiting) + " bytes waiting)");
   return false;
 }
 
@@ -117,9 +117,8 @@ void AgentConnection::on_hello(wire::Frame& frame) {
     // Answer late, so guessing tokens over one connection after another stays slow.
     log::warn("wrong or missing token from " + peer_);
     state_ = State::Refusing;  // frames that follow are ignored; a disconnect just ends us
-    delay_.start(agent_.loop(), kAuthFailureDelayMs, 0, [this] {
-      reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token");
-    });
+    delay_.start(agent_.loop(), kAuthFailureDelayMs, 0,
+                 [this] { reject(wire::ErrorCode::Unauthorized, "authentication failed: wrong or missing token"); });
     return;
   }
   wire::Hello reply;
@@ -143,7 +142,8 @@ void AgentConnection::on_request(wire::Frame& frame) {
           return reject(wire::ErrorCode::Unauthorized, refusal);
       }
       if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
-        return reject(wire::ErrorCode::BadRequest, "session id " + wire::session_id_hex(open.id) + " is already in use");
+        return reject(wire::ErrorCode::BadRequest,
+                      "session id " + wire::session_id_hex(open.id) + " is already in use");
       platform::ExitStatus failure;
       std::string error;
       Session* session = agent_.open_session(open, failure, error);
@@ -199,8 +199,7 @@ void AgentConnection::on_request(wire::Frame& frame) {
       framed_->send(wire::frame(wire::FrameType::Pong, frame.payload.view()));
       return;
     }
-    default:
-      reject(wire::ErrorCode::Malformed, std::string("unexpected ") + wire::frame_type_name(frame.type));
+    default: reject(wire::ErrorCode::Malformed, std::string("unexpected ") + wire::frame_type_name(frame.type));
   }
 }
 
@@ -274,8 +273,7 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       if ((client_capabilities_ & wire::kCapCollectOk) != 0) framed_->send(wire::encode_empty(wire::FrameType::Ok));
       return close();
     }
-    default:
-      problem = std::string("unexpected ") + wire::frame_type_name(frame.type) + " in a session";
+    default: problem = std::string("unexpected ") + wire::frame_type_name(frame.type) + " in a session";
   }
   if (!ok) return reject(wire::ErrorCode::Malformed, std::string("malformed ") + wire::frame_type_name(frame.type));
   if (!problem.empty()) reject(wire::ErrorCode::Malformed, problem);

@@ -11,7 +11,8 @@ namespace hvterm {
 namespace {
 
 std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -74,14 +75,12 @@ bool is_loopback_host(const std::string& host) {
 std::string forward_refusal(const ForwardPolicy& policy, const wire::Destination& d) {
   std::string name = wire::describe(d);
   switch (policy.reach) {
-    case ForwardPolicy::Reach::None:
-      return "this agent opens no connections (hvtermd --forward none)";
+    case ForwardPolicy::Reach::None: return "this agent opens no connections (hvtermd --forward none)";
     case ForwardPolicy::Reach::Local:
       if (d.kind == wire::Destination::Kind::Tcp && !is_loopback_host(d.host))
         return "this agent connects only to the guest itself (hvtermd --forward local), not to " + name;
       break;
-    case ForwardPolicy::Reach::Any:
-      break;
+    case ForwardPolicy::Reach::Any: break;
   }
   if (!policy.allow.empty() &&
       std::none_of(policy.allow.begin(), policy.allow.end(), [&](const auto& rule) { return matches(rule, d); }))

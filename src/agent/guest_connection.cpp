@@ -56,17 +56,20 @@ void GuestConnection::resolve() {
   hints.ai_flags = AI_ADDRCONFIG;
   std::string host = destination_.host.empty() ? "localhost" : destination_.host;
   std::string port = std::to_string(destination_.port);
-  int rc = uv_getaddrinfo(loop_, &lookup_->request, [](uv_getaddrinfo_t* req, int status, addrinfo* result) {
-    auto* lookup = reinterpret_cast<Lookup*>(req);  // request is the first member
-    GuestConnection* owner = lookup->owner;
-    delete lookup;
-    if (owner == nullptr) {  // cancelled: we are gone
-      if (result != nullptr) uv_freeaddrinfo(result);
-      return;
-    }
-    owner->lookup_ = nullptr;
-    owner->on_resolved(status, result);
-  }, host.c_str(), port.c_str(), &hints);
+  int rc = uv_getaddrinfo(
+      loop_, &lookup_->request,
+      [](uv_getaddrinfo_t* req, int status, addrinfo* result) {
+        auto* lookup = reinterpret_cast<Lookup*>(req);  // request is the first member
+        GuestConnection* owner = lookup->owner;
+        delete lookup;
+        if (owner == nullptr) {  // cancelled: we are gone
+          if (result != nullptr) uv_freeaddrinfo(result);
+          return;
+        }
+        owner->lookup_ = nullptr;
+        owner->on_resolved(status, result);
+      },
+      host.c_str(), port.c_str(), &hints);
   if (rc != 0) {
     delete lookup_;
     lookup_ = nullptr;
@@ -79,7 +82,9 @@ void GuestConnection::on_resolved(int status, addrinfo* result) {
     if (result != nullptr) uv_freeaddrinfo(result);
     return;
   }
-  if (status != 0) return fail(status, "cannot resolve " + (destination_.host.empty() ? "localhost" : destination_.host) + " in the guest");
+  if (status != 0)
+    return fail(status,
+                "cannot resolve " + (destination_.host.empty() ? "localhost" : destination_.host) + " in the guest");
   addresses_ = next_address_ = result;
   try_next_address();
 }
@@ -90,15 +95,17 @@ void GuestConnection::try_next_address() {
     platform::close_stream(stream_);
     stream_ = nullptr;
   }
-  if (next_address_ == nullptr) return fail(last_error_ != 0 ? last_error_ : UV_EADDRNOTAVAIL, "cannot connect to " + name_ + " in the guest");
+  if (next_address_ == nullptr)
+    return fail(last_error_ != 0 ? last_error_ : UV_EADDRNOTAVAIL, "cannot connect to " + name_ + " in the guest");
   const addrinfo* address = next_address_;
   next_address_ = next_address_->ai_next;
   auto* tcp = new uv_tcp_t;
   uv_tcp_init(loop_, tcp);
   stream_ = reinterpret_cast<uv_stream_t*>(tcp);
   connect_request_.data = this;
-  int rc = uv_tcp_connect(&connect_request_, tcp, address->ai_addr,
-                          [](uv_connect_t* req, int status) { static_cast<GuestConnection*>(req->data)->on_connect(status); });
+  int rc = uv_tcp_connect(&connect_request_, tcp, address->ai_addr, [](uv_connect_t* req, int status) {
+    static_cast<GuestConnection*>(req->data)->on_connect(status);
+  });
   if (rc != 0) {
     last_error_ = rc;
     try_next_address();
@@ -187,23 +194,18 @@ wire::ConnectionError GuestConnection::classify(int uv_error) {
       return wire::ConnectionError::Refused;
     case UV_ECONNRESET:
     case UV_EPIPE:
-    case UV_ECONNABORTED:
-      return wire::ConnectionError::Reset;
+    case UV_ECONNABORTED: return wire::ConnectionError::Reset;
     case UV_ENETUNREACH:
     case UV_EHOSTUNREACH:
     case UV_ENETDOWN:
-    case UV_EADDRNOTAVAIL:
-      return wire::ConnectionError::Unreachable;
-    case UV_ETIMEDOUT:
-      return wire::ConnectionError::TimedOut;
+    case UV_EADDRNOTAVAIL: return wire::ConnectionError::Unreachable;
+    case UV_ETIMEDOUT: return wire::ConnectionError::TimedOut;
     case UV_EAI_NONAME:
     case UV_EAI_AGAIN:
     case UV_EAI_FAIL:
     case UV_EAI_NODATA:
-    case UV_EAI_ADDRFAMILY:
-      return wire::ConnectionError::UnknownHost;
-    default:
-      return wire::ConnectionError::Other;
+    case UV_EAI_ADDRFAMILY: return wire::ConnectionError::UnknownHost;
+    default: return wire::ConnectionError::Other;
   }
 }
 

@@ -16,7 +16,7 @@ struct LogFile {
   std::FILE* file = nullptr;
   std::string path;
   uint64_t max_bytes = 0;
-  uint64_t bytes = 0;  // in the current file
+  uint64_t bytes = 0;         // in the current file
   bool write_failed = false;  // said so on stderr already
   bool on_stderr = false;     // the file could not be reopened: records go to stderr instead
 };
@@ -28,8 +28,8 @@ std::string utc_timestamp() {
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm = platform::calendar_time(seconds, true);
   char text[64];  // room for any int the compiler cannot rule out
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(ms % 1000));
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(ms % 1000));
   return text;
 }
 

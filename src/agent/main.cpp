@@ -69,7 +69,8 @@ int install_service(const std::string& name, int argc, char** argv) {
   char path[4096];
   size_t size = sizeof(path);
   if (uv_exepath(path, &size) != 0) return fail_usage("cannot tell where this hvtermd is");
-  platform::ServiceSpec spec{name, "hvterm agent (" + name + ")",
+  platform::ServiceSpec spec{name,
+                             "hvterm agent (" + name + ")",
                              "Serves hvterm's terminal and exec sessions over Hyper-V sockets: hvtermd.",
                              {std::string(path, size), "--service"}};
   // Also in its spelling with a value (--install-service=true): left in, the service would install itself.
@@ -125,7 +126,8 @@ int main(int argc, char** argv) {
                  "vsock peers allowed to connect: comma-separated CIDs, or 'any' (2 is the host)")
       ->capture_default_str();
   app.add_option("--token-file", token_file, "Require clients to present the token stored in this file");
-  app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions running a program")->capture_default_str();
+  app.add_option("--max-sessions", max_sessions, "Maximum concurrent sessions running a program")
+      ->capture_default_str();
   std::string forward = "any";
   std::vector<std::string> forward_allow;
   size_t max_forwards = 256;
@@ -136,12 +138,13 @@ int main(int argc, char** argv) {
   app.add_option("--forward-allow", forward_allow,
                  "Only these destinations (repeatable, comma-separated): HOST:PORT, HOST:*, unix:PATH, pipe:NAME")
       ->type_name("LIST");
-  app.add_option("--max-forwards", max_forwards, "Maximum connections opened for clients at once")->capture_default_str();
+  app.add_option("--max-forwards", max_forwards, "Maximum connections opened for clients at once")
+      ->capture_default_str();
   size_t max_connections = 0;
-  auto* max_connections_option = app.add_option(
-      "--max-connections", max_connections,
-      "Maximum connections served at once; more are refused with 'limit reached'. Default: half of the "
-      "open-file limit (ulimit -n, systemd's LimitNOFILE=), at most 1024");
+  auto* max_connections_option =
+      app.add_option("--max-connections", max_connections,
+                     "Maximum connections served at once; more are refused with 'limit reached'. Default: half of the "
+                     "open-file limit (ulimit -n, systemd's LimitNOFILE=), at most 1024");
   app.add_option("--linger", linger, "How long a detached session lives before it is hung up (e.g. 30m, 24h)")
       ->capture_default_str();
   app.add_option("--replay-buffer", replay,
@@ -158,10 +161,10 @@ int main(int argc, char** argv) {
                "Windows: run under the Service Control Manager (hvtermd --install-service sets that up)");
   bool install = false, uninstall = false;
   std::string service_name = "hvtermd";
-  auto* install_option = app.add_flag(
-      "--install-service", install,
-      "Windows, as administrator: create the service that runs this hvtermd with the other options given "
-      "here, starting with the machine and restarted after a failure");
+  auto* install_option =
+      app.add_flag("--install-service", install,
+                   "Windows, as administrator: create the service that runs this hvtermd with the other options given "
+                   "here, starting with the machine and restarted after a failure");
   app.add_flag("--uninstall-service", uninstall, "Windows, as administrator: stop and delete the service")
       ->excludes(install_option);
   app.add_option("--service-name", service_name, "The service's name for --install-service, --uninstall-service")
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
   options.allowed_cids = parse_cids(allow_cid, options.allow_any_cid, error);
   if (!error.empty()) return fail_usage(error);
   auto linger_ms = parse_duration_ms(linger);
-  if (!linger_ms || *linger_ms == 0) return fail_usage("--linger: '" + linger + "' is not a duration such as 30m or 24h");
+  if (!linger_ms || *linger_ms == 0)
+    return fail_usage("--linger: '" + linger + "' is not a duration such as 30m or 24h");
   options.linger_ms = *linger_ms;
   auto replay_bytes = parse_size_bytes(replay);
   if (!replay_bytes || *replay_bytes < 4096 || *replay_bytes > (1ull << 30))
@@ -210,7 +214,8 @@ int main(int argc, char** argv) {
   if (!token_file.empty() && !read_token_file(token_file, options.token, error)) return fail_usage(error);
   if (uninstall) return uninstall_service(service_name);
   if (install) {
-    if (service) return fail_usage("--install-service creates a service that runs with --service; give only the former");
+    if (service)
+      return fail_usage("--install-service creates a service that runs with --service; give only the former");
     return install_service(service_name, argc, argv);
   }
   if (auto user = platform::current_user()) options.owner_uid = user->uid;
@@ -237,7 +242,8 @@ int main(int argc, char** argv) {
   if (!service) return serve(options, nullptr);
   // Under the Windows Service Control Manager: its stop request arrives on another thread.
   RemoteStop remote;
-  int rc = platform::run_service(service_name, [&] { return serve(options, &remote); }, [&] { remote.request(); }, error);
+  int rc = platform::run_service(
+      service_name, [&] { return serve(options, &remote); }, [&] { remote.request(); }, error);
   if (rc < 0) return fail_usage(error);
   return rc;
 }
@@ -278,16 +284,20 @@ int serve(const AgentOptions& options, RemoteStop* remote) {
   for (int i = 0; i < 2; ++i) {
     uv_signal_init(loop, &stop.handles[i]);
     stop.handles[i].data = &stop;
-    uv_signal_start(&stop.handles[i], [](uv_signal_t* s, int signum) {
-      auto* self = static_cast<StopSignals*>(s->data);
-      log::info(std::string("received ") + (signum == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-      self->agent->shut_down();
-      self->close_all();
-    }, stop_numbers[i]);
+    uv_signal_start(
+        &stop.handles[i],
+        [](uv_signal_t* s, int signum) {
+          auto* self = static_cast<StopSignals*>(s->data);
+          log::info(std::string("received ") + (signum == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+          self->agent->shut_down();
+          self->close_all();
+        },
+        stop_numbers[i]);
   }
   uv_signal_t hup;  // (libuv defines SIGHUP on Windows too)
   uv_signal_init(loop, &hup);
-  uv_signal_start(&hup, [](uv_signal_t*, int) {}, SIGHUP);
+  uv_signal_start(
+      &hup, [](uv_signal_t*, int) {}, SIGHUP);
   uv_unref(reinterpret_cast<uv_handle_t*>(&hup));
   // Listening only once the stop signals are handled: a SIGTERM sent as soon as the socket
   // appears is a clean shutdown, not a death by signal.

@@ -18,8 +18,8 @@
 namespace hvterm {
 namespace {
 
-constexpr uint64_t kPtyDrainMs = 200;            // trailing PTY output after the child exits
-constexpr uint64_t kKillGraceMs = 5000;          // after SIGHUP, before SIGKILL
+constexpr uint64_t kPtyDrainMs = 200;    // trailing PTY output after the child exits
+constexpr uint64_t kKillGraceMs = 5000;  // after SIGHUP, before SIGKILL
 
 std::string command_line(const wire::Open& request) {
   if (request.mode == wire::SessionMode::Connection) return "connection to " + wire::describe(request.destination);
@@ -32,15 +32,14 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
     : agent_(agent),
       id_(id),
       request_(request),
-      output_{OutboundStream(wire::Stream::Stdout, replay_capacity), OutboundStream(wire::Stream::Stderr, replay_capacity)},
+      output_{OutboundStream(wire::Stream::Stdout, replay_capacity),
+              OutboundStream(wire::Stream::Stderr, replay_capacity)},
       pipes_{{this, 0}, {this, 1}},
       size_(request.size) {
   created_ms_ = last_activity_ms_ = platform::unix_time_ms();
 }
 
-Session::~Session() {
-  drop_read_block();
-}
+Session::~Session() { drop_read_block(); }
 
 bool Session::spawn(platform::ExitStatus& failure) {
   if (request_.mode == wire::SessionMode::Connection) {
@@ -62,7 +61,8 @@ bool Session::spawn(platform::ExitStatus& failure) {
   spawn.pty = request_.mode == wire::SessionMode::Pty;
   spawn.size = to_platform(request_.size);
   spawn.term = request_.term;
-  child_ = platform::spawn(agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(to_wire(s)); }, failure);
+  child_ = platform::spawn(
+      agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(to_wire(s)); }, failure);
   if (!child_) return false;
   pid_ = child_->pid();
   output_open_[0] = true;
@@ -87,9 +87,7 @@ void Session::on_guest_connected() {
 
 // ---- output: child -> replay buffer -> connection ---------------------------------------------------
 
-bool Session::output_full() const {
-  return output_[0].unacked() + output_[1].unacked() >= output_[0].capacity();
-}
+bool Session::output_full() const { return output_[0].unacked() + output_[1].unacked() >= output_[0].capacity(); }
 
 void Session::start_reading() {
   if (reading_ || !child_ || (guest_ != nullptr && !guest_->connected())) return;
@@ -106,8 +104,7 @@ void Session::start_reading() {
       block = Block::create(kReadBlockSize);
       self->read_used_ = 0;
     }
-    *buf = uv_buf_init(block->data() + self->read_used_,
-                       static_cast<unsigned>(block->capacity() - self->read_used_));
+    *buf = uv_buf_init(block->data() + self->read_used_, static_cast<unsigned>(block->capacity() - self->read_used_));
   };
   auto read = [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* pipe = static_cast<OutputPipe*>(stream->data);
@@ -386,15 +383,16 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   info.received[0] = input_.position();
   info.received[1] = output_[0].position();
   info.received[2] = output_[1].position();
-  input_.acks_start_at(0);  // the new connection has heard nothing yet
+  input_.acks_start_at(0);                       // the new connection has heard nothing yet
   input_window_base_ = input_.received_bytes();  // SESSION tells it where its input resumes
-  resume_reading_if_room();  // the client's positions may acknowledge output we stopped for
-  if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty &&
-      !exit_) {
+  resume_reading_if_room();                      // the client's positions may acknowledge output we stopped for
+  if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty && !exit_) {
     size_ = request.size;
     // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
-    if (!request.resume) child_->nudge_redraw(to_platform(size_));
-    else child_->resize(to_platform(size_));
+    if (!request.resume)
+      child_->nudge_redraw(to_platform(size_));
+    else
+      child_->resize(to_platform(size_));
   }
   return info;
 }

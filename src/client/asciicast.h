@@ -16,8 +16,8 @@ namespace hvterm::asciicast {
 
 struct Header {
   unsigned width = 80, height = 24;
-  int64_t timestamp = 0;             // Unix seconds when the recording began
-  std::optional<std::string> term;   // the recording terminal's TERM and SHELL, when set
+  int64_t timestamp = 0;            // Unix seconds when the recording began
+  std::optional<std::string> term;  // the recording terminal's TERM and SHELL, when set
   std::optional<std::string> shell;
 };
 

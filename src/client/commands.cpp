@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/printable.h"
 #include "client/request.h"
 #include "common/guid.h"
+#include "common/printable.h"
 #include "common/units.h"
 #include "platform/system.h"
 #include "platform/terminal.h"
@@ -37,7 +37,8 @@ std::string local_time(uint64_t unix_ms) {
 void print_json_lines(const std::vector<nlohmann::ordered_json>& objects) {
   std::cout << "[";
   for (size_t i = 0; i < objects.size(); ++i)
-    std::cout << (i ? ",\n " : "\n ") << objects[i].dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    std::cout << (i ? ",\n " : "\n ")
+              << objects[i].dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   std::cout << (objects.empty() ? "]\n" : "\n]\n");
 }
 
@@ -61,7 +62,8 @@ int command_ls(const CommonOptions& options, bool json) {
     wire::ListEntry e;
     if (frame.type == wire::FrameType::ListEnd) break;
     if (frame.type != wire::FrameType::ListEntry || !wire::decode(frame.payload.view(), e))
-      return fail(std::string("protocol error: the agent's list holds a malformed ") + wire::frame_type_name(frame.type));
+      return fail(std::string("protocol error: the agent's list holds a malformed ") +
+                  wire::frame_type_name(frame.type));
     entries.push_back(e);
   }
   if (json) {
@@ -92,13 +94,14 @@ int command_ls(const CommonOptions& options, bool json) {
   for (const auto& e : entries) {
     std::string state = wire::session_state_name(e.state);
     if (e.state == wire::SessionState::Exited) state += "(" + std::to_string(e.exit_code) + ")";
-    std::string size = e.mode == wire::SessionMode::Pty ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
-                                                        : "-";
+    std::string size = e.mode == wire::SessionMode::Pty
+                           ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
+                           : "-";
     std::string command = shorten(printable(e.command), command_columns);
     std::string pid = e.mode == wire::SessionMode::Connection ? "-" : std::to_string(e.pid);  // the agent's own
-    std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
-                state.c_str(), pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(),
-                local_time(e.created_unix_ms).c_str(), command.c_str());
+    std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(), state.c_str(),
+                pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(), local_time(e.created_unix_ms).c_str(),
+                command.c_str());
   }
   return 0;
 }
@@ -115,11 +118,12 @@ int command_kill(const CommonOptions& options, const std::string& session, const
 }
 
 int command_ping(const CommonOptions& options, double wait_seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
   for (;;) {
     auto start = std::chrono::steady_clock::now();
-    auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
-                               wire::encode_ping(0), wire::FrameType::Pong);
+    auto result = request_once(uv_default_loop(), options.target, options.connect, options.token, wire::encode_ping(0),
+                               wire::FrameType::Pong);
     auto rtt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (result.ok) {
       std::printf("%s answered from %s in %.2f ms (connect + handshake + ping)\n", result.agent.c_str(),
@@ -171,11 +175,12 @@ int command_register(uint32_t port, const std::string& name) {
     return 0;
   }
   std::cerr << "hvterm: " << error << ". On the Hyper-V host, as administrator, run:\n";
-  std::cout << "$key = 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices\\"
-            << guid << "'\n"
-            << "New-Item -Path $key -Force | Out-Null\n"
-            << "New-ItemProperty -Path $key -Name ElementName -Value '" << name
-            << "' -PropertyType String -Force | Out-Null\n";
+  std::cout
+      << "$key = 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices\\"
+      << guid << "'\n"
+      << "New-Item -Path $key -Force | Out-Null\n"
+      << "New-ItemProperty -Path $key -Name ElementName -Value '" << name
+      << "' -PropertyType String -Force | Out-Null\n";
   return 0;
 }
 

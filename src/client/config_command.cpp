@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <iostream>
 
-
 namespace hvterm {
 namespace {
 
@@ -84,7 +83,8 @@ int command_config(const ConfigFiles& config, const std::string& name, bool name
     } else if (key == "target") {
       rows.push_back({key, name, resolved.named ? "(the name itself)" : "(not a configured name: taken as a TARGET)"});
     } else {
-      auto builtin = std::find_if(builtins.begin(), builtins.end(), [&](const BuiltinValue& b) { return b.key == key; });
+      auto builtin = std::find_if(builtins.begin(), builtins.end(),
+                                  [&](const BuiltinValue& b) { return b.key == key; });
       rows.push_back({key, builtin != builtins.end() ? builtin->text : "-", "built-in"});
     }
   }

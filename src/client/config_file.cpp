@@ -26,12 +26,18 @@ struct KeySpec {
 
 // The long option each key stands for has the same name (reconnect: --no-reconnect).
 constexpr KeySpec kKeys[] = {
-    {"target", Kind::Target},          {"port", Kind::Port},
-    {"user", Kind::Text},              {"workdir", Kind::Text},
-    {"env", Kind::Env},                {"escape", Kind::Escape},
-    {"token-file", Kind::Path},        {"connect-timeout", Kind::Duration},
-    {"keepalive", Kind::Duration},     {"dead-timeout", Kind::Duration},
-    {"reconnect-timeout", Kind::Duration}, {"reconnect", Kind::Bool},
+    {"target", Kind::Target},
+    {"port", Kind::Port},
+    {"user", Kind::Text},
+    {"workdir", Kind::Text},
+    {"env", Kind::Env},
+    {"escape", Kind::Escape},
+    {"token-file", Kind::Path},
+    {"connect-timeout", Kind::Duration},
+    {"keepalive", Kind::Duration},
+    {"dead-timeout", Kind::Duration},
+    {"reconnect-timeout", Kind::Duration},
+    {"reconnect", Kind::Bool},
     {"quiet", Kind::Bool},
 };
 
@@ -76,8 +82,7 @@ class TableReader {
     for (auto&& [key, node] : table) {
       std::string name(key.str());
       const KeySpec* spec = find_key(name);
-      if (spec == nullptr)
-        return fail(key.source(), "unknown key '" + name + "' (known: " + known_keys() + ")");
+      if (spec == nullptr) return fail(key.source(), "unknown key '" + name + "' (known: " + known_keys() + ")");
       if (is_defaults && spec->kind == Kind::Target)
         return fail(key.source(), "'target' belongs in a named table such as [web1], not in [defaults]");
       if (spec->kind == Kind::Env) {
@@ -91,9 +96,7 @@ class TableReader {
     return true;
   }
 
-  std::string origin(const toml::source_region& where) const {
-    return path_ + ":" + std::to_string(where.begin.line);
-  }
+  std::string origin(const toml::source_region& where) const { return path_ + ":" + std::to_string(where.begin.line); }
 
   bool fail(const toml::source_region& where, const std::string& why) {
     error_ = origin(where) + ": " + why;
@@ -142,8 +145,7 @@ class TableReader {
       case Kind::Text:
         if (text.empty()) return fail(node.source(), key + " is empty (leave it out for the default)");
         break;
-      default:
-        break;
+      default: break;
     }
     return true;
   }

@@ -43,11 +43,20 @@ std::vector<EscapeParser::Event> EscapeParser::feed(std::string_view typed) {
 std::string escape_help_text(char e) {
   std::string esc(1, e);
   return "\r\nSupported escape sequences (after Enter):\r\n"
-         " " + esc + ".   detach (the session keeps running; 'hvterm attach' resumes it)\r\n"
-         " " + esc + "#   show the session id and connection state\r\n"
-         " " + esc + "^Z  suspend hvterm\r\n"
-         " " + esc + "?   this help\r\n"
-         " " + esc + esc + "   send a literal " + esc + "\r\n";
+         " " +
+         esc +
+         ".   detach (the session keeps running; 'hvterm attach' resumes it)\r\n"
+         " " +
+         esc +
+         "#   show the session id and connection state\r\n"
+         " " +
+         esc +
+         "^Z  suspend hvterm\r\n"
+         " " +
+         esc +
+         "?   this help\r\n"
+         " " +
+         esc + esc + "   send a literal " + esc + "\r\n";
 }
 
 std::optional<char> parse_escape_char(const std::string& text) {

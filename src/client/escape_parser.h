@@ -12,8 +12,8 @@ class EscapeParser {
   enum class Command { Detach, Help, Suspend, Status };
   struct Event {
     enum class Kind { Data, Command } kind;
-    std::string data;       // Kind::Data
-    Command command{};      // Kind::Command
+    std::string data;   // Kind::Data
+    Command command{};  // Kind::Command
   };
 
   // escape = 0 disables escapes entirely.

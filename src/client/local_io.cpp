@@ -38,8 +38,7 @@ uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool read
       platform::close_stream(reinterpret_cast<uv_stream_t*>(tcp));
       return nullptr;
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
@@ -49,8 +48,10 @@ uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool read
 
 LocalReader::LocalReader(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)) {
   stream_ = open_stream(loop, fd, kind_, true);
-  if (stream_ == nullptr) kind_ = UV_FILE;  // anything libuv cannot poll is read like a file
-  else stream_->data = this;
+  if (stream_ == nullptr)
+    kind_ = UV_FILE;  // anything libuv cannot poll is read like a file
+  else
+    stream_->data = this;
 }
 
 LocalReader::~LocalReader() {
@@ -165,8 +166,10 @@ struct LocalWriter::FileWrite {
 LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
     : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)), flush_at_end_of_turn_(loop, [this] { flush(); }) {
   stream_ = open_stream(loop, fd, kind_, false);
-  if (stream_ == nullptr) kind_ = UV_FILE;
-  else stream_->data = this;
+  if (stream_ == nullptr)
+    kind_ = UV_FILE;
+  else
+    stream_->data = this;
 }
 
 LocalWriter::~LocalWriter() {
@@ -269,7 +272,8 @@ void LocalWriter::issue_file_write() {
   }
   file_busy_ = true;
   size_t total = file_queue_.front().first.size();
-  auto* w = new FileWrite{{}, alive_, std::move(file_queue_.front().first), std::move(file_queue_.front().second), total};
+  auto* w = new FileWrite{
+      {}, alive_, std::move(file_queue_.front().first), std::move(file_queue_.front().second), total};
   file_queue_.pop_front();
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));

@@ -11,13 +11,13 @@
 #include "client/escape_parser.h"
 #include "client/request.h"
 #include "client/session_client.h"
-#include "protocol/destination_text.h"
 #include "common/log.h"
 #include "common/token_file.h"
 #include "common/units.h"
 #include "platform/process.h"
 #include "platform/system.h"
 #include "platform/terminal.h"
+#include "protocol/destination_text.h"
 
 using namespace hvterm;
 
@@ -95,7 +95,8 @@ void add_config_option(CLI::App* sub, Cli& cli) {
 void add_connection_options(CLI::App* sub, Cli& cli) {
   add_config_option(sub, cli);
   sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
-  sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")->capture_default_str();
+  sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")
+      ->capture_default_str();
   sub->add_option("--token-file", cli.token_file, "Present the shared token stored in this file");
   sub->add_flag("-v,--verbose", cli.verbosity,
                 "Say on stderr what hvterm does, with times: target, connection, handshake, session, reconnects "
@@ -109,10 +110,11 @@ void add_resume_options(CLI::App* sub, Cli& cli) {
   sub->add_flag("--no-reconnect", cli.no_reconnect,
                 "Exit with 255 when the connection drops instead of reconnecting (the session keeps running)");
   sub->add_option("--keepalive", cli.keepalive, "Ping the agent after this much silence")->capture_default_str();
-  sub->add_option("--dead-timeout", cli.dead_timeout,
-                  "Reconnect when the agent stays silent this long (a paused VM)")->capture_default_str();
-  sub->add_option("--reconnect-timeout", cli.reconnect_timeout,
-                  "Stop trying to reconnect after this long (after 10s when nothing listens on the agent's Unix socket)")
+  sub->add_option("--dead-timeout", cli.dead_timeout, "Reconnect when the agent stays silent this long (a paused VM)")
+      ->capture_default_str();
+  sub->add_option(
+         "--reconnect-timeout", cli.reconnect_timeout,
+         "Stop trying to reconnect after this long (after 10s when nothing listens on the agent's Unix socket)")
       ->capture_default_str();
 }
 
@@ -120,8 +122,9 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   add_resume_options(sub, cli);
   sub->add_option("-e,--escape", cli.escape, "Escape character typed after Enter, or 'none'")->capture_default_str();
   sub->add_option("--log", cli.log_file, "Append a transcript of everything the session prints to this file");
-  sub->add_option("--record", cli.record_file,
-                  "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
+  sub->add_option(
+      "--record", cli.record_file,
+      "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
   if (opens) {
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
@@ -135,18 +138,31 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
 // `hvterm exec vm grep -v x`: like ssh, everything from the word after TARGET on is the remote
 // command, options included. Mark that point with "--" before CLI11 sees the words.
 void insert_command_separator(std::vector<std::string>& words) {
-  static const std::vector<std::string> takes_value = {
-      "-p", "--port", "-e", "--escape", "-u", "--user", "-w", "--workdir", "--env", "--connect-timeout",
-      "--keepalive", "--dead-timeout", "--reconnect-timeout", "--token-file", "--log", "--record",
-      "-F", "--config"};
+  static const std::vector<std::string> takes_value = {"-p",
+                                                       "--port",
+                                                       "-e",
+                                                       "--escape",
+                                                       "-u",
+                                                       "--user",
+                                                       "-w",
+                                                       "--workdir",
+                                                       "--env",
+                                                       "--connect-timeout",
+                                                       "--keepalive",
+                                                       "--dead-timeout",
+                                                       "--reconnect-timeout",
+                                                       "--token-file",
+                                                       "--log",
+                                                       "--record",
+                                                       "-F",
+                                                       "--config"};
   if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
   int positionals = 0;
   for (size_t i = 1; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (w == "--") return;
     if (w.size() > 1 && w[0] == '-') {
-      if (w.find('=') == std::string::npos &&
-          std::find(takes_value.begin(), takes_value.end(), w) != takes_value.end())
+      if (w.find('=') == std::string::npos && std::find(takes_value.begin(), takes_value.end(), w) != takes_value.end())
         ++i;
       continue;
     }
@@ -171,25 +187,31 @@ void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
     log::info("config: " + cli.target + " is " + target->text + " (" + target->origin + ")");
     cli.target = target->text;
   }
-  const std::pair<const char*, std::string*> texts[] = {
-      {"user", &cli.user},           {"workdir", &cli.workdir},
-      {"escape", &cli.escape},       {"token-file", &cli.token_file},
-      {"connect-timeout", &cli.connect_timeout}, {"keepalive", &cli.keepalive},
-      {"dead-timeout", &cli.dead_timeout},       {"reconnect-timeout", &cli.reconnect_timeout}};
+  const std::pair<const char*, std::string*> texts[] = {{"user", &cli.user},
+                                                        {"workdir", &cli.workdir},
+                                                        {"escape", &cli.escape},
+                                                        {"token-file", &cli.token_file},
+                                                        {"connect-timeout", &cli.connect_timeout},
+                                                        {"keepalive", &cli.keepalive},
+                                                        {"dead-timeout", &cli.dead_timeout},
+                                                        {"reconnect-timeout", &cli.reconnect_timeout}};
   for (const auto& [key, field] : texts)
     if (const ConfigValue* v = value(key); v != nullptr && unset(std::string("--") + key)) {
       log::info("config: " + std::string(key) + " " + v->text + " (" + v->origin + ")");
       *field = v->text;
     }
-  if (const ConfigValue* v = value("port"); v != nullptr && unset("--port")) cli.port = static_cast<uint32_t>(std::stoul(v->text));
-  if (const ConfigValue* v = value("reconnect"); v != nullptr && unset("--no-reconnect")) cli.no_reconnect = v->text == "false";
+  if (const ConfigValue* v = value("port"); v != nullptr && unset("--port"))
+    cli.port = static_cast<uint32_t>(std::stoul(v->text));
+  if (const ConfigValue* v = value("reconnect"); v != nullptr && unset("--no-reconnect"))
+    cli.no_reconnect = v->text == "false";
   if (const ConfigValue* v = value("quiet"); v != nullptr && unset("--quiet")) cli.quiet = v->text == "true";
   if (sub->get_option_no_throw("--env") == nullptr) return;
   // The config's variables first, leaving out those the command line sets: its --env wins.
   std::vector<std::string> env;
   for (const auto& kv : resolved.env) {
     std::string name = kv.text.substr(0, kv.text.find('=') + 1);
-    bool overridden = std::any_of(cli.env.begin(), cli.env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    bool overridden = std::any_of(cli.env.begin(), cli.env.end(),
+                                  [&](const std::string& e) { return e.rfind(name, 0) == 0; });
     if (!overridden) env.push_back(kv.text);
   }
   env.insert(env.end(), cli.env.begin(), cli.env.end());
@@ -204,7 +226,8 @@ std::vector<BuiltinValue> builtin_values(CLI::App* exec) {
       out.push_back({key, "true"});
     } else if (key == "quiet") {
       out.push_back({key, "false"});
-    } else if (const CLI::Option* o = exec->get_option_no_throw("--" + key); o != nullptr && !o->get_default_str().empty()) {
+    } else if (const CLI::Option* o = exec->get_option_no_throw("--" + key);
+               o != nullptr && !o->get_default_str().empty()) {
       out.push_back({key, o->get_default_str()});
     }
   }
@@ -258,21 +281,23 @@ int run(int argc, char** argv) {
                          "tar c ./site | hvterm exec vsock:3 -- tar x -C /srv    stdin's end ends tar's input",
                          "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t"}));
 
-  auto* nc = app.add_subcommand("nc", "Connect stdin/stdout to a port or socket inside the guest (for ssh's ProxyCommand)");
+  auto* nc = app.add_subcommand("nc",
+                                "Connect stdin/stdout to a port or socket inside the guest (for ssh's ProxyCommand)");
   add_target(nc, cli);
   nc->add_option("destination", cli.destination,
                  "[HOST:]PORT in the guest (HOST defaults to localhost; [::1]:PORT for IPv6), unix:PATH, or "
                  "pipe:NAME on a Windows guest")
       ->required();
   add_resume_options(nc, cli);
-  nc->footer("The connection is the agent's, inside the guest: it survives a cut, a VM pause or a restore of the\n"
-             "hvterm connection, and no byte is lost or repeated. Exit status: 0 when both directions ended\n"
-             "cleanly; 255 with one line when the connection failed (refused, reset, unreachable, timed out,\n"
-             "refused by the agent's --forward policy) or hvterm did; 128+N when a signal N ended it.\n\n" +
-             std::string(kTargetsHelp) + "\n\n" +
-             examples({"hvterm nc vsock:3 22                          the guest's sshd on stdin/stdout",
-                       "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
-                       "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
+  nc->footer(
+      "The connection is the agent's, inside the guest: it survives a cut, a VM pause or a restore of the\n"
+      "hvterm connection, and no byte is lost or repeated. Exit status: 0 when both directions ended\n"
+      "cleanly; 255 with one line when the connection failed (refused, reset, unreachable, timed out,\n"
+      "refused by the agent's --forward policy) or hvterm did; 128+N when a signal N ended it.\n\n" +
+      std::string(kTargetsHelp) + "\n\n" +
+      examples({"hvterm nc vsock:3 22                          the guest's sshd on stdin/stdout",
+                "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
+                "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
@@ -285,7 +310,8 @@ int run(int argc, char** argv) {
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
   add_target(ls, cli);
   ls->footer(std::string(kTargetsHelp) + "\n\n" +
-             examples({"hvterm ls local", "hvterm ls vsock:3 --json          ids, states, commands and pids for a script"}));
+             examples({"hvterm ls local",
+                       "hvterm ls vsock:3 --json          ids, states, commands and pids for a script"}));
   ls->add_flag("--json", cli.json, "Machine-readable output (commands whole; the table escapes and shortens them)");
   add_connection_options(ls, cli);
 
@@ -327,7 +353,7 @@ int run(int argc, char** argv) {
   auto* port_cmd = app.add_subcommand("port", "Print the vsock port of a Hyper-V service GUID");
   port_cmd->add_option("guid", cli.guid, "Service GUID")->required();
   service_id->footer(examples({"hvterm service-id 2761     prints 00000ac9-facb-11e6-bd58-64006a7986d3",
-                                "hvterm service-id 18518    the agent's default port"}));
+                               "hvterm service-id 18518    the agent's default port"}));
   port_cmd->footer(examples({"hvterm port 00000ac9-facb-11e6-bd58-64006a7986d3    prints 2761",
                              "hvterm port 00004856-facb-11e6-bd58-64006a7986d3    prints 18518"}));
 
@@ -356,8 +382,10 @@ int run(int argc, char** argv) {
       break;
     }
   }
-  if (!words.empty() && words[0][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
-    return usage_error("unknown command '" + words[0] + "' (commands: shell, exec, nc, attach, ls, kill, ping, vms, "
+  if (!words.empty() && words[0][0] != '-' &&
+      app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
+    return usage_error("unknown command '" + words[0] +
+                       "' (commands: shell, exec, nc, attach, ls, kill, ping, vms, "
                        "config, service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
@@ -452,7 +480,8 @@ int run(int argc, char** argv) {
                          "'hvterm exec TARGET -- COMMAND' (add -t to force a PTY)");
     options.open.mode = interactive ? wire::SessionMode::Pty : wire::SessionMode::Pipes;
     options.open.argv = cli.command;
-    if (*exec && cli.command.empty()) return usage_error("exec needs a command: hvterm exec TARGET -- COMMAND [ARGS...]");
+    if (*exec && cli.command.empty())
+      return usage_error("exec needs a command: hvterm exec TARGET -- COMMAND [ARGS...]");
     for (const auto& kv : cli.env) {
       if (kv.find('=') == std::string::npos || kv[0] == '=')
         return usage_error("--env takes KEY=VALUE, got '" + kv + "'");
@@ -520,7 +549,8 @@ int check_stdout(int status) {
   if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
   int error = errno;
   if (error == EPIPE) return status != 0 ? status : 128 + 13;  // 13: SIGPIPE (not defined on Windows)
-  std::cerr << "hvterm: cannot write to stdout: " << (error != 0 ? platform::crt_error_text(error) : "write error") << "\n";
+  std::cerr << "hvterm: cannot write to stdout: " << (error != 0 ? platform::crt_error_text(error) : "write error")
+            << "\n";
   return 255;
 }
 

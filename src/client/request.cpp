@@ -30,7 +30,8 @@ class Exchange final : public FramedConnection::Handler {
   void on_frame(wire::Frame& frame) override {
     if (frame.type == wire::FrameType::Error) {
       wire::ErrorMsg error;
-      result.error = wire::decode(frame.payload.view(), error) ? printable(error.message) : "the agent reported an error";
+      result.error = wire::decode(frame.payload.view(), error) ? printable(error.message)
+                                                               : "the agent reported an error";
       return done();
     }
     if (!hello_seen_) {
@@ -98,11 +99,14 @@ RequestResult request_once(uv_loop_t* loop, const Target& target, const ConnectO
     }
     connected = true;
     exchange.begin(stream, options.trace_frames);
-    uv_timer_start(&timer, [](uv_timer_t* t) {
-      auto* ex = static_cast<Exchange*>(t->data);
-      if (!ex->result.ok && ex->result.error.empty()) ex->result.error = "timed out waiting for the agent's answer";
-      ex->done();
-    }, options.timeout_ms, 0);
+    uv_timer_start(
+        &timer,
+        [](uv_timer_t* t) {
+          auto* ex = static_cast<Exchange*>(t->data);
+          if (!ex->result.ok && ex->result.error.empty()) ex->result.error = "timed out waiting for the agent's answer";
+          ex->done();
+        },
+        options.timeout_ms, 0);
   });
   uv_run(loop, UV_RUN_DEFAULT);
   (void)connected;
@@ -140,9 +144,12 @@ SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectO
       ++matches;
     }
   }
-  if (matches == 0) lookup.error = "no session " + prefix + " on " + target.text;
-  else if (matches > 1) lookup.error = "session id " + prefix + " is ambiguous; give more digits";
-  else lookup.ok = true;
+  if (matches == 0)
+    lookup.error = "no session " + prefix + " on " + target.text;
+  else if (matches > 1)
+    lookup.error = "session id " + prefix + " is ambiguous; give more digits";
+  else
+    lookup.ok = true;
   return lookup;
 }
 

@@ -13,9 +13,9 @@ namespace hvterm {
 
 struct RequestResult {
   bool ok = false;
-  std::string error;                  // one line, when !ok
-  std::string agent;                  // the agent's software string from HELLO
-  std::vector<wire::Frame> replies;   // every frame after HELLO, up to and including the last
+  std::string error;                 // one line, when !ok
+  std::string agent;                 // the agent's software string from HELLO
+  std::vector<wire::Frame> replies;  // every frame after HELLO, up to and including the last
 };
 
 // `last_reply` is the frame type that completes the answer (LIST_END, OK, PONG).

@@ -3,8 +3,8 @@
 #include <csignal>
 #include <cstdlib>
 
-#include "common/printable.h"
 #include "common/log.h"
+#include "common/printable.h"
 #include "common/units.h"
 #include "platform/process.h"
 #include "platform/sockets.h"
@@ -21,7 +21,7 @@ constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an
 // How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
 // ended with it. Not at once: the socket may be a relay to a VM's agent, restarting.
 constexpr uint64_t kAgentGoneMs = 10000;
-constexpr uint64_t kCollectAnswerMs = 3000;   // then COLLECT without an OK is sent again, on a new connection
+constexpr uint64_t kCollectAnswerMs = 3000;  // then COLLECT without an OK is sent again, on a new connection
 
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
@@ -29,7 +29,10 @@ wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : w
 }  // namespace
 
 SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
-    : loop_(loop), options_(std::move(options)), escapes_(options_.escape), input_(wire::Stream::Stdin, options_.input_buffer) {}
+    : loop_(loop),
+      options_(std::move(options)),
+      escapes_(options_.escape),
+      input_(wire::Stream::Stdin, options_.input_buffer) {}
 
 SessionClient::~SessionClient() = default;
 
@@ -59,7 +62,8 @@ int SessionClient::run() {
   uv_timer_init(loop_, &tick_);
   tick_.data = this;
   uint64_t period = std::clamp<uint64_t>(options_.keepalive_ms / 2, 50, 1000);
-  uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<SessionClient*>(t->data)->on_tick(); }, period, period);
+  uv_timer_start(
+      &tick_, [](uv_timer_t* t) { static_cast<SessionClient*>(t->data)->on_tick(); }, period, period);
   uv_timer_init(loop_, &reconnect_timer_);
   reconnect_timer_.data = this;
   uv_timer_init(loop_, &ack_timer_);
@@ -69,15 +73,14 @@ int SessionClient::run() {
     auto* s = new uv_signal_t;
     uv_signal_init(loop_, s);
     s->data = this;
-    uv_signal_start(s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
+    uv_signal_start(
+        s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
     signals_.push_back(s);
   }
 
   // -v records go where hvterm's own messages go: in order with the remote stderr, and with a
   // carriage return while the terminal is raw.
-  log::set_sink([this](const std::string& record) {
-    write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n")));
-  });
+  log::set_sink([this](const std::string& record) { write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n"))); });
   connect();
   uv_run(loop_, UV_RUN_DEFAULT);
   log::set_sink(nullptr);
@@ -202,10 +205,13 @@ void SessionClient::schedule_reconnect() {
     return finish(255);
   }
   log::info("reconnecting in " + std::to_string(backoff_ms_) + " ms (attempt " + std::to_string(attempts_ + 1) + ")");
-  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<SessionClient*>(t->data);
-    if (self->phase_ == Phase::Waiting) self->connect();
-  }, backoff_ms_, 0);
+  uv_timer_start(
+      &reconnect_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<SessionClient*>(t->data);
+        if (self->phase_ == Phase::Waiting) self->connect();
+      },
+      backoff_ms_, 0);
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
 }
 
@@ -235,8 +241,8 @@ void SessionClient::on_frame(wire::Frame& frame) {
       }
       agent_capabilities_ = hello.capabilities;
       phase_ = Phase::Request;
-      log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " +
-                printable(hello.software) + ", protocol " + std::to_string(hello.version));
+      log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " + printable(hello.software) +
+                ", protocol " + std::to_string(hello.version));
       if (resumable() || options_.attach) {
         wire::Attach attach;  // in doubt: a resume from 0 of the session our OPEN may have started
         attach.id = resumable() ? id_ : options_.attach_id;
@@ -248,12 +254,14 @@ void SessionClient::on_frame(wire::Frame& frame) {
           log::info("resuming session " + short_id() + " from stdout @" + std::to_string(attach.received[1]) +
                     ", stderr @" + std::to_string(attach.received[2]));
         else
-          log::info(attach.id == wire::SessionId{} ? std::string("attaching to the most recent detached session")
-                                                   : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
+          log::info(attach.id == wire::SessionId{}
+                        ? std::string("attaching to the most recent detached session")
+                        : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
         conn_->send(wire::encode(attach));
       } else {
         bool connection = options_.open.mode == wire::SessionMode::Connection;
-        if (connection && (hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId)) {
+        if (connection &&
+            (hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId)) {
           say("this agent (" + printable(hello.software) +
               ") is too old to open connections in the guest; update hvtermd there");
           return finish(255);
@@ -267,7 +275,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
           return finish(255);
         }
         log::info(std::string("opening a session (") + wire::session_mode_name(options_.open.mode) + "): " +
-                  (connection ? wire::describe(options_.open.destination)
+                  (connection                   ? wire::describe(options_.open.destination)
                    : options_.open.argv.empty() ? std::string("the login shell")
                                                 : join_words(options_.open.argv)));
         conn_->send(wire::encode(options_.open));
@@ -284,8 +292,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
       if (frame.type != wire::FrameType::Session || !wire::decode(frame.payload.view(), info)) return malformed();
       return on_session(info);
     }
-    case Phase::Bound:
-      break;
+    case Phase::Bound: break;
     case Phase::Collecting:
       if (frame.type == wire::FrameType::Ok) {  // the agent has forgotten the session
         log::info("the agent has forgotten the finished session");
@@ -294,8 +301,7 @@ void SessionClient::on_frame(wire::Frame& frame) {
         return finish(exit_code_);
       }
       return;  // what was under way when COLLECT went out (an ACK, a PONG)
-    default:
-      return;
+    default: return;
   }
   switch (frame.type) {
     case wire::FrameType::Data: {
@@ -326,10 +332,8 @@ void SessionClient::on_frame(wire::Frame& frame) {
       if (!wire::decode(frame.payload.view(), exit)) return malformed();
       return on_exit_frame(exit);
     }
-    case wire::FrameType::Pong:
-      return;
-    default:
-      return malformed();
+    case wire::FrameType::Pong: return;
+    default: return malformed();
   }
 }
 
@@ -484,11 +488,14 @@ void SessionClient::maybe_ack(int index, bool force) {
   if (due == InboundStream::AckDue::No) return;
   if (due == InboundStream::AckDue::Later) {
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&ack_timer_)))
-      uv_timer_start(&ack_timer_, [](uv_timer_t* t) {
-        auto* self = static_cast<SessionClient*>(t->data);
-        self->maybe_ack(0, true);
-        self->maybe_ack(1, true);
-      }, kDelayedAckMs, 0);
+      uv_timer_start(
+          &ack_timer_,
+          [](uv_timer_t* t) {
+            auto* self = static_cast<SessionClient*>(t->data);
+            self->maybe_ack(0, true);
+            self->maybe_ack(1, true);
+          },
+          kDelayedAckMs, 0);
     return;
   }
   conn_->send(wire::encode_ack(stream_of(index), output_[index].ack_position()));
@@ -514,9 +521,7 @@ void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
       else
         say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : printable(error.message));
       return finish(255);
-    default:
-      say("the agent reported an error: " + printable(error.message));
-      return finish(255);
+    default: say("the agent reported an error: " + printable(error.message)); return finish(255);
   }
 }
 
@@ -612,11 +617,10 @@ void SessionClient::on_escape(EscapeParser::Command command) {
       notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
              short_id());
       return finish(0);
-    case EscapeParser::Command::Help:
-      write_local(0, Slice::copy_of(escape_help_text(escapes_.escape())));
-      return;
+    case EscapeParser::Command::Help: write_local(0, Slice::copy_of(escape_help_text(escapes_.escape()))); return;
     case EscapeParser::Command::Status: {
-      std::string state = phase_ == Phase::Bound ? "connected" : "reconnecting (attempt " + std::to_string(attempts_) + ")";
+      std::string state = phase_ == Phase::Bound ? "connected"
+                                                 : "reconnecting (attempt " + std::to_string(attempts_) + ")";
       std::string text = "\r\n[hvterm: session " + wire::session_id_hex(id_) + " on " + options_.target.text + ", " +
                          state + "]\r\n";
       write_local(0, Slice::copy_of(text));
@@ -735,7 +739,7 @@ void SessionClient::finish(int code) {
   phase_ = Phase::Done;
   exit_code_ = code;
   if (recording()) record(cast_.finish(recording_seconds()));
-  log::set_sink(nullptr);  // stderr is closing: what is left to say goes to it directly
+  log::set_sink(nullptr);                         // stderr is closing: what is left to say goes to it directly
   for (auto& writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {
     conn_->close_after_flush();

@@ -28,17 +28,17 @@ struct ClientOptions {
   bool attach = false;          // ATTACH an existing session instead of OPEN
   wire::SessionId attach_id{};  // all zero: the most recently detached session
   wire::Open open;
-  char escape = '~';            // 0: escapes off
+  char escape = '~';  // 0: escapes off
   bool reconnect = true;
   bool quiet = false;
-  uint64_t keepalive_ms = 5000;         // ping when the agent has been silent this long
-  uint64_t notice_ms = 15000;           // then tell the user it is not responding
-  uint64_t dead_ms = 60000;             // then drop the connection and reconnect
+  uint64_t keepalive_ms = 5000;  // ping when the agent has been silent this long
+  uint64_t notice_ms = 15000;    // then tell the user it is not responding
+  uint64_t dead_ms = 60000;      // then drop the connection and reconnect
   uint64_t reconnect_timeout_ms = 600000;
-  size_t input_buffer = 1024 * 1024;    // typed/piped input kept until the agent acknowledges it
-  int transcript_fd = -1;               // --log: a copy of everything the session printed
-  std::string transcript_path;          // its name, for a message when it cannot be written
-  int recording_fd = -1;                // --record: the terminal session as asciicast v2
+  size_t input_buffer = 1024 * 1024;  // typed/piped input kept until the agent acknowledges it
+  int transcript_fd = -1;             // --log: a copy of everything the session printed
+  std::string transcript_path;        // its name, for a message when it cannot be written
+  int recording_fd = -1;              // --record: the terminal session as asciicast v2
   std::string recording_path;
 };
 
@@ -79,7 +79,7 @@ class SessionClient final : public FramedConnection::Handler {
   bool recording() const { return recording_.writer && !recording_.failed; }
   void record(std::string line);  // a line of the asciicast recording
   double recording_seconds() const;
-  void record_size();             // a resize event when the terminal's size changed
+  void record_size();  // a resize event when the terminal's size changed
   void maybe_ack(int index, bool force);
   void on_error_frame(const wire::ErrorMsg& error);
   void on_exit_frame(const wire::Exit& exit);

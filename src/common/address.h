@@ -17,7 +17,7 @@ struct VsockAddress {
   uint32_t port = 0;
 };
 struct HyperVAddress {
-  Guid vm{};       // all zero: wildcard (listen on any partition)
+  Guid vm{};  // all zero: wildcard (listen on any partition)
   Guid service{};
 };
 // Firecracker / Cloud Hypervisor host side: a Unix socket of the VMM plus "CONNECT <port>".

@@ -11,7 +11,7 @@
 namespace hvterm {
 
 std::optional<Guid> parse_guid(std::string text);  // accepts {braces} and either case
-std::string format_guid(const Guid& guid);           // lower case, no braces
+std::string format_guid(const Guid& guid);         // lower case, no braces
 Guid service_guid_for_port(uint32_t port);
 std::optional<uint32_t> port_of_service_guid(const Guid& guid);  // nullopt: not a template GUID
 bool is_zero(const Guid& guid);

@@ -105,7 +105,8 @@ std::optional<Target> parse_target(const std::string& text, uint32_t default_por
     return target;
   }
   if (text.find(':') != std::string::npos || text.find('/') != std::string::npos)
-    return fail("unknown form; use local, unix:PATH, hybrid:PATH:PORT, vsock:CID[:PORT], hv:VMID[:SERVICE] or a VM name");
+    return fail(
+        "unknown form; use local, unix:PATH, hybrid:PATH:PORT, vsock:CID[:PORT], hv:VMID[:SERVICE] or a VM name");
   target.where = NamedTarget{text, std::nullopt};
   return target;
 }

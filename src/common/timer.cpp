@@ -9,12 +9,15 @@ void Timer::start(uv_loop_t* loop, uint64_t timeout_ms, uint64_t repeat_ms, std:
     handle_->timer.data = handle_;
   }
   handle_->fire = std::move(fire);
-  uv_timer_start(&handle_->timer, [](uv_timer_t* t) {
-    // `fire` may close or restart this very timer: it runs from a copy, so whatever it does to the
-    // handle leaves the function that is running intact.
-    auto fire = static_cast<Handle*>(t->data)->fire;
-    fire();
-  }, timeout_ms, repeat_ms);
+  uv_timer_start(
+      &handle_->timer,
+      [](uv_timer_t* t) {
+        // `fire` may close or restart this very timer: it runs from a copy, so whatever it does to the
+        // handle leaves the function that is running intact.
+        auto fire = static_cast<Handle*>(t->data)->fire;
+        fire();
+      },
+      timeout_ms, repeat_ms);
 }
 
 void Timer::again() {

@@ -24,12 +24,18 @@ std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   std::string unit;
   if (!split_number(text, value, unit)) return std::nullopt;
   double scale;
-  if (unit.empty() || unit == "s") scale = 1000;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60e3;
-  else if (unit == "h") scale = 3600e3;
-  else if (unit == "d") scale = 86400e3;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1;
+  else if (unit == "m" || unit == "min")
+    scale = 60e3;
+  else if (unit == "h")
+    scale = 3600e3;
+  else if (unit == "d")
+    scale = 86400e3;
+  else
+    return std::nullopt;
   if (value * scale >= 9.2e18) return std::nullopt;
   return static_cast<uint64_t>(value * scale);
 }
@@ -38,14 +44,19 @@ std::optional<uint64_t> parse_size_bytes(const std::string& text) {
   double value;
   std::string unit;
   if (!split_number(text, value, unit)) return std::nullopt;
-  if (unit.size() > 1 && unit.back() == 'b') unit.pop_back();   // "KB", "KiB"
+  if (unit.size() > 1 && unit.back() == 'b') unit.pop_back();  // "KB", "KiB"
   if (unit.size() > 1 && unit.back() == 'i') unit.pop_back();
   double scale;
-  if (unit.empty() || unit == "b") scale = 1;
-  else if (unit == "k") scale = 1024;
-  else if (unit == "m") scale = 1024.0 * 1024;
-  else if (unit == "g") scale = 1024.0 * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "b")
+    scale = 1;
+  else if (unit == "k")
+    scale = 1024;
+  else if (unit == "m")
+    scale = 1024.0 * 1024;
+  else if (unit == "g")
+    scale = 1024.0 * 1024 * 1024;
+  else
+    return std::nullopt;
   if (value * scale >= 9.2e18) return std::nullopt;
   return static_cast<uint64_t>(value * scale);
 }

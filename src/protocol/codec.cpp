@@ -241,8 +241,7 @@ bool decode(std::string_view payload, Open& m) {
   uint8_t mode;
   if (!r.u8(mode) || mode > 2) return false;
   m.mode = static_cast<SessionMode>(mode);
-  if (!(r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) &&
-        r.strings(m.env)))
+  if (!(r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) && r.strings(m.env)))
     return false;
   m.id = SessionId{};
   m.destination = Destination{};
@@ -344,12 +343,10 @@ bool decode(std::string_view payload, ListEntry& m) {
   Reader r(payload);
   uint8_t state, mode;
   uint32_t code;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 2)
-    return false;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 2) return false;
   m.state = static_cast<SessionState>(state);
   m.mode = static_cast<SessionMode>(mode);
-  if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code))
-    return false;
+  if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code)) return false;
   m.exit_code = static_cast<int32_t>(code);
   return r.str(m.command) && r.done();
 }

@@ -15,16 +15,14 @@ struct Header {
 Header parse_header(const char* p) {
   auto byte = [p](int i) { return static_cast<uint32_t>(static_cast<uint8_t>(p[i])); };
   return Header{static_cast<uint8_t>(byte(0)), static_cast<uint8_t>(byte(1)),
-                static_cast<uint16_t>(byte(2) | byte(3) << 8),
-                byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24};
+                static_cast<uint16_t>(byte(2) | byte(3) << 8), byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24};
 }
 
 std::string check_header(const Header& h) {
   if (h.type == 0 || h.type > kLastFrameType) return "unknown frame type " + std::to_string(h.type);
   if (h.flags != 0 || h.reserved != 0) return "reserved header bits set";
   if (h.length > kMaxPayload)
-    return "frame of " + std::to_string(h.length) + " bytes exceeds the " + std::to_string(kMaxPayload) +
-           "-byte limit";
+    return "frame of " + std::to_string(h.length) + " bytes exceeds the " + std::to_string(kMaxPayload) + "-byte limit";
   return {};
 }
 
@@ -45,7 +43,7 @@ void FrameDecoder::feed(Slice bytes) {
   } else if (partial_.empty() && pending_.extend(bytes)) {
     // The read went on in the same block: the unfinished frame is whole in place, no copy.
   } else if (partial_.empty() && missing_from(pending_) > 0) {  // only the start of one frame
-    partial_.assign(pending_.view());  // a frame crossing into another block: gathered once
+    partial_.assign(pending_.view());                           // a frame crossing into another block: gathered once
     pending_ = std::move(bytes);
   } else {
     // Fed again before the previous bytes were drained: join them (rare, so a copy is fine).

@@ -34,8 +34,8 @@ class FrameDecoder {
 
  private:
   Status need_more();
-  Slice pending_;                  // unconsumed tail of the most recent block
-  std::string partial_;            // bytes of a frame split across reads
+  Slice pending_;        // unconsumed tail of the most recent block
+  std::string partial_;  // bytes of a frame split across reads
   std::string error_;
 };
 

@@ -9,10 +9,9 @@ struct Named {
   const char* name;
   uint8_t number;
 };
-constexpr Named kSignals[] = {{"HUP", sig::kHup},   {"INT", sig::kInt},   {"QUIT", sig::kQuit},
-                              {"KILL", sig::kKill}, {"USR1", sig::kUsr1}, {"USR2", sig::kUsr2},
-                              {"PIPE", sig::kPipe},  {"TERM", sig::kTerm}, {"CONT", sig::kCont}, {"STOP", sig::kStop},
-                              {"TSTP", sig::kTstp}, {"WINCH", sig::kWinch}};
+constexpr Named kSignals[] = {{"HUP", sig::kHup},   {"INT", sig::kInt},   {"QUIT", sig::kQuit}, {"KILL", sig::kKill},
+                              {"USR1", sig::kUsr1}, {"USR2", sig::kUsr2}, {"PIPE", sig::kPipe}, {"TERM", sig::kTerm},
+                              {"CONT", sig::kCont}, {"STOP", sig::kStop}, {"TSTP", sig::kTstp}, {"WINCH", sig::kWinch}};
 }  // namespace
 
 uint8_t parse_signal_name(const std::string& text) {

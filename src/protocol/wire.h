@@ -77,15 +77,22 @@ const char* session_state_name(SessionState state);
 // ConnectionFailed: a connection session that could not be opened or did not end cleanly; the code
 // is a ConnectionError and the message says what happened in one line. A clean end is Exited 0.
 enum class ExitKind : uint8_t { Exited = 0, Signaled = 1, NotFound = 2, CannotExecute = 3, ConnectionFailed = 4 };
-enum class ConnectionError : uint8_t { Refused = 1, Reset = 2, Unreachable = 3, TimedOut = 4, UnknownHost = 5, Other = 6 };
+enum class ConnectionError : uint8_t {
+  Refused = 1,
+  Reset = 2,
+  Unreachable = 3,
+  TimedOut = 4,
+  UnknownHost = 5,
+  Other = 6
+};
 
 enum class ErrorCode : uint16_t {
-  Malformed = 1,        // a frame that does not parse, is unknown, or arrives out of place
-  Version = 2,          // no protocol version in common
-  Unauthorized = 3,     // peer not allowed or token wrong
+  Malformed = 1,     // a frame that does not parse, is unknown, or arrives out of place
+  Version = 2,       // no protocol version in common
+  Unauthorized = 3,  // peer not allowed or token wrong
   NoSuchSession = 4,
-  Limit = 5,            // a configured limit (sessions, argv size, ...) was reached
-  TakenOver = 6,        // another connection attached to this session
+  Limit = 5,      // a configured limit (sessions, argv size, ...) was reached
+  TakenOver = 6,  // another connection attached to this session
   SpawnFailed = 7,
   Internal = 8,
   BadRequest = 9,

@@ -54,12 +54,12 @@ class ReplayBuffer {
 
  private:
   size_t capacity_;
-  std::deque<Slice> chunks_;  // bytes [acked_, end_), in order
-  size_t send_chunk_ = 0;     // index in chunks_ of the chunk holding offset sent_
-  size_t send_skip_ = 0;      // bytes of that chunk before sent_
+  std::deque<Slice> chunks_;     // bytes [acked_, end_), in order
+  size_t send_chunk_ = 0;        // index in chunks_ of the chunk holding offset sent_
+  size_t send_skip_ = 0;         // bytes of that chunk before sent_
   void trim(uint64_t position);  // forget everything before position
   uint64_t acked_ = 0, sent_ = 0, end_ = 0;
-  uint64_t high_water_ = 0;     // the furthest position ever transmitted, on any connection
+  uint64_t high_water_ = 0;  // the furthest position ever transmitted, on any connection
   bool finished_ = false, eof_sent_ = false;
 };
 

@@ -46,7 +46,7 @@ struct LocalConnect : std::enable_shared_from_this<LocalConnect> {
       int rc = platform::spawn_daemon(loop, {program, "--listen", "unix:" + path, "--log-level", "warn"}, log);
       if (rc != 0)
         return finish(nullptr, {"cannot start the local agent '" + program + "': " + uv_strerror(rc) +
-                                    " (set HVTERMD to its path)"});
+                                " (set HVTERMD to its path)"});
     } else if (!options.start_local_agent) {
       return finish(nullptr, {"no local agent is running (" + path + ")", true});
     }
@@ -98,57 +98,65 @@ struct HybridConnect {
     ConnectDone callback = std::move(done);
     // The write request may still be pending when we fail; free everything once it and the timer are done.
     callback(result, {error});
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer), [](uv_handle_t* h) { static_cast<HybridConnect*>(h->data)->release(); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer),
+             [](uv_handle_t* h) { static_cast<HybridConnect*>(h->data)->release(); });
   }
 };
 
 void connect_hybrid(uv_loop_t* loop, const HybridAddress& address, const ConnectOptions& options, ConnectDone done) {
-  platform::connect(loop, UnixAddress{address.path}, options.timeout_ms,
-                    [loop, address, options, done](uv_stream_t* stream, const platform::ConnectError& error) {
-    if (stream == nullptr) {
-      done(nullptr, {error.code == UV_ENOENT || error.code == UV_ECONNREFUSED
-                         ? "no VMM vsock socket at " + address.path + " (is the VM running?)"
-                         : error.message});
-      return;
-    }
-    auto* op = new HybridConnect;
-    op->stream = stream;
-    op->done = done;
-    op->line = hybrid_connect_line(address.port);
-    op->timer.data = op;
-    stream->data = op;
-    uv_timer_init(loop, &op->timer);
-    uv_timer_start(&op->timer, [](uv_timer_t* t) {
-      static_cast<HybridConnect*>(t->data)->finish("timed out waiting for the VMM's handshake reply");
-    }, options.timeout_ms, 0);
-    uv_buf_t buf = uv_buf_init(op->line.data(), static_cast<unsigned>(op->line.size()));
-    op->write.data = op;
-    uv_write(&op->write, stream, &buf, 1, [](uv_write_t* req, int status) {
-      auto* op = static_cast<HybridConnect*>(req->data);
-      if (status != 0 && status != UV_ECANCELED && !op->finished)
-        op->finish(std::string("cannot send the handshake: ") + uv_strerror(status));
-      op->release();
-    });
-    uv_read_start(
-        stream,
-        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-          auto* op = static_cast<HybridConnect*>(h->data);
-          // One byte at a time: nothing past the reply line may be consumed here.
-          *buf = uv_buf_init(op->buffer, 1);
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-          auto* op = static_cast<HybridConnect*>(s->data);
-          if (op->finished || nread == 0) return;
-          if (nread < 0) {
-            op->finish(nread == UV_EOF ? "the VMM closed the connection (nothing listening on that port in the guest?)"
+  platform::
+      connect(loop, UnixAddress{address.path}, options.timeout_ms,
+              [loop, address, options, done](uv_stream_t* stream, const platform::ConnectError& error) {
+                if (stream == nullptr) {
+                  done(nullptr, {error.code == UV_ENOENT || error.code == UV_ECONNREFUSED
+                                     ? "no VMM vsock socket at " + address.path + " (is the VM running?)"
+                                     : error.message});
+                  return;
+                }
+                auto* op = new HybridConnect;
+                op->stream = stream;
+                op->done = done;
+                op->line = hybrid_connect_line(address.port);
+                op->timer.data = op;
+                stream->data = op;
+                uv_timer_init(loop, &op->timer);
+                uv_timer_start(
+                    &op->timer,
+                    [](uv_timer_t* t) {
+                      static_cast<HybridConnect*>(t->data)->finish("timed out waiting for the VMM's handshake reply");
+                    },
+                    options.timeout_ms, 0);
+                uv_buf_t buf = uv_buf_init(op->line.data(), static_cast<unsigned>(op->line.size()));
+                op->write.data = op;
+                uv_write(&op->write, stream, &buf, 1, [](uv_write_t* req, int status) {
+                  auto* op = static_cast<HybridConnect*>(req->data);
+                  if (status != 0 && status != UV_ECANCELED && !op->finished)
+                    op->finish(std::string("cannot send the handshake: ") + uv_strerror(status));
+                  op->release();
+                });
+                uv_read_start(
+                    stream,
+                    [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+                      auto* op = static_cast<HybridConnect*>(h->data);
+                      // One byte at a time: nothing past the reply line may be consumed here.
+                      *buf = uv_buf_init(op->buffer, 1);
+                    },
+                    [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+                      auto* op = static_cast<HybridConnect*>(s->data);
+                      if (op->finished || nread == 0) return;
+                      if (nread < 0) {
+                        op->finish(nread == UV_EOF
+                                       ? "the VMM closed the connection (nothing listening on that port in the guest?)"
                                        : std::string("handshake failed: ") + uv_strerror(static_cast<int>(nread)));
-            return;
-          }
-          auto status = op->parser.feed(buf->base, static_cast<size_t>(nread));
-          if (status == HybridReplyParser::Status::Error) op->finish(op->parser.error());
-          else if (status == HybridReplyParser::Status::Ok) op->finish({});
-        });
-  });
+                        return;
+                      }
+                      auto status = op->parser.feed(buf->base, static_cast<size_t>(nread));
+                      if (status == HybridReplyParser::Status::Error)
+                        op->finish(op->parser.error());
+                      else if (status == HybridReplyParser::Status::Ok)
+                        op->finish({});
+                    });
+              });
 }
 
 }  // namespace
@@ -170,8 +178,10 @@ std::string local_agent_program() {
 void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions& options, ConnectDone on_done) {
   ConnectDone done = [on_done = std::move(on_done), started = uv_hrtime()](uv_stream_t* stream,
                                                                            const ConnectFailure& failure) {
-    if (stream != nullptr) log::info("connected in " + format_elapsed(uv_hrtime() - started));
-    else log::info("could not connect: " + failure.message);
+    if (stream != nullptr)
+      log::info("connected in " + format_elapsed(uv_hrtime() - started));
+    else
+      log::info("could not connect: " + failure.message);
     on_done(stream, failure);
   };
   if (std::holds_alternative<LocalTarget>(target.where)) {
@@ -199,7 +209,8 @@ void connect_target(uv_loop_t* loop, const Target& target, const ConnectOptions&
     address = std::get<Address>(target.where);
   }
   log::info("connecting to " + describe(address));
-  if (auto* hybrid = std::get_if<HybridAddress>(&address)) return connect_hybrid(loop, *hybrid, options, std::move(done));
+  if (auto* hybrid = std::get_if<HybridAddress>(&address))
+    return connect_hybrid(loop, *hybrid, options, std::move(done));
   bool unix_socket = std::holds_alternative<UnixAddress>(address);
   platform::connect(loop, address, options.timeout_ms,
                     [done, unix_socket](uv_stream_t* stream, const platform::ConnectError& error) {

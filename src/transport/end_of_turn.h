@@ -20,7 +20,7 @@ class EndOfTurn {
   EndOfTurn(const EndOfTurn&) = delete;
   EndOfTurn& operator=(const EndOfTurn&) = delete;
 
-  void arm();     // no-op when already armed
+  void arm();  // no-op when already armed
   void disarm();
   bool armed() const;
 

@@ -21,7 +21,8 @@ void trace(const char* direction, wire::FrameType type, std::string_view payload
     static const char* const kStreams[] = {"stdin", "stdout", "stderr"};
     auto stream = static_cast<unsigned char>(payload[0]);
     uint64_t offset = 0;
-    for (int i = 7; i >= 0; --i) offset = (offset << 8) | static_cast<unsigned char>(payload[1 + static_cast<size_t>(i)]);
+    for (int i = 7; i >= 0; --i)
+      offset = (offset << 8) | static_cast<unsigned char>(payload[1 + static_cast<size_t>(i)]);
     record += std::string(" ") + (stream < 3 ? kStreams[stream] : "?") + " @" + std::to_string(offset);
     if (type == wire::FrameType::Data) record += " +" + std::to_string(payload_size - wire::kDataOverhead);
   } else {
@@ -40,7 +41,7 @@ struct FramedConnection::Write {
   Slice payload;
   uv_buf_t bufs[2];  // control, or prefix + payload
   unsigned nbufs = 0;
-  size_t size = 0;   // bytes of the whole frame, counted in unwritten_bytes_
+  size_t size = 0;  // bytes of the whole frame, counted in unwritten_bytes_
 };
 
 FramedConnection* FramedConnection::create(uv_stream_t* stream, Handler* handler) {
@@ -201,8 +202,8 @@ void FramedConnection::flush() {
   // A failing write below closes the connection, and close() drops what is queued: only frames
   // queued after this point, never the ones this loop is handing out.
   flushing_.swap(queued_);
-  size_t first = 0;      // the first frame not wholly written by the batched write
-  size_t written = 0;    // bytes of it that were
+  size_t first = 0;    // the first frame not wholly written by the batched write
+  size_t written = 0;  // bytes of it that were
   if (pending_writes_ == 0) {
     // Nothing in libuv's queue: one writev for the whole batch. What does not fit goes to libuv,
     // which writes it as the socket drains.

@@ -77,12 +77,12 @@ class FramedConnection {
   Block* read_block_ = nullptr;
   size_t read_used_ = 0;  // bytes of read_block_ already handed to the decoder
   std::vector<Write*> free_writes_;
-  std::vector<Write*> queued_;     // sent this turn, not yet handed to the OS
-  std::vector<Write*> flushing_;   // the batch flush() is handing out
-  std::vector<uv_buf_t> iov_;      // reused for the batched writev
+  std::vector<Write*> queued_;      // sent this turn, not yet handed to the OS
+  std::vector<Write*> flushing_;    // the batch flush() is handing out
+  std::vector<uv_buf_t> iov_;       // reused for the batched writev
   EndOfTurn flush_at_end_of_turn_;  // armed while queued_ is not empty
-  size_t pending_writes_ = 0;      // handed to libuv, not yet written
-  size_t unwritten_bytes_ = 0;     // queued_ and handed to libuv
+  size_t pending_writes_ = 0;       // handed to libuv, not yet written
+  size_t unwritten_bytes_ = 0;      // queued_ and handed to libuv
   bool closing_ = false;
   bool close_when_flushed_ = false;
   // A write failed while the peer may still have frames on their way to us (it sent its last words

@@ -2,7 +2,9 @@
 
 namespace hvterm {
 
-platform::TerminalSize to_platform(const wire::WinSize& size) { return {size.rows, size.cols, size.xpixel, size.ypixel}; }
+platform::TerminalSize to_platform(const wire::WinSize& size) {
+  return {size.rows, size.cols, size.xpixel, size.ypixel};
+}
 
 wire::WinSize to_wire(const platform::TerminalSize& size) { return {size.rows, size.cols, size.xpixel, size.ypixel}; }
 

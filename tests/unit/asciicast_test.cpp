@@ -43,29 +43,31 @@ TEST_CASE("output and resize events are arrays with the time in seconds") {
 TEST_CASE("JSON escapes quotes, backslashes and every control character") {
   CHECK(json("a\"b\\c/d") == "a\\\"b\\\\c/d");
   CHECK(json("\x1b[1;31mred\x1b[0m") == "\\u001b[1;31mred\\u001b[0m");
-  CHECK(json(std::string("\0\x01\x07\b\f\t\n\r\x1f\x7f", 10)) ==
-        "\\u0000\\u0001\\u0007\\b\\f\\t\\n\\r\\u001f\\u007f");
+  CHECK(json(std::string("\0\x01\x07\b\f\t\n\r\x1f\x7f", 10)) == "\\u0000\\u0001\\u0007\\b\\f\\t\\n\\r\\u001f\\u007f");
   CHECK(json(" ~") == " ~");
 }
 
 TEST_CASE("valid UTF-8 is kept as it is") {
   CHECK(json("gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF") ==
         "gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF");
-  CHECK(json("\xC2\x9B" "2J") == "\xC2\x9B" "2J");  // a C1 control is a character JSON allows
+  CHECK(json("\xC2\x9B"
+             "2J") == "\xC2\x9B"
+                      "2J");  // a C1 control is a character JSON allows
 }
 
 TEST_CASE("bytes that are not UTF-8 become lone surrogates U+DC80-U+DCFF, byte for byte") {
   CHECK(json("\xff\xfe") == "\\udcff\\udcfe");
-  CHECK(json("a\x80z") == "a\\udc80z");                                // a stray continuation byte
-  CHECK(json("\xC3(") == "\\udcc3(");                                  // a lead byte without its tail
-  CHECK(json("\xC0\xAF") == "\\udcc0\\udcaf");                         // overlong '/'
-  CHECK(json("\xE0\x80\xAF") == "\\udce0\\udc80\\udcaf");              // overlong, 3 bytes
-  CHECK(json("\xF0\x80\x80\xAF") == "\\udcf0\\udc80\\udc80\\udcaf");   // overlong, 4 bytes
-  CHECK(json("\xED\xA0\x80") == "\\udced\\udca0\\udc80");              // a UTF-16 surrogate, encoded
-  CHECK(json("\xED\xB2\x80") == "\\udced\\udcb2\\udc80");              // even the one we write as an escape
-  CHECK(json("\xF4\x90\x80\x80") == "\\udcf4\\udc90\\udc80\\udc80");   // past U+10FFFF
+  CHECK(json("a\x80z") == "a\\udc80z");                                          // a stray continuation byte
+  CHECK(json("\xC3(") == "\\udcc3(");                                            // a lead byte without its tail
+  CHECK(json("\xC0\xAF") == "\\udcc0\\udcaf");                                   // overlong '/'
+  CHECK(json("\xE0\x80\xAF") == "\\udce0\\udc80\\udcaf");                        // overlong, 3 bytes
+  CHECK(json("\xF0\x80\x80\xAF") == "\\udcf0\\udc80\\udc80\\udcaf");             // overlong, 4 bytes
+  CHECK(json("\xED\xA0\x80") == "\\udced\\udca0\\udc80");                        // a UTF-16 surrogate, encoded
+  CHECK(json("\xED\xB2\x80") == "\\udced\\udcb2\\udc80");                        // even the one we write as an escape
+  CHECK(json("\xF4\x90\x80\x80") == "\\udcf4\\udc90\\udc80\\udc80");             // past U+10FFFF
   CHECK(json("\xF8\x88\x80\x80\x80") == "\\udcf8\\udc88\\udc80\\udc80\\udc80");  // 5-byte forms are gone
-  CHECK(json("\xE2\x82" "A\xE2\x82\xAC") == "\\udce2\\udc82A\xE2\x82\xAC");
+  CHECK(json("\xE2\x82"
+             "A\xE2\x82\xAC") == "\\udce2\\udc82A\xE2\x82\xAC");
 }
 
 TEST_CASE("a character split across reads is held back and written whole") {
@@ -109,7 +111,7 @@ TEST_CASE("finish writes what was held back and never completed") {
 
 TEST_CASE("utf8_cut_short tells an unfinished character from bytes no continuation can save") {
   CHECK(utf8_cut_short("\xC3", 0));
-  CHECK(utf8_cut_short("\xE0", 0));       // needs A0-BF next: possible
+  CHECK(utf8_cut_short("\xE0", 0));  // needs A0-BF next: possible
   CHECK(utf8_cut_short("\xE0\xA0", 0));
   CHECK(!utf8_cut_short("\xE0\x9F", 0));  // overlong whatever follows
   CHECK(utf8_cut_short("\xED\x9F", 0));
@@ -118,7 +120,9 @@ TEST_CASE("utf8_cut_short tells an unfinished character from bytes no continuati
   CHECK(!utf8_cut_short("\xF4\x90", 0));
   CHECK(!utf8_cut_short("\xF0\x8F", 0));
   CHECK(!utf8_cut_short("\xC3\xBC", 0));  // complete
-  CHECK(!utf8_cut_short("\xC3" "a", 0));  // broken, not cut short
+  CHECK(!utf8_cut_short("\xC3"
+                        "a",
+                        0));  // broken, not cut short
   CHECK(!utf8_cut_short("a", 0));
   CHECK(!utf8_cut_short("\xC0", 0));
   CHECK(!utf8_cut_short("\xBF", 0));

@@ -150,7 +150,8 @@ TEST_CASE("framed connection: a batch that cannot be written closes the connecti
   auto* shutdown = new uv_shutdown_t;
   REQUIRE(uv_shutdown(shutdown, sender->stream(), [](uv_shutdown_t* req, int) { delete req; }) == 0);
   uv_run(&l.loop, UV_RUN_NOWAIT);
-  for (int i = 0; i < 3; ++i) sender->send_data(wire::Stream::Stdout, static_cast<uint64_t>(i) * 3, Slice::copy_of("xyz"));
+  for (int i = 0; i < 3; ++i)
+    sender->send_data(wire::Stream::Stdout, static_cast<uint64_t>(i) * 3, Slice::copy_of("xyz"));
   uv_run(&l.loop, UV_RUN_NOWAIT);
   CHECK(sender_events.disconnected);
   pair.receiver->close();
@@ -234,11 +235,10 @@ TEST_CASE("local writer: output that outruns a pipe arrives whole, in order, thr
   {
     LocalWriter writer(&l.loop, fds[1]);
     for (size_t at = 0; at < expected.size(); at += 65536 + 3)
-      writer.write(Slice::copy_of(std::string_view(expected).substr(at, 65536 + 3)),
-                   [&](size_t n, int error) {
-                     CHECK(error == 0);
-                     acknowledged += n;
-                   });
+      writer.write(Slice::copy_of(std::string_view(expected).substr(at, 65536 + 3)), [&](size_t n, int error) {
+        CHECK(error == 0);
+        acknowledged += n;
+      });
     uv_run(&l.loop, UV_RUN_NOWAIT);  // the batched write fills the pipe: it is widened
     if (can_widen) CHECK(fcntl(fds[0], F_GETPIPE_SZ) == (1 << 20));
     uv_read_start(
@@ -249,7 +249,8 @@ TEST_CASE("local writer: output that outruns a pipe arrives whole, in order, thr
         },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
           if (n > 0) static_cast<std::string*>(s->data)->append(buf->base, static_cast<size_t>(n));
-          if (n < 0) uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+          if (n < 0)
+            uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
         });
     writer.close_when_drained();
     while (acknowledged < expected.size()) uv_run(&l.loop, UV_RUN_ONCE);

@@ -52,7 +52,8 @@ SessionId make_id(uint8_t seed) {
 }
 
 // Every strict prefix of `payload` must be rejected.
-void check_all_truncations_rejected(const std::string& payload, const std::function<bool(std::string_view)>& decode_fn) {
+void check_all_truncations_rejected(const std::string& payload,
+                                    const std::function<bool(std::string_view)>& decode_fn) {
   for (size_t len = 0; len < payload.size(); ++len) {
     INFO("truncated to " << len << " of " << payload.size() << " bytes");
     CHECK_FALSE(decode_fn(std::string_view(payload).substr(0, len)));
@@ -324,7 +325,8 @@ TEST_CASE("OPEN of a connection: the id, then kind, host and port; nothing else 
   for (size_t i = 0; i < open.id.size(); ++i) open.id[i] = static_cast<uint8_t>(i + 1);
   open.destination = {Destination::Kind::Tcp, "::1", 2222};
   std::string payload = payload_of(encode(open), FrameType::Open);
-  std::string tail = std::string(reinterpret_cast<const char*>(open.id.data()), 16) + bytes({0}) + str16("::1") + le16(2222);
+  std::string tail = std::string(reinterpret_cast<const char*>(open.id.data()), 16) + bytes({0}) + str16("::1") +
+                     le16(2222);
   REQUIRE(payload.size() > tail.size());
   CHECK(payload.substr(payload.size() - tail.size()) == tail);
   Open out;
@@ -364,7 +366,8 @@ TEST_CASE("destinations as people write them") {
   CHECK(describe(Destination{Destination::Kind::Tcp, "10.0.0.1", 80}) == "10.0.0.1:80");
   CHECK(describe(Destination{Destination::Kind::Tcp, "::1", 80}) == "[::1]:80");
   CHECK(describe(Destination{Destination::Kind::Unix, "/run/a.sock", 0}) == "unix:/run/a.sock");
-  CHECK(describe(Destination{Destination::Kind::NamedPipe, R"(\\.\pipe\x)", 0}) == std::string("pipe:") + R"(\\.\pipe\x)");
+  CHECK(describe(Destination{Destination::Kind::NamedPipe, R"(\\.\pipe\x)", 0}) ==
+        std::string("pipe:") + R"(\\.\pipe\x)");
   CHECK(std::string(session_mode_name(SessionMode::Connection)) == "connection");
 }
 

@@ -28,12 +28,13 @@ std::string error_of(const char* text) {
 }  // namespace
 
 TEST_CASE("config: a name's own table, then [defaults]; earlier files before later ones") {
-  auto config = parsed({{"/home/a/.config/hvterm/config",
-                         "[defaults]\nkeepalive = \"7s\"\n[web1]\ntarget = \"vsock:3\"\nuser = \"alice\"\n"},
-                        {"/etc/hvterm/config",
-                         "[defaults]\nescape = \"%\"\nkeepalive = \"9s\"\n[web1]\ntarget = \"vsock:4\"\nworkdir = \"/srv\"\n"
-                         "keepalive = \"8s\"\n"
-                         "[db]\nport = 2222\n"}});
+  auto config =
+      parsed({{"/home/a/.config/hvterm/config",
+               "[defaults]\nkeepalive = \"7s\"\n[web1]\ntarget = \"vsock:3\"\nuser = \"alice\"\n"},
+              {"/etc/hvterm/config",
+               "[defaults]\nescape = \"%\"\nkeepalive = \"9s\"\n[web1]\ntarget = \"vsock:4\"\nworkdir = \"/srv\"\n"
+               "keepalive = \"8s\"\n"
+               "[db]\nport = 2222\n"}});
   CHECK(config.names() == std::vector<std::string>{"db", "web1"});
   auto web1 = config.resolve("web1");
   CHECK(web1.named);
@@ -73,12 +74,14 @@ TEST_CASE("config: paths start from the home directory or the file's own directo
 
 TEST_CASE("config: each mistake is one line naming the file and line") {
   CHECK(error_of("x = 1\n") == "/etc/hvterm/config:1: 'x' is outside a table: put settings under [defaults] or [NAME]");
-  CHECK(error_of("[a]\n\ntagret = \"vsock:3\"\n").rfind("/etc/hvterm/config:3: unknown key 'tagret' (known: target,", 0) == 0);
+  CHECK(error_of("[a]\n\ntagret = \"vsock:3\"\n")
+            .rfind("/etc/hvterm/config:3: unknown key 'tagret' (known: target,", 0) == 0);
   CHECK(error_of("[defaults]\ntarget = \"vsock:3\"\n") ==
         "/etc/hvterm/config:2: 'target' belongs in a named table such as [web1], not in [defaults]");
   CHECK(error_of("[\"vsock:3\"]\n") ==
         "/etc/hvterm/config:1: 'vsock:3' is not a usable name (letters, digits, '-', '_', '.'; no ':')");
-  CHECK(error_of("[a]\nkeepalive = 5\n") == "/etc/hvterm/config:2: keepalive is a quoted string, such as keepalive = \"30s\"");
+  CHECK(error_of("[a]\nkeepalive = 5\n") ==
+        "/etc/hvterm/config:2: keepalive is a quoted string, such as keepalive = \"30s\"");
   CHECK(error_of("[a]\nkeepalive = \"5 parsecs\"\n") ==
         "/etc/hvterm/config:2: keepalive: '5 parsecs' is not a duration such as 10s or 5m");
   CHECK(error_of("[a]\nport = 0\n") == "/etc/hvterm/config:2: port is a number from 1 to 4294967294");

@@ -9,8 +9,7 @@ using hvterm::platform::detail::read_domain_vsock;
 namespace {
 
 std::string domain(const std::string& devices) {
-  return "<domain type='kvm' id='4'>\n  <name>build-01</name>\n  <devices>\n" + devices +
-         "\n  </devices>\n</domain>\n";
+  return "<domain type='kvm' id='4'>\n  <name>build-01</name>\n  <devices>\n" + devices + "\n  </devices>\n</domain>\n";
 }
 
 }  // namespace
@@ -21,7 +20,8 @@ TEST_CASE("domain XML: the vsock CID, when there is one") {
   REQUIRE(read_domain_vsock(domain("<vsock model='virtio'>\n <cid auto='yes' address='3'/>\n</vsock>"), v, error));
   CHECK(v.present);
   CHECK(v.cid == 3u);
-  REQUIRE(read_domain_vsock(domain("<vsock model=\"virtio\"><cid auto=\"no\" address=\"4294967294\"/></vsock>"), v, error));
+  REQUIRE(read_domain_vsock(domain("<vsock model=\"virtio\"><cid auto=\"no\" address=\"4294967294\"/></vsock>"), v,
+                            error));
   CHECK(v.cid == 4294967294u);
 
   SUBCASE("an auto CID of a domain that is not running has no address yet") {

@@ -33,7 +33,8 @@ void check_armed_from(Init init, Start start) {
   TestLoop l;
   uv_timer_t far_timer;
   uv_timer_init(&l.loop, &far_timer);
-  uv_timer_start(&far_timer, [](uv_timer_t*) {}, 10000, 0);
+  uv_timer_start(
+      &far_timer, [](uv_timer_t*) {}, 10000, 0);
   int fired = 0;
   EndOfTurn end(&l.loop, [&] {
     ++fired;
@@ -55,7 +56,8 @@ void check_armed_from(Init init, Start start) {
 
 TEST_CASE("end of turn: work queued by a timer runs before the loop waits") {
   check_armed_from<uv_timer_t>(uv_timer_init, [](uv_timer_t* t) {
-    uv_timer_start(t, [](uv_timer_t* h) { static_cast<EndOfTurn*>(h->data)->arm(); }, 0, 0);
+    uv_timer_start(
+        t, [](uv_timer_t* h) { static_cast<EndOfTurn*>(h->data)->arm(); }, 0, 0);
   });
 }
 

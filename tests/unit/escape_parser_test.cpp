@@ -85,9 +85,9 @@ TEST_CASE("the other escapes") {
 }
 
 TEST_CASE("a non-command after the escape is forwarded with the escape, line state follows it") {
-  CHECK(run("~\r~.") == "~\r<detach>");    // ~ then Enter: a new line starts
-  CHECK(run("~x~.") == "~x~.");            // ~x is mid-line text
-  CHECK(run("~~~.") == "~~.");              // the second ~ is mid-line
+  CHECK(run("~\r~.") == "~\r<detach>");  // ~ then Enter: a new line starts
+  CHECK(run("~x~.") == "~x~.");          // ~x is mid-line text
+  CHECK(run("~~~.") == "~~.");           // the second ~ is mid-line
 }
 
 TEST_CASE("after a command the next escape still needs a line start") {

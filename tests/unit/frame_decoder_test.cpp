@@ -105,7 +105,7 @@ TEST_CASE("a frame split across reads into one block is still a slice of it") {
   CHECK(decoder.next(f) == Status::NeedMore);
   CHECK(decoder.unfinished().size() == 5);
   CHECK(decoder.unfinished_missing() == 3);  // the rest of the header
-  decoder.feed(block.sub(5, 500));  // the read went on right after, in the same block
+  decoder.feed(block.sub(5, 500));           // the read went on right after, in the same block
   CHECK(decoder.next(f) == Status::NeedMore);
   CHECK(decoder.unfinished_missing() == 1008 - 505);  // the rest of the frame
   decoder.feed(block.sub(505, block.size() - 505));
@@ -325,7 +325,7 @@ TEST_CASE("error reasons say what was wrong") {
     REQUIRE(decoder.next(f) == Status::Error);
     return decoder.error();
   };
-  CHECK(reason_for(header(0x42, 0, 0, 0, 0)).find("66") != std::string::npos);       // the type number
+  CHECK(reason_for(header(0x42, 0, 0, 0, 0)).find("66") != std::string::npos);         // the type number
   CHECK(reason_for(header(0x05, 0, 0, 0, 65537)).find("65537") != std::string::npos);  // the length
   CHECK_FALSE(reason_for(header(0x05, 0, 1, 0, 0)).empty());
 }

@@ -2,8 +2,8 @@
 // even when our write notices the broken connection first; a close that waits on a peer that
 // never reads gives up; and what waits unwritten is counted.
 #ifndef _WIN32
-#include <doctest/doctest.h>
 #include <csignal>
+#include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -38,7 +38,9 @@ struct Events : FramedConnection::Handler {
   }
 };
 
-void write_all(int fd, const std::string& bytes) { REQUIRE(write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
+void write_all(int fd, const std::string& bytes) {
+  REQUIRE(write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
 
 }  // namespace
 
@@ -62,7 +64,8 @@ TEST_CASE("framed connection: a peer's last frame survives a write that fails be
   uv_stream_t* other = open_socket_handle(&l.loop, trigger[0]);
   other->data = &race;
   uv_read_start(
-      other, [](uv_handle_t*, size_t, uv_buf_t* buf) {
+      other,
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
         static char byte[16];
         *buf = uv_buf_init(byte, sizeof byte);
       },
@@ -72,7 +75,8 @@ TEST_CASE("framed connection: a peer's last frame survives a write that fails be
         write_all(r->peer, wire::encode_empty(wire::FrameType::Collect));
         close(r->peer);
         r->conn->send(wire::encode_ack(wire::Stream::Stdin, 1));
-        uv_close(reinterpret_cast<uv_handle_t*>(stream), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+        uv_close(reinterpret_cast<uv_handle_t*>(stream),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
       });
   write_all(trigger[1], "x");
   while (!events.disconnected) uv_run(&l.loop, UV_RUN_ONCE);

@@ -62,9 +62,9 @@ TEST_CASE("parse_guid: forms it accepts") {
 TEST_CASE("parse_guid: errors") {
   const std::string text = "4a3f2b1c-0d9e-4f8a-b7c6-d5e4f3a2b1c0";
   CHECK_FALSE(parse_guid("").has_value());
-  CHECK_FALSE(parse_guid(text.substr(1)).has_value());                // too short
-  CHECK_FALSE(parse_guid(text + "0").has_value());                    // too long
-  CHECK_FALSE(parse_guid("{" + text).has_value());                    // unbalanced brace
+  CHECK_FALSE(parse_guid(text.substr(1)).has_value());  // too short
+  CHECK_FALSE(parse_guid(text + "0").has_value());      // too long
+  CHECK_FALSE(parse_guid("{" + text).has_value());      // unbalanced brace
   CHECK_FALSE(parse_guid(text + "}").has_value());
   CHECK_FALSE(parse_guid("[" + text + "]").has_value());
   CHECK_FALSE(parse_guid("{{" + text.substr(2) + "}}").has_value());

@@ -48,8 +48,8 @@ std::vector<std::string> lines_of(const fs::path& file) {
 }
 
 bool looks_like_utc_timestamp(const std::string& s) {  // 2026-11-26T03:10:00.123Z
-  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-      s[19] != '.' || s[23] != 'Z')
+  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
+      s[23] != 'Z')
     return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22})
     if (s[i] < '0' || s[i] > '9') return false;
@@ -86,7 +86,7 @@ TEST_CASE("log file: past its limit it becomes FILE.1 and a new one starts") {
   log_to_stderr();
   REQUIRE(fs::exists(old));
   CHECK(fs::file_size(file) <= 300);
-  CHECK(fs::file_size(old) <= 300);        // a record that would not fit starts the next file
+  CHECK(fs::file_size(old) <= 300);  // a record that would not fit starts the next file
   CHECK(fs::file_size(old) > 300 - 100);
   // Nothing lost between the two, and the newest record is the last line of the current file.
   auto current = lines_of(file);
@@ -247,7 +247,8 @@ TEST_CASE("log file: one that cannot be written says so on stderr once, until it
   {
     CapturedStderr captured(dir.path / "stderr");
     // A file size limit stands in for a full disk: writes past it fail with EFBIG.
-    struct sigaction ignore{}, previous{};
+    struct sigaction ignore {
+    }, previous{};
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGXFSZ, &ignore, &previous);
     rlimit saved{};

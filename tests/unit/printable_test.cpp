@@ -12,23 +12,27 @@ TEST_CASE("printable escapes what a terminal would act on and keeps the rest") {
   CHECK(printable(std::string("nul\0byte", 8)) == "nul\\x00byte");
   CHECK(printable("del\x7f") == "del\\x7f");
   CHECK(printable("back\\slash") == "back\\slash");
-  CHECK(printable("gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80") == "gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80");
+  CHECK(printable("gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+        "gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80");
 }
 
 TEST_CASE("printable escapes C1 controls, line separators and bidirectional overrides") {
-  CHECK(printable("\xC2\x9B" "2J") == "\\u009b2J");          // U+009B, 8-bit CSI
-  CHECK(printable("a\xE2\x80\xA8" "b") == "a\\u2028b");       // LINE SEPARATOR
-  CHECK(printable("x\xE2\x80\xAEy") == "x\\u202ey");          // RIGHT-TO-LEFT OVERRIDE
-  CHECK(printable("x\xE2\x81\xA6y") == "x\\u2066y");          // LEFT-TO-RIGHT ISOLATE
+  CHECK(printable("\xC2\x9B"
+                  "2J") == "\\u009b2J");  // U+009B, 8-bit CSI
+  CHECK(printable("a\xE2\x80\xA8"
+                  "b") == "a\\u2028b");               // LINE SEPARATOR
+  CHECK(printable("x\xE2\x80\xAEy") == "x\\u202ey");  // RIGHT-TO-LEFT OVERRIDE
+  CHECK(printable("x\xE2\x81\xA6y") == "x\\u2066y");  // LEFT-TO-RIGHT ISOLATE
 }
 
 TEST_CASE("printable shows bytes that are not UTF-8 as \\xHH") {
   CHECK(printable("\xff\xfe") == "\\xff\\xfe");
-  CHECK(printable("trunc\xC3") == "trunc\\xc3");              // a sequence cut short
-  CHECK(printable("\xC0\xAF") == "\\xc0\\xaf");               // overlong '/'
-  CHECK(printable("\xED\xA0\x80") == "\\xed\\xa0\\x80");      // a UTF-16 surrogate
+  CHECK(printable("trunc\xC3") == "trunc\\xc3");                   // a sequence cut short
+  CHECK(printable("\xC0\xAF") == "\\xc0\\xaf");                    // overlong '/'
+  CHECK(printable("\xED\xA0\x80") == "\\xed\\xa0\\x80");           // a UTF-16 surrogate
   CHECK(printable("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");  // past U+10FFFF
-  CHECK(printable("\xE2\x82" "A") == "\\xe2\\x82A");
+  CHECK(printable("\xE2\x82"
+                  "A") == "\\xe2\\x82A");
 }
 
 TEST_CASE("shorten cuts at a character boundary and marks the cut") {

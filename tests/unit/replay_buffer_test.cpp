@@ -406,7 +406,7 @@ struct LossyModel {
   size_t produced = 0;
   OutboundStream sender;
   InboundStream receiver;
-  std::string delivered;    // what the receiver handed to its consumer, in order
+  std::string delivered;  // what the receiver handed to its consumer, in order
   size_t consumed_bytes = 0;
   bool eof_delivered = false;
   std::deque<ToReceiver> forward;  // in flight, sender → receiver
@@ -477,11 +477,17 @@ struct LossyModel {
     for (long step = 0; !done(); ++step) {
       REQUIRE(step < 10000000);
       switch (rand(0, 9)) {
-        case 0: case 1: produce(); break;
-        case 2: case 3: case 4: transmit(); break;
-        case 5: case 6: receive(); break;
+        case 0:
+        case 1: produce(); break;
+        case 2:
+        case 3:
+        case 4: transmit(); break;
+        case 5:
+        case 6: receive(); break;
         case 7: consume(); break;
-        case 8: if (rand(0, 3) == 0) acknowledge(); break;
+        case 8:
+          if (rand(0, 3) == 0) acknowledge();
+          break;
         case 9: take_ack(); break;
       }
       if (rand(0, 999) < static_cast<size_t>(cut_per_mille)) cut_and_reconnect();

@@ -100,7 +100,7 @@ TEST_CASE("target: vsock:CID[:PORT]") {
   must_fail("vsock:x");
   must_fail("vsock:-3");
   must_fail("vsock:3x");
-  must_fail("vsock:4294967295");   // VMADDR_CID_ANY is for listening
+  must_fail("vsock:4294967295");  // VMADDR_CID_ANY is for listening
   must_fail("vsock:4294967296");
   must_fail("vsock:99999999999");
   must_fail("vsock:3:");
@@ -167,7 +167,8 @@ TEST_CASE("target: bare CID, GUID or name") {
   CHECK(h.service == service_guid_for_port(kPort));
   CHECK(address_as<HyperVAddress>(must_parse("{" + kVm + "}")).vm == guid(kVm));
 
-  for (const std::string& name : std::vector<std::string>{"web01", "My VM", "debian-12.test", "3x", "-", kVm.substr(1)}) {
+  for (const std::string& name :
+       std::vector<std::string>{"web01", "My VM", "debian-12.test", "3x", "-", kVm.substr(1)}) {
     Target t = must_parse(name);
     const NamedTarget* named = std::get_if<NamedTarget>(&t.where);
     REQUIRE(named != nullptr);

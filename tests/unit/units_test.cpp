@@ -27,8 +27,8 @@ TEST_CASE("durations") {
 }
 
 TEST_CASE("durations: bad input") {
-  for (const char* bad : {"", "s", "ms", "h", "-1", "-1s", "+1s", " 1s", "1 s", "1s ", "1x", "1sec", "1hr", "1mss",
-                          "abc", ".", "1e", "1d2h", "1h30m", "nan", "inf", "1e16"}) {
+  for (const char* bad : {"",     "s",   "ms",   "h",   "-1", "-1s", "+1s",  " 1s",   "1 s", "1s ", "1x",
+                          "1sec", "1hr", "1mss", "abc", ".",  "1e",  "1d2h", "1h30m", "nan", "inf", "1e16"}) {
     INFO("'" << bad << "'");
     CHECK_FALSE(parse_duration_ms(bad).has_value());
   }

@@ -33,7 +33,11 @@ TEST_CASE("a connection OPEN: a destination it can use, and nothing meant for a 
   CHECK_FALSE(problem_with([](auto& o) { o.env = {"A=1"}; }).empty());
   CHECK_FALSE(problem_with([](auto& o) { o.user = "root"; }).empty());
   CHECK_FALSE(problem_with([](auto& o) { o.cwd = "/"; }).empty());
-  CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "", 0}; }).find("empty") != std::string::npos);
-  CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "/x", 5}; }).find("no port") != std::string::npos);
+  CHECK(problem_with([](auto& o) {
+          o.destination = {Destination::Kind::Unix, "", 0};
+        }).find("empty") != std::string::npos);
+  CHECK(problem_with([](auto& o) {
+          o.destination = {Destination::Kind::Unix, "/x", 5};
+        }).find("no port") != std::string::npos);
   CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "/run/x.sock", 0}; }).empty());
 }

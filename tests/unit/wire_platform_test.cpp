@@ -35,9 +35,9 @@ TEST_CASE("each kind of exit keeps its meaning on the wire, with its code and me
 
 TEST_CASE("the wire's signal numbers are the platform's") {
   using namespace platform::sig;
-  const std::pair<uint8_t, int> same[] = {{wire::sig::kHup, kHup},   {wire::sig::kInt, kInt},   {wire::sig::kQuit, kQuit},
-                                          {wire::sig::kKill, kKill}, {wire::sig::kUsr1, kUsr1}, {wire::sig::kUsr2, kUsr2},
-                                          {wire::sig::kPipe, kPipe}, {wire::sig::kTerm, kTerm}, {wire::sig::kCont, kCont},
-                                          {wire::sig::kStop, kStop}, {wire::sig::kTstp, kTstp}, {wire::sig::kWinch, kWinch}};
+  const std::pair<uint8_t, int> same[] = {
+      {wire::sig::kHup, kHup},   {wire::sig::kInt, kInt},   {wire::sig::kQuit, kQuit}, {wire::sig::kKill, kKill},
+      {wire::sig::kUsr1, kUsr1}, {wire::sig::kUsr2, kUsr2}, {wire::sig::kPipe, kPipe}, {wire::sig::kTerm, kTerm},
+      {wire::sig::kCont, kCont}, {wire::sig::kStop, kStop}, {wire::sig::kTstp, kTstp}, {wire::sig::kWinch, kWinch}};
   for (auto [sent, local] : same) CHECK(to_platform_signal(sent) == local);
 }

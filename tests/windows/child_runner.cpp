@@ -70,21 +70,27 @@ ChildRun run_child(const platform::SpawnRequest& request, const std::string& inp
   uv_loop_init(&loop);
   Run run(result);
   run.pty = request.pty;
-  run.child = platform::spawn(&loop, request, [&run](const platform::ExitStatus& s) {
-    run.result.status = s;
-    run.exited = true;
-    run.maybe_finish();
-  }, result.status);
+  run.child = platform::spawn(
+      &loop, request,
+      [&run](const platform::ExitStatus& s) {
+        run.result.status = s;
+        run.exited = true;
+        run.maybe_finish();
+      },
+      result.status);
   result.spawned = run.child != nullptr;
   if (run.child) {
     uv_timer_init(&loop, &run.timer);
     run.timer.data = &run;
-    uv_timer_start(&run.timer, [](uv_timer_t* t) {
-      auto* r = static_cast<Run*>(t->data);
-      r->result.timed_out = true;
-      r->child->signal(platform::sig::kKill);
-      r->finish();
-    }, timeout_ms, 0);
+    uv_timer_start(
+        &run.timer,
+        [](uv_timer_t* t) {
+          auto* r = static_cast<Run*>(t->data);
+          r->result.timed_out = true;
+          r->child->signal(platform::sig::kKill);
+          r->finish();
+        },
+        timeout_ms, 0);
     run.start_reading(run.child->output(), run.readers[0]);
     run.start_reading(run.child->error_output(), run.readers[1]);
     if (!input.empty() || !request.pty) {

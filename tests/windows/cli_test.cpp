@@ -39,8 +39,8 @@ TEST_CASE("service-id and port convert between a vsock port and a Hyper-V servic
 }
 
 TEST_CASE("exec to a Hyper-V VM that cannot be reached: one line on stderr, exit 255") {
-  auto run = run_program({kHvterm, "exec", "--connect-timeout", "3s", "hv:4a3f1c2e-0000-4000-8000-123456789abc",
-                          "--", "cmd"});
+  auto run = run_program({kHvterm, "exec", "--connect-timeout", "3s", "hv:4a3f1c2e-0000-4000-8000-123456789abc", "--",
+                          "cmd"});
   CHECK(run.exit_code == 255);
   CHECK(one_line(run.err));
   CHECK(run.err.rfind("hvterm: ", 0) == 0);

@@ -88,7 +88,8 @@ TEST_CASE("restore is idempotent; raw again after restore still returns to the f
   CHECK(console.now.input == before.input);
 }
 
-TEST_CASE("older consoles: VT output without exact newlines is accepted; no VT input is an error that changes nothing") {
+TEST_CASE(
+    "older consoles: VT output without exact newlines is accepted; no VT input is an error that changes nothing") {
   FakeConsole old;
   old.refuse_exact_newlines = true;
   RawModeKeeper keeper(old);

@@ -53,16 +53,17 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::string& 
   for (int i = 1; i < 3 && rc == 0; ++i) {
     ++open;
     pipes[i].data = &outputs[i - 1];
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&pipes[i]),
-                  [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-                    auto* o = static_cast<Output*>(h->data);
-                    *buf = uv_buf_init(o->buffer, sizeof(o->buffer));
-                  },
-                  [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-                    auto* o = static_cast<Output*>(s->data);
-                    if (n > 0) o->sink->append(buf->base, static_cast<size_t>(n));
-                    if (n < 0) uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-                  });
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&pipes[i]),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          auto* o = static_cast<Output*>(h->data);
+          *buf = uv_buf_init(o->buffer, sizeof(o->buffer));
+        },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          auto* o = static_cast<Output*>(s->data);
+          if (n > 0) o->sink->append(buf->base, static_cast<size_t>(n));
+          if (n < 0) uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+        });
   }
   std::string data = input;
   uv_write_t write;
@@ -81,11 +82,14 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::string& 
     uv_process_t* process;
   } deadline{&run, &process};
   timer.data = &deadline;
-  uv_timer_start(&timer, [](uv_timer_t* t) {
-    auto* d = static_cast<Deadline*>(t->data);
-    d->run->timed_out = true;
-    if (d->run->exit_code == -1) uv_process_kill(d->process, SIGTERM);
-  }, timeout_ms, 0);
+  uv_timer_start(
+      &timer,
+      [](uv_timer_t* t) {
+        auto* d = static_cast<Deadline*>(t->data);
+        d->run->timed_out = true;
+        if (d->run->exit_code == -1) uv_process_kill(d->process, SIGTERM);
+      },
+      timeout_ms, 0);
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer));  // the child and its pipes decide when we are done
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
@@ -98,8 +102,12 @@ Agent::Agent(const std::string& pipe_name) : pipe_(pipe_name) {
   uv_loop_init(&loop_);
   std::string program = program_path("hvtermd");
   std::string listen = "unix:" + pipe_;
-  char* args[] = {program.data(), const_cast<char*>("--listen"), listen.data(), const_cast<char*>("--log-level"),
-                  const_cast<char*>("warn"), nullptr};
+  char* args[] = {program.data(),
+                  const_cast<char*>("--listen"),
+                  listen.data(),
+                  const_cast<char*>("--log-level"),
+                  const_cast<char*>("warn"),
+                  nullptr};
   uv_process_options_t options{};
   options.file = program.c_str();
   options.args = args;

@@ -15,7 +15,8 @@ struct ProgramRun {
 };
 
 std::string program_path(const std::string& name);  // "hvterm" -> <dir of the tests>\hvterm.exe
-ProgramRun run_program(const std::vector<std::string>& argv, const std::string& input = {}, uint64_t timeout_ms = 30000);
+ProgramRun run_program(const std::vector<std::string>& argv, const std::string& input = {},
+                       uint64_t timeout_ms = 30000);
 
 // An agent on a named pipe of its own for the duration of a test.
 class Agent {

@@ -33,7 +33,9 @@ std::vector<BYTE> query_config2(SC_HANDLE service, DWORD level) {
 
 TEST_CASE("install_service: the quoted command line, automatic start, a description, restart after failure") {
   std::string name = "hvterm-install-test-" + std::to_string(GetCurrentProcessId());
-  platform::ServiceSpec spec{name, "hvterm install test", "made by tests/windows",
+  platform::ServiceSpec spec{name,
+                             "hvterm install test",
+                             "made by tests/windows",
                              {"C:\\Program Files\\hvterm\\hvtermd.exe", "--service", "--listen", "unix:C:\\two words"}};
   std::string error, note;
   platform::uninstall_service(name, 30000, error);  // one an earlier, failed run left behind

@@ -31,8 +31,8 @@ TEST_CASE("Hyper-V connect errors name the VM, the service and what to do") {
 }
 
 TEST_CASE("every Hyper-V reason is one line") {
-  for (int err : {WSAEAFNOSUPPORT, WSAEACCES, WSAENETUNREACH, WSAECONNREFUSED, WSAETIMEDOUT, WSAEADDRINUSE,
-                  WSAENOBUFS, 12345}) {
+  for (int err :
+       {WSAEAFNOSUPPORT, WSAEACCES, WSAENETUNREACH, WSAECONNREFUSED, WSAETIMEDOUT, WSAEADDRINUSE, WSAENOBUFS, 12345}) {
     CHECK(hyperv_connect_error(err, target()).find('\n') == std::string::npos);
     CHECK(hyperv_listen_error(err, target()).find('\n') == std::string::npos);
   }
@@ -58,7 +58,8 @@ TEST_CASE("AF_UNIX errors") {
         std::string::npos);
   CHECK(unix_socket_error(WSAECONNREFUSED, "C:\\x\\a.sock", false) == "no agent is listening on C:\\x\\a.sock");
   CHECK(unix_socket_error(WSAETIMEDOUT, "C:\\x\\a.sock", false) == "timed out connecting to C:\\x\\a.sock");
-  CHECK(unix_socket_error(WSAEADDRINUSE, "C:\\x\\a.sock", true) == "cannot listen on C:\\x\\a.sock: the address is in use");
+  CHECK(unix_socket_error(WSAEADDRINUSE, "C:\\x\\a.sock", true) ==
+        "cannot listen on C:\\x\\a.sock: the address is in use");
 }
 
 TEST_CASE("Windows GUID structs and the core's GUIDs convert both ways") {

@@ -98,12 +98,13 @@ platform::ExitStatus exit_after_signal(int signal) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::unique_ptr<platform::Child> child;
-  child = platform::spawn(&loop, request({test_child_path(), "sleep", "30000"}),
-                          [&](const platform::ExitStatus& s) {
-                            status = s;
-                            child->close([] {});
-                          },
-                          status);
+  child = platform::spawn(
+      &loop, request({test_child_path(), "sleep", "30000"}),
+      [&](const platform::ExitStatus& s) {
+        status = s;
+        child->close([] {});
+      },
+      status);
   REQUIRE(child);
   CHECK(child->signal(signal) == 0);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -41,22 +41,23 @@ struct EchoScenario {
       peer = p;
       served = stream;
       stream->data = this;
-      uv_read_start(stream,
-                    [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-                      *buf = uv_buf_init(static_cast<EchoScenario*>(h->data)->buffer, sizeof(buffer));
-                    },
-                    [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-                      auto* self = static_cast<EchoScenario*>(s->data);
-                      if (n <= 0) return;
-                      auto* w = new uv_write_t;
-                      auto* copy = new std::string(buf->base, static_cast<size_t>(n));
-                      w->data = copy;
-                      uv_buf_t out = uv_buf_init(copy->data(), static_cast<unsigned>(copy->size()));
-                      uv_write(w, self->served, &out, 1, [](uv_write_t* req, int) {
-                        delete static_cast<std::string*>(req->data);
-                        delete req;
-                      });
-                    });
+      uv_read_start(
+          stream,
+          [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+            *buf = uv_buf_init(static_cast<EchoScenario*>(h->data)->buffer, sizeof(buffer));
+          },
+          [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+            auto* self = static_cast<EchoScenario*>(s->data);
+            if (n <= 0) return;
+            auto* w = new uv_write_t;
+            auto* copy = new std::string(buf->base, static_cast<size_t>(n));
+            w->data = copy;
+            uv_buf_t out = uv_buf_init(copy->data(), static_cast<unsigned>(copy->size()));
+            uv_write(w, self->served, &out, 1, [](uv_write_t* req, int) {
+              delete static_cast<std::string*>(req->data);
+              delete req;
+            });
+          });
     };
   }
 
@@ -70,16 +71,17 @@ struct EchoScenario {
       auto* w = new uv_write_t;
       uv_buf_t out = uv_buf_init(message.data(), static_cast<unsigned>(message.size()));
       uv_write(w, stream, &out, 1, [](uv_write_t* req, int) { delete req; });
-      uv_read_start(stream,
-                    [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-                      auto* self = static_cast<EchoScenario*>(h->data);
-                      *buf = uv_buf_init(self->buffer + 128, 128);
-                    },
-                    [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-                      auto* self = static_cast<EchoScenario*>(s->data);
-                      if (n > 0) self->received.append(buf->base, static_cast<size_t>(n));
-                      if (n < 0 || self->received.size() >= self->message.size()) self->end();
-                    });
+      uv_read_start(
+          stream,
+          [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+            auto* self = static_cast<EchoScenario*>(h->data);
+            *buf = uv_buf_init(self->buffer + 128, 128);
+          },
+          [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+            auto* self = static_cast<EchoScenario*>(s->data);
+            if (n > 0) self->received.append(buf->base, static_cast<size_t>(n));
+            if (n < 0 || self->received.size() >= self->message.size()) self->end();
+          });
     };
   }
 
@@ -165,8 +167,9 @@ void serve_and_connect(EchoScenario& s, detail::AcceptHooks hooks) {
   s.listener = detail::accept_on_thread(&s.loop, listening, std::move(hooks), s.on_accept(), error);
   REQUIRE_MESSAGE(s.listener, error);
   SOCKET client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  detail::connect_socket(&s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
-                         [](int err) { return "error " + std::to_string(err); }, s.on_connect());
+  detail::connect_socket(
+      &s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
+      [](int err) { return "error " + std::to_string(err); }, s.on_connect());
   uv_run(&s.loop, UV_RUN_DEFAULT);
 }
 
@@ -195,7 +198,7 @@ TEST_CASE("Winsock machinery: a peer the listener does not admit is closed unser
   serve_and_connect(s, hooks);
   CHECK(s.connected);
   CHECK(s.peer.description.empty());  // never handed on to be served
-  CHECK(s.received.empty());  // the connection ended without an echo
+  CHECK(s.received.empty());          // the connection ended without an echo
 }
 
 TEST_CASE("Winsock machinery: a refused connect reports the reason its describer gives") {
@@ -203,9 +206,10 @@ TEST_CASE("Winsock machinery: a refused connect reports the reason its describer
   sockaddr_in sa;
   closesocket(bound_loopback(sa));  // a port where nothing listens
   SOCKET client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  detail::connect_socket(&s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
-                         [](int err) { return err == WSAECONNREFUSED ? std::string("refused") : "error " + std::to_string(err); },
-                         s.on_connect());
+  detail::connect_socket(
+      &s.loop, client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa), 5000,
+      [](int err) { return err == WSAECONNREFUSED ? std::string("refused") : "error " + std::to_string(err); },
+      s.on_connect());
   uv_run(&s.loop, UV_RUN_DEFAULT);
   CHECK_FALSE(s.connected);
   CHECK(s.connect_error.code == UV_ECONNREFUSED);

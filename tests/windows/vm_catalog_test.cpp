@@ -55,14 +55,15 @@ TEST_CASE("HCS: escaped names come out as UTF-8; members of the wrong type count
     {"Id":"11111111-2222-3333-4444-555555555555","SystemType":"VirtualMachine","Name":5,"State":null},
     {"Id":7,"SystemType":"VirtualMachine","Name":"no id"},
     "not an object"
-  ])", vms, error));
+  ])",
+                            vms, error));
   REQUIRE(vms.size() == 2);
   CHECK(vms[0].name == "caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\"");
   CHECK(vms[1].name.empty());
   CHECK(vms[1].state == "unknown");
   CHECK_FALSE(parse_hcs_systems(R"(["\ud83d"])", vms, error));  // half a surrogate pair
-  CHECK_FALSE(parse_hcs_systems("[] []", vms, error));           // one document, nothing after it
-  CHECK_FALSE(parse_hcs_systems("[1e999]", vms, error));         // out of range: an error, not an abort
+  CHECK_FALSE(parse_hcs_systems("[] []", vms, error));          // one document, nothing after it
+  CHECK_FALSE(parse_hcs_systems("[1e999]", vms, error));        // out of range: an error, not an abort
   CHECK(error.find("unreadable answer from the Host Compute Service") == 0);
 }
 
@@ -89,7 +90,8 @@ TEST_CASE("merging: WMI names win over HCS IDs-as-names, HCS adds what WMI lacks
   REQUIRE(all.size() == 3);
   CHECK(all[0].name == "db");
   CHECK(all[2].name == "build-01");
-  std::vector<VmInfo> only_ids = {{"11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-555555555555", "paused"}};
+  std::vector<VmInfo> only_ids = {
+      {"11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-555555555555", "paused"}};
   CHECK(merge_vms(only_ids, wmi)[0].name == "db");
 }
 
@@ -102,9 +104,8 @@ TEST_CASE("lookup by name: exact, then ignoring case; several VMs of one name ar
   CHECK(find_vm_by_name(vms, "WEB").error.find("ambiguous") != std::string::npos);
   auto db = find_vm_by_name(vms, "db");
   CHECK_FALSE(db.id);
-  CHECK(db.error ==
-        "the VM name 'db' is ambiguous: 2 VMs have it: aaaaaaaa-0000-0000-0000-000000000003 (running), "
-        "aaaaaaaa-0000-0000-0000-000000000004 (saved); use hv:VMID");
+  CHECK(db.error == "the VM name 'db' is ambiguous: 2 VMs have it: aaaaaaaa-0000-0000-0000-000000000003 (running), "
+                    "aaaaaaaa-0000-0000-0000-000000000004 (saved); use hv:VMID");
   auto none = find_vm_by_name(vms, "cache");
   CHECK_FALSE(none.id);
   CHECK(none.error.empty());
@@ -114,5 +115,6 @@ TEST_CASE("inventory errors say what to do") {
   CHECK(wmi_error_text(static_cast<long>(0x8004100Eul)).find("Hyper-V is not installed") == 0);
   CHECK(wmi_error_text(static_cast<long>(0x80041003ul)).find("Hyper-V Administrators") != std::string::npos);
   CHECK(hcs_error_text(static_cast<long>(0x80070005ul)).find("administrator") != std::string::npos);
-  CHECK(hcs_error_text(static_cast<long>(0x8007007Eul)) == "the Host Compute Service is not installed (no computecore.dll)");
+  CHECK(hcs_error_text(static_cast<long>(0x8007007Eul)) ==
+        "the Host Compute Service is not installed (no computecore.dll)");
 }
