@@ -20,7 +20,8 @@
 #   codes 0 1 7 126 127 137 (the 126/127 reasons are one line); 48 MiB of
 #   random bytes through `exec -- cat` and out of a command that then exits 5
 #   (md5 and size); stdin EOF (half-close) and empty stdin; stderr apart from
-#   stdout; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
+#   stdout; `hvterm nc` to a TCP port in the guest (48 MiB through busybox
+#   `nc -l -e cat` and back, exact, exit 0; a closed port: one line, 255); an interactive shell on a PTY driven by /bin/ptydrive (stty size at
 #   start and after a resize, typed command, ~. right after Enter detaches with
 #   exit 0), then ls + attach finds the session as it was; exec -t; --allow-cid
 #   refusing (client exit 255 with a one-line reason, the refusal logged with
@@ -238,6 +239,33 @@ binary_roundtrip() {
     _rc=$?
     [ "$_rc" -eq 0 ] || { echo "hvterm exec -- cat: exit $_rc"; cat /tmp/c.big.err; return 1; }
     same_file "$BIG" /tmp/c.big.out
+}
+
+# hvterm nc to a TCP port inside the guest over real vsock: 48 MiB through `nc -l -e cat` and back,
+# exact, and the guest side's end (cat exits after our EOF) is a clean exit 0
+nc_roundtrip() {
+    nc -l -p 7777 -e cat </dev/null >/tmp/c.ncl.out 2>&1 &
+    _srv=$!
+    _n=0
+    until netstat -ltn 2>/dev/null | grep -q ':7777 '; do
+        _n=$((_n + 1))
+        [ "$_n" -le 100 ] || { echo "nc -l -p 7777 never listened:"; cat /tmp/c.ncl.out; kill "$_srv"; return 1; }
+        sleep 0.1
+    done
+    hv nc --connect-timeout 5s "$T" 127.0.0.1:7777 <"$BIG" >/tmp/c.nc.out 2>/tmp/c.nc.err
+    _rc=$?
+    wait "$_srv"
+    [ "$_rc" -eq 0 ] || { echo "hvterm nc: exit $_rc"; cat /tmp/c.nc.err; return 1; }
+    same_file "$BIG" /tmp/c.nc.out
+}
+
+# hvterm nc to a port nothing listens on: one line, 255
+nc_refused() {
+    hv nc --connect-timeout 5s "$T" 127.0.0.1:7778 </dev/null >/tmp/c.ncr.out 2>/tmp/c.ncr.err
+    _rc=$?
+    [ "$_rc" -eq 255 ] || { echo "hvterm nc to a closed port: exit $_rc, expected 255"; cat /tmp/c.ncr.err; return 1; }
+    one_line /tmp/c.ncr.err nc || return 1
+    grep -q 'connection refused' /tmp/c.ncr.err || { echo "no 'connection refused':"; cat /tmp/c.ncr.err; return 1; }
 }
 
 # 48 MiB of output then exit 5: the status comes after all the output
@@ -660,6 +688,8 @@ check exec-output-then-status output_then_status
 check exec-stdin-eof stdin_eof
 check exec-stdin-empty stdin_empty
 check exec-stderr-separate stderr_separate
+check nc-tcp-in-guest nc_roundtrip
+check nc-refused nc_refused
 
 check shell-pty-size-echo-detach shell_pty
 check shell-reattach shell_reattach
