@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "platform/sockets.h"
 #include "platform/system.h"
@@ -159,4 +160,76 @@ TEST_CASE("hvtermd without --listen where there are no hypervisor sockets: a usa
   CHECK(run.exit_code == 2);
   CHECK(one_line(run.err));
   CHECK(run.err.find("--listen") != std::string::npos);
+}
+
+namespace {
+
+// A loopback TCP port in this process standing in for a guest's service: it echoes one connection
+// to its end and then closes its side, as `cat` behind `nc -l` would.
+class EchoOnce {
+ public:
+  EchoOnce() {
+    hvterm::platform::detail::ensure_winsock();
+    listener_ = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int size = sizeof address;
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0 || listen(listener_, 1) != 0)
+      return;
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      SOCKET c = accept(listener_, nullptr, nullptr);
+      if (c == INVALID_SOCKET) return;
+      char buffer[65536];
+      for (int n; (n = recv(c, buffer, static_cast<int>(sizeof buffer), 0)) > 0;)
+        for (int sent = 0, k; sent < n; sent += k)
+          if ((k = send(c, buffer + sent, n - sent, 0)) <= 0) break;
+      shutdown(c, SD_SEND);
+      closesocket(c);
+    });
+  }
+  ~EchoOnce() {
+    closesocket(listener_);  // ends a thread still waiting in accept()
+    if (thread_.joinable()) thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  SOCKET listener_ = INVALID_SOCKET;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("nc through an agent on a named pipe: a loopback TCP port byte for byte; a closed one in one line") {
+  Agent agent(unique_pipe("nc"));
+  REQUIRE(agent.ready());
+  EchoOnce echo;
+  REQUIRE(echo.port() != 0);
+  std::string data;
+  for (int i = 0; i < 300000; ++i) data.push_back(static_cast<char>(i * 7 % 251));
+  auto nc = run_program({kHvterm, "nc", agent.target(), "127.0.0.1:" + std::to_string(echo.port())}, data);
+  CHECK(nc.exit_code == 0);
+  CHECK(nc.err.empty());
+  CHECK(nc.out.size() == data.size());
+  CHECK(nc.out == data);
+
+  SOCKET closed = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);  // bound, never listening: refused
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int size = sizeof address;
+  REQUIRE(bind(closed, reinterpret_cast<sockaddr*>(&address), size) == 0);
+  REQUIRE(getsockname(closed, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  auto refused = run_program({kHvterm, "nc", agent.target(), "127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
+  closesocket(closed);
+  CHECK(refused.exit_code == 255);
+  CHECK(one_line(refused.err));
+  CHECK(refused.err.find("cannot connect to 127.0.0.1:") != std::string::npos);
+  auto unix_path = run_program({kHvterm, "nc", agent.target(), "unix:/run/x.sock"});
+  CHECK(unix_path.exit_code == 255);
+  CHECK(unix_path.err.find("named pipes, not Unix socket paths") != std::string::npos);
 }
