@@ -1,11 +1,19 @@
 #include "agent/guest_connection.h"
 
+#include <cctype>
 #include <cstring>
 
 #include "common/log.h"
 #include "platform/sockets.h"
 
 namespace hvterm {
+
+namespace {
+bool is_localhost(std::string host) {
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host == "localhost" || host == "localhost.";
+}
+}  // namespace
 
 struct GuestConnection::Lookup {
   uv_getaddrinfo_t request{};
@@ -44,17 +52,28 @@ GuestConnection::GuestConnection(uv_loop_t* loop, const wire::Destination& desti
 
 GuestConnection::~GuestConnection() {
   if (lookup_ != nullptr) lookup_->owner = nullptr;
-  if (addresses_ != nullptr) uv_freeaddrinfo(addresses_);
   if (stream_ != nullptr) platform::close_stream(stream_);  // close() was not called: let libuv free it
 }
 
 void GuestConnection::resolve() {
+  std::string host = destination_.host.empty() ? "localhost" : destination_.host;
+  if (is_localhost(host)) {
+    // The guest itself, without asking a resolver: a minimal guest may have no /etc/hosts, and the
+    // guests hvterm is for often have nothing but the loopback interface. IPv4 first, as most
+    // services listen there or on both.
+    sockaddr_in v4{};
+    sockaddr_in6 v6{};
+    uv_ip4_addr("127.0.0.1", destination_.port, &v4);
+    uv_ip6_addr("::1", destination_.port, &v6);
+    std::memcpy(&candidates_.emplace_back(), &v4, sizeof v4);
+    std::memcpy(&candidates_.emplace_back(), &v6, sizeof v6);
+    try_next_address();
+    return;
+  }
   lookup_ = new Lookup{{}, this};
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  std::string host = destination_.host.empty() ? "localhost" : destination_.host;
+  hints.ai_socktype = SOCK_STREAM;  // no AI_ADDRCONFIG: with only a loopback interface it hides every address
   std::string port = std::to_string(destination_.port);
   int rc = uv_getaddrinfo(
       loop_, &lookup_->request,
@@ -85,7 +104,11 @@ void GuestConnection::on_resolved(int status, addrinfo* result) {
   if (status != 0)
     return fail(status,
                 "cannot resolve " + (destination_.host.empty() ? "localhost" : destination_.host) + " in the guest");
-  addresses_ = next_address_ = result;
+  for (const addrinfo* a = result; a != nullptr; a = a->ai_next) {
+    if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    std::memcpy(&candidates_.emplace_back(), a->ai_addr, a->ai_addrlen);
+  }
+  uv_freeaddrinfo(result);
   try_next_address();
 }
 
@@ -95,19 +118,18 @@ void GuestConnection::try_next_address() {
     platform::close_stream(stream_);
     stream_ = nullptr;
   }
-  if (next_address_ == nullptr)
-    return fail(last_error_ != 0 ? last_error_ : UV_EADDRNOTAVAIL, "cannot connect to " + name_ + " in the guest");
-  const addrinfo* address = next_address_;
-  next_address_ = next_address_->ai_next;
+  if (next_candidate_ >= candidates_.size())
+    return fail(first_error_ != 0 ? first_error_ : UV_EADDRNOTAVAIL, "cannot connect to " + name_ + " in the guest");
+  const auto* address = reinterpret_cast<const sockaddr*>(&candidates_[next_candidate_++]);
   auto* tcp = new uv_tcp_t;
   uv_tcp_init(loop_, tcp);
   stream_ = reinterpret_cast<uv_stream_t*>(tcp);
   connect_request_.data = this;
-  int rc = uv_tcp_connect(&connect_request_, tcp, address->ai_addr, [](uv_connect_t* req, int status) {
+  int rc = uv_tcp_connect(&connect_request_, tcp, address, [](uv_connect_t* req, int status) {
     static_cast<GuestConnection*>(req->data)->on_connect(status);
   });
   if (rc != 0) {
-    last_error_ = rc;
+    if (first_error_ == 0) first_error_ = rc;
     try_next_address();
   }
 }
@@ -115,7 +137,7 @@ void GuestConnection::try_next_address() {
 void GuestConnection::on_connect(int status) {
   if (status == UV_ECANCELED || ended_) return;  // closed meanwhile: nothing to do
   if (status != 0) {
-    last_error_ = status;
+    if (first_error_ == 0) first_error_ = status;
     if (destination_.kind == wire::Destination::Kind::Tcp) return try_next_address();
     return fail(status, "cannot connect to " + name_ + " in the guest");
   }

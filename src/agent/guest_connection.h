@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/timer.h"
 #include "platform/process.h"
@@ -64,9 +65,9 @@ class GuestConnection final : public platform::Child {
   Timer timeout_;
   uint64_t timeout_ms_;
   Lookup* lookup_ = nullptr;
-  addrinfo* addresses_ = nullptr;
-  addrinfo* next_address_ = nullptr;
-  int last_error_ = 0;
+  std::vector<sockaddr_storage> candidates_;  // the addresses to try, in order
+  size_t next_candidate_ = 0;
+  int first_error_ = 0;            // what the first address said: the one most services listen on
   uv_stream_t* stream_ = nullptr;  // a uv_tcp_t or uv_pipe_t of ours
   uv_connect_t connect_request_{};
   uv_shutdown_t shutdown_request_{};

@@ -108,6 +108,8 @@ def test_ipv6_and_unix_socket_destinations(agent, workdir):
     except OSError:
         pytest.skip("no IPv6 loopback here")
     assert hvterm("nc", agent.target, f"[::1]:{server6.port}", input=b"six\n", check=0).stdout == b"six\n"
+    # localhost is 127.0.0.1, then ::1: a service listening on ::1 alone is found too
+    assert hvterm("nc", agent.target, f"localhost:{server6.port}", input=b"any\n", check=0).stdout == b"any\n"
     server6.close()
 
     path = os.path.join(workdir, "app.sock")

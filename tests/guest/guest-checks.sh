@@ -252,7 +252,7 @@ nc_roundtrip() {
         [ "$_n" -le 100 ] || { echo "nc -l -p 7777 never listened:"; cat /tmp/c.ncl.out; kill "$_srv"; return 1; }
         sleep 0.1
     done
-    hv nc --connect-timeout 5s "$T" 127.0.0.1:7777 <"$BIG" >/tmp/c.nc.out 2>/tmp/c.nc.err
+    hv nc --connect-timeout 5s "$T" 7777 <"$BIG" >/tmp/c.nc.out 2>/tmp/c.nc.err  # localhost, no resolver
     _rc=$?
     wait "$_srv"
     [ "$_rc" -eq 0 ] || { echo "hvterm nc: exit $_rc"; cat /tmp/c.nc.err; rm -f /tmp/c.nc.out; return 1; }
