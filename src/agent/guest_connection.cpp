@@ -183,6 +183,9 @@ void GuestConnection::read_ended(int status) {
 
 void GuestConnection::write_failed(int status) {
   if (ended_) return;
+  // A connected socket stops being one only when the peer resets it: a shutdown after the reset
+  // says ENOTCONN, where a write would have said ECONNRESET. Both are the same end.
+  if (status == UV_ENOTCONN) status = UV_ECONNRESET;
   write_closed_ = true;
   fail(status, "the connection to " + name_ + " in the guest broke");
 }
