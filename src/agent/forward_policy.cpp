@@ -3,26 +3,17 @@
 #include <uv.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "protocol/destination_text.h"
 
 namespace hvterm {
 namespace {
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string host_or_localhost(const std::string& host) { return host.empty() ? "localhost" : lowercase(host); }
-
 bool matches(const ForwardPolicy::Rule& rule, const wire::Destination& d) {
   const wire::Destination& r = rule.destination;
   if (r.kind != d.kind) return false;
   if (d.kind != wire::Destination::Kind::Tcp) return r.host == d.host;
-  return host_or_localhost(r.host) == host_or_localhost(d.host) && (rule.any_port || r.port == d.port);
+  return wire::canonical_host(r.host) == wire::canonical_host(d.host) && (rule.any_port || r.port == d.port);
 }
 
 }  // namespace
@@ -61,7 +52,7 @@ bool parse_forward_allow(const std::string& text, ForwardPolicy& policy, std::st
 }
 
 bool is_loopback_host(const std::string& host) {
-  std::string h = host_or_localhost(host);
+  std::string h = wire::canonical_host(host);
   if (h == "localhost" || h == "ip6-localhost" || h == "ip6-loopback") return true;
   unsigned char address[16];
   if (uv_inet_pton(AF_INET, h.c_str(), address) == 0) return address[0] == 127;

@@ -1,19 +1,12 @@
 #include "agent/guest_connection.h"
 
-#include <cctype>
 #include <cstring>
 
 #include "common/log.h"
 #include "platform/sockets.h"
+#include "protocol/destination_text.h"
 
 namespace hvterm {
-
-namespace {
-bool is_localhost(std::string host) {
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host == "localhost" || host == "localhost.";
-}
-}  // namespace
 
 struct GuestConnection::Lookup {
   uv_getaddrinfo_t request{};
@@ -57,7 +50,7 @@ GuestConnection::~GuestConnection() {
 
 void GuestConnection::resolve() {
   std::string host = destination_.host.empty() ? "localhost" : destination_.host;
-  if (is_localhost(host)) {
+  if (wire::names_localhost(host)) {
     // The guest itself, without asking a resolver: a minimal guest may have no /etc/hosts, and the
     // guests hvterm is for often have nothing but the loopback interface. IPv4 first, as most
     // services listen there or on both.
@@ -102,8 +95,7 @@ void GuestConnection::on_resolved(int status, addrinfo* result) {
     return;
   }
   if (status != 0)
-    return fail(status,
-                "cannot resolve " + (destination_.host.empty() ? "localhost" : destination_.host) + " in the guest");
+    return fail(status, "cannot resolve " + destination_.host + " in the guest");  // never localhost: see resolve()
   for (const addrinfo* a = result; a != nullptr; a = a->ai_next) {
     if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
     std::memcpy(&candidates_.emplace_back(), a->ai_addr, a->ai_addrlen);
@@ -192,19 +184,13 @@ void GuestConnection::write_failed(int status) {
 
 void GuestConnection::maybe_end_cleanly() {
   if (ended_ || !read_done_ || !write_done_) return;
-  ended_ = true;
-  log::debug("the connection to " + name_ + " ended");
-  on_ended_(wire::Exit{wire::ExitKind::Exited, 0, ""});
-  release_socket();
+  finish(wire::Exit{wire::ExitKind::Exited, 0, ""}, "the connection to " + name_ + " ended");
 }
 
 int GuestConnection::signal(int signal) {
   if (ended_) return UV_ESRCH;
-  ended_ = true;
-  timeout_.close();
-  log::debug("the connection to " + name_ + " was closed by signal " + std::to_string(signal));
-  on_ended_(wire::Exit{wire::ExitKind::Signaled, signal, ""});
-  release_socket();
+  finish(wire::Exit{wire::ExitKind::Signaled, signal, ""},
+         "the connection to " + name_ + " was closed by signal " + std::to_string(signal));
   return 0;
 }
 
@@ -240,10 +226,15 @@ void GuestConnection::fail(int uv_error, const std::string& doing) {
 
 void GuestConnection::end(wire::ConnectionError error, const std::string& message) {
   if (ended_) return;
+  finish(wire::Exit{wire::ExitKind::ConnectionFailed, static_cast<int>(error), message}, message);
+}
+
+// Every end goes this way, once: the session hears it, then the socket goes.
+void GuestConnection::finish(const wire::Exit& end, const std::string& log_record) {
   ended_ = true;
   timeout_.close();
-  log::debug(message);
-  on_ended_(wire::Exit{wire::ExitKind::ConnectionFailed, static_cast<int>(error), message});
+  log::debug(log_record);
+  on_ended_(end);
   release_socket();
 }
 

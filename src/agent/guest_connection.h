@@ -52,6 +52,7 @@ class GuestConnection final : public platform::Child {
   void on_connect(int status);
   void fail(int uv_error, const std::string& doing);
   void end(wire::ConnectionError error, const std::string& message);
+  void finish(const wire::Exit& end, const std::string& log_record);
   // From the constructor: the session hears of it on the next turn of the loop, once it holds us.
   void end_soon(wire::ConnectionError error, std::string message);
   void maybe_end_cleanly();

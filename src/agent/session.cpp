@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "agent/agent.h"
 #include "agent/connection.h"
@@ -77,11 +78,13 @@ bool Session::spawn(platform::ExitStatus& failure) {
 void Session::on_guest_connected() {
   child_->output()->data = &pipes_[0];
   start_reading();
-  // What the client sent while we connected goes in now, in order.
-  std::vector<Slice> held = std::move(held_input_);
-  held_input_.clear();
-  input_writes_pending_ -= held.size();
-  for (auto& bytes : held) write_input(std::move(bytes));
+  release_held_input();
+}
+
+// What the client sent while the connection was being made: into it once it is up, in order, or
+// consumed by definition once it has ended (write_input decides which).
+void Session::release_held_input() {
+  for (auto& bytes : std::exchange(held_input_, {})) write_input(std::move(bytes));
   close_input_if_done();
 }
 
@@ -195,10 +198,7 @@ void Session::on_exit(const wire::Exit& status) {
   if (guest_ != nullptr) {
     // The connection is over: nothing more comes out of it, and what the client sends goes nowhere.
     finish_output(0);
-    for (auto& bytes : held_input_) on_input_written(bytes.size());
-    input_writes_pending_ -= held_input_.size();
-    held_input_.clear();
-    close_input_if_done();
+    release_held_input();
   }
   if (request_.mode == wire::SessionMode::Pty && output_open_[0]) {
     // Normally the PTY reports EIO right after its last byte; a background job still holding the
@@ -274,7 +274,6 @@ void Session::write_input(Slice bytes) {
   size_t n = bytes.size();
   if (guest_ != nullptr && !guest_->connected() && !exit_) {  // still connecting: hold it (bounded by the window)
     held_input_.push_back(std::move(bytes));
-    ++input_writes_pending_;
     return;
   }
   uv_stream_t* in = child_ && !input_closed_ ? child_->input() : nullptr;
@@ -340,7 +339,7 @@ bool Session::on_input_eof(uint64_t offset) {
 }
 
 void Session::close_input_if_done() {
-  if (!input_.eof() || input_writes_pending_ != 0 || input_closed_) return;
+  if (!input_.eof() || input_writes_pending_ != 0 || !held_input_.empty() || input_closed_) return;
   input_closed_ = true;
   if (child_ && request_.mode != wire::SessionMode::Pty) child_->close_input();
   input_.consumed_eof();

@@ -73,6 +73,7 @@ class Session {
   void drop_read_block();
   void on_exit(const wire::Exit& status);  // the program's exit, or the connection's end
   void on_guest_connected();
+  void release_held_input();
   void maybe_send_input_ack(bool force);
   void write_input(Slice bytes);
   void on_input_written(size_t bytes);

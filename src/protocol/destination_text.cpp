@@ -1,6 +1,20 @@
 #include "protocol/destination_text.h"
 
+#include <cctype>
+
 namespace hvterm::wire {
+
+std::string canonical_host(const std::string& host) {
+  if (host.empty()) return "localhost";
+  std::string lower = host;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+bool names_localhost(const std::string& host) {
+  std::string h = canonical_host(host);
+  return h == "localhost" || h == "localhost.";
+}
 
 std::optional<uint16_t> parse_port(const std::string& text) {
   if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;

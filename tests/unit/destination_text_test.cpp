@@ -70,3 +70,13 @@ TEST_CASE("forward policy: none, local, any, and an allow list") {
   CHECK(parse_forward_reach("local") == ForwardPolicy::Reach::Local);
   CHECK_FALSE(parse_forward_reach("all").has_value());
 }
+
+TEST_CASE("hosts as compared: lowercase, empty is localhost") {
+  CHECK(wire::canonical_host("") == "localhost");
+  CHECK(wire::canonical_host("DB.Example") == "db.example");
+  CHECK(wire::names_localhost(""));
+  CHECK(wire::names_localhost("LocalHost"));
+  CHECK(wire::names_localhost("localhost."));
+  CHECK_FALSE(wire::names_localhost("127.0.0.1"));  // an address, not a name: it needs no resolver either
+  CHECK_FALSE(wire::names_localhost("localhost.example"));
+}
