@@ -128,6 +128,13 @@ void GuestConnection::try_next_address() {
 
 void GuestConnection::on_connect(int status) {
   if (status == UV_ECANCELED || ended_) return;  // closed meanwhile: nothing to do
+  if (status == UV_ECONNRESET && destination_.kind == wire::Destination::Kind::Tcp) {
+    // Connected, and reset before this loop heard of it: a refusal says ECONNREFUSED, so the peer
+    // accepted, may have written (a banner, an error) and reset at once. What it wrote is still to
+    // be read; the reset is reported after it, as it would have been had we connected sooner.
+    reset_before_connected_ = true;
+    status = 0;
+  }
   if (status != 0) {
     if (first_error_ == 0) first_error_ = status;
     if (destination_.kind == wire::Destination::Kind::Tcp) return try_next_address();
@@ -168,6 +175,7 @@ void GuestConnection::close_input() {
 
 void GuestConnection::read_ended(int status) {
   if (ended_) return;
+  if (status == UV_EOF && reset_before_connected_) status = UV_ECONNRESET;
   if (status != UV_EOF) return fail(status, "the connection to " + name_ + " in the guest broke");
   read_done_ = true;
   maybe_end_cleanly();
@@ -177,7 +185,7 @@ void GuestConnection::write_failed(int status) {
   if (ended_) return;
   // A connected socket stops being one only when the peer resets it: a shutdown after the reset
   // says ENOTCONN, where a write would have said ECONNRESET. Both are the same end.
-  if (status == UV_ENOTCONN) status = UV_ECONNRESET;
+  if (status == UV_ENOTCONN || (status == UV_EPIPE && reset_before_connected_)) status = UV_ECONNRESET;
   write_closed_ = true;
   fail(status, "the connection to " + name_ + " in the guest broke");
 }
