@@ -44,6 +44,10 @@ uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool read
 
 }  // namespace
 
+SharedStream share_stream(uv_stream_t* stream) {
+  return SharedStream(stream, [](uv_stream_t* s) { platform::close_stream(s); });
+}
+
 // ---- reader -------------------------------------------------------------------------------------------
 
 LocalReader::LocalReader(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)) {
@@ -52,6 +56,11 @@ LocalReader::LocalReader(uv_loop_t* loop, int fd) : loop_(loop), fd_(fd), kind_(
     kind_ = UV_FILE;  // anything libuv cannot poll is read like a file
   else
     stream_->data = this;
+}
+
+LocalReader::LocalReader(uv_loop_t* loop, SharedStream stream)
+    : loop_(loop), fd_(-1), kind_(stream->type), stream_(stream.get()), shared_(std::move(stream)) {
+  stream_->data = this;
 }
 
 LocalReader::~LocalReader() {
@@ -149,7 +158,13 @@ void LocalReader::close() {
     file_read_->reader = nullptr;  // the request finishes on its own and frees itself
     file_read_ = nullptr;
   }
-  if (stream_ != nullptr) platform::close_stream(stream_);
+  if (shared_) {
+    uv_read_stop(stream_);
+    stream_->data = nullptr;
+    shared_.reset();
+  } else if (stream_ != nullptr) {
+    platform::close_stream(stream_);
+  }
   stream_ = nullptr;
 }
 
@@ -171,6 +186,14 @@ LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
   else
     stream_->data = this;
 }
+
+LocalWriter::LocalWriter(uv_loop_t* loop, SharedStream stream)
+    : loop_(loop),
+      fd_(-1),
+      kind_(stream->type),
+      stream_(stream.get()),
+      shared_(std::move(stream)),
+      flush_at_end_of_turn_(loop, [this] { flush(); }) {}
 
 LocalWriter::~LocalWriter() {
   close();
@@ -300,20 +323,40 @@ void LocalWriter::issue_file_write() {
   });
 }
 
-void LocalWriter::close_when_drained() {
+void LocalWriter::close_when_drained(std::function<void()> closed) {
   close_when_drained_ = true;
+  on_drained_close_ = std::move(closed);
   after_write();
 }
 
 void LocalWriter::after_write() {
-  if (close_when_drained_ && pending_bytes_ == 0) close();
+  if (!close_when_drained_ || pending_bytes_ != 0) return;
+  close();
+  if (auto closed = std::move(on_drained_close_)) {
+    on_drained_close_ = nullptr;
+    closed();
+  }
 }
 
 void LocalWriter::close() {
   flush_at_end_of_turn_.disarm();
   for (auto& entry : batch_) pending_bytes_ -= entry.first.size();
   batch_.clear();
-  if (stream_ != nullptr) platform::close_stream(stream_);
+  if (shared_) {
+    // The request keeps the socket until the shutdown is done; writes libuv still holds go first.
+    struct Shutdown {
+      uv_shutdown_t request;
+      SharedStream stream;
+    };
+    auto* shutdown = new Shutdown{{}, std::move(shared_)};
+    shutdown->request.data = shutdown;
+    if (uv_shutdown(&shutdown->request, stream_,
+                    [](uv_shutdown_t* req, int) { delete static_cast<Shutdown*>(req->data); }) != 0)
+      delete shutdown;  // already shut down, or the peer is gone: nothing to tell it
+    shared_.reset();
+  } else if (stream_ != nullptr) {
+    platform::close_stream(stream_);
+  }
   stream_ = nullptr;
 }
 

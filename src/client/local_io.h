@@ -14,11 +14,17 @@
 
 namespace hvterm {
 
+// One connected socket that a LocalReader reads and a LocalWriter writes (a connection hvterm
+// forward accepted): the handle closes when the last of them lets go of it.
+using SharedStream = std::shared_ptr<uv_stream_t>;
+SharedStream share_stream(uv_stream_t* stream);  // takes a heap handle (platform::close_stream frees it)
+
 class LocalReader {
  public:
   using DataCallback = std::function<void(Slice bytes)>;
   using EndCallback = std::function<void(int error)>;  // 0 for EOF
   LocalReader(uv_loop_t* loop, int fd);
+  LocalReader(uv_loop_t* loop, SharedStream stream);
   ~LocalReader();
   void start(DataCallback on_data, EndCallback on_end);
   void pause();
@@ -32,6 +38,7 @@ class LocalReader {
   int fd_;
   uv_handle_type kind_;
   uv_stream_t* stream_ = nullptr;
+  SharedStream shared_;  // set when the stream is shared with a writer: not ours to close
   struct FileRead;
   FileRead* file_read_ = nullptr;
   Block* block_ = nullptr;
@@ -45,6 +52,9 @@ class LocalWriter {
  public:
   using Done = std::function<void(size_t bytes, int error)>;
   LocalWriter(uv_loop_t* loop, int fd);
+  // Closing it shuts down the socket's sending side (after what is queued): the peer sees EOF
+  // while the reader goes on.
+  LocalWriter(uv_loop_t* loop, SharedStream stream);
   ~LocalWriter();
   // Write in order; `done` runs when the bytes are with the OS (or failed). Writes of one loop turn
   // go out together, in one writev at the end of the turn.
@@ -53,8 +63,8 @@ class LocalWriter {
   // Write this turn's batch now (before the terminal changes mode, for one).
   void flush();
   void close();
-  // Close once every queued write is done (now, if none are).
-  void close_when_drained();
+  // Close once every queued write is done (now, if none are); `closed` runs then.
+  void close_when_drained(std::function<void()> closed = nullptr);
 
  private:
   struct FileWrite;
@@ -65,6 +75,8 @@ class LocalWriter {
   int fd_;
   uv_handle_type kind_;
   uv_stream_t* stream_ = nullptr;
+  SharedStream shared_;
+  std::function<void()> on_drained_close_;
   std::deque<std::pair<Slice, Done>> file_queue_;
   std::vector<std::pair<Slice, Done>> batch_, flushing_;  // this turn's writes; the ones being flushed
   std::vector<uv_buf_t> iov_;

@@ -9,6 +9,8 @@
 #include "client/commands.h"
 #include "client/config_command.h"
 #include "client/escape_parser.h"
+#include "client/forward_command.h"
+#include "client/forward_spec.h"
 #include "client/request.h"
 #include "client/session_client.h"
 #include "common/log.h"
@@ -46,6 +48,7 @@ constexpr const char* kShortUsage =
     "  hvterm shell  TARGET [-- COMMAND...]      interactive session on a PTY (default: the login shell)\n"
     "  hvterm exec   TARGET -- COMMAND [ARGS...] run a command: stdio byte-exact, its exit code returned\n"
     "  hvterm nc     TARGET [HOST:]PORT          stdin/stdout to a port in the guest (ssh ProxyCommand)\n"
+    "  hvterm forward TARGET -L PORT:[HOST:]PORT local ports to ports in the guest (like ssh -L)\n"
     "  hvterm attach TARGET [SESSION]            reattach to a detached session\n"
     "  hvterm ls     TARGET                      list the agent's sessions\n"
     "  hvterm kill   TARGET SESSION              signal a session's program\n"
@@ -76,7 +79,8 @@ struct Cli {
   int verbosity = 0;  // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
-  std::string destination;  // nc
+  std::string destination;                  // nc
+  std::vector<std::string> local_forwards;  // forward -L
   std::string wait = "0";
   std::string config_file;  // -F
   bool names_only = false;  // config --names
@@ -299,6 +303,31 @@ int run(int argc, char** argv) {
                 "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
                 "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
 
+  auto* forward = app.add_subcommand("forward",
+                                     "Forward local TCP ports to ports or sockets inside the guest (like ssh -L)");
+  add_target(forward, cli);
+  forward
+      ->add_option("-L,--local", cli.local_forwards,
+                   "Listen on [BIND:]PORT here and carry each connection to DESTINATION in the guest "
+                   "([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); repeatable")
+      ->type_name("[BIND:]PORT:DESTINATION")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->required();
+  add_resume_options(forward, cli);
+  forward
+      ->footer("BIND defaults to 127.0.0.1 (this machine only); * listens on every interface, [::1] on IPv6;\n"
+               "PORT 0 picks a free port, and hvterm says which. Each connection is a session of its own in the\n"
+               "agent: it survives a cut, a VM pause or a restore of the hvterm connection with no byte lost,\n"
+               "and the agent's --forward policy and --max-forwards apply to it. hvterm forward runs until\n"
+               "Ctrl-C (or SIGTERM), which stops listening and closes the open connections in the guest; a\n"
+               "second one exits without waiting. Exit status: 128+N for signal N; 255 with one line when the\n"
+               "agent cannot be reached or cannot open connections, or a port cannot be listened on.\n\n" +
+               std::string(kTargetsHelp) + "\n\n" +
+               examples({"hvterm forward vsock:3 -L 8080:80              the guest's web server on localhost:8080",
+                         "hvterm forward vm1 -L 5432:db:5432 -L 2222:22  two ports; db is resolved in the guest",
+                         "hvterm forward local -L 0:unix:/run/app.sock   a free port to a Unix socket in the guest"}));
+
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
   attach->footer(std::string(kTargetsHelp) + "\n\n" +
@@ -385,7 +414,7 @@ int run(int argc, char** argv) {
   if (!words.empty() && words[0][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
     return usage_error("unknown command '" + words[0] +
-                       "' (commands: shell, exec, nc, attach, ls, kill, ping, vms, "
+                       "' (commands: shell, exec, nc, forward, attach, ls, kill, ping, vms, "
                        "config, service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
@@ -426,7 +455,7 @@ int run(int argc, char** argv) {
   ConfigFiles config_files;
   if (!load_config(cli.config_file, config_files, error)) return usage_error(error);
   if (*config) return command_config(config_files, cli.target, cli.names_only, builtin_values(exec));
-  for (auto* sub : {shell, exec, nc, attach, ls, kill, ping})
+  for (auto* sub : {shell, exec, nc, forward, attach, ls, kill, ping})
     if (*sub) apply_config(config_files.resolve(cli.target), sub, cli);
   auto target = parse_target(cli.target, cli.port, error);
   if (!target) return usage_error(error);
@@ -465,6 +494,15 @@ int run(int argc, char** argv) {
   options.notice_ms = std::max<uint64_t>(*keepalive * 2, std::min<uint64_t>(*dead / 2, 15000));
   options.reconnect_timeout_ms = *reconnect;
 
+  if (*forward) {
+    std::vector<LocalForward> forwards;
+    for (const auto& text : cli.local_forwards) {
+      auto parsed = parse_local_forward(text, error);
+      if (!parsed) return usage_error("-L: " + error);
+      forwards.push_back(*parsed);
+    }
+    return command_forward(options, std::move(forwards));
+  }
   if (*attach) {
     options.attach = true;
   } else if (*nc) {

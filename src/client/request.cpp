@@ -46,6 +46,7 @@ class Exchange final : public FramedConnection::Handler {
       }
       hello_seen_ = true;
       result.agent = printable(hello.software);
+      result.capabilities = hello.capabilities;
       log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " + result.agent +
                 ", protocol " + std::to_string(hello.version));
       conn_->send(request_);

@@ -15,6 +15,7 @@ struct RequestResult {
   bool ok = false;
   std::string error;                 // one line, when !ok
   std::string agent;                 // the agent's software string from HELLO
+  uint32_t capabilities = 0;         // and what it announced it can do (wire::kCap*)
   std::vector<wire::Frame> replies;  // every frame after HELLO, up to and including the last
 };
 

@@ -34,15 +34,17 @@ SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
       escapes_(options_.escape),
       input_(wire::Stream::Stdin, options_.input_buffer) {}
 
-SessionClient::~SessionClient() = default;
+SessionClient::~SessionClient() { *alive_ = false; }
 
 int SessionClient::run() {
   platform::remember_stdio_flags();
   if (platform::is_terminal(0)) terminal_ = platform::open_terminal(0);
   if (terminal_) size_ = to_wire(terminal_->size());
   options_.open.size = size_;
-  writers_[0] = std::make_unique<LocalWriter>(loop_, 1);
-  writers_[1] = std::make_unique<LocalWriter>(loop_, 2);
+  for (int i = 0; i < 2; ++i) {
+    owned_writers_[i] = std::make_unique<LocalWriter>(loop_, i + 1);
+    writers_[i] = owned_writers_[i].get();
+  }
   open_copy(transcript_, options_.transcript_fd, options_.transcript_path);
   open_copy(recording_, options_.recording_fd, options_.recording_path);
   if (recording_.writer) {
@@ -57,8 +59,38 @@ int SessionClient::run() {
     record(asciicast::header_line(header));
   }
   stdin_ = std::make_unique<LocalReader>(loop_, 0);
-  stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
+  for (int signum : platform::kForwardedSignals) {
+    auto* s = new uv_signal_t;
+    uv_signal_init(loop_, s);
+    s->data = this;
+    uv_signal_start(
+        s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
+    signals_.push_back(s);
+  }
+  // -v records go where hvterm's own messages go: in order with the remote stderr, and with a
+  // carriage return while the terminal is raw.
+  log::set_sink([this](const std::string& record) { write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n"))); });
+  start_bridging();
+  uv_run(loop_, UV_RUN_DEFAULT);
+  log::set_sink(nullptr);
+  if (terminal_) terminal_->restore();
+  platform::restore_stdio_flags();
+  return local_io_failed_ ? 255 : exit_code_;
+}
 
+void SessionClient::start(ForwardedEnds ends, std::function<void(int)> finished) {
+  stdio_ = false;
+  prefix_ = std::move(ends.prefix);
+  finished_ = std::move(finished);
+  owned_writers_[0] = std::make_unique<LocalWriter>(loop_, ends.connection);
+  writers_[0] = owned_writers_[0].get();
+  writers_[1] = ends.messages;
+  stdin_ = std::make_unique<LocalReader>(loop_, std::move(ends.connection));
+  start_bridging();
+}
+
+void SessionClient::start_bridging() {
+  stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
   uv_timer_init(loop_, &tick_);
   tick_.data = this;
   uint64_t period = std::clamp<uint64_t>(options_.keepalive_ms / 2, 50, 1000);
@@ -68,25 +100,7 @@ int SessionClient::run() {
   reconnect_timer_.data = this;
   uv_timer_init(loop_, &ack_timer_);
   ack_timer_.data = this;
-
-  for (int signum : platform::kForwardedSignals) {
-    auto* s = new uv_signal_t;
-    uv_signal_init(loop_, s);
-    s->data = this;
-    uv_signal_start(
-        s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
-    signals_.push_back(s);
-  }
-
-  // -v records go where hvterm's own messages go: in order with the remote stderr, and with a
-  // carriage return while the terminal is raw.
-  log::set_sink([this](const std::string& record) { write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n"))); });
   connect();
-  uv_run(loop_, UV_RUN_DEFAULT);
-  log::set_sink(nullptr);
-  if (terminal_) terminal_->restore();
-  platform::restore_stdio_flags();
-  return local_io_failed_ ? 255 : exit_code_;
 }
 
 // ---- connection lifecycle ----------------------------------------------------------------------------
@@ -98,22 +112,23 @@ void SessionClient::connect() {
   ConnectOptions connect_options = options_.connect;
   // Once a session exists, a vanished local agent means the session is gone: do not start a new one.
   if (resumable()) connect_options.start_local_agent = false;
-  connect_target(loop_, options_.target, connect_options, [this](uv_stream_t* stream, const ConnectFailure& failure) {
-    if (phase_ == Phase::Done) {
-      platform::close_stream(stream);
-      return;
-    }
-    if (stream == nullptr) {
-      if (resumable()) {
-        reconnect_failed(failure);
-      } else {
-        say(failure.message);
-        finish(255);
-      }
-      return;
-    }
-    on_connected(stream);
-  });
+  connect_target(loop_, options_.target, connect_options,
+                 [this, alive = alive_](uv_stream_t* stream, const ConnectFailure& failure) {
+                   if (!*alive || phase_ == Phase::Done) {
+                     if (stream != nullptr) platform::close_stream(stream);
+                     return;
+                   }
+                   if (stream == nullptr) {
+                     if (resumable()) {
+                       reconnect_failed(failure);
+                     } else {
+                       say(failure.message);
+                       finish(255);
+                     }
+                     return;
+                   }
+                   on_connected(stream);
+                 });
 }
 
 void SessionClient::on_connected(uv_stream_t* stream) {
@@ -481,7 +496,7 @@ void SessionClient::maybe_ack(int index, bool force) {
       // (the reader sees EOF while our stdin may still be sending). /dev/null takes the number.
       log::debug("closing stdout: the guest side finished sending");
       writers_[index]->close_when_drained();
-      platform::end_stdio(1);
+      if (stdio_) platform::end_stdio(1);
     }
   }
   auto due = output_[index].ack_due(force || output_eof_written_[index]);
@@ -627,7 +642,7 @@ void SessionClient::on_escape(EscapeParser::Command command) {
       return;
     }
     case EscapeParser::Command::Suspend:
-      for (auto& writer : writers_) writer->flush();  // output of this turn belongs before the shell prompt
+      for (auto* writer : writers_) writer->flush();  // output of this turn belongs before the shell prompt
       if (terminal_) terminal_->suspend();
       if (terminal_) size_ = to_wire(terminal_->size());
       record_size();
@@ -642,7 +657,7 @@ void SessionClient::on_escape(EscapeParser::Command command) {
 void SessionClient::detach_from_agent() {
   if (conn_ == nullptr || phase_ != Phase::Bound) return;
   pump_input();
-  for (auto& writer : writers_) writer->flush();
+  for (auto* writer : writers_) writer->flush();
   if (conn_ == nullptr || phase_ != Phase::Bound) return;  // the flush finished the session (collected)
   maybe_ack(0, true);
   maybe_ack(1, true);
@@ -722,7 +737,7 @@ void SessionClient::notice(const std::string& text) {
 }
 
 void SessionClient::say(const std::string& text) {
-  std::string line = "hvterm: " + text + (raw_ ? "\r\n" : "\n");
+  std::string line = "hvterm: " + prefix_ + text + (raw_ ? "\r\n" : "\n");
   if (raw_) line = "\r\n" + line;
   write_local(1, Slice::copy_of(line));
 }
@@ -739,8 +754,8 @@ void SessionClient::finish(int code) {
   phase_ = Phase::Done;
   exit_code_ = code;
   if (recording()) record(cast_.finish(recording_seconds()));
-  log::set_sink(nullptr);                         // stderr is closing: what is left to say goes to it directly
-  for (auto& writer : writers_) writer->flush();  // last words go out while the terminal is still raw
+  if (stdio_) log::set_sink(nullptr);             // stderr is closing: what is left to say goes to it directly
+  for (auto* writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {
     conn_->close_after_flush();
     conn_ = nullptr;
@@ -749,15 +764,30 @@ void SessionClient::finish(int code) {
   raw_ = false;
   stdin_->close();
   uv_timer_stop(&tick_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&ack_timer_), nullptr);
+  closes_pending_ = 1;  // released below, once everything is on its way
+  for (uv_timer_t* timer : {&tick_, &reconnect_timer_, &ack_timer_}) {
+    ++closes_pending_;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer),
+             [](uv_handle_t* h) { static_cast<SessionClient*>(h->data)->closed_one(); });
+  }
   for (auto* s : signals_)
     uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
   signals_.clear();
-  // stdout/stderr stay open until their queued writes are done; then the loop runs dry.
-  writers_[0]->close_when_drained();
-  writers_[1]->close_when_drained();
+  // stdout/stderr (or the forwarded connection) stay open until their queued writes are done;
+  // then the loop runs dry, or our owner hears we are done.
+  for (auto& writer : owned_writers_) {
+    if (!writer) continue;
+    ++closes_pending_;
+    writer->close_when_drained([this] { closed_one(); });
+  }
+  closed_one();
+}
+
+void SessionClient::closed_one() {
+  if (--closes_pending_ != 0 || !finished_) return;
+  auto finished = std::move(finished_);
+  finished_ = nullptr;
+  finished(local_io_failed_ ? 255 : exit_code_);
 }
 
 std::string SessionClient::short_id() const { return wire::session_id_hex(id_).substr(0, 8); }

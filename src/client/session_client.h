@@ -4,6 +4,7 @@
 // reconnects with backoff and resumes from the exact byte offsets both sides acknowledged.
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,12 +43,26 @@ struct ClientOptions {
   std::string recording_path;
 };
 
+// A connection `hvterm forward` accepted, bridged instead of the process's stdio: the socket is
+// the session's stdin and stdout, and hvterm's messages go to `messages`, after `prefix`.
+struct ForwardedEnds {
+  SharedStream connection;
+  LocalWriter* messages = nullptr;
+  std::string prefix;
+};
+
 class SessionClient final : public FramedConnection::Handler {
  public:
   SessionClient(uv_loop_t* loop, ClientOptions options);
   ~SessionClient() override;
-  // Runs the loop until the session ends, detaches or fails; returns the exit status.
+  // Bridges the process's stdio (and terminal): runs the loop until the session ends, detaches or
+  // fails; returns the exit status.
   int run();
+  // Bridges a forwarded connection on a loop someone else runs. `finished` runs once, with the
+  // exit status, when the session is over and libuv holds nothing of ours: we may then be destroyed.
+  void start(ForwardedEnds ends, std::function<void(int status)> finished);
+  // The whole forward was told to stop (Ctrl-C): this connection ends as a program given the signal would.
+  void interrupt(int signum) { on_local_signal(signum); }
 
   void on_frame(wire::Frame& frame) override;
   void on_disconnect(const std::string& reason) override;
@@ -56,6 +71,7 @@ class SessionClient final : public FramedConnection::Handler {
   // Collecting: COLLECT sent, waiting for the agent's OK (agents that announce kCapCollectOk).
   enum class Phase { Connecting, Hello, Request, Bound, Collecting, Waiting, Done };
 
+  void start_bridging();  // reading input, the timers, the first connect: what both ways of running share
   void connect();
   void on_connected(uv_stream_t* stream);
   void connection_lost(const std::string& reason);
@@ -101,6 +117,7 @@ class SessionClient final : public FramedConnection::Handler {
   void write_local(int index, Slice bytes, LocalWriter::Done done = nullptr);
   void check_finished();
   void finish(int code);
+  void closed_one();  // a handle or writer of ours closed: the last one tells our owner
   std::string short_id() const;
 
   uv_loop_t* loop_;
@@ -109,7 +126,14 @@ class SessionClient final : public FramedConnection::Handler {
   FramedConnection* conn_ = nullptr;
 
   std::unique_ptr<LocalReader> stdin_;
-  std::unique_ptr<LocalWriter> writers_[2];
+  bool stdio_ = true;   // we bridge the process's own stdin/stdout/stderr (not a forwarded connection)
+  std::string prefix_;  // before each message of ours, after "hvterm: "
+  std::function<void(int)> finished_;
+  int closes_pending_ = 0;
+  // Callbacks that may outlive us (a connect in flight) look here first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<LocalWriter> owned_writers_[2];
+  LocalWriter* writers_[2] = {nullptr, nullptr};  // stdout, stderr
   OutputCopy transcript_{"transcript"};
   OutputCopy recording_{"recording"};
   asciicast::OutputEncoder cast_;

@@ -74,8 +74,8 @@ TEST_CASE("GuestConnection: a peer that writes and resets before the loop hears 
   Reader reader;
   std::optional<wire::Exit> end;
   wire::Destination destination{wire::Destination::Kind::Tcp, "", listener.port};
-  GuestConnection connection(&l.loop, destination, 30000, [&] { reader.start(); },
-                             [&](const wire::Exit& e) { end = e; });
+  GuestConnection connection(
+      &l.loop, destination, 30000, [&] { reader.start(); }, [&](const wire::Exit& e) { end = e; });
   reader.connection = &connection;
 
   // The connect is under way (localhost needs no resolver); the kernel completes it without the loop.
@@ -100,8 +100,8 @@ TEST_CASE("GuestConnection: a peer that writes and closes cleanly ends it cleanl
   Reader reader;
   std::optional<wire::Exit> end;
   wire::Destination destination{wire::Destination::Kind::Tcp, "localhost", listener.port};
-  GuestConnection connection(&l.loop, destination, 30000, [&] { reader.start(); },
-                             [&](const wire::Exit& e) { end = e; });
+  GuestConnection connection(
+      &l.loop, destination, 30000, [&] { reader.start(); }, [&](const wire::Exit& e) { end = e; });
   reader.connection = &connection;
   int peer = ::accept(listener.fd, nullptr, nullptr);
   REQUIRE(peer >= 0);

@@ -1,0 +1,92 @@
+#include "client/forward_command.h"
+
+#include <csignal>
+#include <functional>
+#include <iostream>
+
+#include "client/forwarder.h"
+#include "client/request.h"
+#include "common/log.h"
+#include "common/printable.h"
+
+namespace hvterm {
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "hvterm: " << message << "\n";
+  return 255;
+}
+
+}  // namespace
+
+int command_forward(const ClientOptions& options, std::vector<LocalForward> forwards) {
+  uv_loop_t* loop = uv_default_loop();
+  // Asked once before listening, as ssh connects before it forwards: a wrong target or an agent
+  // that cannot open connections is said now, not at the first connection.
+  auto hello = request_once(loop, options.target, options.connect, options.token, wire::encode_ping(0),
+                            wire::FrameType::Pong);
+  if (!hello.ok) return fail(hello.error);
+  if ((hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId))
+    return fail("this agent (" + hello.agent + ") is too old to open connections in the guest; update hvtermd there");
+
+  int status = 0;
+  bool forced = false;
+  {
+    LocalWriter messages(loop, 2);
+    auto say = [&](const std::string& line) {
+      messages.write(Slice::copy_of("hvterm: " + line + "\n"), [](size_t, int) {});
+    };
+    log::set_sink([&](const std::string& record) { messages.write(Slice::copy_of(record + "\n"), [](size_t, int) {}); });
+    Forwarder forwarder(loop, options, std::move(forwards), &messages);
+    std::vector<uv_signal_t*> signals;
+    auto close_signals = [&] {
+      for (auto* s : signals)
+        uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+      signals.clear();
+    };
+    // The first signal stops listening and ends each open connection as that signal would end a
+    // program; a second one does not wait for them (the agent forgets their sessions in time).
+    std::function<void(int)> on_signal = [&](int signum) {
+      if (status != 0) {
+        say("stopping without waiting for " + std::to_string(forwarder.open_connections()) + " connection(s)");
+        forced = true;
+        uv_stop(loop);
+        return;
+      }
+      status = 128 + signum;
+      if (!options.quiet && forwarder.open_connections() > 0)
+        say("closing " + std::to_string(forwarder.open_connections()) + " open connection(s)");
+      forwarder.stop(signum, close_signals);
+    };
+    std::string error;
+    if (!forwarder.listen(error)) {
+      say(error);
+      status = 255;
+    } else {
+      if (!options.quiet)
+        for (const auto& line : forwarder.describe()) say("forwarding " + line + " (" + options.target.text + ")");
+      for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
+        auto* s = new uv_signal_t;
+        uv_signal_init(loop, s);
+        s->data = &on_signal;
+        signals.push_back(s);
+        // A signal this system does not deliver (SIGTERM on Windows) is simply not watched.
+        uv_signal_start(
+            s, [](uv_signal_t* h, int n) { (*static_cast<std::function<void(int)>*>(h->data))(n); }, signum);
+      }
+      uv_run(loop, UV_RUN_DEFAULT);
+    }
+    close_signals();
+    log::set_sink(nullptr);
+    if (forced) {
+      messages.flush();
+      return status;  // what is still open goes with the process
+    }
+    messages.close_when_drained();
+    uv_run(loop, UV_RUN_DEFAULT);
+  }
+  uv_run(loop, UV_RUN_DEFAULT);  // the handles the forwarder and stderr closed
+  return status;
+}
+
+}  // namespace hvterm

@@ -1,0 +1,252 @@
+"""hvterm forward -L: local TCP ports carried to destinations in the guest, each accepted
+connection a resumable session of its own — a real HTTP server behind it, parallel connections,
+cuts in the middle of a download, half-close, and one line for every failure."""
+import hashlib
+import http.server
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import threading
+import urllib.request
+
+import pytest
+
+import guest_servers
+from conftest import BASE_ENV, HVTERM, TIMEOUT, Agent, hvterm, wait_for
+from relay import Relay
+
+MIB = 1 << 20
+
+
+class Forward:
+    """`hvterm forward TARGET -L ...` running; `ports` are the local ports it said it listens on."""
+
+    def __init__(self, target, *specs, extra=()):
+        args = [HVTERM, "forward", target]
+        for spec in specs:
+            args += ["-L", spec]
+        self.proc = subprocess.Popen([*args, *extra], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=BASE_ENV)
+        self.ports = []
+        self.said = []
+        while len(self.ports) < len(specs):
+            line = self.proc.stderr.readline().decode()
+            assert line, "hvterm forward exited before listening: " + "".join(self.said)
+            self.said.append(line)
+            found = re.match(r"hvterm: forwarding (\S+):(\d+) to ", line)
+            assert found, line
+            self.ports.append(int(found.group(2)))
+        self.port = self.ports[0]
+
+    def stop(self, signum=signal.SIGINT):
+        self.proc.send_signal(signum)
+        out, err = self.proc.communicate(timeout=TIMEOUT)
+        self.said.append(err.decode())
+        assert out == b""
+        return self.proc.returncode
+
+    def messages(self):
+        return "".join(self.said)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def web(workdir):
+    """A real HTTP server (Python's http.server, threaded) on 127.0.0.1 serving `workdir/site`."""
+    site = os.path.join(workdir, "site")
+    os.mkdir(site)
+    handler = lambda *a, **kw: QuietHandler(*a, directory=site, **kw)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.site = site
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def relay(agent, workdir):
+    r = Relay(workdir, agent.sock)
+    yield r
+    r.close()
+
+
+def fetch(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=TIMEOUT) as response:
+        return response.status, response.read()
+
+
+def no_sessions(agent):
+    return b"no sessions" in hvterm("ls", agent.target).stdout
+
+
+def test_200_http_requests_over_20_parallel_connections(agent, web):
+    pages = {f"/page{i}.txt": random.Random(i).randbytes(1000 + 997 * i) for i in range(10)}
+    for path, body in pages.items():
+        with open(web.site + path, "wb") as f:
+            f.write(body)
+    hvterm("exec", agent.target, "--", "true", check=0)
+    baseline = agent.fd_count()
+    forward = Forward(agent.target, f"0:{web.server_address[1]}")
+    results, errors = [], []
+
+    def client(n):
+        try:
+            for i in range(10):  # urllib opens a new connection for each request
+                path = f"/page{(n + i) % 10}.txt"
+                status, body = fetch(forward.port, path)
+                results.append(status == 200 and body == pages[path])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert errors == []
+    assert results == [True] * 200
+    wait_for(lambda: no_sessions(agent), "every connection's session to be collected")
+    wait_for(lambda: agent.fd_count() == baseline, f"the agent's fd count back to {baseline}")
+    assert forward.stop() == 130
+    assert "ERROR" not in agent.read_log()
+
+
+def test_a_100_mib_download_across_cuts_is_complete_and_equal(agent, relay, web):
+    body = random.Random(7).randbytes(100 * MIB)
+    with open(os.path.join(web.site, "big.bin"), "wb") as f:
+        f.write(body)
+    relay.cut_after(20 * MIB, 60 * MIB)
+    forward = Forward(relay.target, f"0:127.0.0.1:{web.server_address[1]}")
+    status, got = fetch(forward.port, "/big.bin")
+    assert status == 200
+    assert len(got) == len(body)
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(body).hexdigest()
+    assert relay.cuts == 2
+    assert forward.stop() == 130
+
+
+def test_half_close_each_way_and_exact_bytes(agent):
+    server = guest_servers.Server(guest_servers.digest_after_eof)
+    forward = Forward(agent.target, f"0:{server.port}")
+    data = random.Random(3).randbytes(8 * MIB)
+    with socket.create_connection(("127.0.0.1", forward.port), timeout=TIMEOUT) as c:
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)  # the server answers only once it has read our EOF
+        answer = guest_servers.read_all(c)
+    assert answer == hashlib.sha256(data).hexdigest().encode()
+    server.close()
+    assert forward.stop() == 130
+
+
+def test_several_forwards_ipv6_and_a_unix_socket(agent, workdir):
+    echo4 = guest_servers.Server(guest_servers.echo)
+    path = os.path.join(workdir, "app.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(4)
+
+    def serve_unix():
+        conn, _ = listener.accept()
+        conn.sendall(b"unix:" + conn.recv(100))
+        conn.close()
+
+    threading.Thread(target=serve_unix, daemon=True).start()
+    forward = Forward(agent.target, f"0:{echo4.port}", f"[::1]:0:unix:{path}")
+    with socket.create_connection(("127.0.0.1", forward.ports[0]), timeout=TIMEOUT) as c:
+        c.sendall(b"four")
+        c.shutdown(socket.SHUT_WR)
+        assert guest_servers.read_all(c) == b"four"
+    with socket.create_connection(("::1", forward.ports[1]), timeout=TIMEOUT) as c:
+        c.sendall(b"six")
+        assert guest_servers.read_all(c) == b"unix:six"
+    assert forward.stop() == 130
+    echo4.close()
+    listener.close()
+
+
+def test_a_refused_destination_closes_that_connection_and_forwarding_goes_on(agent, web):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused_port = closed.getsockname()[1]  # bound, not listening: connections are refused
+    forward = Forward(agent.target, f"0:{refused_port}", f"0:{web.server_address[1]}")
+    with socket.create_connection(("127.0.0.1", forward.ports[0]), timeout=TIMEOUT) as c:
+        assert c.recv(100) == b""  # the guest refused: the local connection ends
+    with open(os.path.join(web.site, "ok"), "wb") as f:
+        f.write(b"fine")
+    assert fetch(forward.ports[1], "/ok") == (200, b"fine")
+    assert forward.stop() == 130
+    lines = [l for l in forward.messages().splitlines() if "refused" in l]
+    assert len(lines) == 1, forward.messages()
+    assert re.match(rf"hvterm: 127\.0\.0\.1:{forward.ports[0]} connection 1 from 127\.0\.0\.1:\d+: "
+                    rf"cannot connect to localhost:{refused_port} in the guest: connection refused", lines[0]), lines
+    closed.close()
+
+
+def test_the_agents_policy_refuses_each_connection_with_its_option(workdir):
+    a = Agent(workdir, ["--forward", "none"])
+    try:
+        forward = Forward(a.target, "0:22")
+        with socket.create_connection(("127.0.0.1", forward.port), timeout=TIMEOUT) as c:
+            assert c.recv(100) == b""
+        assert forward.stop() == 130
+        assert "(hvtermd --forward none)" in forward.messages()
+    finally:
+        a.stop()
+
+
+def test_ctrl_c_closes_open_connections_in_the_guest_and_exits_130(agent):
+    server = guest_servers.Server(guest_servers.hold)
+    forward = Forward(agent.target, f"0:{server.port}")
+    c = socket.create_connection(("127.0.0.1", forward.port), timeout=TIMEOUT)
+    c.sendall(b"partial")
+    wait_for(lambda: server.accepted == 1, "the guest connection")
+    wait_for(lambda: b"connection to" in hvterm("ls", agent.target).stdout, "the session")
+    assert forward.stop(signal.SIGTERM) == 143
+    assert server.wait_ended(TIMEOUT) == b"partial"
+    assert c.recv(100) == b""
+    c.close()
+    assert "closing 1 open connection(s)" in forward.messages()
+    wait_for(lambda: no_sessions(agent), "the session to be collected")
+    server.close()
+
+
+def test_a_port_in_use_is_one_line_and_255(agent):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    proc = hvterm("forward", agent.target, "-L", f"{port}:22")
+    assert proc.returncode == 255
+    assert proc.stderr.decode() == (f"hvterm: cannot listen on 127.0.0.1:{port} (-L {port}:22): "
+                                    "address already in use\n")
+    taken.close()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["-L", "8080"], "-L: '8080' is not [BIND:]PORT:DESTINATION"),
+    (["-L", "99999:22"], "is not a port to listen on"),
+    (["-L", "web:8080:22"], "'web' is not an address to listen on"),
+    (["-L", "8080:0"], "'0' is not a port"),
+    ([], "--local is required"),
+])
+def test_bad_forwards_are_usage_errors(agent, args, expected):
+    proc = hvterm("forward", agent.target, *args)
+    assert proc.returncode == 2
+    assert expected in proc.stderr.decode().splitlines()[0], proc.stderr
+
+
+def test_an_unreachable_agent_is_one_line_before_listening(workdir):
+    proc = hvterm("forward", "unix:" + os.path.join(workdir, "nothing.sock"), "-L", "0:22")
+    assert proc.returncode == 255
+    lines = proc.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hvterm: "), proc.stderr
+    assert "nothing.sock" in lines[0]
