@@ -23,6 +23,9 @@ void close_stream(uv_stream_t* stream);
 // the system refuses (per-user pipe memory limit) or has no such knob (Windows).
 bool widen_pipe(int fd, size_t bytes);
 bool widen_pipe(uv_stream_t* stream, size_t bytes);  // the same for a libuv pipe handle
+// Two connected stream handles (heap-allocated; close each with close_stream()): an in-process
+// byte pipe in both directions, as libuv makes one (a socketpair; on Windows two loopback sockets).
+bool stream_pair(uv_loop_t* loop, uv_stream_t* ends[2], std::string& error);
 // What a Linux pipe holds by default: a read that returns this much (or more) emptied a full pipe.
 inline constexpr size_t kDefaultPipeSize = 64 * 1024;
 // What a libuv pipe connects to by name: a Windows named pipe (\\.\pipe\NAME) or a Unix socket path.

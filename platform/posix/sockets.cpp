@@ -267,4 +267,19 @@ std::vector<int> inherited_listeners() {
   return fds;
 }
 
+bool stream_pair(uv_loop_t* loop, uv_stream_t* ends[2], std::string& error) {
+  uv_os_sock_t fds[2];
+  if (int rc = uv_socketpair(SOCK_STREAM, 0, fds, 0, 0); rc != 0) {
+    error = std::string("cannot make a socket pair: ") + uv_strerror(rc);
+    return false;
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto* pipe = new uv_pipe_t;
+    uv_pipe_init(loop, pipe, 0);
+    uv_pipe_open(pipe, fds[i]);
+    ends[i] = reinterpret_cast<uv_stream_t*>(pipe);
+  }
+  return true;
+}
+
 }  // namespace hvterm::platform

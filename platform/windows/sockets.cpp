@@ -55,4 +55,19 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
 
 std::vector<int> inherited_listeners() { return {}; }
 
+bool stream_pair(uv_loop_t* loop, uv_stream_t* ends[2], std::string& error) {
+  uv_os_sock_t sockets[2];
+  if (int rc = uv_socketpair(SOCK_STREAM, 0, sockets, 0, 0); rc != 0) {
+    error = std::string("cannot make a socket pair: ") + uv_strerror(rc);
+    return false;
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto* tcp = new uv_tcp_t;
+    uv_tcp_init(loop, tcp);
+    uv_tcp_open(tcp, sockets[i]);
+    ends[i] = reinterpret_cast<uv_stream_t*>(tcp);
+  }
+  return true;
+}
+
 }  // namespace hvterm::platform

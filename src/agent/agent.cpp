@@ -111,7 +111,7 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
     error = "the agent is shutting down";
     return nullptr;
   }
-  bool connection = request.mode == wire::SessionMode::Connection;
+  bool connection = wire::carries_socket(request.mode);
   if (connection && forwards_ >= options_.max_forwards) {
     error = "forwarded connection limit reached (" + std::to_string(options_.max_forwards) +
             "; see hvtermd --max-forwards)";
@@ -135,6 +135,32 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
   Session* raw = session.get();
   sessions_.emplace(id, std::move(session));
   if (connection) ++forwards_;
+  log::info("session " + wire::session_id_hex(id).substr(0, 8) + " started: " + raw->describe().command);
+  return raw;
+}
+
+Session* Agent::adopt_connection(uv_stream_t* accepted, const std::string& from, std::string& error) {
+  wire::SessionId id{};
+  if (shutting_down_) {
+    error = "the agent is shutting down";
+  } else if (forwards_ >= options_.max_forwards) {
+    error = "forwarded connection limit reached (" + std::to_string(options_.max_forwards) +
+            "; see hvtermd --max-forwards)";
+  } else if (!platform::random_bytes(id.data(), id.size())) {
+    error = "cannot generate a session id";
+  }
+  if (!error.empty()) {
+    platform::close_stream(accepted);
+    return nullptr;
+  }
+  wire::Open request;
+  request.mode = wire::SessionMode::Connection;
+  request.id = id;
+  auto session = std::make_unique<Session>(*this, id, request, options_.replay_buffer);
+  session->adopt(accepted, from);
+  Session* raw = session.get();
+  sessions_.emplace(id, std::move(session));
+  ++forwards_;
   log::info("session " + wire::session_id_hex(id).substr(0, 8) + " started: " + raw->describe().command);
   return raw;
 }
@@ -167,7 +193,7 @@ void Agent::remove_session(const wire::SessionId& id) {
   if (it == sessions_.end()) return;
   auto* doomed = it->second.release();
   sessions_.erase(it);
-  if (doomed->carries_connection()) --forwards_;
+  if (doomed->carries_socket()) --forwards_;
   settle_memory_soon();
   auto* idle = new uv_idle_t;
   uv_idle_init(loop_, idle);

@@ -28,7 +28,7 @@ struct AgentOptions {
   std::string token;          // empty: no token required
   size_t max_sessions = 256;  // sessions that run a program
   ForwardPolicy forward;      // which connections sessions may open in the guest
-  size_t max_forwards = 256;  // sessions that carry such a connection
+  size_t max_forwards = 256;  // sessions that carry such a connection, or listen for them
   uint64_t forward_connect_timeout_ms = 10000;
   size_t max_connections = 1024;  // see default_max_connections()
   uint64_t linger_ms = 24ull * 3600 * 1000;
@@ -55,6 +55,9 @@ class Agent {
 
   // Used by connections.
   Session* open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error);
+  // A connection a listening session accepted becomes a session of its own, waiting for its
+  // client to attach; nullptr with `error` (and the connection closed) when over the limit.
+  Session* adopt_connection(uv_stream_t* accepted, const std::string& from, std::string& error);
   Session* find_session(const wire::SessionId& id);
   Session* most_recent_detached();
   std::vector<const Session*> sessions() const;
@@ -75,7 +78,7 @@ class Agent {
   AgentOptions options_;
   std::vector<std::unique_ptr<platform::Listener>> listeners_;
   std::map<wire::SessionId, std::unique_ptr<Session>> sessions_;
-  size_t forwards_ = 0;  // of sessions_, those that carry a connection
+  size_t forwards_ = 0;  // of sessions_, those that carry a connection or listen
   std::vector<AgentConnection*> connections_;
   size_t refused_over_limit_ = 0;  // since the connection limit was last reached (one record a burst)
   bool shutting_down_ = false;

@@ -124,7 +124,7 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   wire::Hello reply;
   reply.version = version;
   reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
-                       (agent_.options().token.empty() ? 0 : wire::kCapToken);
+                       wire::kCapListen | (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;
@@ -137,9 +137,11 @@ void AgentConnection::on_request(wire::Frame& frame) {
       if (!wire::decode(frame.payload.view(), open)) return reject(wire::ErrorCode::Malformed, "malformed OPEN");
       if (auto problem = wire::open_problem(open); !problem.empty())
         return reject(wire::ErrorCode::BadRequest, problem);
-      if (open.mode == wire::SessionMode::Connection) {
-        if (auto refusal = forward_refusal(agent_.options().forward, open.destination); !refusal.empty())
-          return reject(wire::ErrorCode::Unauthorized, refusal);
+      if (wire::carries_socket(open.mode)) {
+        const ForwardPolicy& policy = agent_.options().forward;
+        auto refusal = open.mode == wire::SessionMode::Connection ? forward_refusal(policy, open.destination)
+                                                                  : listen_refusal(policy, open.destination);
+        if (!refusal.empty()) return reject(wire::ErrorCode::Unauthorized, refusal);
       }
       if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
         return reject(wire::ErrorCode::BadRequest,

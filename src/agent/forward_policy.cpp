@@ -79,4 +79,20 @@ std::string forward_refusal(const ForwardPolicy& policy, const wire::Destination
   return {};
 }
 
+std::string listen_refusal(const ForwardPolicy& policy, const wire::Destination& where) {
+  std::string name = wire::describe(where);
+  switch (policy.reach) {
+    case ForwardPolicy::Reach::None: return "this agent listens on no ports for clients (hvtermd --forward none)";
+    case ForwardPolicy::Reach::Local:
+      if (where.kind == wire::Destination::Kind::Tcp && (where.host == "*" || !is_loopback_host(where.host)))
+        return "this agent listens only on the guest's loopback (hvtermd --forward local), not on " + name;
+      break;
+    case ForwardPolicy::Reach::Any: break;
+  }
+  if (!policy.allow.empty() &&
+      std::none_of(policy.allow.begin(), policy.allow.end(), [&](const auto& rule) { return matches(rule, where); }))
+    return name + " is not among the addresses this agent allows (hvtermd --forward-allow)";
+  return {};
+}
+
 }  // namespace hvterm

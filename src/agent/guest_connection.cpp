@@ -43,6 +43,16 @@ GuestConnection::GuestConnection(uv_loop_t* loop, const wire::Destination& desti
                   [](uv_connect_t* req, int status) { static_cast<GuestConnection*>(req->data)->on_connect(status); });
 }
 
+GuestConnection::GuestConnection(uv_loop_t* loop, uv_stream_t* accepted, std::string name,
+                                 std::function<void(const wire::Exit&)> ended)
+    : loop_(loop), name_(std::move(name)), on_ended_(std::move(ended)), timeout_ms_(0), stream_(accepted) {
+  destination_.kind = accepted->type == UV_TCP ? wire::Destination::Kind::Tcp
+                                               : (platform::kPipesAreNamedPipes ? wire::Destination::Kind::NamedPipe
+                                                                                : wire::Destination::Kind::Unix);
+  if (accepted->type == UV_TCP) uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(accepted), 1);
+  connected_ = true;
+}
+
 GuestConnection::~GuestConnection() {
   if (lookup_ != nullptr) lookup_->owner = nullptr;
   if (stream_ != nullptr) platform::close_stream(stream_);  // close() was not called: let libuv free it

@@ -21,6 +21,9 @@ class GuestConnection final : public platform::Child {
   // Starts connecting at once; `connected` runs when the socket is up, `ended` once with the end.
   GuestConnection(uv_loop_t* loop, const wire::Destination& destination, uint64_t timeout_ms,
                   std::function<void()> connected, std::function<void(const wire::Exit&)> ended);
+  // A connection a GuestListener accepted: up already; `name` says who it is from, for messages.
+  GuestConnection(uv_loop_t* loop, uv_stream_t* accepted, std::string name,
+                  std::function<void(const wire::Exit&)> ended);
   ~GuestConnection() override;
 
   bool connected() const { return connected_; }

@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "agent/connection.h"
 #include "agent/guest_connection.h"
+#include "agent/guest_listener.h"
 #include "common/log.h"
 #include "common/printable.h"
 #include "platform/process.h"
@@ -22,8 +23,11 @@ namespace {
 constexpr uint64_t kPtyDrainMs = 200;    // trailing PTY output after the child exits
 constexpr uint64_t kKillGraceMs = 5000;  // after SIGHUP, before SIGKILL
 
+constexpr uint64_t kUnclaimedMs = 60000;  // an accepted connection nobody attaches to by then is closed
+
 std::string command_line(const wire::Open& request) {
   if (request.mode == wire::SessionMode::Connection) return "connection to " + wire::describe(request.destination);
+  if (request.mode == wire::SessionMode::Listen) return "listening on " + wire::describe(request.destination);
   return request.argv.empty() ? "(login shell)" : join_words(request.argv);
 }
 
@@ -38,6 +42,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
       pipes_{{this, 0}, {this, 1}},
       size_(request.size) {
   created_ms_ = last_activity_ms_ = platform::unix_time_ms();
+  description_ = command_line(request_);
 }
 
 Session::~Session() { drop_read_block(); }
@@ -52,6 +57,16 @@ bool Session::spawn(platform::ExitStatus& failure) {
     child_ = std::move(guest);
     output_open_[0] = true;
     output_[1].finish();  // a connection has no stderr
+    return true;
+  }
+  if (request_.mode == wire::SessionMode::Listen) {
+    child_ = std::make_unique<GuestListener>(
+        agent_.loop(), request_.destination,
+        [this](uv_stream_t* connection, const std::string& peer) { on_accepted(connection, peer); },
+        [this](const wire::Exit& end) { on_exit(end); });
+    output_[1].finish();  // stdout is ours to write (on_accepted); there is no stderr
+    if (static_cast<GuestListener*>(child_.get())->listening())
+      output_[0].append(Slice::copy_of(std::string(wire::SessionId{}.size(), '\0')));  // "listening"
     return true;
   }
   platform::SpawnRequest spawn;
@@ -73,6 +88,38 @@ bool Session::spawn(platform::ExitStatus& failure) {
   if (child_->error_output() != nullptr) child_->error_output()->data = &pipes_[1];
   start_reading();
   return true;
+}
+
+void Session::adopt(uv_stream_t* accepted, const std::string& from) {
+  description_ = "connection from " + from;
+  auto guest = std::make_unique<GuestConnection>(agent_.loop(), accepted, "the connection from " + from,
+                                                 [this](const wire::Exit& end) { on_exit(end); });
+  guest_ = guest.get();
+  child_ = std::move(guest);
+  output_open_[0] = true;
+  output_[1].finish();
+  on_guest_connected();
+  linger_timer_.start(agent_.loop(), kUnclaimedMs, 0, [this] {
+    log::info("session " + wire::session_id_hex(id_).substr(0, 8) + ": no client claimed " + description_ + " within " +
+              std::to_string(kUnclaimedMs / 1000) + " s; closing it");
+    terminate();
+  });
+}
+
+// The listener's stdout is the ids of the sessions made of what it accepted, in order; the
+// client attaches to each. The first record, all zero, said that it listens.
+void Session::on_accepted(uv_stream_t* connection, const std::string& peer) {
+  std::string error;
+  auto* listener = static_cast<GuestListener*>(child_.get());
+  Session* accepted = agent_.adopt_connection(connection, peer + " on " + listener->address(), error);
+  if (accepted == nullptr) {
+    log::warn("closed a connection from " + peer + " on " + listener->address() + ": " + error);
+    return;
+  }
+  const wire::SessionId& id = accepted->id();
+  output_[0].append(Slice::copy_of(std::string_view(reinterpret_cast<const char*>(id.data()), id.size())));
+  touch();
+  pump();
 }
 
 void Session::on_guest_connected() {
@@ -200,6 +247,7 @@ void Session::on_exit(const wire::Exit& status) {
     finish_output(0);
     release_held_input();
   }
+  if (request_.mode == wire::SessionMode::Listen && !output_[0].finished()) output_[0].finish();
   if (request_.mode == wire::SessionMode::Pty && output_open_[0]) {
     // Normally the PTY reports EIO right after its last byte; a background job still holding the
     // terminal would keep it open forever, so trailing output gets a short idle window.
@@ -478,7 +526,7 @@ wire::ListEntry Session::describe() const {
   uint64_t now = platform::unix_time_ms();
   e.idle_ms = now > last_activity_ms_ ? now - last_activity_ms_ : 0;
   if (exit_) e.exit_code = exit_->kind == wire::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
-  e.command = command_line(request_);
+  e.command = description_;
   return e;
 }
 

@@ -31,6 +31,9 @@ class Session {
 
   // Start the child; on failure `failure` says why (not found / cannot execute).
   bool spawn(platform::ExitStatus& failure);
+  // Instead of spawn: carry a connection a listening session accepted (`from` names its peer and
+  // the listener). Nobody is attached yet; if nobody attaches soon, the connection is closed.
+  void adopt(uv_stream_t* accepted, const std::string& from);
 
   // Bind a connection. `resume` carries what the client already holds of each output stream;
   // otherwise replay starts at what the previous client acknowledged. Returns the reply to send
@@ -50,7 +53,7 @@ class Session {
 
   wire::ListEntry describe() const;
   const wire::SessionId& id() const { return id_; }
-  bool carries_connection() const { return request_.mode == wire::SessionMode::Connection; }
+  bool carries_socket() const { return wire::carries_socket(request_.mode); }
   wire::SessionState state() const;
   uint64_t detached_since_ms() const { return detached_at_ms_; }
   uint64_t created_ms() const { return created_ms_; }
@@ -73,6 +76,7 @@ class Session {
   void drop_read_block();
   void on_exit(const wire::Exit& status);  // the program's exit, or the connection's end
   void on_guest_connected();
+  void on_accepted(uv_stream_t* connection, const std::string& peer);  // a listening session's
   void release_held_input();
   void maybe_send_input_ack(bool force);
   void write_input(Slice bytes);
@@ -88,6 +92,7 @@ class Session {
   wire::Open request_;
   std::unique_ptr<platform::Child> child_;
   GuestConnection* guest_ = nullptr;  // child_, when the session carries a connection
+  std::string description_;           // what `hvterm ls` shows as its command
   std::vector<Slice> held_input_;     // a connection's input that came before it was up
   AgentConnection* connection_ = nullptr;
 

@@ -98,7 +98,7 @@ int command_ls(const CommonOptions& options, bool json) {
                            ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
                            : "-";
     std::string command = shorten(printable(e.command), command_columns);
-    std::string pid = e.mode == wire::SessionMode::Connection ? "-" : std::to_string(e.pid);  // the agent's own
+    std::string pid = wire::carries_socket(e.mode) ? "-" : std::to_string(e.pid);  // the agent's own
     std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(), state.c_str(),
                 pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(), local_time(e.created_unix_ms).c_str(),
                 command.c_str());

@@ -19,7 +19,7 @@ int fail(const std::string& message) {
 
 }  // namespace
 
-int command_forward(const ClientOptions& options, std::vector<LocalForward> forwards) {
+int command_forward(const ClientOptions& options, std::vector<LocalForward> local, std::vector<RemoteForward> remote) {
   uv_loop_t* loop = uv_default_loop();
   // Asked once before listening, as ssh connects before it forwards: a wrong target or an agent
   // that cannot open connections is said now, not at the first connection.
@@ -28,6 +28,8 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> forw
   if (!hello.ok) return fail(hello.error);
   if ((hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId))
     return fail("this agent (" + hello.agent + ") is too old to open connections in the guest; update hvtermd there");
+  if (!remote.empty() && (hello.capabilities & wire::kCapListen) == 0)
+    return fail("this agent (" + hello.agent + ") is too old to listen in the guest (-R); update hvtermd there");
 
   int status = 0;
   bool forced = false;
@@ -36,19 +38,33 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> forw
     auto say = [&](const std::string& line) {
       messages.write(Slice::copy_of("hvterm: " + line + "\n"), [](size_t, int) {});
     };
-    log::set_sink([&](const std::string& record) { messages.write(Slice::copy_of(record + "\n"), [](size_t, int) {}); });
-    Forwarder forwarder(loop, options, std::move(forwards), &messages);
+    log::set_sink([&](const std::string& record) {
+      messages.write(Slice::copy_of(record + "\n"), [](size_t, int) {});
+    });
     std::vector<uv_signal_t*> signals;
     auto close_signals = [&] {
       for (auto* s : signals)
         uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
       signals.clear();
     };
+    Forwarder::Events events;
+    events.ready = [&](const std::string& line) {
+      if (!options.quiet) say("forwarding " + line + " (" + options.target.text + ")");
+    };
+    Forwarder* self = nullptr;
+    events.failed = [&] {  // a -R listener the agent could not keep (it said why): stop, as with a bind error
+      if (status != 0) return;
+      status = 255;
+      self->stop(SIGTERM, [&] { close_signals(); });
+    };
+    Forwarder forwarder(loop, options, std::move(local), std::move(remote), &messages, events);
+    self = &forwarder;
     // The first signal stops listening and ends each open connection as that signal would end a
     // program; a second one does not wait for them (the agent forgets their sessions in time).
     std::function<void(int)> on_signal = [&](int signum) {
       if (status != 0) {
-        say("stopping without waiting for " + std::to_string(forwarder.open_connections()) + " connection(s)");
+        if (forwarder.open_connections() > 0)
+          say("stopping without waiting for " + std::to_string(forwarder.open_connections()) + " connection(s)");
         forced = true;
         uv_stop(loop);
         return;
@@ -59,12 +75,12 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> forw
       forwarder.stop(signum, close_signals);
     };
     std::string error;
-    if (!forwarder.listen(error)) {
+    if (!forwarder.start(error)) {
       say(error);
       status = 255;
+      forwarder.stop(SIGTERM, [] {});  // what did start (a -R listener) ends before we do
+      uv_run(loop, UV_RUN_DEFAULT);
     } else {
-      if (!options.quiet)
-        for (const auto& line : forwarder.describe()) say("forwarding " + line + " (" + options.target.text + ")");
       for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
         auto* s = new uv_signal_t;
         uv_signal_init(loop, s);

@@ -1,5 +1,5 @@
 #pragma once
-// `hvterm forward TARGET -L ...`: forwards local ports into the guest until told to stop.
+// `hvterm forward TARGET -L ... -R ...`: forwards ports into and out of the guest until told to stop.
 #include <vector>
 
 #include "client/forward_spec.h"
@@ -7,6 +7,6 @@
 
 namespace hvterm {
 
-int command_forward(const ClientOptions& options, std::vector<LocalForward> forwards);
+int command_forward(const ClientOptions& options, std::vector<LocalForward> local, std::vector<RemoteForward> remote);
 
 }  // namespace hvterm

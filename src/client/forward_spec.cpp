@@ -23,9 +23,18 @@ std::optional<std::string> bind_address(const std::string& text, std::string& er
 
 }  // namespace
 
-std::optional<LocalForward> parse_local_forward(const std::string& text, std::string& error) {
-  LocalForward forward;
-  forward.text = text;
+namespace {
+
+struct SplitForward {
+  std::string bind;
+  uint16_t port = 0;
+  wire::Destination destination;
+};
+
+// [BIND:]PORT:DESTINATION, with BIND resolved to an IP address (nullopt with `error`).
+std::optional<SplitForward> split_forward(const std::string& text, std::string& error) {
+  SplitForward split;
+  split.bind = "127.0.0.1";
   std::string rest = text;
   std::string bind;
   bool bind_given = false;
@@ -53,15 +62,39 @@ std::optional<LocalForward> parse_local_forward(const std::string& text, std::st
     error = "'" + port + "' in '" + text + "' is not a port to listen on (0-65535; 0 picks a free one)";
     return std::nullopt;
   }
-  forward.port = static_cast<uint16_t>(std::stoul(port));
+  split.port = static_cast<uint16_t>(std::stoul(port));
   if (bind_given) {
     auto address = bind_address(bind, error);
     if (!address) return std::nullopt;
-    forward.bind = *address;
+    split.bind = *address;
   }
   auto destination = wire::parse_destination(rest.substr(colon + 1), error);
   if (!destination) return std::nullopt;
-  forward.destination = *destination;
+  split.destination = *destination;
+  return split;
+}
+
+}  // namespace
+
+std::optional<LocalForward> parse_local_forward(const std::string& text, std::string& error) {
+  auto split = split_forward(text, error);
+  if (!split) return std::nullopt;
+  return LocalForward{split->bind, split->port, split->destination, text};
+}
+
+std::optional<RemoteForward> parse_remote_forward(const std::string& text, std::string& error) {
+  auto split = split_forward(text, error);
+  if (!split) return std::nullopt;
+  if (split->port == 0) {
+    error = "'" + text + "': give the port to listen on in the guest (its programs must know it), not 0";
+    return std::nullopt;
+  }
+  RemoteForward forward;
+  forward.listen.kind = wire::Destination::Kind::Tcp;
+  forward.listen.host = split->bind;
+  forward.listen.port = split->port;
+  forward.destination = split->destination;
+  forward.text = text;
   return forward;
 }
 

@@ -20,6 +20,16 @@ struct LocalForward {
 // the loopback: a forward open to the network must be asked for.
 std::optional<LocalForward> parse_local_forward(const std::string& text, std::string& error);
 
+struct RemoteForward {
+  wire::Destination listen;       // in the guest: TCP, an IP address (default 127.0.0.1) and a port
+  wire::Destination destination;  // on this machine
+  std::string text;
+};
+
+// -R [BIND:]PORT:DESTINATION: the same shape, the other way round. The port must be given (the
+// guest's programs need to know it).
+std::optional<RemoteForward> parse_remote_forward(const std::string& text, std::string& error);
+
 // "127.0.0.1:8080", "[::1]:8080"
 std::string describe_listen_address(const std::string& bind, uint16_t port);
 

@@ -1,29 +1,69 @@
 #include "client/forwarder.h"
 
+#include <algorithm>
+
+#include "client/outbound_connect.h"
 #include "common/log.h"
 #include "platform/sockets.h"
+#include "protocol/destination_text.h"
 
 namespace hvterm {
+namespace {
 
-Forwarder::Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalForward> forwards, LocalWriter* messages)
-    : loop_(loop), session_(std::move(session)), messages_(messages) {
+std::string describe_peer(const sockaddr_storage& address) {
+  char host[64] = "";
+  uv_ip_name(reinterpret_cast<const sockaddr*>(&address), host, sizeof host);
+  bool v6 = address.ss_family == AF_INET6;
+  uint16_t port = ntohs(v6 ? reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port
+                           : reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  return describe_listen_address(host, port);
+}
+
+}  // namespace
+
+Forwarder::Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalForward> local,
+                     std::vector<RemoteForward> remote, LocalWriter* messages, Events events)
+    : loop_(loop), session_(std::move(session)), messages_(messages), events_(std::move(events)) {
   session_.escape = 0;  // a byte pipe: nothing in it is for hvterm
-  session_.open.mode = wire::SessionMode::Connection;
-  for (auto& forward : forwards) {
+  session_.attach = false;
+  session_.transcript_fd = session_.recording_fd = -1;
+  for (auto& forward : local) {
     auto listener = std::make_unique<Listener>();
     listener->owner = this;
     listener->forward = std::move(forward);
     listeners_.push_back(std::move(listener));
   }
+  for (auto& forward : remote) {
+    auto r = std::make_unique<Remote>();
+    r->owner = this;
+    r->forward = std::move(forward);
+    remotes_.push_back(std::move(r));
+  }
 }
 
-Forwarder::~Forwarder() { close_listeners(); }
+Forwarder::~Forwarder() {
+  *alive_ = false;
+  close_listeners();
+}
 
-bool Forwarder::listen(std::string& error) {
+size_t Forwarder::open_connections() const {
+  size_t listening = 0;
+  for (const auto& r : remotes_) listening += r->session != nullptr ? 1 : 0;
+  return clients_.size() - listening + connecting_;
+}
+
+bool Forwarder::start(std::string& error) {
   for (auto& listener : listeners_)
     if (!listen_on(*listener, error)) return false;
+  for (auto& remote : remotes_)
+    if (!start_remote(*remote, error)) return false;
+  for (auto& listener : listeners_)
+    if (events_.ready)
+      events_.ready(listener->address + " to " + wire::describe(listener->forward.destination) + " in the guest");
   return true;
 }
+
+// ---- -L ------------------------------------------------------------------------------------------------
 
 bool Forwarder::listen_on(Listener& listener, std::string& error) {
   const LocalForward& forward = listener.forward;
@@ -55,13 +95,6 @@ bool Forwarder::listen_on(Listener& listener, std::string& error) {
   return true;
 }
 
-std::vector<std::string> Forwarder::describe() const {
-  std::vector<std::string> lines;
-  for (const auto& listener : listeners_)
-    lines.push_back(listener->address + " to " + wire::describe(listener->forward.destination) + " in the guest");
-  return lines;
-}
-
 void Forwarder::on_connection(Listener& listener, int status) {
   if (status != 0) {  // out of descriptors, for one: say so, and go on listening
     log::warn("cannot accept a connection on " + listener.address + ": " + uv_strerror(status));
@@ -72,27 +105,114 @@ void Forwarder::on_connection(Listener& listener, int status) {
   int rc = uv_accept(reinterpret_cast<uv_stream_t*>(listener.handle), reinterpret_cast<uv_stream_t*>(connection));
   auto stream = share_stream(reinterpret_cast<uv_stream_t*>(connection));
   if (rc != 0 || stopping_) return;  // the shared stream closes it
-  uv_tcp_nodelay(connection, 1);  // keystrokes through an ssh inside go out at once
+  uv_tcp_nodelay(connection, 1);     // keystrokes through an ssh inside go out at once
   ++listener.accepted;
   std::string peer;
   sockaddr_storage address{};
   int length = sizeof address;
-  char host[64] = "";
-  if (uv_tcp_getpeername(connection, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    uv_ip_name(reinterpret_cast<sockaddr*>(&address), host, sizeof host);
-    uint16_t port = ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
-                                                        : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-    peer = " from " + describe_listen_address(host, port);
-  }
+  if (uv_tcp_getpeername(connection, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    peer = " from " + describe_peer(address);
   log::info("connection " + std::to_string(listener.accepted) + " on " + listener.address + peer);
   ClientOptions options = session_;
+  options.open.mode = wire::SessionMode::Connection;
   options.open.destination = listener.forward.destination;
+  bridge(std::move(options), std::move(stream),
+         listener.address + " connection " + std::to_string(listener.accepted) + peer + ": ");
+}
+
+void Forwarder::bridge(ClientOptions options, SharedStream stream, std::string prefix) {
   auto& client = clients_.emplace_back(std::make_unique<SessionClient>(loop_, std::move(options)));
   SessionClient* raw = client.get();
-  ForwardedEnds ends{std::move(stream), messages_,
-                     listener.address + " connection " + std::to_string(listener.accepted) + peer + ": "};
-  raw->start(std::move(ends), [this, raw](int) { on_finished(raw); });
+  raw->start(ForwardedEnds{std::move(stream), messages_, std::move(prefix)}, [this, raw](int) { on_finished(raw); });
 }
+
+// ---- -R ------------------------------------------------------------------------------------------------
+
+bool Forwarder::start_remote(Remote& remote, std::string& error) {
+  uv_stream_t* ends[2];
+  if (!platform::stream_pair(loop_, ends, error)) return false;
+  remote.ids = ends[1];
+  remote.ids->data = &remote;
+  uv_read_start(
+      remote.ids,
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        static char block[4096];  // records are copied out at once
+        *buf = uv_buf_init(block, sizeof block);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        auto* r = static_cast<Remote*>(s->data);
+        r->owner->on_ids(*r, nread, buf);
+      });
+  ClientOptions options = session_;
+  options.open.mode = wire::SessionMode::Listen;
+  options.open.destination = remote.forward.listen;
+  auto& client = clients_.emplace_back(std::make_unique<SessionClient>(loop_, std::move(options)));
+  remote.session = client.get();
+  remote.session->start(ForwardedEnds{share_stream(ends[0]), messages_, "-R " + remote.forward.text + ": "},
+                        [this, raw = remote.session](int) { on_finished(raw); });
+  return true;
+}
+
+// The listening session's stdout: session ids, kAcceptedIdSize bytes each; all zero first, once the
+// agent listens.
+void Forwarder::on_ids(Remote& remote, ssize_t nread, const uv_buf_t* buf) {
+  if (nread < 0) {  // the listening session ended and closed its side
+    platform::close_stream(remote.ids);
+    remote.ids = nullptr;
+    return;
+  }
+  remote.partial.append(buf->base, static_cast<size_t>(nread));
+  wire::SessionId id;
+  while (remote.partial.size() >= id.size()) {
+    std::copy_n(remote.partial.begin(), id.size(), id.begin());
+    remote.partial.erase(0, id.size());
+    if (id == wire::SessionId{}) {
+      if (events_.ready)
+        events_.ready(wire::describe(remote.forward.listen) + " in the guest to " +
+                      wire::describe(remote.forward.destination) + " here");
+      continue;
+    }
+    on_remote_connection(remote, id);
+  }
+}
+
+void Forwarder::on_remote_connection(Remote& remote, const wire::SessionId& id) {
+  uint64_t number = ++remote.accepted;
+  std::string prefix = wire::describe(remote.forward.listen) + " in the guest, connection " + std::to_string(number) +
+                       ": ";
+  ClientOptions options = session_;
+  options.attach = true;
+  options.attach_id = id;
+  log::info("connection " + std::to_string(number) + " on " + wire::describe(remote.forward.listen) +
+            " in the guest: session " + wire::session_id_hex(id).substr(0, 8));
+  ++connecting_;
+  connect_outbound(loop_, remote.forward.destination,
+                   [this, alive = alive_, options, prefix](uv_stream_t* stream, const std::string& error) mutable {
+                     if (!*alive) {
+                       if (stream != nullptr) platform::close_stream(stream);
+                       return;
+                     }
+                     --connecting_;
+                     if (stream != nullptr && !stopping_)
+                       return bridge(std::move(options), share_stream(stream), prefix);
+                     if (stream != nullptr) platform::close_stream(stream);
+                     if (!error.empty())
+                       messages_->write(Slice::copy_of("hvterm: " + prefix + error +
+                                                       "; closing the guest's connection\n"),
+                                        [](size_t, int) {});
+                     // Attach to it all the same, only to close it at once: the guest's program hears at once
+                     // that there is nobody here, and the agent forgets the session.
+                     uv_stream_t* ends[2];
+                     std::string why;
+                     if (!platform::stream_pair(loop_, ends, why)) return maybe_stopped();
+                     platform::close_stream(ends[1]);
+                     options.signal_once_bound = wire::sig::kTerm;
+                     options.quiet = true;
+                     bridge(std::move(options), share_stream(ends[0]), prefix);
+                   });
+}
+
+// ---- the end ---------------------------------------------------------------------------------------------
 
 void Forwarder::on_finished(SessionClient* client) {
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
@@ -101,35 +221,43 @@ void Forwarder::on_finished(SessionClient* client) {
     clients_.erase(it);
     break;
   }
+  bool listener_failed = false;
+  for (auto& remote : remotes_) {
+    if (remote->session != client) continue;
+    remote->session = nullptr;
+    listener_failed = !stopping_;
+  }
   reaper_.start(loop_, 0, 0, [this] {
     ended_.clear();
-    if (stopping_ && clients_.empty() && on_stopped_) {
-      auto stopped = std::move(on_stopped_);
-      on_stopped_ = nullptr;
-      reaper_.close();
-      stopped();
-    }
+    maybe_stopped();
   });
+  if (listener_failed && events_.failed) events_.failed();
+}
+
+void Forwarder::maybe_stopped() {
+  if (!stopping_ || !clients_.empty() || connecting_ != 0 || !on_stopped_) return;
+  auto stopped = std::move(on_stopped_);
+  on_stopped_ = nullptr;
+  for (auto& remote : remotes_) {
+    if (remote->ids == nullptr) continue;
+    platform::close_stream(remote->ids);
+    remote->ids = nullptr;
+  }
+  stopped();
 }
 
 void Forwarder::stop(int signum, std::function<void()> done) {
   if (!stopping_) {
     stopping_ = true;
+    stop_signal_ = signum;
     close_listeners();
   }
   on_stopped_ = std::move(done);
-  if (clients_.empty()) {
-    reaper_.close();
-    ended_.clear();
-    auto stopped = std::move(on_stopped_);
-    on_stopped_ = nullptr;
-    if (stopped) stopped();
-    return;
-  }
   // A copy: a client may end (and be moved out) from within interrupt().
   std::vector<SessionClient*> open;
   for (auto& client : clients_) open.push_back(client.get());
   for (auto* client : open) client->interrupt(signum);
+  maybe_stopped();
 }
 
 void Forwarder::close_listeners() {

@@ -1,7 +1,12 @@
 #pragma once
-// Forwarder: the local side of `hvterm forward -L`. Listens on local TCP addresses and carries
-// each connection it accepts to its destination in the guest as a connection session of its own
-// (a SessionClient on the resumable stream): a cut, a VM pause or a restore does not break it.
+// Forwarder: this machine's side of `hvterm forward` (and of shell/exec -L/-R).
+//   -L: listens on local TCP addresses and carries each connection it accepts to its destination in
+//       the guest, as a connection session of its own.
+//   -R: has the agent listen in the guest (a listening session); each connection the agent accepts
+//       there is a session the agent names on the listener's stdout, which we attach to and bridge to
+//       a connection we make here.
+// Every connection is a SessionClient on the resumable stream: a cut, a VM pause or a restore does
+// not break it.
 #include <uv.h>
 
 #include <functional>
@@ -19,21 +24,25 @@ namespace hvterm {
 
 class Forwarder {
  public:
-  // `session`: how each connection's session connects and resumes (target, timeouts); `messages`
-  // gets hvterm's lines about single connections (stderr).
-  Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalForward> forwards, LocalWriter* messages);
+  struct Events {
+    std::function<void(const std::string&)> ready;  // a forward is up: "127.0.0.1:8080 to localhost:80 in the guest"
+    std::function<void()> failed;                   // a -R listener ended by itself (it said why)
+  };
+  // `session`: how each session connects and resumes (target, timeouts); `messages` gets hvterm's
+  // lines about single connections (stderr).
+  Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalForward> local, std::vector<RemoteForward> remote,
+            LocalWriter* messages, Events events);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Listens on every address; false with a one-line `error` when one cannot be listened on.
-  bool listen(std::string& error);
-  // "127.0.0.1:8080 to localhost:80 in the guest", one per forward, with the ports actually bound.
-  std::vector<std::string> describe() const;
-  // Stops accepting. Connections under way end as a program sent `signum` would; `done` runs once
-  // the last of them has ended (at once when none is open).
+  // Listens on every local address and asks the agent to listen on every remote one; false with a
+  // one-line `error` when a local one cannot be listened on. `ready` follows for each.
+  bool start(std::string& error);
+  // Stops accepting here and in the guest. Connections under way end as a program sent `signum`
+  // would; `done` runs once the last of them has ended (at once when none is open).
   void stop(int signum, std::function<void()> done);
-  size_t open_connections() const { return clients_.size(); }
+  size_t open_connections() const;
 
  private:
   struct Listener {
@@ -43,21 +52,39 @@ class Forwarder {
     std::string address;  // as bound
     uint64_t accepted = 0;
   };
+  struct Remote {
+    Forwarder* owner = nullptr;
+    RemoteForward forward;
+    SessionClient* session = nullptr;  // the listening session, while it lasts
+    uv_stream_t* ids = nullptr;        // our end of the pair its stdout goes into
+    std::string partial;               // of the next session id
+    uint64_t accepted = 0;
+  };
   bool listen_on(Listener& listener, std::string& error);
+  bool start_remote(Remote& remote, std::string& error);
   void on_connection(Listener& listener, int status);
+  void on_ids(Remote& remote, ssize_t nread, const uv_buf_t* buf);
+  void on_remote_connection(Remote& remote, const wire::SessionId& id);
+  void bridge(ClientOptions options, SharedStream stream, std::string prefix);
   void on_finished(SessionClient* client);
+  void maybe_stopped();
   void close_listeners();
 
   uv_loop_t* loop_;
   ClientOptions session_;
   LocalWriter* messages_;
+  Events events_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<Remote>> remotes_;
   std::list<std::unique_ptr<SessionClient>> clients_;
+  size_t connecting_ = 0;  // -R connections being made here
   // Ended sessions are destroyed on the next turn of the loop, not inside their own callback.
   std::vector<std::unique_ptr<SessionClient>> ended_;
   Timer reaper_;
   std::function<void()> on_stopped_;
+  int stop_signal_ = 0;
   bool stopping_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace hvterm

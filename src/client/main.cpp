@@ -79,8 +79,8 @@ struct Cli {
   int verbosity = 0;  // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
-  std::string destination;                  // nc
-  std::vector<std::string> local_forwards;  // forward -L
+  std::string destination;                                   // nc
+  std::vector<std::string> local_forwards, remote_forwards;  // forward -L, -R
   std::string wait = "0";
   std::string config_file;  // -F
   bool names_only = false;  // config --names
@@ -137,6 +137,27 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
+}
+
+bool parse_forwards(const Cli& cli, std::vector<LocalForward>& local, std::vector<RemoteForward>& remote,
+                    std::string& error) {
+  for (const auto& text : cli.local_forwards) {
+    auto parsed = parse_local_forward(text, error);
+    if (!parsed) {
+      error = "-L: " + error;
+      return false;
+    }
+    local.push_back(*parsed);
+  }
+  for (const auto& text : cli.remote_forwards) {
+    auto parsed = parse_remote_forward(text, error);
+    if (!parsed) {
+      error = "-R: " + error;
+      return false;
+    }
+    remote.push_back(*parsed);
+  }
+  return true;
 }
 
 // `hvterm exec vm grep -v x`: like ssh, everything from the word after TARGET on is the remote
@@ -312,21 +333,28 @@ int run(int argc, char** argv) {
                    "([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); repeatable")
       ->type_name("[BIND:]PORT:DESTINATION")
       ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->required();
-  add_resume_options(forward, cli);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   forward
-      ->footer("BIND defaults to 127.0.0.1 (this machine only); * listens on every interface, [::1] on IPv6;\n"
-               "PORT 0 picks a free port, and hvterm says which. Each connection is a session of its own in the\n"
-               "agent: it survives a cut, a VM pause or a restore of the hvterm connection with no byte lost,\n"
-               "and the agent's --forward policy and --max-forwards apply to it. hvterm forward runs until\n"
-               "Ctrl-C (or SIGTERM), which stops listening and closes the open connections in the guest; a\n"
-               "second one exits without waiting. Exit status: 128+N for signal N; 255 with one line when the\n"
-               "agent cannot be reached or cannot open connections, or a port cannot be listened on.\n\n" +
-               std::string(kTargetsHelp) + "\n\n" +
-               examples({"hvterm forward vsock:3 -L 8080:80              the guest's web server on localhost:8080",
-                         "hvterm forward vm1 -L 5432:db:5432 -L 2222:22  two ports; db is resolved in the guest",
-                         "hvterm forward local -L 0:unix:/run/app.sock   a free port to a Unix socket in the guest"}));
+      ->add_option("-R,--remote", cli.remote_forwards,
+                   "Have the agent listen on [BIND:]PORT in the guest (BIND: 127.0.0.1 unless given) and carry "
+                   "each connection to DESTINATION here ([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); "
+                   "repeatable")
+      ->type_name("[BIND:]PORT:DESTINATION")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_resume_options(forward, cli);
+  forward->footer(
+      "BIND defaults to 127.0.0.1 (this machine only); * listens on every interface, [::1] on IPv6;\n"
+      "PORT 0 picks a free port, and hvterm says which. Each connection is a session of its own in the\n"
+      "agent: it survives a cut, a VM pause or a restore of the hvterm connection with no byte lost,\n"
+      "and the agent's --forward policy and --max-forwards apply to it. hvterm forward runs until\n"
+      "Ctrl-C (or SIGTERM), which stops listening and closes the open connections in the guest; a\n"
+      "second one exits without waiting. Exit status: 128+N for signal N; 255 with one line when the\n"
+      "agent cannot be reached or cannot open connections, or a port cannot be listened on.\n\n" +
+      std::string(kTargetsHelp) + "\n\n" +
+      examples({"hvterm forward vsock:3 -L 8080:80              the guest's web server on localhost:8080",
+                "hvterm forward vm1 -L 5432:db:5432 -L 2222:22  two ports; db is resolved in the guest",
+                "hvterm forward vm1 -R 3128:proxy.corp:3128     the guest reaches a proxy through this machine"}));
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
@@ -495,13 +523,12 @@ int run(int argc, char** argv) {
   options.reconnect_timeout_ms = *reconnect;
 
   if (*forward) {
-    std::vector<LocalForward> forwards;
-    for (const auto& text : cli.local_forwards) {
-      auto parsed = parse_local_forward(text, error);
-      if (!parsed) return usage_error("-L: " + error);
-      forwards.push_back(*parsed);
-    }
-    return command_forward(options, std::move(forwards));
+    std::vector<LocalForward> local;
+    std::vector<RemoteForward> remote;
+    if (!parse_forwards(cli, local, remote, error)) return usage_error(error);
+    if (local.empty() && remote.empty())
+      return usage_error("forward needs at least one -L or -R (see 'hvterm forward --help')");
+    return command_forward(options, std::move(local), std::move(remote));
   }
   if (*attach) {
     options.attach = true;

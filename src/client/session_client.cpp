@@ -388,7 +388,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
       }
       raw_ = true;
     }
-    if (options_.attach) notice("attached to session " + short_id());
+    if (options_.attach && stdio_) notice("attached to session " + short_id());
+    if (options_.signal_once_bound != 0) pending_signals_.push_back(options_.signal_once_bound);
   }
   log::info(std::string(resumed ? "resumed" : "in") + " session " + short_id() + " (pid " + std::to_string(info.pid) +
             "); the agent holds our stdin up to @" + std::to_string(info.received[0]));

@@ -29,6 +29,9 @@ struct ClientOptions {
   bool attach = false;          // ATTACH an existing session instead of OPEN
   wire::SessionId attach_id{};  // all zero: the most recently detached session
   wire::Open open;
+  // Sent as soon as the session is bound (hvterm forward -R, when this side's connection could not
+  // be made: the guest's connection is closed rather than left waiting).
+  uint8_t signal_once_bound = 0;
   char escape = '~';  // 0: escapes off
   bool reconnect = true;
   bool quiet = false;

@@ -136,6 +136,7 @@ const char* session_mode_name(SessionMode mode) {
     case SessionMode::Pipes: return "pipes";
     case SessionMode::Pty: return "pty";
     case SessionMode::Connection: return "connection";
+    case SessionMode::Listen: return "listener";
   }
   return "unknown";
 }
@@ -228,7 +229,7 @@ std::string encode(const Open& m) {
   strings(w, m.argv);
   strings(w, m.env);
   if (m.id != SessionId{}) w.bytes(m.id.data(), m.id.size());
-  if (m.mode == SessionMode::Connection) {
+  if (carries_socket(m.mode)) {
     w.u8(static_cast<uint8_t>(m.destination.kind));
     w.str(m.destination.host);
     w.u16(m.destination.port);
@@ -239,15 +240,16 @@ std::string encode(const Open& m) {
 bool decode(std::string_view payload, Open& m) {
   Reader r(payload);
   uint8_t mode;
-  if (!r.u8(mode) || mode > 2) return false;
+  if (!r.u8(mode) || mode > kLastSessionMode) return false;
   m.mode = static_cast<SessionMode>(mode);
   if (!(r.size(m.size) && r.str(m.term) && r.str(m.cwd) && r.str(m.user) && r.strings(m.argv) && r.strings(m.env)))
     return false;
   m.id = SessionId{};
   m.destination = Destination{};
-  if (m.mode != SessionMode::Connection)
+  if (!carries_socket(m.mode))
     return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
-  // A connection always names its session (so a lost answer can be resumed), then where it goes.
+  // A connection or listener always names its session (so a lost answer can be resumed), then
+  // where it goes or listens.
   uint8_t kind;
   if (!r.bytes(m.id.data(), m.id.size()) || m.id == SessionId{} || !r.u8(kind) || kind > 2) return false;
   m.destination.kind = static_cast<Destination::Kind>(kind);
@@ -285,7 +287,7 @@ std::string encode(const SessionInfo& m) {
 bool decode(std::string_view payload, SessionInfo& m) {
   Reader r(payload);
   uint8_t mode;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(mode) || mode > 2 || !r.u32(m.pid)) return false;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(mode) || mode > kLastSessionMode || !r.u32(m.pid)) return false;
   m.mode = static_cast<SessionMode>(mode);
   for (uint64_t& v : m.received)
     if (!r.u64(v)) return false;
@@ -343,7 +345,8 @@ bool decode(std::string_view payload, ListEntry& m) {
   Reader r(payload);
   uint8_t state, mode;
   uint32_t code;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > 2) return false;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(state) || state > 2 || !r.u8(mode) || mode > kLastSessionMode)
+    return false;
   m.state = static_cast<SessionState>(state);
   m.mode = static_cast<SessionMode>(mode);
   if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code)) return false;

@@ -35,14 +35,17 @@ std::string open_problem(const Open& open) {
   if (has_nul(open.user)) return "OPEN: the user name contains a NUL byte";
   for (size_t i = 0; i < open.argv.size(); ++i)
     if (has_nul(open.argv[i])) return "OPEN: argv[" + std::to_string(i) + "] contains a NUL byte";
-  if (open.mode == SessionMode::Connection) {
-    // A connection runs no program: fields that would shape one have nothing to apply to.
+  if (carries_socket(open.mode)) {
+    // A connection or listener runs no program: fields that would shape one have nothing to apply to.
     if (!open.argv.empty() || !open.env.empty() || !open.user.empty() || !open.cwd.empty())
-      return "OPEN: a connection takes no command, environment, user or working directory";
+      return std::string("OPEN: a ") + session_mode_name(open.mode) +
+             " takes no command, environment, user or working directory";
     const Destination& d = open.destination;
     if (has_nul(d.host)) return "OPEN: the destination contains a NUL byte";
     if (d.kind == Destination::Kind::Tcp) {
-      if (d.port == 0) return "OPEN: TCP port 0 is no port to connect to";
+      if (d.port == 0)
+        return open.mode == SessionMode::Connection ? "OPEN: TCP port 0 is no port to connect to"
+                                                    : "OPEN: TCP port 0 is no port to listen on";
       if (d.host.size() > 255) return "OPEN: the host name is longer than 255 bytes";
     } else {
       if (d.host.empty()) return "OPEN: the destination path is empty";

@@ -54,6 +54,9 @@ inline constexpr uint32_t kCapOpenId = 1u << 2;
 inline constexpr uint32_t kCapCollectOk = 1u << 3;
 // OPEN may ask for a connection inside the guest (SessionMode::Connection) instead of a program.
 inline constexpr uint32_t kCapConnect = 1u << 4;
+// OPEN may ask the agent to listen in the guest (SessionMode::Listen): each connection it accepts
+// becomes a connection session of its own, whose id the listening session's stdout carries.
+inline constexpr uint32_t kCapListen = 1u << 5;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -68,7 +71,13 @@ inline constexpr int kStreamCount = 3;
 
 // Connection: the session carries a connection the agent opens in the guest; stdin is what goes
 // into it, stdout what comes out of it, and there is no stderr.
-enum class SessionMode : uint8_t { Pipes = 0, Pty = 1, Connection = 2 };
+// Listen: the agent listens at the destination in the guest; stdout is the ids of the sessions it
+// made of the connections it accepted (kAcceptedIdSize bytes each), stdin carries nothing.
+enum class SessionMode : uint8_t { Pipes = 0, Pty = 1, Connection = 2, Listen = 3 };
+inline constexpr uint8_t kLastSessionMode = 3;
+inline constexpr bool carries_socket(SessionMode mode) {
+  return mode == SessionMode::Connection || mode == SessionMode::Listen;
+}
 const char* session_mode_name(SessionMode mode);
 
 enum class SessionState : uint8_t { Attached = 0, Detached = 1, Exited = 2 };
@@ -131,7 +140,7 @@ struct Open {
   std::vector<std::string> argv;  // empty: the user's login shell
   std::vector<std::string> env;   // "KEY=VALUE"
   SessionId id{};                 // all zero: the agent chooses (sent only to agents with kCapOpenId)
-  Destination destination;        // SessionMode::Connection only (which requires an id)
+  Destination destination;        // Connection: where to connect; Listen: where to listen (both require an id)
 };
 
 // Attach to an existing session. With `resume`, the client continues a session it was already

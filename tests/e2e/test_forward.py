@@ -27,8 +27,8 @@ class Forward:
 
     def __init__(self, target, *specs, extra=()):
         args = [HVTERM, "forward", target]
-        for spec in specs:
-            args += ["-L", spec]
+        for spec in specs:  # "-R..." for a remote forward, otherwise local
+            args += ["-R", spec[2:]] if spec.startswith("-R") else ["-L", spec]
         self.proc = subprocess.Popen([*args, *extra], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=BASE_ENV)
         self.ports = []
@@ -37,7 +37,7 @@ class Forward:
             line = self.proc.stderr.readline().decode()
             assert line, "hvterm forward exited before listening: " + "".join(self.said)
             self.said.append(line)
-            found = re.match(r"hvterm: forwarding (\S+):(\d+) to ", line)
+            found = re.match(r"hvterm: forwarding (\S+):(\d+) (in the guest )?to ", line)
             assert found, line
             self.ports.append(int(found.group(2)))
         self.port = self.ports[0]
@@ -236,7 +236,8 @@ def test_a_port_in_use_is_one_line_and_255(agent):
     (["-L", "99999:22"], "is not a port to listen on"),
     (["-L", "web:8080:22"], "'web' is not an address to listen on"),
     (["-L", "8080:0"], "'0' is not a port"),
-    ([], "--local is required"),
+    ([], "forward needs at least one -L or -R"),
+    (["-R", "0:22"], "-R: '0:22': give the port to listen on in the guest"),
 ])
 def test_bad_forwards_are_usage_errors(agent, args, expected):
     proc = hvterm("forward", agent.target, *args)
@@ -250,3 +251,133 @@ def test_an_unreachable_agent_is_one_line_before_listening(workdir):
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hvterm: "), proc.stderr
     assert "nothing.sock" in lines[0]
+
+
+# ---- -R: the guest reaches this machine ------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def exchange(port, data, host="127.0.0.1"):
+    """Sends `data` to port, half-closes, returns everything that came back."""
+    with socket.create_connection((host, port), timeout=TIMEOUT) as c:
+        sender = threading.Thread(target=lambda: (c.sendall(data), c.shutdown(socket.SHUT_WR)))
+        sender.start()
+        answer = guest_servers.read_all(c)
+        sender.join()
+    return answer
+
+
+def listeners(agent):
+    return [e for e in json.loads(hvterm("ls", agent.target, "--json", check=0).stdout or b"[]")
+            if e["mode"] == "listener"]
+
+
+def test_remote_guest_clients_reach_a_server_here_exactly(agent):
+    here = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    forward = Forward(agent.target, f"-R{guest_port}:127.0.0.1:{here.port}")
+    assert forward.port == guest_port
+    assert f"forwarding 127.0.0.1:{guest_port} in the guest to 127.0.0.1:{here.port} here" in forward.messages()
+    [listener] = listeners(agent)
+    assert listener["command"] == f"listening on 127.0.0.1:{guest_port}"
+    payloads = [random.Random(10 + i).randbytes(2 * MIB + i) for i in range(8)]
+    answers = [None] * len(payloads)
+
+    def client(i):
+        answers[i] = exchange(guest_port, payloads[i])
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(payloads))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert answers == payloads
+    assert here.accepted == len(payloads)
+    wait_for(lambda: len(json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)) == 1,
+             "only the listener left")
+    assert forward.stop() == 130
+    wait_for(lambda: no_sessions(agent), "the listener to go")
+    with pytest.raises(ConnectionRefusedError):  # the agent stopped listening
+        socket.create_connection(("127.0.0.1", guest_port), timeout=TIMEOUT)
+    here.close()
+
+
+def test_remote_connection_across_cuts_is_exact(agent, relay):
+    here = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    relay.cut_after(3 * MIB, 9 * MIB, 20 * MIB)
+    forward = Forward(relay.target, f"-R{guest_port}:{here.port}")
+    data = random.Random(11).randbytes(16 * MIB)
+    answer = exchange(guest_port, data)
+    assert hashlib.sha256(answer).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert relay.cuts >= 2
+    assert here.accepted == 1
+    assert forward.stop() == 130
+    here.close()
+
+
+def test_remote_destination_refused_here_closes_the_guests_connection(agent):
+    guest_port = free_port()
+    closed_here = free_port()
+    forward = Forward(agent.target, f"-R{guest_port}:{closed_here}")
+    with socket.create_connection(("127.0.0.1", guest_port), timeout=TIMEOUT) as c:
+        assert c.recv(100) == b""  # nobody here: the guest's program hears it at once
+    wait_for(lambda: len(json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)) == 1,
+             "the refused connection's session to go")
+    assert forward.stop() == 130
+    lines = [l for l in forward.messages().splitlines() if "refused" in l]
+    assert lines == [f"hvterm: 127.0.0.1:{guest_port} in the guest, connection 1: cannot connect to "
+                     f"localhost:{closed_here} here: connection refused; closing the guest's connection"], \
+        forward.messages()
+
+
+def test_remote_port_taken_in_the_guest_is_one_line_and_255(agent):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    proc = hvterm("forward", agent.target, "-R", f"{port}:22")
+    assert proc.returncode == 255
+    assert proc.stderr.decode() == (f"hvterm: -R {port}:22: cannot listen on 127.0.0.1:{port} in the guest: "
+                                    "address already in use\n")
+    wait_for(lambda: no_sessions(agent), "no session left")
+    taken.close()
+
+
+@pytest.mark.parametrize("policy, spec, expected", [
+    (["--forward", "none"], "{port}:22", "this agent listens on no ports for clients (hvtermd --forward none)"),
+    (["--forward", "local"], "*:{port}:22",
+     "this agent listens only on the guest's loopback (hvtermd --forward local), not on 0.0.0.0:{port}"),
+])
+def test_remote_refused_by_the_agents_policy(workdir, policy, spec, expected):
+    a = Agent(workdir, policy)
+    port = free_port()
+    try:
+        proc = hvterm("forward", a.target, "-R", spec.format(port=port))
+        assert proc.returncode == 255
+        lines = proc.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and expected.format(port=port) in lines[0], proc.stderr
+    finally:
+        a.stop()
+
+
+def test_remote_and_local_together_and_sigterm_closes_open_connections(agent):
+    held_here = guest_servers.Server(guest_servers.hold)
+    echo_guest = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    forward = Forward(agent.target, f"0:{echo_guest.port}", f"-R{guest_port}:{held_here.port}")
+    assert exchange(forward.ports[0], b"local works") == b"local works"
+    c = socket.create_connection(("127.0.0.1", guest_port), timeout=TIMEOUT)
+    c.sendall(b"held")
+    wait_for(lambda: held_here.accepted == 1, "the connection here")
+    assert forward.stop(signal.SIGTERM) == 143
+    assert held_here.wait_ended(TIMEOUT) == b"held"
+    assert c.recv(100) == b""
+    c.close()
+    wait_for(lambda: no_sessions(agent), "every session to go")
+    held_here.close()
+    echo_guest.close()

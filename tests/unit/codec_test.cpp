@@ -361,6 +361,29 @@ TEST_CASE("OPEN of a connection: the id, then kind, host and port; nothing else 
   }
 }
 
+TEST_CASE("OPEN of a listener: like a connection's, with mode 3") {
+  Open open;
+  open.mode = SessionMode::Listen;
+  open.id[0] = 7;
+  open.destination = {Destination::Kind::Tcp, "127.0.0.1", 8080};
+  std::string payload = payload_of(encode(open), FrameType::Open);
+  CHECK(static_cast<uint8_t>(payload[0]) == 3);
+  Open out;
+  REQUIRE(decode(payload, out));
+  CHECK(out.mode == SessionMode::Listen);
+  CHECK(out.id == open.id);
+  CHECK(out.destination == open.destination);
+  Open no_id = open;
+  no_id.id = SessionId{};
+  CHECK_FALSE(decode(payload_of(encode(no_id), FrameType::Open), out));
+  std::string bad = payload;
+  bad[0] = 4;
+  CHECK_FALSE(decode(bad, out));
+  CHECK(std::string(session_mode_name(SessionMode::Listen)) == "listener");
+  CHECK(carries_socket(SessionMode::Listen));
+  CHECK_FALSE(carries_socket(SessionMode::Pty));
+}
+
 TEST_CASE("destinations as people write them") {
   CHECK(describe(Destination{Destination::Kind::Tcp, "", 22}) == "localhost:22");
   CHECK(describe(Destination{Destination::Kind::Tcp, "10.0.0.1", 80}) == "10.0.0.1:80");
@@ -470,8 +493,11 @@ TEST_CASE("SESSION info: round trip, bad mode, truncation") {
   SessionInfo s;
   CHECK_FALSE(decode(payload + "x", s));
   std::string bad = payload;
-  bad[16] = 3;
+  bad[16] = 4;
   CHECK_FALSE(decode(bad, s));
+  bad[16] = 3;
+  REQUIRE(decode(bad, s));
+  CHECK(s.mode == SessionMode::Listen);
   bad[16] = 2;
   REQUIRE(decode(bad, s));
   CHECK(s.mode == SessionMode::Connection);
@@ -576,8 +602,11 @@ TEST_CASE("LIST_ENTRY: round trip, bad state and mode, truncation") {
   bad_state[16] = 3;
   CHECK_FALSE(decode(bad_state, out));
   std::string bad_mode = payload;
-  bad_mode[17] = 3;
+  bad_mode[17] = 4;
   CHECK_FALSE(decode(bad_mode, out));
+  bad_mode[17] = 3;
+  REQUIRE(decode(bad_mode, out));
+  CHECK(out.mode == SessionMode::Listen);
 }
 
 TEST_CASE("KILL: round trip and signal range") {

@@ -71,6 +71,26 @@ TEST_CASE("forward policy: none, local, any, and an allow list") {
   CHECK_FALSE(parse_forward_reach("all").has_value());
 }
 
+TEST_CASE("listen policy (forward -R): none refuses, local keeps to the loopback, an allow list must name it") {
+  ForwardPolicy policy;
+  CHECK(listen_refusal(policy, parsed("0.0.0.0:8080")).empty());
+  policy.reach = ForwardPolicy::Reach::None;
+  CHECK(listen_refusal(policy, parsed("127.0.0.1:8080"))
+            .find("listens on no ports for clients (hvtermd --forward none)") != std::string::npos);
+  policy.reach = ForwardPolicy::Reach::Local;
+  for (const char* local : {"127.0.0.1:8080", "[::1]:8080", "localhost:8080", "unix:/run/x.sock"})
+    CHECK_MESSAGE(listen_refusal(policy, parsed(local)).empty(), local);
+  for (const char* open : {"0.0.0.0:8080", "*:8080", "192.0.2.1:8080", "[::]:8080"})
+    CHECK_MESSAGE(listen_refusal(policy, parsed(open)).find("only on the guest's loopback (hvtermd --forward local)") !=
+                      std::string::npos,
+                  open);
+  policy.reach = ForwardPolicy::Reach::Any;
+  std::string error;
+  REQUIRE(parse_forward_allow("127.0.0.1:3128", policy, error));
+  CHECK(listen_refusal(policy, parsed("127.0.0.1:3128")).empty());
+  CHECK(listen_refusal(policy, parsed("127.0.0.1:3129")).find("--forward-allow") != std::string::npos);
+}
+
 TEST_CASE("hosts as compared: lowercase, empty is localhost") {
   CHECK(wire::canonical_host("") == "localhost");
   CHECK(wire::canonical_host("DB.Example") == "db.example");

@@ -62,3 +62,18 @@ TEST_CASE("parse_local_forward: mistakes are one line naming the part") {
   CHECK_FALSE(parse_local_forward("8080:", error));
   CHECK(error.find("is not a port") != std::string::npos);
 }
+
+TEST_CASE("parse_remote_forward: where the guest listens, and where its connections go here") {
+  std::string error;
+  auto f = parse_remote_forward("3128:proxy.corp:3128", error);
+  REQUIRE(f);
+  CHECK(f->listen == wire::Destination{wire::Destination::Kind::Tcp, "127.0.0.1", 3128});
+  CHECK(f->destination == wire::Destination{wire::Destination::Kind::Tcp, "proxy.corp", 3128});
+  f = parse_remote_forward("*:8080:unix:/run/app.sock", error);
+  REQUIRE(f);
+  CHECK(f->listen.host == "0.0.0.0");
+  CHECK(f->destination.kind == wire::Destination::Kind::Unix);
+  CHECK_FALSE(parse_remote_forward("0:22", error));
+  CHECK(error.find("not 0") != std::string::npos);
+  CHECK_FALSE(parse_remote_forward("22", error));
+}

@@ -41,3 +41,16 @@ TEST_CASE("a connection OPEN: a destination it can use, and nothing meant for a 
         }).find("no port") != std::string::npos);
   CHECK(problem_with([](auto& o) { o.destination = {Destination::Kind::Unix, "/run/x.sock", 0}; }).empty());
 }
+
+TEST_CASE("a listener OPEN: a port to listen on, and nothing meant for a program") {
+  using hvterm::wire::Destination;
+  hvterm::wire::Open open;
+  open.mode = hvterm::wire::SessionMode::Listen;
+  open.destination = {Destination::Kind::Tcp, "127.0.0.1", 8080};
+  CHECK(hvterm::wire::open_problem(open).empty());
+  open.destination.port = 0;
+  CHECK(hvterm::wire::open_problem(open).find("no port to listen on") != std::string::npos);
+  open.destination.port = 8080;
+  open.argv = {"sh"};
+  CHECK(hvterm::wire::open_problem(open).find("a listener takes no command") != std::string::npos);
+}
