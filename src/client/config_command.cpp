@@ -79,7 +79,12 @@ int command_config(const ConfigFiles& config, const std::string& name, bool name
       continue;
     }
     if (auto it = resolved.values.find(key); it != resolved.values.end()) {
-      rows.push_back({key, it->second.text, it->second.origin});
+      std::string text = it->second.text;  // a list (the forwards) holds one item per line: a row each
+      for (size_t start = 0; start <= text.size();) {
+        size_t end = std::min(text.find('\n', start), text.size());
+        rows.push_back({key, text.substr(start, end - start), it->second.origin});
+        start = end + 1;
+      }
     } else if (key == "target") {
       rows.push_back({key, name, resolved.named ? "(the name itself)" : "(not a configured name: taken as a TARGET)"});
     } else {

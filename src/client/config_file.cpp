@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "client/escape_parser.h"
+#include "client/forward_spec.h"
 #include "common/target.h"
 #include "common/units.h"
 #include "protocol/wire.h"
@@ -17,7 +18,7 @@
 namespace hvterm {
 namespace {
 
-enum class Kind { Target, Port, Text, Path, Duration, Escape, Bool, Env };
+enum class Kind { Target, Port, Text, Path, Duration, Escape, Bool, Env, LocalForwards, RemoteForwards };
 
 struct KeySpec {
   const char* name;
@@ -39,6 +40,8 @@ constexpr KeySpec kKeys[] = {
     {"reconnect-timeout", Kind::Duration},
     {"reconnect", Kind::Bool},
     {"quiet", Kind::Bool},
+    {"local-forward", Kind::LocalForwards},    // --local (-L) of forward, shell and exec
+    {"remote-forward", Kind::RemoteForwards},  // --remote (-R)
 };
 
 const KeySpec* find_key(std::string_view name) {
@@ -106,6 +109,7 @@ class TableReader {
  private:
   bool read_value(const KeySpec& spec, const toml::node& node, std::string& text) {
     std::string key = spec.name;
+    if (spec.kind == Kind::LocalForwards || spec.kind == Kind::RemoteForwards) return read_forwards(spec, node, text);
     if (spec.kind == Kind::Bool) {
       auto b = node.value_exact<bool>();
       if (!b) return fail(node.source(), key + " is true or false");
@@ -146,6 +150,24 @@ class TableReader {
         if (text.empty()) return fail(node.source(), key + " is empty (leave it out for the default)");
         break;
       default: break;
+    }
+    return true;
+  }
+
+  // A list of -L or -R values, each checked as the command line checks it; kept one per line.
+  bool read_forwards(const KeySpec& spec, const toml::node& node, std::string& text) {
+    std::string key = spec.name;
+    const toml::array* list = node.as_array();
+    std::string shape = key + " is a list of \"[BIND:]PORT:DESTINATION\" strings, such as [\"8080:80\"]";
+    if (list == nullptr) return fail(node.source(), shape);
+    for (const toml::node& item : *list) {
+      auto spec_text = item.value_exact<std::string>();
+      if (!spec_text) return fail(item.source(), shape);
+      std::string why;
+      bool ok = spec.kind == Kind::LocalForwards ? parse_local_forward(*spec_text, why).has_value()
+                                                 : parse_remote_forward(*spec_text, why).has_value();
+      if (!ok) return fail(item.source(), key + ": " + why);
+      text += (text.empty() ? "" : "\n") + *spec_text;
     }
     return true;
   }

@@ -48,7 +48,7 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> loca
       signals.clear();
     };
     Forwarder::Events events;
-    events.ready = [&](const std::string& line) {
+    events.ready = [&](const std::string& line, bool) {
       if (!options.quiet) say("forwarding " + line + " (" + options.target.text + ")");
     };
     Forwarder* self = nullptr;

@@ -26,6 +26,7 @@ Forwarder::Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalFo
     : loop_(loop), session_(std::move(session)), messages_(messages), events_(std::move(events)) {
   session_.escape = 0;  // a byte pipe: nothing in it is for hvterm
   session_.attach = false;
+  session_.open = wire::Open{};  // what shell/exec -L/-R came with is for their program, not for us
   session_.transcript_fd = session_.recording_fd = -1;
   for (auto& forward : local) {
     auto listener = std::make_unique<Listener>();
@@ -59,8 +60,16 @@ bool Forwarder::start(std::string& error) {
     if (!start_remote(*remote, error)) return false;
   for (auto& listener : listeners_)
     if (events_.ready)
-      events_.ready(listener->address + " to " + wire::describe(listener->forward.destination) + " in the guest");
+      events_.ready(listener->address + " to " + wire::describe(listener->forward.destination) + " in the guest",
+                    listener->forward.port == 0);
+  remotes_waited_ = remotes_.size() + 1;
+  one_ready();  // the -L ones
   return true;
+}
+
+void Forwarder::one_ready() {
+  if (remotes_waited_ == 0 || --remotes_waited_ != 0) return;
+  if (events_.all_ready) events_.all_ready();
 }
 
 // ---- -L ------------------------------------------------------------------------------------------------
@@ -120,10 +129,16 @@ void Forwarder::on_connection(Listener& listener, int status) {
          listener.address + " connection " + std::to_string(listener.accepted) + peer + ": ");
 }
 
+void Forwarder::say(const std::string& line) {
+  if (events_.say) return events_.say(line);
+  messages_->write(Slice::copy_of("hvterm: " + line + "\n"), [](size_t, int) {});
+}
+
 void Forwarder::bridge(ClientOptions options, SharedStream stream, std::string prefix) {
   auto& client = clients_.emplace_back(std::make_unique<SessionClient>(loop_, std::move(options)));
   SessionClient* raw = client.get();
-  raw->start(ForwardedEnds{std::move(stream), messages_, std::move(prefix)}, [this, raw](int) { on_finished(raw); });
+  raw->start(ForwardedEnds{std::move(stream), messages_, std::move(prefix), events_.say},
+             [this, raw](int) { on_finished(raw); });
 }
 
 // ---- -R ------------------------------------------------------------------------------------------------
@@ -148,7 +163,8 @@ bool Forwarder::start_remote(Remote& remote, std::string& error) {
   options.open.destination = remote.forward.listen;
   auto& client = clients_.emplace_back(std::make_unique<SessionClient>(loop_, std::move(options)));
   remote.session = client.get();
-  remote.session->start(ForwardedEnds{share_stream(ends[0]), messages_, "-R " + remote.forward.text + ": "},
+  remote.session->start(ForwardedEnds{share_stream(ends[0]), messages_, "-R " + remote.forward.text + ": ",
+                                      events_.say},
                         [this, raw = remote.session](int) { on_finished(raw); });
   return true;
 }
@@ -167,9 +183,14 @@ void Forwarder::on_ids(Remote& remote, ssize_t nread, const uv_buf_t* buf) {
     std::copy_n(remote.partial.begin(), id.size(), id.begin());
     remote.partial.erase(0, id.size());
     if (id == wire::SessionId{}) {
+      if (!remote.answered) {
+        remote.answered = true;
+        one_ready();
+      }
       if (events_.ready)
         events_.ready(wire::describe(remote.forward.listen) + " in the guest to " +
-                      wire::describe(remote.forward.destination) + " here");
+                          wire::describe(remote.forward.destination) + " here",
+                      false);
       continue;
     }
     on_remote_connection(remote, id);
@@ -226,6 +247,10 @@ void Forwarder::on_finished(SessionClient* client) {
     if (remote->session != client) continue;
     remote->session = nullptr;
     listener_failed = !stopping_;
+    if (!remote->answered) {
+      remote->answered = true;
+      one_ready();
+    }
   }
   reaper_.start(loop_, 0, 0, [this] {
     ended_.clear();

@@ -25,8 +25,11 @@ namespace hvterm {
 class Forwarder {
  public:
   struct Events {
-    std::function<void(const std::string&)> ready;  // a forward is up: "127.0.0.1:8080 to localhost:80 in the guest"
-    std::function<void()> failed;                   // a -R listener ended by itself (it said why)
+    // A forward is up: "127.0.0.1:8080 to localhost:80 in the guest"; `picked`: the system chose the port.
+    std::function<void(const std::string&, bool picked)> ready;
+    std::function<void()> failed;                 // a -R listener ended by itself (it said why)
+    std::function<void(const std::string&)> say;  // a line about one connection (default: "hvterm: " on messages)
+    std::function<void()> all_ready;              // every forward is up, or said why not (-R answers later)
   };
   // `session`: how each session connects and resumes (target, timeouts); `messages` gets hvterm's
   // lines about single connections (stderr).
@@ -59,12 +62,14 @@ class Forwarder {
     uv_stream_t* ids = nullptr;        // our end of the pair its stdout goes into
     std::string partial;               // of the next session id
     uint64_t accepted = 0;
+    bool answered = false;  // listening, or ended
   };
   bool listen_on(Listener& listener, std::string& error);
   bool start_remote(Remote& remote, std::string& error);
   void on_connection(Listener& listener, int status);
   void on_ids(Remote& remote, ssize_t nread, const uv_buf_t* buf);
   void on_remote_connection(Remote& remote, const wire::SessionId& id);
+  void say(const std::string& line);
   void bridge(ClientOptions options, SharedStream stream, std::string prefix);
   void on_finished(SessionClient* client);
   void maybe_stopped();
@@ -77,7 +82,9 @@ class Forwarder {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<Remote>> remotes_;
   std::list<std::unique_ptr<SessionClient>> clients_;
-  size_t connecting_ = 0;  // -R connections being made here
+  size_t connecting_ = 0;      // -R connections being made here
+  size_t remotes_waited_ = 0;  // -R listeners that have not said whether they listen
+  void one_ready();
   // Ended sessions are destroyed on the next turn of the loop, not inside their own callback.
   std::vector<std::unique_ptr<SessionClient>> ended_;
   Timer reaper_;

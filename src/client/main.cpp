@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "client/escape_parser.h"
 #include "client/forward_command.h"
 #include "client/forward_spec.h"
+#include "client/forwarder.h"
 #include "client/request.h"
 #include "client/session_client.h"
 #include "common/log.h"
@@ -130,6 +132,18 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
       "--record", cli.record_file,
       "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
   if (opens) {
+    sub->add_option("-L,--local", cli.local_forwards,
+                    "Forward [BIND:]PORT here to DESTINATION in the guest while the session lasts (as hvterm "
+                    "forward -L)")
+        ->type_name("[BIND:]PORT:DESTINATION")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub->add_option("-R,--remote", cli.remote_forwards,
+                    "Forward [BIND:]PORT in the guest to DESTINATION here while the session lasts (as hvterm "
+                    "forward -R)")
+        ->type_name("[BIND:]PORT:DESTINATION")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
     sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")
@@ -180,7 +194,11 @@ void insert_command_separator(std::vector<std::string>& words) {
                                                        "--log",
                                                        "--record",
                                                        "-F",
-                                                       "--config"};
+                                                       "--config",
+                                                       "-L",
+                                                       "--local",
+                                                       "-R",
+                                                       "--remote"};
   if (words.empty() || (words[0] != "shell" && words[0] != "exec")) return;
   int positionals = 0;
   for (size_t i = 1; i < words.size(); ++i) {
@@ -230,6 +248,19 @@ void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
   if (const ConfigValue* v = value("reconnect"); v != nullptr && unset("--no-reconnect"))
     cli.no_reconnect = v->text == "false";
   if (const ConfigValue* v = value("quiet"); v != nullptr && unset("--quiet")) cli.quiet = v->text == "true";
+  // Forwards as a whole: the command line's -L (or -R) replace the config's list, as for any option.
+  const std::pair<const char*, std::vector<std::string>*> lists[] = {{"local", &cli.local_forwards},
+                                                                     {"remote", &cli.remote_forwards}};
+  for (const auto& [option, field] : lists) {
+    const ConfigValue* v = value(std::string(option) + "-forward");
+    if (v == nullptr || !unset(std::string("--") + option)) continue;
+    log::info("config: " + std::string(option) + "-forward (" + v->origin + ")");
+    for (size_t start = 0; start <= v->text.size();) {
+      size_t end = std::min(v->text.find('\n', start), v->text.size());
+      field->push_back(v->text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
   if (sub->get_option_no_throw("--env") == nullptr) return;
   // The config's variables first, leaving out those the command line sets: its --env wins.
   std::vector<std::string> env;
@@ -589,9 +620,33 @@ int run(int argc, char** argv) {
   // A pipe or terminal becomes a libuv stream, which closes its descriptor; a file stays ours to close.
   auto ours_to_close = [](int fd) { return fd >= 0 && uv_guess_handle(fd) == UV_FILE; };
   bool close_transcript = ours_to_close(options.transcript_fd), close_recording = ours_to_close(options.recording_fd);
+  std::vector<LocalForward> local_forwards;
+  std::vector<RemoteForward> remote_forwards;
+  if (!parse_forwards(cli, local_forwards, remote_forwards, error)) return usage_error(error);
   int status;
   {
     SessionClient client(uv_default_loop(), options);
+    std::unique_ptr<Forwarder> forwarder;
+    if (!local_forwards.empty() || !remote_forwards.empty()) {
+      // As ssh's -L/-R: for the life of the session. Said only where a script needs to hear it (a
+      // port the system picked), so that exec's stderr stays the program's.
+      Forwarder::Events events;
+      events.ready = [&client](const std::string& line, bool picked) {
+        if (picked)
+          client.notice_line("forwarding " + line);
+        else
+          log::info("forwarding " + line);
+      };
+      events.say = [&client](const std::string& line) { client.say_line(line); };
+      events.failed = [] {};  // a -R the agent could not keep said why; the session goes on, as ssh's does
+      client.set_companion({[&](std::string& why, std::function<void()> ready) {
+                              events.all_ready = std::move(ready);
+                              forwarder = std::make_unique<Forwarder>(uv_default_loop(), options, local_forwards,
+                                                                      remote_forwards, client.messages(), events);
+                              return forwarder->start(why);
+                            },
+                            [&] { forwarder->stop(SIGHUP, [] {}); }});
+    }
     status = client.run();
   }
   auto close_file = [](int fd, const char* what, const std::string& path) {

@@ -45,7 +45,9 @@ struct Attempt {
     stream = reinterpret_cast<uv_stream_t*>(tcp);
     connect.data = this;
     int rc = uv_tcp_connect(&connect, tcp, reinterpret_cast<const sockaddr*>(&candidates[next++]),
-                            [](uv_connect_t* req, int status) { static_cast<Attempt*>(req->data)->on_connect(status); });
+                            [](uv_connect_t* req, int status) {
+                              static_cast<Attempt*>(req->data)->on_connect(status);
+                            });
     if (rc != 0) {
       if (first_error == 0) first_error = rc;
       try_next();

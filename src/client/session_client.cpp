@@ -71,6 +71,15 @@ int SessionClient::run() {
   // carriage return while the terminal is raw.
   log::set_sink([this](const std::string& record) { write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n"))); });
   start_bridging();
+  std::string error;
+  if (!companion_.start) {
+    connect();
+  } else if (!companion_.start(error, [this, alive = alive_] {
+               if (*alive && phase_ == Phase::Connecting && conn_ == nullptr && attempts_ == 0) connect();
+             })) {
+    say(error);
+    finish(255);
+  }
   uv_run(loop_, UV_RUN_DEFAULT);
   log::set_sink(nullptr);
   if (terminal_) terminal_->restore();
@@ -85,8 +94,10 @@ void SessionClient::start(ForwardedEnds ends, std::function<void(int)> finished)
   owned_writers_[0] = std::make_unique<LocalWriter>(loop_, ends.connection);
   writers_[0] = owned_writers_[0].get();
   writers_[1] = ends.messages;
+  say_ = std::move(ends.say);
   stdin_ = std::make_unique<LocalReader>(loop_, std::move(ends.connection));
   start_bridging();
+  connect();
 }
 
 void SessionClient::start_bridging() {
@@ -100,7 +111,6 @@ void SessionClient::start_bridging() {
   reconnect_timer_.data = this;
   uv_timer_init(loop_, &ack_timer_);
   ack_timer_.data = this;
-  connect();
 }
 
 // ---- connection lifecycle ----------------------------------------------------------------------------
@@ -274,11 +284,15 @@ void SessionClient::on_frame(wire::Frame& frame) {
                         : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
         conn_->send(wire::encode(attach));
       } else {
-        bool connection = options_.open.mode == wire::SessionMode::Connection;
+        bool connection = wire::carries_socket(options_.open.mode);
         if (connection &&
             (hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId)) {
           say("this agent (" + printable(hello.software) +
               ") is too old to open connections in the guest; update hvtermd there");
+          return finish(255);
+        }
+        if (options_.open.mode == wire::SessionMode::Listen && (hello.capabilities & wire::kCapListen) == 0) {
+          say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");
           return finish(255);
         }
         if ((hello.capabilities & wire::kCapOpenId) != 0 && options_.open.id == wire::SessionId{} &&
@@ -738,6 +752,7 @@ void SessionClient::notice(const std::string& text) {
 }
 
 void SessionClient::say(const std::string& text) {
+  if (say_) return say_(prefix_ + text);
   std::string line = "hvterm: " + prefix_ + text + (raw_ ? "\r\n" : "\n");
   if (raw_) line = "\r\n" + line;
   write_local(1, Slice::copy_of(line));
@@ -754,6 +769,10 @@ void SessionClient::finish(int code) {
   if (phase_ == Phase::Done) return;
   phase_ = Phase::Done;
   exit_code_ = code;
+  if (auto stop = std::move(companion_.stop)) {  // forwards end with the session they came with
+    companion_.stop = nullptr;
+    stop();
+  }
   if (recording()) record(cast_.finish(recording_seconds()));
   if (stdio_) log::set_sink(nullptr);             // stderr is closing: what is left to say goes to it directly
   for (auto* writer : writers_) writer->flush();  // last words go out while the terminal is still raw

@@ -52,6 +52,7 @@ struct ForwardedEnds {
   SharedStream connection;
   LocalWriter* messages = nullptr;
   std::string prefix;
+  std::function<void(const std::string&)> say;  // if set, says our lines (after the prefix) instead
 };
 
 class SessionClient final : public FramedConnection::Handler {
@@ -66,6 +67,19 @@ class SessionClient final : public FramedConnection::Handler {
   void start(ForwardedEnds ends, std::function<void(int status)> finished);
   // The whole forward was told to stop (Ctrl-C): this connection ends as a program given the signal would.
   void interrupt(int signum) { on_local_signal(signum); }
+
+  // What runs beside a run() session (shell/exec -L/-R): `start` once stdio is set up (false with a
+  // one-line error ends the run with 255); the session opens once it calls `ready` (the program may
+  // use the forwards from its first instruction on); `stop` when the session ends.
+  struct Companion {
+    std::function<bool(std::string& error, std::function<void()> ready)> start;
+    std::function<void()> stop;
+  };
+  void set_companion(Companion companion) { companion_ = std::move(companion); }
+  // For the companion: where our messages go, and a status line as we would say it (-q silences it).
+  LocalWriter* messages() const { return writers_[1]; }
+  void notice_line(const std::string& text) { notice(text); }
+  void say_line(const std::string& text) { say(text); }
 
   void on_frame(wire::Frame& frame) override;
   void on_disconnect(const std::string& reason) override;
@@ -132,6 +146,8 @@ class SessionClient final : public FramedConnection::Handler {
   bool stdio_ = true;   // we bridge the process's own stdin/stdout/stderr (not a forwarded connection)
   std::string prefix_;  // before each message of ours, after "hvterm: "
   std::function<void(int)> finished_;
+  std::function<void(const std::string&)> say_;
+  Companion companion_;
   int closes_pending_ = 0;
   // Callbacks that may outlive us (a connect in flight) look here first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

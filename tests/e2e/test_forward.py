@@ -16,7 +16,9 @@ import urllib.request
 import pytest
 
 import guest_servers
-from conftest import BASE_ENV, HVTERM, TIMEOUT, Agent, hvterm, wait_for
+import pexpect
+
+from conftest import BASE_ENV, HVTERM, PROMPT, TIMEOUT, Agent, hvterm, spawn_shell, wait_for
 from relay import Relay
 
 MIB = 1 << 20
@@ -33,7 +35,8 @@ class Forward:
                                      stderr=subprocess.PIPE, env=BASE_ENV)
         self.ports = []
         self.said = []
-        while len(self.ports) < len(specs):
+        expected = max(len(specs), 1)  # none given: the config file's
+        while len(self.ports) < expected:
             line = self.proc.stderr.readline().decode()
             assert line, "hvterm forward exited before listening: " + "".join(self.said)
             self.said.append(line)
@@ -381,3 +384,74 @@ def test_remote_and_local_together_and_sigterm_closes_open_connections(agent):
     wait_for(lambda: no_sessions(agent), "every session to go")
     held_here.close()
     echo_guest.close()
+
+
+# ---- -L and -R on exec (and shell): for the life of the session -------------------------------------
+
+def test_exec_with_a_local_forward_for_the_life_of_the_command(agent):
+    echo_guest = guest_servers.Server(guest_servers.echo)
+    proc = subprocess.Popen([HVTERM, "exec", agent.target, "-L", f"0:{echo_guest.port}", "--", "head", "-c", "5"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BASE_ENV)
+    line = proc.stderr.readline().decode()  # a port the system picked is said, once
+    found = re.match(r"hvterm: forwarding 127\.0\.0\.1:(\d+) to localhost:\d+ in the guest\n", line)
+    assert found, line
+    port = int(found.group(1))
+    assert exchange(port, b"through the forward") == b"through the forward"
+    out, err = proc.communicate(b"12345", timeout=TIMEOUT)
+    assert (proc.returncode, out, err) == (0, b"12345", b"")  # the program's own status and output
+    with pytest.raises(ConnectionRefusedError):  # gone with the session
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    wait_for(lambda: no_sessions(agent), "every session to go")
+    echo_guest.close()
+
+
+def test_exec_with_a_remote_forward_that_is_up_before_the_program_starts(agent):
+    here = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    client = ("import socket; c = socket.create_connection(('127.0.0.1', %d)); c.sendall(b'from the guest'); "
+              "c.shutdown(socket.SHUT_WR); print(c.recv(100).decode())" % guest_port)
+    proc = hvterm("exec", agent.target, "-R", f"{guest_port}:{here.port}", "--", "python3", "-c", client)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"from the guest\n", b"")
+    wait_for(lambda: no_sessions(agent), "every session to go")
+    here.close()
+
+
+def test_forwards_from_the_config_file(agent, workdir):
+    echo_guest = guest_servers.Server(guest_servers.echo)
+    config = os.path.join(workdir, "config")
+    with open(config, "w") as f:
+        f.write(f'[vm]\ntarget = "{agent.target}"\nlocal-forward = ["0:{echo_guest.port}"]\n')
+    shown = hvterm("config", "-F", config, "vm", check=0).stdout.decode()
+    assert re.search(rf"local-forward\s+0:{echo_guest.port}\s+{re.escape(config)}:3", shown), shown
+    forward = Forward("vm", extra=["-F", config])
+    assert exchange(forward.port, b"configured") == b"configured"
+    assert forward.stop() == 130
+    # The command line's -L replaces the configured list.
+    proc = hvterm("exec", "-F", config, "vm", "-L", "127.0.0.1:0:1", "--", "true")
+    assert proc.returncode == 0
+    assert f":{echo_guest.port} in the guest" not in proc.stderr.decode() and "localhost:1 in" in proc.stderr.decode()
+    echo_guest.close()
+
+
+def test_shell_with_local_and_remote_forwards_through_a_real_terminal(agent):
+    echo_guest = guest_servers.Server(guest_servers.echo)
+    here = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    child = spawn_shell(agent.target, "-L", f"0:{echo_guest.port}", "-R", f"{guest_port}:{here.port}")
+    child.expect(r"hvterm: forwarding 127\.0\.0\.1:(\d+) to localhost:\d+ in the guest\r\n")
+    port = int(child.match.group(1))
+    child.expect_exact(PROMPT)
+    assert exchange(port, b"-L from a shell") == b"-L from a shell"
+    child.sendline(f"python3 -c \"import socket; c = socket.create_connection(('127.0.0.1', {guest_port})); "
+                   f"c.sendall(b'-R ok'); c.shutdown(socket.SHUT_WR); print(c.recv(9).decode() + '#')\"")
+    child.expect_exact("-R ok#")
+    child.expect_exact(PROMPT)
+    child.sendline("exit 3")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    wait_for(lambda: no_sessions(agent), "every session to go")
+    echo_guest.close()
+    here.close()

@@ -114,3 +114,21 @@ TEST_CASE("config: a file that is absent adds nothing unless it was asked for") 
   REQUIRE(config.sources().size() == 2);
   CHECK(config.sources()[1].problem == "it is a directory");
 }
+
+TEST_CASE("config: forwards are lists checked as -L and -R are; the first table with one wins whole") {
+  auto config = parsed({{"/home/u/.config/hvterm/config",
+                         "[web1]\nlocal-forward = [\"8080:80\", \"0:unix:/run/app.sock\"]\n"
+                         "[defaults]\nlocal-forward = [\"9000:9000\"]\nremote-forward = [\"3128:proxy:3128\"]\n"}});
+  auto web1 = config.resolve("web1");
+  CHECK(web1.values.at("local-forward").text == "8080:80\n0:unix:/run/app.sock");
+  CHECK(web1.values.at("local-forward").origin == "/home/u/.config/hvterm/config:2");
+  CHECK(web1.values.at("remote-forward").text == "3128:proxy:3128");
+  CHECK(config.resolve("other").values.at("local-forward").text == "9000:9000");
+  CHECK(error_of("[a]\nlocal-forward = \"8080:80\"\n") ==
+        "/etc/hvterm/config:2: local-forward is a list of \"[BIND:]PORT:DESTINATION\" strings, such as [\"8080:80\"]");
+  CHECK(error_of("[a]\nlocal-forward = [\"8080:80\",\n \"8080\"]\n")
+            .rfind("/etc/hvterm/config:3: local-forward: '8080' is not [BIND:]PORT:DESTINATION", 0) == 0);
+  CHECK(error_of("[a]\nremote-forward = [\"0:22\"]\n") ==
+        "/etc/hvterm/config:2: remote-forward: '0:22': give the port to listen on in the guest (its programs must "
+        "know it), not 0");
+}
