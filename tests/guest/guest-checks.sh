@@ -21,7 +21,8 @@
 #   random bytes through `exec -- cat` and out of a command that then exits 5
 #   (md5 and size); stdin EOF (half-close) and empty stdin; stderr apart from
 #   stdout; `hvterm nc` to a TCP port in the guest (48 MiB through busybox
-#   `nc -l -e cat` and back, exact, exit 0; a closed port: one line, 255); an interactive shell on a PTY driven by /bin/ptydrive (stty size at
+#   `nc -l -e cat` and back, exact, exit 0; a closed port: one line, 255); `hvterm forward -L`
+#   and `-R` (4 MiB through each to busybox `nc -l -e cat`, exact; SIGINT: 130); an interactive shell on a PTY driven by /bin/ptydrive (stty size at
 #   start and after a resize, typed command, ~. right after Enter detaches with
 #   exit 0), then ls + attach finds the session as it was; exec -t; --allow-cid
 #   refusing (client exit 255 with a one-line reason, the refusal logged with
@@ -269,6 +270,52 @@ nc_refused() {
     [ "$_rc" -eq 255 ] || { echo "hvterm nc to a closed port: exit $_rc, expected 255"; cat /tmp/c.ncr.err; return 1; }
     one_line /tmp/c.ncr.err nc || return 1
     grep -q 'connection refused' /tmp/c.ncr.err || { echo "no 'connection refused':"; cat /tmp/c.ncr.err; return 1; }
+}
+
+# A guest service `nc -l -p PORT -e cat` in the background; waits until it listens. $_srv: its pid.
+echo_service() {
+    nc -l -p "$1" -e cat </dev/null >"/tmp/c.svc$1.out" 2>&1 &
+    _srv=$!
+    _n=0
+    until netstat -ltn 2>/dev/null | grep -q ":$1 "; do
+        _n=$((_n + 1))
+        [ "$_n" -le 100 ] || { echo "nc -l -p $1 never listened:"; cat "/tmp/c.svc$1.out"; kill "$_srv"; return 1; }
+        sleep 0.1
+    done
+}
+
+# hvterm forward -L and -R over real vsock: 4 MiB (a part of $BIG) through each, exact. Every leg is
+# real: hvterm nc's connection reaches the -L port (or the agent's -R listener), whose connections
+# go through the agent again to a busybox `nc -l -e cat`.
+forward_l_and_r() {
+    head -c 4194304 "$BIG" >/tmp/c.fw.in
+    echo_service 7781 || return 1
+    _srv1=$_srv
+    echo_service 7784 || return 1
+    _srv2=$_srv
+    timeout 120 hvterm forward "$T" -L 7782:7781 -R 7783:127.0.0.1:7784 >/dev/null 2>/tmp/c.fw.err &
+    _fw=$!
+    _n=0
+    until [ "$(grep -c '^hvterm: forwarding' /tmp/c.fw.err)" -eq 2 ]; do
+        _n=$((_n + 1))
+        [ "$_n" -le 300 ] || { echo "hvterm forward never said it forwards:"; cat /tmp/c.fw.err; kill "$_fw"; return 1; }
+        sleep 0.1
+    done
+    _rc=0
+    for _port in 7782 7783; do
+        hv nc --connect-timeout 5s "$T" "127.0.0.1:$_port" </tmp/c.fw.in >/tmp/c.fw.out 2>/tmp/c.fw.nc.err
+        _nc=$?
+        [ "$_nc" -eq 0 ] || { echo "hvterm nc to the forward on $_port: exit $_nc"; cat /tmp/c.fw.nc.err; _rc=1; }
+        same_file /tmp/c.fw.in /tmp/c.fw.out || { echo "(through port $_port)"; _rc=1; }
+    done
+    kill -INT "$_fw"
+    wait "$_fw"
+    _st=$?
+    [ "$_st" -eq 130 ] || { echo "hvterm forward after SIGINT: exit $_st, expected 130"; cat /tmp/c.fw.err; _rc=1; }
+    kill "$_srv1" "$_srv2" 2>/dev/null
+    wait "$_srv1" "$_srv2" 2>/dev/null
+    rm -f /tmp/c.fw.in /tmp/c.fw.out
+    return "$_rc"
 }
 
 # 48 MiB of output then exit 5: the status comes after all the output
@@ -693,6 +740,7 @@ check exec-stdin-empty stdin_empty
 check exec-stderr-separate stderr_separate
 check nc-tcp-in-guest nc_roundtrip
 check nc-refused nc_refused
+check forward-l-and-r forward_l_and_r
 
 check shell-pty-size-echo-detach shell_pty
 check shell-reattach shell_reattach

@@ -233,3 +233,51 @@ TEST_CASE("nc through an agent on a named pipe: a loopback TCP port byte for byt
   CHECK(unix_path.exit_code == 255);
   CHECK(unix_path.err.find("named pipes, not Unix socket paths") != std::string::npos);
 }
+
+namespace {
+
+// A loopback port nothing listens on now (bound, read, closed): for a forward to listen on.
+int free_port() {
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int size = sizeof address;
+  bind(s, reinterpret_cast<sockaddr*>(&address), size);
+  getsockname(s, reinterpret_cast<sockaddr*>(&address), &size);
+  closesocket(s);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("exec -L and -R on Windows: a program reaches a port through each forward, byte for byte") {
+  Agent agent(unique_pipe("forward"));
+  REQUIRE(agent.ready());
+  std::string data;
+  for (int i = 0; i < 5000; ++i) data.push_back(static_cast<char>(i * 13 % 251));
+  {
+    // -L: the program (in the "guest") connects to this machine's port, which leads back into the guest.
+    EchoOnce echo;
+    REQUIRE(echo.port() != 0);
+    std::string port = std::to_string(free_port());
+    auto run = run_program({kHvterm, "exec", agent.target(), "-L", port + ":127.0.0.1:" + std::to_string(echo.port()),
+                            "--", test_child_path(), "connect", port},
+                           data);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.empty());
+    CHECK(run.out == data);
+  }
+  {
+    // -R: the agent listens; what the program sends there reaches the echo here and comes back.
+    EchoOnce echo;
+    REQUIRE(echo.port() != 0);
+    std::string port = std::to_string(free_port());
+    auto run = run_program({kHvterm, "exec", agent.target(), "-R", port + ":127.0.0.1:" + std::to_string(echo.port()),
+                            "--", test_child_path(), "connect", port},
+                           data);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.empty());
+    CHECK(run.out == data);
+  }
+}

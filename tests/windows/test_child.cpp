@@ -10,6 +10,7 @@
 //   hvterm_test_child env NAME         the value of NAME to stdout
 //   hvterm_test_child echo-line        a line typed into CONIN$ back to CONOUT$ as "got LINE"
 //   hvterm_test_child sleep MS         sleep, then exit 0
+//   hvterm_test_child connect PORT     stdin to 127.0.0.1:PORT, then half-close; what comes back to stdout
 #include <winsock2.h>
 #include <windows.h>
 
@@ -56,6 +57,32 @@ int echo_line() {
   return write_text(out, "got " + line + "\r\n") ? 0 : 1;
 }
 
+int connect_to(int port) {
+  WSADATA wsa;
+  if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 3;
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<u_short>(port));
+  if (connect(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 4;
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE), out = GetStdHandle(STD_OUTPUT_HANDLE);
+  char buffer[65536];
+  DWORD n = 0;
+  // Small inputs only (the tests send a few KiB): all of it goes out before anything is read back.
+  while (ReadFile(in, buffer, sizeof(buffer), &n, nullptr) && n > 0)
+    for (DWORD sent = 0; sent < n;) {
+      int k = send(s, buffer + sent, static_cast<int>(n - sent), 0);
+      if (k <= 0) return 5;
+      sent += static_cast<DWORD>(k);
+    }
+  shutdown(s, SD_SEND);
+  for (int k; (k = recv(s, buffer, static_cast<int>(sizeof buffer), 0)) > 0;)
+    if (!write_all(out, buffer, static_cast<DWORD>(k))) return 1;
+  closesocket(s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +99,7 @@ int main(int argc, char** argv) {
     return value != nullptr && write_text(GetStdHandle(STD_OUTPUT_HANDLE), value) ? 0 : 1;
   }
   if (mode == "echo-line") return echo_line();
+  if (mode == "connect") return connect_to(std::atoi(arg.c_str()));
   if (mode == "sleep") {
     Sleep(static_cast<DWORD>(std::atoi(arg.c_str())));
     return 0;
