@@ -14,7 +14,10 @@ XDG_RUNTIME_DIR + HVTERMD pointing at the built hvtermd) and, in the same run on
   set-up       `exec -- true`, p50/p99 of 200 runs; baselines: socat one-shot EXEC:true, ssh true
   memory       agent RSS idle and with 100 detached idle sessions; client peak RSS during 1 GiB
   ports        `hvterm nc` to a TCP echo server on 127.0.0.1, 1 GiB round trip;
-               baselines: a tuned socat relay chain over a Unix socket to the same port, `ssh -W`
+               baselines: a tuned socat relay chain over a Unix socket to the same port, `ssh -W`;
+               `hvterm forward -L` to the same server: a new connection's set-up (first echo, p50 of
+               200) beside a socat one-shot relay (TCP-LISTEN,fork), and a fresh agent's RSS with 100
+               forwarded connections open
   ansible      a 50-task playbook (command, shell, copy, stat, file, ping) over the hvterm connection
                plugin (contrib/ansible) and over Ansible's ssh connection to the throw-away sshd, one run
                each with each plugin's defaults (hvterm: pipelining; ssh: ControlPersist, no
@@ -828,8 +831,68 @@ def ports(e, nbytes, reps, skip_ssh):
     if not skip_ssh:
         cases["ssh -W"] = (e.ssh_base[:-1] + ["-W", "127.0.0.1:%d" % port, e.ssh_base[-1]], True, lambda: e.sshd.pid)
     out = throughput_all(e.env, cases, nbytes, reps)
+    out["forward"] = forward_connections(e, port)
     PROCS.stop(echo)
     return out
+
+
+def first_echo_ms(port):
+    """Connect to 127.0.0.1:port, send a byte, time until it comes back (a new connection's set-up)."""
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+        c.sendall(b"x")
+        if c.recv(1) != b"x":
+            raise BenchError("no echo through 127.0.0.1:%d" % port)
+        ms = (time.perf_counter() - t0) * 1000.0
+    return ms
+
+
+def forward_connections(e, echo_port, runs=200, concurrent=100):
+    """`hvterm forward -L` to the echo server: a new connection's set-up (p50) beside a socat one-shot
+    relay (a fork per connection), and a fresh agent's RSS with `concurrent` forwarded connections open."""
+    sock = os.path.join(e.tmp, "fwd.sock")
+    agent = e.start_agent(sock, "hvtermd-fwd", "--max-forwards", str(concurrent + 10))
+    fwd = PROCS.start("hvterm-forward", [e.hvterm, "forward", "unix:" + sock, "-L", "0:%d" % echo_port],
+                      env=e.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    line = fwd.stderr.readline().decode()
+    m = re.match(r"hvterm: forwarding 127\.0\.0\.1:(\d+) ", line)
+    if not m:
+        raise BenchError("hvterm forward did not say where it listens: %r" % line)
+    fport = int(m.group(1))
+    sport = free_port()
+    socat = PROCS.start("socat-oneshot", ["socat", "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork" % sport,
+                                          "TCP:127.0.0.1:%d" % echo_port],
+                        env=e.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def socat_listening():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", sport)) == 0
+    wait_for(lambda: socat_listening() or socat.poll() is not None, 10, "socat's listener")
+    log("ports: set-up of a forwarded connection (%d each), then %d at once" % (runs, concurrent))
+    times = {"hvterm forward -L": [], "socat one-shot relay": []}
+    for i in range(-5, runs):  # interleaved, so both see the same machine
+        for name, port in (("hvterm forward -L", fport), ("socat one-shot relay", sport)):
+            ms = first_echo_ms(port)
+            if i >= 0:
+                times[name].append(ms)
+    PROCS.stop(socat)
+    wait_for(lambda: b"no sessions" in subprocess.run([e.hvterm, "ls", "unix:" + sock], env=e.env,
+                                                       capture_output=True, timeout=30).stdout,
+             30, "the forwarded sessions to be collected")
+    idle = proc_status(agent.pid)["VmRSS"]
+    conns = []
+    for _ in range(concurrent):
+        c = socket.create_connection(("127.0.0.1", fport), timeout=30)
+        c.sendall(b"y")
+        if c.recv(1) != b"y":
+            raise BenchError("no echo through the forward")
+        conns.append(c)
+    busy = proc_status(agent.pid)["VmRSS"]
+    for c in conns:
+        c.close()
+    PROCS.stop(fwd, sig=signal.SIGINT)
+    PROCS.stop(agent)
+    return {"setup": {k: {"p50": pct(v, 50), "p99": pct(v, 99), "all": v} for k, v in times.items()},
+            "concurrent": concurrent, "idle_rss": idle, "busy_rss": busy}
 
 
 def ansible_play(e, tasks=50):
@@ -1264,6 +1327,16 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
              "%s ≥1.0× socat (%.2f×) %s ≥2.5× ssh -W (%s)" % (
                  check(nc >= chain), ratio(nc, chain), check(bool(ssh_w) and nc >= 2.5 * ssh_w),
                  "%.2f×" % ratio(nc, ssh_w) if ssh_w else "not measured")))
+        fw = po["forward"]
+        hv_setup, so_setup = fw["setup"]["hvterm forward -L"], fw["setup"]["socat one-shot relay"]
+        r_setup = ratio(hv_setup["p50"], so_setup["p50"])
+        add(("`hvterm forward -L`: a new connection's first echo, p50 / p99, ms",
+             "%.2f / %.2f" % (hv_setup["p50"], hv_setup["p99"]),
+             "socat one-shot relay (fork per connection): %.2f / %.2f" % (so_setup["p50"], so_setup["p99"]),
+             "%.2f× socat" % r_setup, "%s ≤2× socat (%.2f×)" % (check(r_setup <= 2), r_setup)))
+        add(("agent RSS with %d forwarded connections open, KiB" % fw["concurrent"], "%.0f" % (fw["busy_rss"] / 1024),
+             "the same agent idle: %.0f" % (fw["idle_rss"] / 1024), "—",
+             "%s ≤16 MiB" % check(fw["busy_rss"] <= 16 * MiB)))
     if "ansible" in res:
         a = res["ansible"]
         r_a = ratio(a["ssh"], a["hvterm"])

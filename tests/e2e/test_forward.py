@@ -455,3 +455,25 @@ def test_shell_with_local_and_remote_forwards_through_a_real_terminal(agent):
     wait_for(lambda: no_sessions(agent), "every session to go")
     echo_guest.close()
     here.close()
+
+
+def test_a_connection_no_client_claims_is_closed_after_a_minute_and_kill_stops_the_listener(agent):
+    here = guest_servers.Server(guest_servers.echo)
+    guest_port = free_port()
+    forward = Forward(agent.target, f"-R{guest_port}:{here.port}")
+    forward.proc.kill()  # no Ctrl-C: the listener stays in the agent, with nobody to claim what it accepts
+    forward.proc.wait()
+    c = socket.create_connection(("127.0.0.1", guest_port), timeout=90)
+    wait_for(lambda: any(e["command"].startswith("connection from 127.0.0.1:")
+                         for e in json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)),
+             "the accepted connection's session")
+    c.settimeout(90)
+    assert c.recv(100) == b""  # closed by the agent once nobody claimed it (60 s)
+    c.close()
+    [listener] = listeners(agent)
+    hvterm("kill", agent.target, listener["id"][:8], check=0)
+    with pytest.raises(ConnectionRefusedError):  # the agent stopped listening before it answered the kill
+        socket.create_connection(("127.0.0.1", guest_port), timeout=TIMEOUT)
+    assert "no client claimed connection from 127.0.0.1:" in agent.read_log()
+    assert here.accepted == 0
+    here.close()
