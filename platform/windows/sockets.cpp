@@ -55,12 +55,34 @@ std::unique_ptr<Listener> listen(uv_loop_t* loop, const Address& address, Accept
 
 std::vector<int> inherited_listeners() { return {}; }
 
+// Not uv_socketpair: it waits for AcceptEx to complete, which under Wine never happens, and its
+// sockets are not overlapped unless asked, which libuv's own handles need. A loopback listener,
+// a blocking connect (queued at once) and a blocking accept (the connection is already there) do
+// the same on overlapped sockets.
 bool stream_pair(uv_loop_t* loop, uv_stream_t* ends[2], std::string& error) {
-  uv_os_sock_t sockets[2];
-  if (int rc = uv_socketpair(SOCK_STREAM, 0, sockets, 0, 0); rc != 0) {
-    error = std::string("cannot make a socket pair: ") + uv_strerror(rc);
+  detail::ensure_winsock();
+  auto socket_of = [] {
+    return WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  };
+  SOCKET listener = socket_of(), client = INVALID_SOCKET, server = INVALID_SOCKET;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int length = sizeof address;
+  bool ok = listener != INVALID_SOCKET && ::bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+            ::listen(listener, 1) == 0 && getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  if (ok) client = socket_of();
+  ok = ok && client != INVALID_SOCKET && ::connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0;
+  if (ok) server = ::accept(listener, nullptr, nullptr);
+  ok = ok && server != INVALID_SOCKET;
+  int wsa_error = ok ? 0 : WSAGetLastError();
+  if (listener != INVALID_SOCKET) closesocket(listener);
+  if (!ok) {
+    if (client != INVALID_SOCKET) closesocket(client);
+    error = "cannot make a socket pair: Winsock error " + std::to_string(wsa_error);
     return false;
   }
+  SOCKET sockets[2] = {client, server};
   for (int i = 0; i < 2; ++i) {
     auto* tcp = new uv_tcp_t;
     uv_tcp_init(loop, tcp);
