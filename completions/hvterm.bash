@@ -175,9 +175,11 @@ _hvterm()
     local resume='--no-reconnect --keepalive --dead-timeout --reconnect-timeout'
     local session="$conn -e --escape $resume --log --record"
     local opens='-u --user -w --workdir --env'
+    local forwards='-L --local -R --remote'
     # Options that take a value (in the next word, or after '=').
     local valued=' -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
-        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name '
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name
+        -L --local -R --remote '
     valued=${valued//$'\n'/ }
 
     # Walk the words before the current one.
@@ -244,7 +246,7 @@ _hvterm()
         if [[ $cur == -* ]]; then
             _hvterm__add -h --help --version
         else
-            _hvterm__add shell exec nc attach ls kill ping vms config service-id port register
+            _hvterm__add shell exec nc forward attach ls kill ping vms config service-id port register
         fi
     elif [[ -n $value_for ]]; then
         local prefix=''
@@ -272,9 +274,10 @@ _hvterm()
         esac
     elif [[ $cur == -* ]]; then
         case $sub in
-            shell) _hvterm__add -- $session $opens ;;
-            exec) _hvterm__add -- -t --tty $session $opens ;;
+            shell) _hvterm__add -- $session $opens $forwards ;;
+            exec) _hvterm__add -- -t --tty $session $opens $forwards ;;
             nc) _hvterm__add $conn $resume ;;
+            forward) _hvterm__add $forwards $conn $resume ;;
             attach) _hvterm__add $session ;;
             ls) _hvterm__add --json $conn ;;
             kill) _hvterm__add -s --signal $conn ;;
@@ -286,7 +289,7 @@ _hvterm()
         esac
     else
         case $sub:$npos in
-            shell:0 | exec:0 | nc:0 | attach:0 | ls:0 | kill:0 | ping:0)
+            shell:0 | exec:0 | nc:0 | forward:0 | attach:0 | ls:0 | kill:0 | ping:0)
                 _hvterm__targets "${words[0]}"
                 ;;
             config:0)

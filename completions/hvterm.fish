@@ -15,7 +15,8 @@
 function __hvterm_where
     set -l tokens (commandline -opc)
     set -l valued -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
-        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name \
+        -L --local -R --remote
     set -l sub
     set -l npos 0
     set -l i 2
@@ -52,7 +53,7 @@ function __hvterm_where
         set what other
     else
         switch $sub:$npos
-            case shell:0 exec:0 nc:0 attach:0 ls:0 kill:0 ping:0
+            case shell:0 exec:0 nc:0 forward:0 attach:0 ls:0 kill:0 ping:0
                 set what target
             case config:0
                 set what name
@@ -123,7 +124,8 @@ end
 function __hvterm_sessions
     set -l tokens (commandline -opc)
     set -l sub $tokens[2]
-    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log --record -s --signal
+    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log --record -s --signal \
+        -L --local -R --remote
     set -l conn
     set -l target
     set -l i 3
@@ -204,6 +206,7 @@ complete -c hvterm -n '__hvterm_at sub' -l version -d 'Print version and exit'
 complete -c hvterm -n '__hvterm_at sub' -a shell -d 'Interactive session on a PTY'
 complete -c hvterm -n '__hvterm_at sub' -a exec -d 'Run a command; stdio piped, exit code returned'
 complete -c hvterm -n '__hvterm_at sub' -a nc -d 'stdin/stdout to a port or socket in the guest (ssh ProxyCommand)'
+complete -c hvterm -n '__hvterm_at sub' -a forward -d 'Forward TCP ports to and from the guest (like ssh -L/-R)'
 complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session'
 complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
 complete -c hvterm -n '__hvterm_at sub' -a kill -d "Send a signal to a session's program"
@@ -223,11 +226,12 @@ complete -c hvterm -n '__hvterm_at cmdstart' -a '(__hvterm_command_start)'
 complete -c hvterm -n '__hvterm_at command' -a '(__hvterm_remote)'
 
 # Options.
-set -l all shell exec nc attach ls kill ping vms config service-id port register
-set -l conn shell exec nc attach ls kill ping
+set -l all shell exec nc forward attach ls kill ping vms config service-id port register
+set -l conn shell exec nc forward attach ls kill ping
 set -l session shell exec attach
-set -l resume $session nc
+set -l resume $session nc forward
 set -l opens shell exec
+set -l forwards shell exec forward
 complete -c hvterm -n "__hvterm_option_of $all" -s h -l help -d 'Print help and exit'
 complete -c hvterm -n "__hvterm_option_of $conn register" -s p -l port -x -d 'Agent port (default 18518)'
 complete -c hvterm -n "__hvterm_option_of $conn config" -s F -l config -r -F -d 'Read named targets from this file only'
@@ -246,6 +250,8 @@ complete -c hvterm -n "__hvterm_option_of $session" -l record -r -F -d 'Record t
 complete -c hvterm -n "__hvterm_option_of $opens" -s u -l user -x -d 'Run as this user in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -s w -l workdir -x -d 'Working directory in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -l env -x -d 'Set KEY=VALUE in the remote environment'
+complete -c hvterm -n "__hvterm_option_of $forwards" -s L -l local -x -d 'Listen here on [BIND:]PORT, connect to DESTINATION in the guest'
+complete -c hvterm -n "__hvterm_option_of $forwards" -s R -l remote -x -d 'Listen in the guest on [BIND:]PORT, connect to DESTINATION here'
 complete -c hvterm -n '__hvterm_option_of exec' -s t -l tty -d 'Run the command on a PTY (like ssh -t)'
 complete -c hvterm -n '__hvterm_option_of ls vms' -l json -d 'Machine-readable output'
 complete -c hvterm -n '__hvterm_option_of kill' -s s -l signal -x -a 'HUP INT QUIT KILL USR1 USR2 PIPE TERM CONT STOP TSTP WINCH' -d 'Signal name or number (default TERM)'

@@ -41,15 +41,17 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
 
     $valued = @('-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
         '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
-        '--signal', '--wait', '--name')
+        '--signal', '--wait', '--name', '-L', '--local', '-R', '--remote')
     $conn = @('-h', '--help', '-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
     $resume = @('--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout')
     $session = $conn + @('-e', '--escape') + $resume + @('--log', '--record')
     $opens = @('-u', '--user', '-w', '--workdir', '--env')
+    $forwards = @('-L', '--local', '-R', '--remote')
     $options = @{
-        'shell'      = $session + $opens + @('--')
-        'exec'       = $session + $opens + @('-t', '--tty', '--')
+        'shell'      = $session + $opens + $forwards + @('--')
+        'exec'       = $session + $opens + $forwards + @('-t', '--tty', '--')
         'nc'         = $conn + $resume
+        'forward'    = $forwards + $conn + $resume
         'attach'     = $session
         'ls'         = $conn + @('--json')
         'kill'       = $conn + @('-s', '--signal')
@@ -103,7 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         if ($wordToComplete.StartsWith('-')) {
             $results = @('-h', '--help', '--version') | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
         } else {
-            $results = @('shell', 'exec', 'nc', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
+            $results = @('shell', 'exec', 'nc', 'forward', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
                 ForEach-Object { Get-HvtermCompletion $_ }
         }
     } elseif ($valueFor) {
@@ -116,7 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         $results = $values | ForEach-Object { Get-HvtermCompletion ($prefix + $_) }
     } elseif ($wordToComplete.StartsWith('-')) {
         $results = $options[$sub] | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
-    } elseif ($npos -eq 0 -and $sub -in @('shell', 'exec', 'nc', 'attach', 'ls', 'kill', 'ping')) {
+    } elseif ($npos -eq 0 -and $sub -in @('shell', 'exec', 'nc', 'forward', 'attach', 'ls', 'kill', 'ping')) {
         if ($wordToComplete -like 'unix:*') {
             $results = Get-HvtermPath 'unix:' $wordToComplete.Substring(5) | ForEach-Object { Get-HvtermCompletion $_ }
         } elseif ($wordToComplete -like 'hybrid:*') {

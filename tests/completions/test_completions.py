@@ -36,13 +36,17 @@ HVTERMD = os.path.join(BIN, "hvtermd")
 BASH_SCRIPT = os.path.join(COMPLETIONS, "hvterm.bash")
 BASHD_SCRIPT = os.path.join(COMPLETIONS, "hvtermd.bash")
 
-SUBCOMMANDS = ["shell", "exec", "nc", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
+SUBCOMMANDS = ["shell", "exec", "nc", "forward", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
 SIGNALS = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "PIPE", "TERM", "CONT", "STOP", "TSTP", "WINCH"]
 TARGET_FORMS = ["local", "unix:", "vsock:", "hybrid:", "hv:"]
 LOG_LEVELS = ["debug", "info", "warn", "error", "quiet"]
 FORWARD_POLICIES = ["none", "local", "any"]
 # nc's DESTINATION: [HOST:]PORT is free-form; only the socket forms are offered.
 DESTINATION_FORMS = ["unix:", "pipe:"]
+# -L/-R as the forward contract has them: forward, shell and exec take both. The C++ may not list
+# them all in --help yet (forward -R, shell/exec -L/-R), so the completions are held to --help plus these.
+FORWARDS = {"-L", "--local", "-R", "--remote"}
+CONTRACT = {"forward": FORWARDS, "shell": FORWARDS, "exec": FORWARDS}
 # Options no ordinary command has: offered after `--`, they would be hvterm's own.
 HVTERM_ONLY = {"--no-reconnect", "--keepalive", "--dead-timeout", "--connect-timeout", "--reconnect-timeout"}
 
@@ -89,6 +93,11 @@ def help_options(*args):
                 options.update(m.group(1).split(","))
     assert options, out
     return options
+
+
+def sub_options(sub):
+    """The options of `hvterm SUB --help`, with -L/-R where the forward contract puts them."""
+    return help_options(HVTERM, sub) | CONTRACT.get(sub, set())
 
 
 def help_subcommands():
@@ -276,8 +285,8 @@ def test_bash_options_of_each_subcommand(sub):
     offered = bash_complete(f"hvterm {sub} -")
     assert len(offered) == len(set(offered))
     extra = {"--"} if sub in ("shell", "exec") else set()
-    assert set(offered) == help_options(HVTERM, sub) | extra
-    assert set(bash_complete(f"hvterm {sub} --")) == {o for o in help_options(HVTERM, sub) if o.startswith("--")} | extra
+    assert set(offered) == sub_options(sub) | extra
+    assert set(bash_complete(f"hvterm {sub} --")) == {o for o in sub_options(sub) if o.startswith("--")} | extra
 
 
 def test_bash_option_values():
@@ -306,10 +315,10 @@ def valued_options(sub):
     return [name for names, _ in re.findall(r"^  (-\S+) ([A-Z]\S*)", out, re.M) for name in names.split(",")]
 
 
-@pytest.mark.parametrize("sub", ["shell", "exec", "nc", "attach", "ls", "kill", "ping"])
+@pytest.mark.parametrize("sub", ["shell", "exec", "nc", "forward", "attach", "ls", "kill", "ping"])
 def test_bash_option_values_are_not_targets(sub):
     """Every option that takes a value is known as one: its value is not taken for the TARGET."""
-    for option in valued_options(sub):
+    for option in set(valued_options(sub)) | CONTRACT.get(sub, set()):
         assert bash_complete(f"hvterm {sub} {option} ") != TARGET_FORMS, option
         assert bash_complete(f"hvterm {sub} {option} 1 ") == TARGET_FORMS, option
 
@@ -318,7 +327,7 @@ def test_bash_targets(tmp):
     sub = os.path.join(tmp, "dir")
     os.makedirs(sub, exist_ok=True)
     open(os.path.join(tmp, "vm.sock"), "w").close()
-    for cmd in ["shell", "exec", "nc", "attach", "ls", "kill", "ping"]:
+    for cmd in ["shell", "exec", "nc", "forward", "attach", "ls", "kill", "ping"]:
         assert bash_complete(f"hvterm {cmd} ") == TARGET_FORMS, cmd
     opts = []
     assert bash_complete("hvterm shell un", opts=opts) == ["unix:"]
@@ -379,6 +388,24 @@ def test_bash_nc_destination(tmp):
         assert bash_complete(line) == [], line
     # nc has no options of shell/exec's.
     assert not set(bash_complete("hvterm nc -")) & {"-e", "--escape", "--log", "--record", "-u", "--env", "--"}
+
+
+def test_bash_forward():
+    assert bash_complete("hvterm f") == ["forward"]
+    assert bash_complete("hvterm forward -L 8080:80 -p 5 ") == TARGET_FORMS
+    # SPEC is free-form: nothing to offer, not the targets, not options.
+    for line in ["hvterm forward -L ", "hvterm forward vsock:3 --remote ", "hvterm forward x -L 8080:",
+                 "hvterm forward --local=", "hvterm shell -R ", "hvterm exec x -L 2222:"]:
+        assert bash_complete(line) == [], line
+    assert bash_complete("hvterm forward x -R 3128:proxy:3128 -") == bash_complete("hvterm forward -")
+    assert bash_complete("hvterm forward x --lo") == ["--local"]
+    assert set(bash_complete("hvterm exec -")) >= FORWARDS and set(bash_complete("hvterm shell -")) >= FORWARDS
+    # forward has no options of shell/exec's, nor a command.
+    assert not set(bash_complete("hvterm forward -")) & {"-e", "--escape", "--log", "--record", "-u", "--env", "-w",
+                                                       "--"}
+    assert bash_complete("hvterm forward x ") == []
+    # -L's value is not the command of exec.
+    assert bash_complete("hvterm exec -L 8080:80 x ") == ["--"]
 
 
 def test_bash_session_ids_from_the_agent(agent):
@@ -616,7 +643,7 @@ def test_zsh_subcommands_and_options(zsh):
     assert zsh.complete("hvterm ex") == ["exec"]
     for sub in SUBCOMMANDS:
         offered = zsh.complete(f"hvterm {sub} -")
-        assert set(offered) == help_options(HVTERM, sub), sub
+        assert set(offered) == sub_options(sub), sub
     assert set(zsh.complete("hvtermd -")) == help_options(HVTERMD)
 
 
@@ -639,6 +666,17 @@ def test_zsh_values_and_targets(zsh, tmp):
     assert zsh.complete("hvterm exec -p 5 ") == TARGET_FORMS
     assert zsh.complete(f"hvterm exec unix:{tmp}/vm") == [f"unix:{tmp}/vm.sock"]
     assert zsh.complete(f"hvterm ls hybrid:{tmp}/vm") == [f"hybrid:{tmp}/vm.sock"]
+
+
+@needs_zsh
+def test_zsh_forward(zsh):
+    assert zsh.complete("hvterm f") == ["forward"]
+    assert zsh.complete("hvterm forward ") == TARGET_FORMS
+    assert zsh.complete("hvterm forward -L 8080:80 ") == TARGET_FORMS
+    assert zsh.complete("hvterm forward -L ") == []
+    assert zsh.complete("hvterm forward x -R ") == []
+    assert not set(zsh.complete("hvterm forward -")) & {"-e", "--escape", "--log", "--record", "-u", "--env"}
+    assert zsh.complete("hvterm exec -L 8080:80 x ") == ["--"]
 
 
 @needs_zsh
@@ -691,7 +729,7 @@ def test_fish_subcommands_and_options(tmp):
     assert "exec" in fish_complete("hvterm ex", tmp)
     assert sorted(fish_complete("hvterm ", tmp)) == sorted(SUBCOMMANDS)
     for sub in SUBCOMMANDS:
-        assert set(fish_complete(f"hvterm {sub} -", tmp)) == help_options(HVTERM, sub), sub
+        assert set(fish_complete(f"hvterm {sub} -", tmp)) == sub_options(sub), sub
     assert set(fish_complete("hvtermd -", tmp, script="hvtermd.fish")) == help_options(HVTERMD)
 
 
@@ -714,6 +752,17 @@ def test_fish_values_and_targets(tmp):
     assert fish_complete("hvterm nc x 22 ", tmp) == []
     assert sorted(fish_complete("hvtermd --listen ", tmp, script="hvtermd.fish")) == ["unix:", "vsock:any:"]
     assert fish_complete(f"hvtermd -l unix:{tmp}/vm", tmp, script="hvtermd.fish") == [f"unix:{tmp}/vm.sock"]
+
+
+@needs_fish
+def test_fish_forward(tmp):
+    assert fish_complete("hvterm f", tmp) == ["forward"]
+    assert sorted(fish_complete("hvterm forward ", tmp)) == sorted(TARGET_FORMS)
+    assert sorted(fish_complete("hvterm forward -L 8080:80 ", tmp)) == sorted(TARGET_FORMS)
+    assert fish_complete("hvterm forward -L ", tmp) == []
+    assert fish_complete("hvterm forward x --remote ", tmp) == []
+    assert not set(fish_complete("hvterm forward -", tmp)) & {"-e", "--escape", "--log", "--record", "-u", "--env"}
+    assert fish_complete("hvterm exec -L 8080:80 x ", tmp) == ["--"]
 
 
 @needs_fish
@@ -775,12 +824,12 @@ def test_powershell_script_covers_the_cli():
     assert "Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe'" in text
     # The option table of each subcommand is what `hvterm SUB --help` documents.
     variables = {}
-    for name in ["conn", "resume", "session", "opens", "valued"]:
+    for name in ["conn", "resume", "session", "opens", "forwards", "valued"]:
         variables[name] = powershell_list(text, re.search(r"\$%s = " % name, text).end(), variables)
     for sub in SUBCOMMANDS:
         table = set(powershell_list(text, re.search(r"'%s'\s*= " % sub, text).end(), variables))
         extra = {"--"} if sub in ("shell", "exec") else set()
-        assert table == help_options(HVTERM, sub) | extra, sub
+        assert table == sub_options(sub) | extra, sub
     hvtermd = text[text.index("-CommandName 'hvtermd'"):]
     options = re.search(r"if \(\$wordToComplete.StartsWith\('-'\)\) \{\s*(@\()", hvtermd)
     assert set(powershell_list(hvtermd, options.start(1), {})) == help_options(HVTERMD)
@@ -789,6 +838,9 @@ def test_powershell_script_covers_the_cli():
         out = subprocess.run([HVTERM, sub, "--help"], capture_output=True, text=True).stdout
         for names, kind in re.findall(r"^  (-\S+) ([A-Z]+)", out, re.M):
             assert set(names.split(",")) <= set(variables["valued"]), (sub, names)
+    assert FORWARDS <= set(variables["valued"])
+    # forward's TARGET is its only positional: the target forms, as for nc.
+    assert re.search(r"\$npos -eq 0 -and \$sub -in @\([^)]*'forward'", text)
     quoted = set(re.findall(r"'([^'\s]+)'", text))
     for word in (SUBCOMMANDS + SIGNALS + LOG_LEVELS + FORWARD_POLICIES + ["none", "~", "%", "unix:", "vsock:any:"]
                  + TARGET_FORMS + DESTINATION_FORMS):
