@@ -173,7 +173,8 @@ Session* Agent::find_session(const wire::SessionId& id) {
 Session* Agent::most_recent_detached() {
   Session* best = nullptr;
   for (auto& [id, s] : sessions_) {
-    if (s->connection() != nullptr) continue;
+    // `hvterm attach TARGET` means a terminal or a program, never a forwarded connection or listener.
+    if (s->connection() != nullptr || s->carries_socket()) continue;
     if (best == nullptr || s->detached_since_ms() > best->detached_since_ms()) best = s.get();
   }
   return best;

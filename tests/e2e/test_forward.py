@@ -467,6 +467,8 @@ def test_a_connection_no_client_claims_is_closed_after_a_minute_and_kill_stops_t
     wait_for(lambda: any(e["command"].startswith("connection from 127.0.0.1:")
                          for e in json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)),
              "the accepted connection's session")
+    unnamed = hvterm("attach", agent.target)  # the most recent detached session is never a forward's
+    assert unnamed.returncode == 255 and b"no detached session to attach to" in unnamed.stderr, unnamed.stderr
     c.settimeout(90)
     assert c.recv(100) == b""  # closed by the agent once nobody claimed it (60 s)
     c.close()
