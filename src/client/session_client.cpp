@@ -16,12 +16,27 @@
 namespace hvterm {
 namespace {
 
-constexpr uint64_t kMaxBackoffMs = 5000;
-constexpr uint64_t kCollectTimeoutMs = 5000;  // reconnecting only to collect an exit status
-// How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
-// ended with it. Not at once: the socket may be a relay to a VM's agent, restarting.
-constexpr uint64_t kAgentGoneMs = 10000;
-constexpr uint64_t kCollectAnswerMs = 3000;  // then COLLECT without an OK is sent again, on a new connection
+Liveness::Limits liveness_limits(const ClientOptions& o) {
+  Liveness::Limits l;
+  l.keepalive_ms = o.keepalive_ms;
+  l.notice_ms = o.notice_ms;
+  l.dead_ms = o.dead_ms;
+  l.answer_ms = o.connect.timeout_ms;
+  l.collect_ms = 3000;  // then COLLECT without an OK is sent again, on a new connection
+  return l;
+}
+
+Reconnection::Limits reconnection_limits(const ClientOptions& o) {
+  Reconnection::Limits l;
+  l.give_up_ms = o.reconnect_timeout_ms;
+  // How long an agent's Unix socket may stay dead (gone, or refusing) before its sessions count as
+  // ended with it. Not at once: the socket may be a relay to a VM's agent, restarting.
+  l.agent_gone_ms = 10000;
+  l.collect_ms = 5000;     // reconnecting only to collect an exit status: the user has everything else
+  l.first_delay_ms = 100;  // a cut relay or a resumed VM is usually back at once
+  l.max_delay_ms = 5000;   // and a VM being restored is not polled harder than this
+  return l;
+}
 
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
@@ -32,7 +47,9 @@ SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
     : loop_(loop),
       options_(std::move(options)),
       escapes_(options_.escape),
-      input_(wire::Stream::Stdin, options_.input_buffer) {}
+      input_(wire::Stream::Stdin, options_.input_buffer),
+      liveness_(liveness_limits(options_)),
+      reconnection_(reconnection_limits(options_)) {}
 
 SessionClient::~SessionClient() { *alive_ = false; }
 
@@ -75,7 +92,8 @@ int SessionClient::run() {
   if (!companion_.start) {
     connect();
   } else if (!companion_.start(error, [this, alive = alive_] {
-               if (*alive && phase_ == Phase::Connecting && conn_ == nullptr && attempts_ == 0) connect();
+               if (*alive && phase_ == Phase::Connecting && conn_ == nullptr && reconnection_.attempts() == 0)
+                 connect();
              })) {
     say(error);
     finish(255);
@@ -117,8 +135,8 @@ void SessionClient::start_bridging() {
 
 void SessionClient::connect() {
   phase_ = Phase::Connecting;
-  phase_started_ms_ = uv_now(loop_);
-  ++attempts_;
+  liveness_.enter(Liveness::Stage::None, uv_now(loop_));
+  reconnection_.attempting();
   ConnectOptions connect_options = options_.connect;
   // Once a session exists, a vanished local agent means the session is gone: do not start a new one.
   if (resumable()) connect_options.start_local_agent = false;
@@ -142,7 +160,6 @@ void SessionClient::connect() {
 }
 
 void SessionClient::on_connected(uv_stream_t* stream) {
-  silent_noticed_ = false;  // a new connection starts with a clean slate
   conn_ = FramedConnection::create(stream, this);
   conn_->trace_frames(options_.connect.trace_frames);
   conn_->start();
@@ -153,7 +170,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
   phase_ = Phase::Hello;
-  phase_started_ms_ = last_rx_ms_ = uv_now(loop_);
+  liveness_.enter(Liveness::Stage::Answer, uv_now(loop_));  // a new connection starts with a clean slate
 }
 
 void SessionClient::on_disconnect(const std::string& reason) {
@@ -167,6 +184,7 @@ void SessionClient::connection_lost(const std::string& reason) {
     conn_->close();
     conn_ = nullptr;
   }
+  liveness_.enter(Liveness::Stage::None, uv_now(loop_));
   if (phase_ == Phase::Done) return;
   if (!have_session_ && phase_ == Phase::Request && open_with_id())
     open_in_doubt_ = true;  // our OPEN may have started the session: find out, rather than orphan it
@@ -186,8 +204,8 @@ void SessionClient::connection_lost(const std::string& reason) {
         " is still running: hvterm attach " + options_.target.text + " " + short_id());
     return finish(255);
   }
-  if (phase_ == Phase::Bound || phase_ == Phase::Collecting || (open_in_doubt_ && disconnected_at_ms_ == 0)) {
-    disconnected_at_ms_ = uv_now(loop_);
+  if (phase_ == Phase::Bound || phase_ == Phase::Collecting || (open_in_doubt_ && !reconnection_.in_outage())) {
+    reconnection_.lost(uv_now(loop_));
     if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
     return schedule_reconnect();
   }
@@ -196,58 +214,46 @@ void SessionClient::connection_lost(const std::string& reason) {
 
 void SessionClient::reconnect_failed(const ConnectFailure& failure) {
   log::debug("reconnect failed: " + failure.message);
-  uint64_t now = uv_now(loop_);
-  if (!failure.nothing_listens) {
-    nothing_listens_since_ms_ = 0;
-  } else if (nothing_listens_since_ms_ == 0) {
-    nothing_listens_since_ms_ = now;
-  } else if (now - nothing_listens_since_ms_ >= kAgentGoneMs && !exit_) {
-    // Sessions live in the agent's process: when its socket stays dead, so are they.
-    say("gave up reconnecting: " + failure.message + " for " + format_duration(kAgentGoneMs) + ", so session " +
-        short_id() + " has ended with its agent");
+  auto next = reconnection_.failed(uv_now(loop_), failure.nothing_listens, exit_.has_value());
+  if (next.verdict == Reconnection::Verdict::AgentGone) {
+    say("gave up reconnecting: " + failure.message + " for " + format_duration(reconnection_.limits().agent_gone_ms) +
+        ", so session " + short_id() + " has ended with its agent");
     return finish(255);
   }
-  if (!unreachable_noticed_ && !exit_) {
-    unreachable_noticed_ = true;
-    uint64_t waited = disconnected_at_ms_ == 0 ? 0 : now - disconnected_at_ms_;
-    uint64_t left = options_.reconnect_timeout_ms > waited ? options_.reconnect_timeout_ms - waited : 0;
-    if (failure.nothing_listens) left = std::min(left, kAgentGoneMs);
-    notice("agent not reachable (" + failure.message + "); retrying for " + format_duration(left) + "...");
-  }
-  schedule_reconnect();
+  if (next.say_unreachable)
+    notice("agent not reachable (" + failure.message + "); retrying for " + format_duration(next.retrying_for_ms) +
+           "...");
+  follow(next);
 }
 
-void SessionClient::schedule_reconnect() {
+void SessionClient::schedule_reconnect() { follow(reconnection_.schedule(uv_now(loop_), exit_.has_value())); }
+
+void SessionClient::follow(const Reconnection::Next& next) {
   phase_ = Phase::Waiting;
-  if (disconnected_at_ms_ == 0) disconnected_at_ms_ = uv_now(loop_);
-  if (exit_ && uv_now(loop_) - disconnected_at_ms_ > kCollectTimeoutMs) {
-    // The user has everything; the session stays listed as exited in the agent until it lingers out.
-    return finish(exit_code_);
+  switch (next.verdict) {
+    case Reconnection::Verdict::Done:  // the session stays listed as exited in the agent until it lingers out
+      return finish(exit_code_);
+    case Reconnection::Verdict::GiveUp:
+    case Reconnection::Verdict::AgentGone:
+      say("gave up reconnecting after " + format_duration(options_.reconnect_timeout_ms) + "; session " + short_id() +
+          " may still be running in the agent: hvterm attach " + options_.target.text + " " + short_id());
+      return finish(255);
+    case Reconnection::Verdict::Retry: break;
   }
-  if (uv_now(loop_) - disconnected_at_ms_ > options_.reconnect_timeout_ms) {
-    say("gave up reconnecting after " + format_duration(options_.reconnect_timeout_ms) + "; session " + short_id() +
-        " may still be running in the agent: hvterm attach " + options_.target.text + " " + short_id());
-    return finish(255);
-  }
-  log::info("reconnecting in " + std::to_string(backoff_ms_) + " ms (attempt " + std::to_string(attempts_ + 1) + ")");
+  log::info("reconnecting in " + std::to_string(next.delay_ms) + " ms (attempt " + std::to_string(next.attempt) + ")");
   uv_timer_start(
       &reconnect_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<SessionClient*>(t->data);
         if (self->phase_ == Phase::Waiting) self->connect();
       },
-      backoff_ms_, 0);
-  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+      next.delay_ms, 0);
 }
 
 // ---- frames from the agent -----------------------------------------------------------------------------
 
 void SessionClient::on_frame(wire::Frame& frame) {
-  last_rx_ms_ = uv_now(loop_);
-  if (silent_noticed_) {
-    silent_noticed_ = false;
-    notice("the agent is responding again");
-  }
+  if (liveness_.heard(uv_now(loop_))) notice("the agent is responding again");
   auto malformed = [this, &frame] {
     connection_lost(std::string("protocol error: malformed ") + wire::frame_type_name(frame.type));
   };
@@ -408,11 +414,8 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
   log::info(std::string(resumed ? "resumed" : "in") + " session " + short_id() + " (pid " + std::to_string(info.pid) +
             "); the agent holds our stdin up to @" + std::to_string(info.received[0]));
   phase_ = Phase::Bound;
-  disconnected_at_ms_ = 0;
-  nothing_listens_since_ms_ = 0;
-  unreachable_noticed_ = false;
-  backoff_ms_ = 100;
-  attempts_ = 0;
+  liveness_.enter(Liveness::Stage::Bound, uv_now(loop_));
+  reconnection_.bound();
   // The agent's position may acknowledge input we held back for: read on.
   if (!input_.full()) stdin_->resume();
   for (uint8_t s : pending_signals_) conn_->send(wire::encode_signal(s));
@@ -593,7 +596,7 @@ void SessionClient::check_finished() {
     // Wait for its OK: a COLLECT lost with the connection would leave the session behind for the
     // linger time. No answer: connection_lost reconnects, resumes and collects again.
     phase_ = Phase::Collecting;
-    phase_started_ms_ = uv_now(loop_);
+    liveness_.enter(Liveness::Stage::Collect, uv_now(loop_));
     return;
   }
   conn_->close_after_flush();
@@ -649,8 +652,9 @@ void SessionClient::on_escape(EscapeParser::Command command) {
       return finish(0);
     case EscapeParser::Command::Help: write_local(0, Slice::copy_of(escape_help_text(escapes_.escape()))); return;
     case EscapeParser::Command::Status: {
-      std::string state = phase_ == Phase::Bound ? "connected"
-                                                 : "reconnecting (attempt " + std::to_string(attempts_) + ")";
+      std::string state = phase_ == Phase::Bound
+                              ? "connected"
+                              : "reconnecting (attempt " + std::to_string(reconnection_.attempts()) + ")";
       std::string text = "\r\n[hvterm: session " + wire::session_id_hex(id_) + " on " + options_.target.text + ", " +
                          state + "]\r\n";
       write_local(0, Slice::copy_of(text));
@@ -727,21 +731,19 @@ void SessionClient::on_local_signal(int signum) {
 
 void SessionClient::on_tick() {
   uint64_t now = uv_now(loop_);
-  if ((phase_ == Phase::Hello || phase_ == Phase::Request) && now - phase_started_ms_ > options_.connect.timeout_ms) {
-    return connection_lost("timed out waiting for the agent to answer");
+  auto actions = liveness_.tick(now);
+  switch (actions.drop) {
+    case Liveness::Drop::Unanswered: return connection_lost("timed out waiting for the agent to answer");
+    case Liveness::Drop::CollectUnanswered: return connection_lost("no answer to COLLECT");
+    case Liveness::Drop::Silent:
+      return connection_lost("the agent has not answered for " + std::to_string(liveness_.silent_ms(now) / 1000) +
+                             " s");
+    case Liveness::Drop::No: break;
   }
-  if (phase_ == Phase::Collecting && now - phase_started_ms_ > kCollectAnswerMs)
-    return connection_lost("no answer to COLLECT");
-  if (phase_ != Phase::Bound) return;
-  uint64_t silent = now - last_rx_ms_;
-  if (silent >= options_.dead_ms)
-    return connection_lost("the agent has not answered for " + std::to_string(silent / 1000) + " s");
-  if (silent >= options_.notice_ms && !silent_noticed_) {
-    silent_noticed_ = true;
+  if (actions.say_not_responding)
     notice("guest not responding - paused? (waiting; " + std::string(1, escapes_.escape() ? escapes_.escape() : '~') +
            ". detaches)");
-  }
-  if (silent >= options_.keepalive_ms) conn_->send(wire::encode_ping(now));
+  if (actions.ping && conn_ != nullptr) conn_->send(wire::encode_ping(now));
 }
 
 // ---- output to the user and shutdown ----------------------------------------------------------------------

@@ -12,7 +12,9 @@
 
 #include "client/asciicast.h"
 #include "client/escape_parser.h"
+#include "client/liveness.h"
 #include "client/local_io.h"
+#include "client/reconnection.h"
 #include "platform/terminal.h"
 #include "protocol/codec.h"
 #include "session/inbound_stream.h"
@@ -93,6 +95,7 @@ class SessionClient final : public FramedConnection::Handler {
   void on_connected(uv_stream_t* stream);
   void connection_lost(const std::string& reason);
   void schedule_reconnect();
+  void follow(const Reconnection::Next& next);  // what Reconnection decided: wait and retry, or stop
   void reconnect_failed(const ConnectFailure& failure);
   void on_session(const wire::SessionInfo& info);
   void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
@@ -184,17 +187,11 @@ class SessionClient final : public FramedConnection::Handler {
   uv_timer_t reconnect_timer_{};
   uv_timer_t ack_timer_{};  // sends acknowledgements that did not fill a quarter window
   std::vector<uv_signal_t*> signals_;
-  uint64_t last_rx_ms_ = 0;
-  uint64_t phase_started_ms_ = 0;
   uint64_t hello_sent_ns_ = 0;  // for -v: how long the handshake took
-  uint64_t disconnected_at_ms_ = 0;
-  uint64_t backoff_ms_ = 100;
-  int attempts_ = 0;
-  bool silent_noticed_ = false;
-  bool unreachable_noticed_ = false;       // said once per outage that reconnecting fails, and how long it goes on
-  uint64_t nothing_listens_since_ms_ = 0;  // reconnects have found no agent on its Unix socket since then
   int exit_code_ = 255;
   uint32_t agent_capabilities_ = 0;
+  Liveness liveness_;          // when to ping, say the agent is silent, give a connection up
+  Reconnection reconnection_;  // when to connect again, and when to stop
 };
 
 }  // namespace hvterm

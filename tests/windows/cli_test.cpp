@@ -8,6 +8,7 @@
 #include "platform/sockets.h"
 #include "platform/system.h"
 #include "platform/windows/internal.h"
+#include "protocol/codec.h"
 #include "tests/windows/child_runner.h"
 #include "tests/windows/program_runner.h"
 
@@ -280,4 +281,22 @@ TEST_CASE("exec -L and -R on Windows: a program reaches a port through each forw
     CHECK(run.err.empty());
     CHECK(run.out == data);
   }
+}
+
+TEST_CASE("nc to a named pipe in the guest: the agent's own pipe answers an hvterm HELLO through it") {
+  // A named pipe that speaks a known protocol, with nothing else to set up: the agent's own. What
+  // goes in through nc is a client's HELLO; what comes back must be the agent's.
+  std::string pipe = unique_pipe("nc-pipe");
+  Agent agent(pipe);
+  REQUIRE(agent.ready());
+  hvterm::wire::Hello hello;
+  hello.software = "hvterm-test";
+  auto run = run_program({kHvterm, "nc", agent.target(), "pipe:" + pipe}, hvterm::wire::encode(hello));
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out.find("hvtermd ") != std::string::npos);  // the agent's software string, in its HELLO
+  auto missing = run_program({kHvterm, "nc", agent.target(), "pipe:hvterm-test-no-such-pipe"});
+  CHECK(missing.exit_code == 255);
+  CHECK(one_line(missing.err));
+  CHECK(missing.err.find("cannot connect to pipe:") != std::string::npos);
 }
