@@ -639,7 +639,8 @@ int run(int argc, char** argv) {
       };
       events.say = [&client](const std::string& line) { client.say_line(line); };
       events.failed = [] {};  // a -R the agent could not keep said why; the session goes on, as ssh's does
-      client.set_companion({[&](std::string& why, std::function<void()> ready) {
+      // `events` goes with the lambda: the companion starts inside client.run(), after this block.
+      client.set_companion({[&, events](std::string& why, std::function<void()> ready) mutable {
                               events.all_ready = std::move(ready);
                               forwarder = std::make_unique<Forwarder>(uv_default_loop(), options, local_forwards,
                                                                       remote_forwards, client.messages(), events);

@@ -43,6 +43,7 @@ void Reconnection::bound() {
   said_unreachable_ = false;
   delay_ms_ = limits_.first_delay_ms;
   attempts_ = 0;
+  early_cuts_ = 0;
 }
 
 }  // namespace hvterm

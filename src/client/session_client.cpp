@@ -189,6 +189,13 @@ void SessionClient::connection_lost(const std::string& reason) {
   if (!have_session_ && phase_ == Phase::Request && open_with_id())
     open_in_doubt_ = true;  // our OPEN may have started the session: find out, rather than orphan it
   if (!resumable()) {
+    // Cut before anything that could start a session reached the agent (or, for ATTACH, before an
+    // answer that changes nothing if asked again): connect again, as after any cut.
+    bool harmless = phase_ == Phase::Hello || (phase_ == Phase::Request && options_.attach);
+    if (harmless && options_.reconnect && reconnection_.early_cut()) {
+      log::info("cut before the agent answered; connecting again");
+      return schedule_reconnect();
+    }
     say(reason);
     return finish(255);
   }

@@ -7,7 +7,9 @@ import random
 import re
 import select
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import pexpect
@@ -288,6 +290,42 @@ def test_request_lost_before_the_agent_saw_it(agent, relay, workdir):
     assert b"it did not start the command" in r.stderr and r.stderr.count(b"\n") == 2, r.stderr
     assert relay.connections == 2 and not os.path.exists(runs)
     assert b"no sessions" in hvterm("ls", agent.target).stdout
+
+
+def test_a_cut_before_the_agent_answered_hello_is_connected_again(agent, relay, workdir):
+    # Nothing could have started: the client connects again, as after any cut, and the command
+    # runs once.
+    runs = os.path.join(workdir, "runs")
+    relay.cut_at_request(1, forward=False)
+    r = hvterm("exec", relay.target, "--", "sh", "-c", f"echo run >> {runs}; echo ok")
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"ok\n", b"")
+    assert relay.cuts == 1 and relay.connections == 2
+    with open(runs) as f:
+        assert f.read() == "run\n"
+
+
+def test_a_peer_that_closes_every_connection_is_not_retried_for_long(workdir):
+    # No agent at all (a service that hangs up on anything): a few quick tries, then one line.
+    path = os.path.join(workdir, "closer.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    accepted = []
+
+    def close_each():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    r = hvterm("exec", "unix:" + path, "--", "true")
+    assert r.returncode == 255 and r.stderr.count(b"\n") == 1, r.stderr
+    assert len(accepted) == 4  # the first connection and three more
+    listener.close()
 
 
 def test_answer_lost_without_reconnect_names_the_session(agent, relay):

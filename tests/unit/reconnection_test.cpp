@@ -79,3 +79,11 @@ TEST_CASE("Reconnection: holding the exit status, only collecting is left, withi
   CHECK_FALSE(next.say_unreachable);
   CHECK(r.failed(200, true, true).verdict == Verdict::Done);  // never AgentGone: nothing is lost
 }
+
+TEST_CASE("Reconnection: cuts before any answer are retried a few times in a row, again after a bound session") {
+  Reconnection r(limits());
+  for (int i = 0; i < 3; ++i) CHECK(r.early_cut());
+  CHECK_FALSE(r.early_cut());
+  r.bound();
+  CHECK(r.early_cut());
+}
