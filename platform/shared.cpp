@@ -6,17 +6,35 @@
 
 namespace hvterm::platform {
 
+namespace {
+
+void free_stream(uv_handle_t* h) {
+  if (h->type == UV_NAMED_PIPE)
+    delete reinterpret_cast<uv_pipe_t*>(h);
+  else if (h->type == UV_TCP)
+    delete reinterpret_cast<uv_tcp_t*>(h);
+  else if (h->type == UV_TTY)
+    delete reinterpret_cast<uv_tty_t*>(h);
+}
+
+}  // namespace
+
 void close_stream(uv_stream_t* stream) {
   if (stream == nullptr) return;
   auto* handle = reinterpret_cast<uv_handle_t*>(stream);
   if (uv_is_closing(handle)) return;
+  uv_close(handle, free_stream);
+}
+
+void close_stream(uv_stream_t* stream, std::function<void()> closed) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(stream);
+  handle->data = new std::function<void()>(std::move(closed));  // the handle is no one else's now
   uv_close(handle, [](uv_handle_t* h) {
-    if (h->type == UV_NAMED_PIPE)
-      delete reinterpret_cast<uv_pipe_t*>(h);
-    else if (h->type == UV_TCP)
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    else if (h->type == UV_TTY)
-      delete reinterpret_cast<uv_tty_t*>(h);
+    auto* closed = static_cast<std::function<void()>*>(h->data);
+    free_stream(h);
+    auto then = std::move(*closed);
+    delete closed;
+    then();
   });
 }
 

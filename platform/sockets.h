@@ -18,6 +18,8 @@ namespace hvterm::platform {
 // ---- streams -------------------------------------------------------------------------------------
 // A connected stream handle, heap-allocated; close it with close_stream().
 void close_stream(uv_stream_t* stream);
+// The same for a stream of ours that is not closing yet, with `closed` run once libuv has let go of it.
+void close_stream(uv_stream_t* stream, std::function<void()> closed);
 // A pipe that keeps filling up (bulk data) gets a larger kernel buffer of `bytes`: fewer sleep/wake
 // round trips between a writer and a reader on two CPUs. Best effort: false when `fd` is no pipe,
 // the system refuses (per-user pipe memory limit) or has no such knob (Windows).

@@ -1,6 +1,7 @@
 #include "agent/guest_connection.h"
 
 #include <cstring>
+#include <utility>
 
 #include "common/log.h"
 #include "platform/sockets.h"
@@ -277,18 +278,7 @@ void GuestConnection::close(std::function<void()> on_closed) {
   timeout_.close();
   if (lookup_ != nullptr) release_socket();
   if (stream_ == nullptr) return on_closed();
-  on_closed_ = std::move(on_closed);
-  auto* handle = reinterpret_cast<uv_handle_t*>(stream_);
-  stream_ = nullptr;
-  handle->data = this;
-  uv_close(handle, [](uv_handle_t* h) {
-    auto* self = static_cast<GuestConnection*>(h->data);
-    if (h->type == UV_TCP)
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    else
-      delete reinterpret_cast<uv_pipe_t*>(h);
-    self->on_closed_();
-  });
+  platform::close_stream(std::exchange(stream_, nullptr), std::move(on_closed));
 }
 
 }  // namespace hvterm

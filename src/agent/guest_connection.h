@@ -79,7 +79,6 @@ class GuestConnection final : public platform::Child {
   bool shutdown_wanted_ = false;  // the client's EOF came before the connection was up
   bool ended_ = false;
   bool reset_before_connected_ = false;  // the connect's own answer was the peer's reset
-  std::function<void()> on_closed_;
 };
 
 }  // namespace hvterm

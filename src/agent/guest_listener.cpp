@@ -1,5 +1,7 @@
 #include "agent/guest_listener.h"
 
+#include <utility>
+
 #include "common/log.h"
 #include "platform/sockets.h"
 #include "protocol/destination_text.h"
@@ -138,23 +140,7 @@ void GuestListener::finish(const wire::Exit& end) {
 void GuestListener::close(std::function<void()> on_closed) {
   fail_soon_.close();
   if (listener_ == nullptr) return on_closed();
-  auto* handle = reinterpret_cast<uv_handle_t*>(listener_);
-  listener_ = nullptr;
-  struct Closing {
-    std::function<void()> done;
-    uv_handle_type type;
-  };
-  handle->data = new Closing{std::move(on_closed), handle->type};
-  uv_close(handle, [](uv_handle_t* h) {
-    auto* closing = static_cast<Closing*>(h->data);
-    if (closing->type == UV_TCP)
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    else
-      delete reinterpret_cast<uv_pipe_t*>(h);
-    auto done = std::move(closing->done);
-    delete closing;
-    done();
-  });
+  platform::close_stream(std::exchange(listener_, nullptr), std::move(on_closed));
 }
 
 }  // namespace hvterm
