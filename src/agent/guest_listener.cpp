@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "platform/sockets.h"
 #include "protocol/destination_text.h"
+#include "transport/socket_address.h"
 
 namespace hvterm {
 namespace {
@@ -16,12 +17,7 @@ std::string peer_of(uv_stream_t* stream) {
   int length = sizeof address;
   if (uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(stream), reinterpret_cast<sockaddr*>(&address), &length) != 0)
     return "an unknown peer";
-  char host[64] = "";
-  uv_ip_name(reinterpret_cast<sockaddr*>(&address), host, sizeof host);
-  bool v6 = address.ss_family == AF_INET6;
-  uint16_t port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
-                           : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+  return wire::describe(tcp_destination_of(address));
 }
 
 }  // namespace

@@ -99,8 +99,7 @@ std::optional<RemoteForward> parse_remote_forward(const std::string& text, std::
 }
 
 std::string describe_listen_address(const std::string& bind, uint16_t port) {
-  std::string host = bind.find(':') != std::string::npos ? "[" + bind + "]" : bind;
-  return host + ":" + std::to_string(port);
+  return wire::describe(wire::Destination{wire::Destination::Kind::Tcp, bind, port});
 }
 
 }  // namespace hvterm

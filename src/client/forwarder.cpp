@@ -6,21 +6,9 @@
 #include "common/log.h"
 #include "platform/sockets.h"
 #include "protocol/destination_text.h"
+#include "transport/socket_address.h"
 
 namespace hvterm {
-namespace {
-
-std::string describe_peer(const sockaddr_storage& address) {
-  char host[64] = "";
-  uv_ip_name(reinterpret_cast<const sockaddr*>(&address), host, sizeof host);
-  bool v6 = address.ss_family == AF_INET6;
-  uint16_t port = ntohs(v6 ? reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port
-                           : reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-  return describe_listen_address(host, port);
-}
-
-}  // namespace
-
 Forwarder::Forwarder(uv_loop_t* loop, ClientOptions session, std::vector<LocalForward> local,
                      std::vector<RemoteForward> remote, LocalWriter* messages, Events events)
     : loop_(loop), session_(std::move(session)), messages_(messages), events_(std::move(events)) {
@@ -98,9 +86,7 @@ bool Forwarder::listen_on(Listener& listener, std::string& error) {
   sockaddr_storage bound{};
   int length = sizeof bound;
   uv_tcp_getsockname(handle, reinterpret_cast<sockaddr*>(&bound), &length);
-  uint16_t port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  listener.address = describe_listen_address(forward.bind, port);
+  listener.address = describe_listen_address(forward.bind, tcp_destination_of(bound).port);
   return true;
 }
 
@@ -120,7 +106,7 @@ void Forwarder::on_connection(Listener& listener, int status) {
   sockaddr_storage address{};
   int length = sizeof address;
   if (uv_tcp_getpeername(connection, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    peer = " from " + describe_peer(address);
+    peer = " from " + wire::describe(tcp_destination_of(address));
   log::info("connection " + std::to_string(listener.accepted) + " on " + listener.address + peer);
   ClientOptions options = session_;
   options.open.mode = wire::SessionMode::Connection;
