@@ -79,12 +79,7 @@ int command_config(const ConfigFiles& config, const std::string& name, bool name
       continue;
     }
     if (auto it = resolved.values.find(key); it != resolved.values.end()) {
-      std::string text = it->second.text;  // a list (the forwards) holds one item per line: a row each
-      for (size_t start = 0; start <= text.size();) {
-        size_t end = std::min(text.find('\n', start), text.size());
-        rows.push_back({key, text.substr(start, end - start), it->second.origin});
-        start = end + 1;
-      }
+      for (auto& item : config_list_items(it->second)) rows.push_back({key, std::move(item), it->second.origin});
     } else if (key == "target") {
       rows.push_back({key, name, resolved.named ? "(the name itself)" : "(not a configured name: taken as a TARGET)"});
     } else {

@@ -154,7 +154,8 @@ class TableReader {
     return true;
   }
 
-  // A list of -L or -R values, each checked as the command line checks it; kept one per line.
+  // A list of -L or -R values, each checked as the command line checks it; kept one per line
+  // (config_list_items reads them back).
   bool read_forwards(const KeySpec& spec, const toml::node& node, std::string& text) {
     std::string key = spec.name;
     const toml::array* list = node.as_array();
@@ -192,6 +193,16 @@ class TableReader {
 std::string env_name(const std::string& kv) { return kv.substr(0, kv.find('=')); }
 
 }  // namespace
+
+std::vector<std::string> config_list_items(const ConfigValue& value) {
+  std::vector<std::string> items;
+  for (size_t start = 0; start <= value.text.size();) {
+    size_t end = std::min(value.text.find('\n', start), value.text.size());
+    items.push_back(value.text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
 
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = [] {

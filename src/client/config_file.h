@@ -33,6 +33,9 @@ struct ResolvedConfig {
   bool named = false;            // the name has a table of its own
 };
 
+// A value's items: one for most keys, each entry of a list key (the forwards).
+std::vector<std::string> config_list_items(const ConfigValue& value);
+
 // The keys a table may hold, in the order `hvterm config NAME` shows them.
 const std::vector<std::string>& config_keys();
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <tuple>
 
 #include "client/commands.h"
 #include "client/config_command.h"
@@ -124,6 +125,16 @@ void add_resume_options(CLI::App* sub, Cli& cli) {
       ->capture_default_str();
 }
 
+// -L and -R (forward, and shell/exec for the life of the session), repeatable; parse_forwards reads them.
+void add_forward_options(CLI::App* sub, Cli& cli, const char* local_help, const char* remote_help) {
+  for (auto [names, values, help] : {std::tuple{"-L,--local", &cli.local_forwards, local_help},
+                                     std::tuple{"-R,--remote", &cli.remote_forwards, remote_help}})
+    sub->add_option(names, *values, help)
+        ->type_name("[BIND:]PORT:DESTINATION")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
   add_resume_options(sub, cli);
   sub->add_option("-e,--escape", cli.escape, "Escape character typed after Enter, or 'none'")->capture_default_str();
@@ -132,18 +143,11 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
       "--record", cli.record_file,
       "Record the session's output and resizes to this file, as asciicast v2 for asciinema (exec: with -t)");
   if (opens) {
-    sub->add_option("-L,--local", cli.local_forwards,
-                    "Forward [BIND:]PORT here to DESTINATION in the guest while the session lasts (as hvterm "
-                    "forward -L)")
-        ->type_name("[BIND:]PORT:DESTINATION")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    sub->add_option("-R,--remote", cli.remote_forwards,
-                    "Forward [BIND:]PORT in the guest to DESTINATION here while the session lasts (as hvterm "
-                    "forward -R)")
-        ->type_name("[BIND:]PORT:DESTINATION")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_forward_options(sub, cli,
+                        "Forward [BIND:]PORT here to DESTINATION in the guest while the session lasts (as hvterm "
+                        "forward -L)",
+                        "Forward [BIND:]PORT in the guest to DESTINATION here while the session lasts (as hvterm "
+                        "forward -R)");
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
     sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")
@@ -255,11 +259,7 @@ void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
     const ConfigValue* v = value(std::string(option) + "-forward");
     if (v == nullptr || !unset(std::string("--") + option)) continue;
     log::info("config: " + std::string(option) + "-forward (" + v->origin + ")");
-    for (size_t start = 0; start <= v->text.size();) {
-      size_t end = std::min(v->text.find('\n', start), v->text.size());
-      field->push_back(v->text.substr(start, end - start));
-      start = end + 1;
-    }
+    for (auto& item : config_list_items(*v)) field->push_back(std::move(item));
   }
   if (sub->get_option_no_throw("--env") == nullptr) return;
   // The config's variables first, leaving out those the command line sets: its --env wins.
@@ -355,24 +355,16 @@ int run(int argc, char** argv) {
                 "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
                 "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
 
-  auto* forward = app.add_subcommand("forward",
-                                     "Forward local TCP ports to ports or sockets inside the guest (like ssh -L)");
+  auto* forward =
+      app.add_subcommand("forward",
+                         "Forward local ports into the guest (-L) and guest ports out to this machine (-R), like ssh");
   add_target(forward, cli);
-  forward
-      ->add_option("-L,--local", cli.local_forwards,
-                   "Listen on [BIND:]PORT here and carry each connection to DESTINATION in the guest "
-                   "([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); repeatable")
-      ->type_name("[BIND:]PORT:DESTINATION")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  forward
-      ->add_option("-R,--remote", cli.remote_forwards,
-                   "Have the agent listen on [BIND:]PORT in the guest (BIND: 127.0.0.1 unless given) and carry "
-                   "each connection to DESTINATION here ([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); "
-                   "repeatable")
-      ->type_name("[BIND:]PORT:DESTINATION")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_forward_options(forward, cli,
+                      "Listen on [BIND:]PORT here and carry each connection to DESTINATION in the guest "
+                      "([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); repeatable",
+                      "Have the agent listen on [BIND:]PORT in the guest (BIND: 127.0.0.1 unless given) and carry "
+                      "each connection to DESTINATION here ([HOST:]PORT, [::1]:PORT, unix:PATH or pipe:NAME); "
+                      "repeatable");
   add_resume_options(forward, cli);
   forward->footer(
       "BIND defaults to 127.0.0.1 (this machine only); * listens on every interface, [::1] on IPv6;\n"
