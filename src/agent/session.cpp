@@ -20,10 +20,13 @@
 namespace hvterm {
 namespace {
 
-constexpr uint64_t kPtyDrainMs = 200;    // trailing PTY output after the child exits
-constexpr uint64_t kKillGraceMs = 5000;  // after SIGHUP, before SIGKILL
+constexpr uint64_t kPtyDrainMs = 200;  // trailing PTY output after the child exits
 
-constexpr uint64_t kUnclaimedMs = 60000;  // an accepted connection nobody attaches to by then is closed
+SessionLifecycle::Limits lifecycle_limits(uint64_t linger_ms) {
+  SessionLifecycle::Limits limits;
+  limits.linger_ms = linger_ms;
+  return limits;
+}
 
 std::string command_line(const wire::Open& request) {
   if (request.mode == wire::SessionMode::Connection) return "connection to " + wire::describe(request.destination);
@@ -40,6 +43,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
       output_{OutboundStream(wire::Stream::Stdout, replay_capacity),
               OutboundStream(wire::Stream::Stderr, replay_capacity)},
       pipes_{{this, 0}, {this, 1}},
+      lifecycle_(lifecycle_limits(agent.options().linger_ms)),
       size_(request.size) {
   created_ms_ = last_activity_ms_ = platform::unix_time_ms();
   description_ = command_line(request_);
@@ -99,11 +103,7 @@ void Session::adopt(uv_stream_t* accepted, const std::string& from) {
   output_open_[0] = true;
   output_[1].finish();
   on_guest_connected();
-  linger_timer_.start(agent_.loop(), kUnclaimedMs, 0, [this] {
-    log::info("session " + wire::session_id_hex(id_).substr(0, 8) + ": no client claimed " + description_ + " within " +
-              std::to_string(kUnclaimedMs / 1000) + " s; closing it");
-    terminate();
-  });
+  follow(lifecycle_.adopted());
 }
 
 // The listener's stdout is the ids of the sessions made of what it accepted, in order; the
@@ -254,12 +254,8 @@ void Session::on_exit(const wire::Exit& status) {
     drain_timer_.start(agent_.loop(), kPtyDrainMs, kPtyDrainMs, [this] { finish_output(0); });
     if (!reading_) drain_timer_.stop();
   }
-  if (terminating_) {
-    finish_output(0);
-    finish_output(1);
-  }
   pump();
-  maybe_remove();
+  follow(lifecycle_.exited());
 }
 
 void Session::pump() {
@@ -358,7 +354,7 @@ void Session::write_input(Slice bytes) {
     Session* session = w->session;
     size_t written = w->bytes.size();
     delete w;
-    if (session->removing_) return;
+    if (session->lifecycle_.removing()) return;
     --session->input_writes_pending_;
     session->on_input_written(written);
     if (status < 0 && status != UV_ECANCELED && session->guest_ != nullptr) session->guest_->write_failed(status);
@@ -415,11 +411,9 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
     uint64_t from = request.resume ? request.received[i + 1] : output_[i].acked();
     if (!output_[i].rewind(from)) return std::nullopt;
   }
-  if (connection_ != nullptr && connection_ != connection) connection_->taken_over();
+  follow(lifecycle_.attached(connection_ != nullptr && connection_ != connection));
   connection_ = connection;
   exit_sent_ = false;
-  detached_at_ms_ = 0;
-  linger_timer_.close();
   touch();
   wire::SessionInfo info;
   info.id = id_;
@@ -445,16 +439,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
 void Session::detach(AgentConnection* connection) {
   if (connection_ != connection) return;
   connection_ = nullptr;
-  detached_at_ms_ = platform::unix_time_ms();
-  if (collected_) return;
-  arm_linger();
-}
-
-void Session::arm_linger() {
-  linger_timer_.start(agent_.loop(), agent_.options().linger_ms, 0, [this] {
-    log::info("session " + wire::session_id_hex(id_).substr(0, 8) + " lingered past its limit; hanging up");
-    terminate();
-  });
+  follow(lifecycle_.detached(platform::unix_time_ms()));
 }
 
 void Session::resize(const wire::WinSize& size) {
@@ -468,38 +453,50 @@ int Session::signal(uint8_t wire_signal) {
   return child_->signal(to_platform_signal(wire_signal));
 }
 
-void Session::collect() {
-  collected_ = true;
-  maybe_remove();
-}
+void Session::collect() { follow(lifecycle_.collected()); }
 
-void Session::terminate() {
-  terminating_ = true;
-  collected_ = true;  // nobody will collect it now
-  if (connection_ != nullptr) {
-    connection_->framed().fail(wire::ErrorCode::NoSuchSession, "session terminated by the agent");
-    connection_->unbind();
-    connection_ = nullptr;
-  }
-  if (child_ && !exit_) {
-    child_->hang_up();
-    linger_timer_.start(agent_.loop(), kKillGraceMs, 0, [this] {
-      if (child_ && !exit_) child_->signal(platform::sig::kKill);
-    });
+void Session::terminate() { follow(lifecycle_.terminate()); }
+
+void Session::follow(const SessionLifecycle::Step& step) {
+  if (step.disarm) lifecycle_timer_.close();
+  if (step.arm != SessionLifecycle::Wait::None)
+    lifecycle_timer_.start(agent_.loop(), step.arm_ms, 0, [this] { on_lifecycle_timer(); });
+  if (step.take_over && connection_ != nullptr) std::exchange(connection_, nullptr)->taken_over();
+  if (step.drop_client) drop_client();
+  if (child_ && step.hang_up) child_->hang_up();
+  if (child_ && step.kill) child_->signal(platform::sig::kKill);
+  if (step.end_output) {
     finish_output(0);
     finish_output(1);
   }
-  maybe_remove();
+  if (step.remove) remove();
 }
 
-void Session::maybe_remove() {
-  if (removing_ || !collected_) return;
-  if (child_ && !exit_) return;
-  if (connection_ != nullptr) return;
-  removing_ = true;
+void Session::on_lifecycle_timer() {
+  std::string name = "session " + wire::session_id_hex(id_).substr(0, 8);
+  switch (lifecycle_.waiting_for()) {
+    case SessionLifecycle::Wait::Linger: log::info(name + " lingered past its limit; hanging up"); break;
+    case SessionLifecycle::Wait::Unclaimed:
+      log::info(name + ": no client claimed " + description_ + " within " +
+                std::to_string(lifecycle_.limits().unclaimed_ms / 1000) + " s; closing it");
+      break;
+    case SessionLifecycle::Wait::KillGrace:
+    case SessionLifecycle::Wait::None: break;
+  }
+  follow(lifecycle_.expired());
+}
+
+void Session::drop_client() {
+  if (connection_ == nullptr) return;
+  connection_->framed().fail(wire::ErrorCode::NoSuchSession, "session terminated by the agent");
+  connection_->unbind();
+  connection_ = nullptr;
+}
+
+void Session::remove() {
   ack_timer_.close();
   drain_timer_.close();
-  linger_timer_.close();
+  lifecycle_timer_.close();
   if (child_) {
     child_->hang_up();  // background jobs left on the terminal get the hang-up a terminal gives
     child_->close([this] { agent_.remove_session(id_); });
@@ -509,11 +506,6 @@ void Session::maybe_remove() {
 }
 
 void Session::touch() { last_activity_ms_ = platform::unix_time_ms(); }
-
-wire::SessionState Session::state() const {
-  if (exit_) return wire::SessionState::Exited;
-  return connection_ != nullptr ? wire::SessionState::Attached : wire::SessionState::Detached;
-}
 
 wire::ListEntry Session::describe() const {
   wire::ListEntry e;

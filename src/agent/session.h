@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/session_lifecycle.h"
 #include "common/timer.h"
 #include "platform/process.h"
 #include "protocol/wire.h"
@@ -54,8 +55,8 @@ class Session {
   wire::ListEntry describe() const;
   const wire::SessionId& id() const { return id_; }
   bool carries_socket() const { return wire::carries_socket(request_.mode); }
-  wire::SessionState state() const;
-  uint64_t detached_since_ms() const { return detached_at_ms_; }
+  wire::SessionState state() const { return lifecycle_.state(); }
+  uint64_t detached_since_ms() const { return lifecycle_.detached_since_ms(); }
   uint64_t created_ms() const { return created_ms_; }
   // Hang up (SIGHUP the job, SIGKILL if it lingers), then remove the session once reaped.
   void terminate();
@@ -84,8 +85,10 @@ class Session {
   void close_input_if_done();
   bool output_full() const;
   void touch();
-  void arm_linger();
-  void maybe_remove();
+  void follow(const SessionLifecycle::Step& step);  // do what the lifecycle decided
+  void on_lifecycle_timer();
+  void drop_client();
+  void remove();
 
   Agent& agent_;
   wire::SessionId id_;
@@ -110,15 +113,13 @@ class Session {
 
   std::optional<wire::Exit> exit_;
   bool exit_sent_ = false;
-  bool collected_ = false;
-  bool terminating_ = false;
-  bool removing_ = false;
+  SessionLifecycle lifecycle_;
   wire::WinSize size_;
   uint32_t pid_ = 0;
-  uint64_t created_ms_ = 0, last_activity_ms_ = 0, detached_at_ms_ = 0;
-  Timer drain_timer_;   // PTY: how long to wait for trailing output after exit (exists while it may come)
-  Timer linger_timer_;  // detached: how long before hang-up; terminating: before SIGKILL
-  Timer ack_timer_;     // a delayed acknowledgement of input is pending
+  uint64_t created_ms_ = 0, last_activity_ms_ = 0;
+  Timer drain_timer_;      // PTY: how long to wait for trailing output after exit (exists while it may come)
+  Timer lifecycle_timer_;  // the wait lifecycle_ asked for: linger, unclaimed or kill grace
+  Timer ack_timer_;        // a delayed acknowledgement of input is pending
 };
 
 }  // namespace hvterm
