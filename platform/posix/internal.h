@@ -1,5 +1,8 @@
 #pragma once
 // Shared between platform/posix and platform/linux; not part of the platform interface.
+#include <functional>
+#include <memory>
+
 #include "platform/sockets.h"
 
 namespace hvterm::platform::detail {
@@ -23,5 +26,20 @@ std::unique_ptr<Listener> listen_vsock(uv_loop_t* loop, const VsockAddress& addr
 // Accept on a listening socket libuv cannot adopt (vsock, or one inherited from systemd); it is
 // closed with the listener (platform/linux).
 std::unique_ptr<Listener> listen_on_socket(uv_loop_t* loop, int fd, AcceptCallback on_accept, std::string& error);
+
+// A child's exit, learnt without libuv's SIGCHLD handler: that one asks every child the loop
+// started (a waitpid apiece) whenever any of them exits, so each exit costs as many system calls as
+// the agent has sessions. platform/linux watches a pidfd per child and reaps it; where that is not
+// available (posix/no_exit_watch.cpp, or a kernel before 5.3) watch_exit gives nullptr and the
+// child stays with libuv.
+class ExitWatch {
+ public:
+  virtual ~ExitWatch() = default;
+  // Stop watching; `closed` runs once libuv holds nothing of ours (then the watch may be deleted).
+  virtual void close(std::function<void()> closed) = 0;
+};
+// `on_exit`: the exit status, or 0 and the signal that ended it; the child has been reaped.
+std::unique_ptr<ExitWatch> watch_exit(uv_loop_t* loop, int pid,
+                                      std::function<void(int64_t status, int term_signal)> on_exit);
 
 }  // namespace hvterm::platform::detail

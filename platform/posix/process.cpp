@@ -181,6 +181,18 @@ class PosixChild final : public Child {
       close_ends(1);
       return rc;
     }
+    pid_ = process_.pid;
+    if (auto watch = detail::watch_exit(loop, pid_, [this](int64_t status, int term_signal) {
+          on_process_exit(status, term_signal);
+        })) {
+      // The child is ours to reap now: out of libuv's list, its exit costs nothing for the others.
+      exit_watch_ = std::move(watch);
+      uv_close(reinterpret_cast<uv_handle_t*>(&process_), [](uv_handle_t* h) {
+        auto* self = static_cast<PosixChild*>(h->data);
+        self->process_closed_ = true;
+        if (self->awaiting_process_close_) self->handle_closed();
+      });
+    }
     if (pty_) {
       uv_pipe_open(master_, master_fd);
     } else {
@@ -207,7 +219,7 @@ class PosixChild final : public Child {
       pipes_[0] = nullptr;
     }
   }
-  uint32_t pid() const override { return static_cast<uint32_t>(process_.pid); }
+  uint32_t pid() const override { return static_cast<uint32_t>(pid_); }
 
   void resize(const TerminalSize& size) override {
     if (!pty_ || master_ == nullptr) return;
@@ -219,7 +231,7 @@ class PosixChild final : public Child {
   int signal(int classic_signal) override {
     if (exited_) return UV_ESRCH;
     int native = from_classic_signal(classic_signal);
-    pid_t group = process_.pid;  // the child leads its own session and process group
+    pid_t group = pid_;  // the child leads its own session and process group
     if (pty_ && master_ != nullptr) {
       uv_os_fd_t fd;
       if (uv_fileno(reinterpret_cast<uv_handle_t*>(master_), &fd) == 0) {
@@ -228,13 +240,13 @@ class PosixChild final : public Child {
       }
     }
     if (kill(-group, native) == 0) return 0;
-    return kill(process_.pid, native) == 0 ? 0 : uv_translate_sys_error(errno);
+    return kill(pid_, native) == 0 ? 0 : uv_translate_sys_error(errno);
   }
 
   void hang_up() override {
-    if (process_.pid > 0) {
-      kill(-process_.pid, SIGHUP);
-      kill(-process_.pid, SIGCONT);  // a stopped job must wake up to see the hang-up
+    if (pid_ > 0) {
+      kill(-pid_, SIGHUP);
+      kill(-pid_, SIGCONT);  // a stopped job must wake up to see the hang-up
     }
   }
 
@@ -265,6 +277,13 @@ class PosixChild final : public Child {
       ++closing_;
       uv_close(reinterpret_cast<uv_handle_t*>(&process_),
                [](uv_handle_t* h) { static_cast<PosixChild*>(h->data)->handle_closed(); });
+    } else if (spawned_ && !process_closed_) {  // closed at spawn (exit_watch_): its callback is still due
+      ++closing_;
+      awaiting_process_close_ = true;
+    }
+    if (exit_watch_) {
+      ++closing_;
+      exit_watch_->close([this] { handle_closed(); });
     }
     if (closing_ == 0) finish_close();
   }
@@ -298,6 +317,10 @@ class PosixChild final : public Child {
   int closing_ = 0;
   int slave_fd_ = -1;
   uv_process_t process_{};
+  pid_t pid_ = 0;
+  std::unique_ptr<detail::ExitWatch> exit_watch_;  // when set, the child is reaped here, not by libuv
+  bool process_closed_ = false;
+  bool awaiting_process_close_ = false;
   uv_pipe_t* master_ = nullptr;
   uv_pipe_t* pipes_[3] = {nullptr, nullptr, nullptr};
 };

@@ -23,13 +23,13 @@ class SessionLifecycle {
   struct Step {
     Wait arm = Wait::None;  // start the timer for this wait, `arm_ms` from now
     uint64_t arm_ms = 0;
-    bool disarm = false;        // stop the timer
-    bool take_over = false;     // another client was attached: it is told and let go
-    bool drop_client = false;   // the attached client is told the session is gone, and let go
-    bool hang_up = false;       // SIGHUP the program
-    bool kill = false;          // SIGKILL it
-    bool end_output = false;    // nothing more of the program's output is read
-    bool remove = false;        // close what the session holds, then forget it
+    bool disarm = false;       // stop the timer
+    bool take_over = false;    // another client was attached: it is told and let go
+    bool drop_client = false;  // the attached client is told the session is gone, and let go
+    bool hang_up = false;      // SIGHUP the program
+    bool kill = false;         // SIGKILL it
+    bool end_output = false;   // nothing more of the program's output is read
+    bool remove = false;       // close what the session holds, then forget it
     bool nothing() const { return *this == Step{}; }
     bool operator==(const Step&) const = default;
   };
