@@ -49,7 +49,7 @@ Session::Session(Agent& agent, const wire::SessionId& id, const wire::Open& requ
   description_ = command_line(request_);
 }
 
-Session::~Session() { drop_read_block(); }
+Session::~Session() = default;
 
 bool Session::spawn(platform::ExitStatus& failure) {
   if (request_.mode == wire::SessionMode::Connection) {
@@ -143,18 +143,13 @@ void Session::start_reading() {
   if (reading_ || !child_ || (guest_ != nullptr && !guest_->connected())) return;
   reading_ = true;
   auto alloc = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-    Session* self = static_cast<OutputPipe*>(handle->data)->session;
-    Block*& block = self->read_block_;
+    ReadBlock& block = static_cast<OutputPipe*>(handle->data)->session->read_block_;
     // Reads fill one block one after another (a pipe gives 64 KiB at a time): the replay buffer
     // holds slices of it, so a window of output takes few blocks instead of one per read.
-    if (block != nullptr && !block->shared()) self->read_used_ = 0;  // nothing else refers to it
-    if (block != nullptr && block->capacity() - self->read_used_ < platform::kDefaultPipeSize)
-      self->drop_read_block();  // full enough: the next read starts a new one
-    if (block == nullptr) {
-      block = Block::create(kReadBlockSize);
-      self->read_used_ = 0;
-    }
-    *buf = uv_buf_init(block->data() + self->read_used_, static_cast<unsigned>(block->capacity() - self->read_used_));
+    block.rewind_if_sole();
+    if (!block.empty() && block.room() < platform::kDefaultPipeSize) block.release();  // full enough: start a new one
+    block.ensure(kReadBlockSize);
+    *buf = uv_buf_init(block.next(), static_cast<unsigned>(block.room()));
   };
   auto read = [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* pipe = static_cast<OutputPipe*>(stream->data);
@@ -187,7 +182,7 @@ void Session::stop_reading() {
 
 void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   if (nread == 0) {  // libuv asked for a buffer and found nothing to read: an idle session keeps none
-    drop_read_block();
+    read_block_.release();
     return;
   }
   if (nread == UV_EOF && request_.mode == wire::SessionMode::Pty && !platform::kPtyEndsAtEof) {
@@ -209,25 +204,16 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   }
   Slice bytes;
   if (n < kCompactBelow) {
-    bytes = Slice::copy_of(std::string_view(read_block_->data() + read_used_, n));
-    drop_read_block();
+    bytes = read_block_.copy(n);
+    read_block_.release();
   } else {
-    bytes = Slice::share(read_block_, read_used_, n);  // the next read goes on right behind
-    read_used_ += n;
+    bytes = read_block_.take(n);  // the next read goes on right behind
   }
   output_[index].append(std::move(bytes));
   touch();
   drain_timer_.again();
   if (output_full()) stop_reading();
   pump();
-}
-
-// An idle session holds no read block: a burst's 256 KiB (pages touched) would stay with every
-// session that ever had one. The pool hands it to the next read without a system call, and slices
-// in the replay buffer keep it alive as long as they need it.
-void Session::drop_read_block() {
-  if (read_block_ != nullptr) read_block_->unref();
-  read_block_ = nullptr;
 }
 
 void Session::finish_output(int index) {
@@ -276,7 +262,7 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
   if (output_[0].unacked() == 0 && output_[1].unacked() == 0) {
     // Everything read has been delivered: a block only this session still refers to goes back
     // to the pool rather than staying with a session that may now be idle for hours.
-    if (read_block_ != nullptr && !read_block_->shared()) drop_read_block();
+    read_block_.release_if_sole();
     agent_.settle_memory_soon();
   }
   resume_reading_if_room();

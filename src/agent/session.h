@@ -73,8 +73,7 @@ class Session {
   void resume_reading_if_room();
   void on_output(int index, ssize_t nread, const uv_buf_t* buf);
   void finish_output(int index);
-  uv_stream_t* output_pipe(int index);  // the child's stdout (0) or stderr (1)
-  void drop_read_block();
+  uv_stream_t* output_pipe(int index);     // the child's stdout (0) or stderr (1)
   void on_exit(const wire::Exit& status);  // the program's exit, or the connection's end
   void on_guest_connected();
   void on_accepted(uv_stream_t* connection, const std::string& peer);  // a listening session's
@@ -105,8 +104,10 @@ class Session {
   bool output_open_[2] = {false, false};
   bool output_widened_[2] = {false, false};  // a full pipe was given kWideOutputPipe
   bool reading_ = false;
-  Block* read_block_ = nullptr;
-  size_t read_used_ = 0;  // bytes of read_block_ handed to the replay buffer
+  // An idle session holds none: a burst's 256 KiB (pages touched) would stay with every session
+  // that ever had one. The pool hands it to the next read without a system call, and slices in the
+  // replay buffer keep it alive as long as they need it.
+  ReadBlock read_block_;
   size_t input_writes_pending_ = 0;
   uint64_t input_window_base_ = 0;  // the furthest stdin position announced to this connection
   bool input_closed_ = false;

@@ -63,10 +63,7 @@ LocalReader::LocalReader(uv_loop_t* loop, SharedStream stream)
   stream_->data = this;
 }
 
-LocalReader::~LocalReader() {
-  close();
-  if (block_ != nullptr) block_->unref();
-}
+LocalReader::~LocalReader() { close(); }
 
 void LocalReader::start(DataCallback on_data, EndCallback on_end) {
   on_data_ = std::move(on_data);
@@ -84,9 +81,9 @@ void LocalReader::resume() {
   uv_read_start(
       stream_,
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<LocalReader*>(h->data);
-        if (self->block_ == nullptr) self->block_ = Block::create(kReadBlockSize);
-        *buf = uv_buf_init(self->block_->data(), static_cast<unsigned>(kReadBlockSize));
+        ReadBlock& block = static_cast<LocalReader*>(h->data)->block_;
+        block.ensure(kReadBlockSize);
+        *buf = uv_buf_init(block.next(), static_cast<unsigned>(block.room()));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<LocalReader*>(s->data)->on_read(nread); });
 }
@@ -107,35 +104,27 @@ void LocalReader::on_read(ssize_t nread) {
   }
   size_t n = static_cast<size_t>(nread);
   if (n >= platform::kDefaultPipeSize) widen_if_pipe(kind_, fd_, widen_tried_);  // bulk data waits behind it
-  Slice bytes;
-  if (n < kCompactBelow) {
-    bytes = Slice::copy_of(std::string_view(block_->data(), n));
-  } else {
-    bytes = Slice::adopt(block_, 0, n);
-    block_ = nullptr;
-  }
-  on_data_(std::move(bytes));
+  // A short read is copied out and the block reused; a long one keeps it (the next read takes a new one).
+  on_data_(n < kCompactBelow ? block_.copy(n) : block_.hand_over(n));
 }
 
 // A file read in flight owns a reference to its buffer, so closing the reader meanwhile is safe.
 struct LocalReader::FileRead {
   uv_fs_t request;
   LocalReader* reader;
-  Block* block;
+  Slice buffer;
 };
 
 void LocalReader::issue_file_read() {
-  if (block_ == nullptr) block_ = Block::create(kReadBlockSize);
-  block_->ref();
-  file_read_ = new FileRead{{}, this, block_};
+  block_.ensure(kReadBlockSize);
+  file_read_ = new FileRead{{}, this, block_.pin()};
   file_read_->request.data = file_read_;
-  uv_buf_t buf = uv_buf_init(block_->data(), static_cast<unsigned>(kReadBlockSize));
+  uv_buf_t buf = uv_buf_init(block_.next(), static_cast<unsigned>(block_.room()));
   int rc = uv_fs_read(loop_, &file_read_->request, fd_, &buf, 1, -1, [](uv_fs_t* req) {
     auto* read = static_cast<FileRead*>(req->data);
     ssize_t result = req->result;
     uv_fs_req_cleanup(req);
     LocalReader* self = read->reader;
-    read->block->unref();
     delete read;
     if (self == nullptr) return;  // closed meanwhile
     self->file_read_ = nullptr;
@@ -143,7 +132,6 @@ void LocalReader::issue_file_read() {
     if (self->active_ && !self->ended_ && self->file_read_ == nullptr) self->issue_file_read();
   });
   if (rc != 0) {
-    file_read_->block->unref();
     delete file_read_;
     file_read_ = nullptr;
     on_read(rc);

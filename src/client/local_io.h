@@ -41,7 +41,7 @@ class LocalReader {
   SharedStream shared_;  // set when the stream is shared with a writer: not ours to close
   struct FileRead;
   FileRead* file_read_ = nullptr;
-  Block* block_ = nullptr;
+  ReadBlock block_;  // every read goes to its front: what a read gives is copied out or handed over
   bool active_ = false, ended_ = false, closed_ = false;
   bool widen_tried_ = false;
   DataCallback on_data_;

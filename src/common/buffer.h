@@ -140,4 +140,68 @@ class Slice {
   size_t size_ = 0;
 };
 
+// The block a reader reads into, read after read: holds one reference for the reader (released
+// when it lets go or is destroyed), and hands out what each read filled as a Slice of its own.
+// Bytes before `used()` belong to slices taken already; a read goes into the rest.
+class ReadBlock {
+ public:
+  ReadBlock() = default;
+  ~ReadBlock() { release(); }
+  ReadBlock(const ReadBlock&) = delete;
+  ReadBlock& operator=(const ReadBlock&) = delete;
+
+  bool empty() const { return block_ == nullptr; }
+  // Only the reader refers to the block: every slice taken from it is gone.
+  bool sole() const { return block_ != nullptr && !block_->shared(); }
+  size_t used() const { return used_; }
+  size_t room() const { return block_ == nullptr ? 0 : block_->capacity() - used_; }
+  char* next() { return block_->data() + used_; }  // where the next read goes
+
+  // A block of `capacity` when there is none.
+  void ensure(size_t capacity) {
+    if (block_ == nullptr) {
+      block_ = Block::create(capacity);
+      used_ = 0;
+    }
+  }
+  // Nothing else refers to the block: reading starts over at its front.
+  void rewind_if_sole() {
+    if (sole()) used_ = 0;
+  }
+  // The `n` bytes a read put at next(), shared: the block goes on with the following read.
+  Slice take(size_t n) {
+    Slice bytes = Slice::share(block_, used_, n);
+    used_ += n;
+    return bytes;
+  }
+  // The `n` bytes at next() copied out (a short read must not pin a large block).
+  Slice copy(size_t n) { return Slice::copy_of(std::string_view(next(), n)); }
+  // The `n` bytes at next(), and the block with them: the reader starts a new one next time.
+  Slice hand_over(size_t n) {
+    Slice bytes = Slice::adopt(std::exchange(block_, nullptr), used_, n);
+    used_ = 0;
+    return bytes;
+  }
+  // A reference to the whole block, for a read in flight that must outlive the reader.
+  Slice pin() const { return Slice::share(block_, 0, block_->capacity()); }
+  // Read on in `fresh`, whose first `used` bytes are taken already.
+  void replace(Block* fresh, size_t used) {
+    release();
+    block_ = fresh;
+    used_ = used;
+  }
+  void release() {
+    if (block_ != nullptr) block_->unref();
+    block_ = nullptr;
+    used_ = 0;
+  }
+  void release_if_sole() {
+    if (sole()) release();
+  }
+
+ private:
+  Block* block_ = nullptr;
+  size_t used_ = 0;
+};
+
 }  // namespace hvterm

@@ -54,7 +54,6 @@ FramedConnection::FramedConnection(uv_stream_t* stream, Handler* handler)
 }
 
 FramedConnection::~FramedConnection() {
-  if (read_block_ != nullptr) read_block_->unref();
   for (Write* w : queued_) delete w;
   for (Write* w : free_writes_) delete w;
 }
@@ -65,31 +64,26 @@ void FramedConnection::start() {
       stream_,
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
         auto* self = static_cast<FramedConnection*>(handle->data);
-        size_t room = 0;
-        if (self->read_block_ != nullptr) {
-          room = kReadBlockSize - self->read_used_;
-          if (!self->read_block_->shared()) {
-            self->read_used_ = 0;  // nothing refers to it any more: start over at the front
-            room = kReadBlockSize;
-          } else if (room < kMinReadSpace) {
-            // Near the end of the block: read exactly what completes the unfinished frame, if it
-            // fits, so the next read starts a new block with a whole frame; else move its start.
-            size_t missing = self->decoder_.unfinished_missing();
-            if (missing > 0 && missing <= room) {
-              room = missing;
-            } else {
-              self->next_read_block();  // the frames in it keep it alive; read into a new one
-              room = kReadBlockSize - self->read_used_;
-            }
+        ReadBlock& block = self->read_block_;
+        block.rewind_if_sole();  // nothing refers to it any more: start over at the front
+        size_t room = block.room();
+        if (!block.empty() && room < kMinReadSpace) {
+          // Near the end of the block: read exactly what completes the unfinished frame, if it
+          // fits, so the next read starts a new block with a whole frame; else move its start.
+          size_t missing = self->decoder_.unfinished_missing();
+          if (missing > 0 && missing <= room) {
+            room = missing;
+          } else {
+            self->next_read_block();  // the frames in it keep it alive; read into a new one
+            room = block.room();
           }
         }
-        if (self->read_block_ == nullptr) {
-          self->read_block_ = Block::create(kReadBlockSize);
-          self->read_used_ = 0;
-          room = kReadBlockSize;
+        if (block.empty()) {
+          block.ensure(kReadBlockSize);
+          room = block.room();
         }
         // Small reads (acks, keystrokes) share one block instead of taking a block each.
-        *buf = uv_buf_init(self->read_block_->data() + self->read_used_, static_cast<unsigned>(room));
+        *buf = uv_buf_init(block.next(), static_cast<unsigned>(room));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { static_cast<FramedConnection*>(s->data)->on_read(nread); });
 }
@@ -106,8 +100,7 @@ void FramedConnection::on_read(ssize_t nread) {
     disconnect(nread == UV_EOF ? std::string() : std::string(uv_strerror(static_cast<int>(nread))));
     return;
   }
-  decoder_.feed(Slice::share(read_block_, read_used_, static_cast<size_t>(nread)));
-  read_used_ += static_cast<size_t>(nread);
+  decoder_.feed(read_block_.take(static_cast<size_t>(nread)));
   wire::Frame frame;
   for (;;) {
     auto status = decoder_.next(frame);
@@ -142,20 +135,13 @@ void FramedConnection::next_read_block() {
     std::memcpy(next->data(), unfinished.data(), keep);
     decoder_.relocate_unfinished(Slice::share(next, 0, keep));
   }
-  read_block_->unref();
-  read_block_ = next;
-  read_used_ = keep;
+  read_block_.replace(next, keep);
 }
 
 // An idle connection keeps no read block: 256 KiB (its touched pages) would otherwise stay with
 // every connection that ever carried a burst. A block nothing refers to goes back to the pool, which
 // hands it to the next read without a system call; bulk reads keep theirs.
-void FramedConnection::release_idle_block() {
-  if (read_block_ == nullptr || read_block_->shared()) return;
-  read_block_->unref();
-  read_block_ = nullptr;
-  read_used_ = 0;
-}
+void FramedConnection::release_idle_block() { read_block_.release_if_sole(); }
 
 void FramedConnection::disconnect(const std::string& reason) {
   Handler* h = handler_;

@@ -74,8 +74,7 @@ class FramedConnection {
   uv_stream_t* stream_;
   Handler* handler_;
   wire::FrameDecoder decoder_;
-  Block* read_block_ = nullptr;
-  size_t read_used_ = 0;  // bytes of read_block_ already handed to the decoder
+  ReadBlock read_block_;  // bytes before its used() are with the decoder
   std::vector<Write*> free_writes_;
   std::vector<Write*> queued_;      // sent this turn, not yet handed to the OS
   std::vector<Write*> flushing_;    // the batch flush() is handing out
