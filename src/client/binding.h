@@ -33,7 +33,9 @@ class Binding {
     Waiting,     // for the next connect
     Done,
   };
-  // What a frame from the agent means in this phase: which handler it goes to, or none.
+  // What a frame from the agent means in this phase: which handler it goes to, or none (Ignore: a
+  // PONG, or what was under way when COLLECT went out; Malformed: the connection is given up).
+  // Collected: the OK to our COLLECT: the agent has forgotten the session, the run is over.
   enum class Route : uint8_t { Ignore, Malformed, Error, Hello, Session, Exit, Data, Eof, Ack, Collected };
   // What the agent's answer to HELLO calls for.
   struct Ask {
