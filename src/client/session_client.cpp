@@ -38,6 +38,20 @@ Reconnection::Limits reconnection_limits(const ClientOptions& o) {
   return l;
 }
 
+Binding::Options binding_options(const ClientOptions& o) {
+  Binding::Options b;
+  b.attach = o.attach;
+  b.attach_id = o.attach_id;
+  b.mode = o.open.mode;
+  b.open_id = o.open.id;
+  // Ours to choose once the agent takes ids (kCapOpenId); all zero, the agent chooses, and a lost
+  // answer then loses the session.
+  if (!o.attach && o.open.id == wire::SessionId{} && !platform::random_bytes(b.fresh_id.data(), b.fresh_id.size()))
+    b.fresh_id = wire::SessionId{};
+  b.reconnect = o.reconnect;
+  return b;
+}
+
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
 
@@ -49,7 +63,8 @@ SessionClient::SessionClient(uv_loop_t* loop, ClientOptions options)
       escapes_(options_.escape),
       input_(wire::Stream::Stdin, options_.input_buffer),
       liveness_(liveness_limits(options_)),
-      reconnection_(reconnection_limits(options_)) {}
+      reconnection_(reconnection_limits(options_)),
+      binding_(binding_options(options_)) {}
 
 SessionClient::~SessionClient() { *alive_ = false; }
 
@@ -92,8 +107,7 @@ int SessionClient::run() {
   if (!companion_.start) {
     connect();
   } else if (!companion_.start(error, [this, alive = alive_] {
-               if (*alive && phase_ == Phase::Connecting && conn_ == nullptr && reconnection_.attempts() == 0)
-                 connect();
+               if (*alive && binding_.idle()) connect();
              })) {
     say(error);
     finish(255);
@@ -134,28 +148,21 @@ void SessionClient::start_bridging() {
 // ---- connection lifecycle ----------------------------------------------------------------------------
 
 void SessionClient::connect() {
-  phase_ = Phase::Connecting;
+  binding_.connecting();
   liveness_.enter(Liveness::Stage::None, uv_now(loop_));
   reconnection_.attempting();
   ConnectOptions connect_options = options_.connect;
-  // Once a session exists, a vanished local agent means the session is gone: do not start a new one.
-  if (resumable()) connect_options.start_local_agent = false;
+  if (!binding_.may_start_agent()) connect_options.start_local_agent = false;
   connect_target(loop_, options_.target, connect_options,
                  [this, alive = alive_](uv_stream_t* stream, const ConnectFailure& failure) {
-                   if (!*alive || phase_ == Phase::Done) {
+                   if (!*alive || binding_.done()) {
                      if (stream != nullptr) platform::close_stream(stream);
                      return;
                    }
-                   if (stream == nullptr) {
-                     if (resumable()) {
-                       reconnect_failed(failure);
-                     } else {
-                       say(failure.message);
-                       finish(255);
-                     }
-                     return;
-                   }
-                   on_connected(stream);
+                   if (stream != nullptr) return on_connected(stream);
+                   if (binding_.connect_failed() == Binding::AfterLoss::AttemptFailed) return reconnect_failed(failure);
+                   say(failure.message);
+                   finish(255);
                  });
 }
 
@@ -169,7 +176,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
-  phase_ = Phase::Hello;
+  binding_.connected();
   liveness_.enter(Liveness::Stage::Answer, uv_now(loop_));  // a new connection starts with a clean slate
 }
 
@@ -179,49 +186,43 @@ void SessionClient::on_disconnect(const std::string& reason) {
 }
 
 void SessionClient::connection_lost(const std::string& reason) {
-  if (phase_ != Phase::Done) log::info("connection lost: " + reason);
+  if (!binding_.done()) log::info("connection lost: " + reason);
   if (conn_ != nullptr) {
     conn_->close();
     conn_ = nullptr;
   }
   liveness_.enter(Liveness::Stage::None, uv_now(loop_));
-  if (phase_ == Phase::Done) return;
-  if (!have_session_ && phase_ == Phase::Request && open_with_id())
-    open_in_doubt_ = true;  // our OPEN may have started the session: find out, rather than orphan it
-  if (!resumable()) {
-    // Cut before anything that could start a session reached the agent (or, for ATTACH, before an
-    // answer that changes nothing if asked again): connect again, as after any cut.
-    bool harmless = phase_ == Phase::Hello || (phase_ == Phase::Request && options_.attach);
-    if (harmless && options_.reconnect && reconnection_.early_cut()) {
-      log::info("cut before the agent answered; connecting again");
+  switch (binding_.lost(reconnection_.in_outage())) {
+    case Binding::AfterLoss::Nothing: return;
+    case Binding::AfterLoss::CutEarly:
+      if (reconnection_.early_cut()) {
+        log::info("cut before the agent answered; connecting again");
+        return schedule_reconnect();
+      }
+      say(reason);
+      return finish(255);
+    case Binding::AfterLoss::End: say(reason); return finish(255);
+    case Binding::AfterLoss::EndInDoubt:
+      say("connection lost before the agent answered (" + reason + "); if it started the command, it is session " +
+          short_id() + ": hvterm attach " + options_.target.text + " " + short_id());
+      return finish(255);
+    case Binding::AfterLoss::EndLeaving:
+      say("connection lost (" + reason + "); unless the agent has exited, session " + short_id() +
+          " is still running: hvterm attach " + options_.target.text + " " + short_id());
+      return finish(255);
+    case Binding::AfterLoss::Reconnect:
+      // With the exit status in hand, a reconnect only lets the agent know it may forget the
+      // session (COLLECT); schedule_reconnect gives that a short deadline.
+      reconnection_.lost(uv_now(loop_));
+      if (!binding_.has_exit()) notice("connection lost (" + reason + "); reconnecting...");
       return schedule_reconnect();
-    }
-    say(reason);
-    return finish(255);
+    case Binding::AfterLoss::AttemptFailed: return reconnect_failed({reason});
   }
-  if (open_in_doubt_ && !options_.reconnect) {
-    say("connection lost before the agent answered (" + reason + "); if it started the command, it is session " +
-        short_id() + ": hvterm attach " + options_.target.text + " " + short_id());
-    return finish(255);
-  }
-  // With the exit status in hand, a reconnect only lets the agent know it may forget the
-  // session (COLLECT); schedule_reconnect gives that a short deadline.
-  if (!options_.reconnect) {
-    say("connection lost (" + reason + "); unless the agent has exited, session " + short_id() +
-        " is still running: hvterm attach " + options_.target.text + " " + short_id());
-    return finish(255);
-  }
-  if (phase_ == Phase::Bound || phase_ == Phase::Collecting || (open_in_doubt_ && !reconnection_.in_outage())) {
-    reconnection_.lost(uv_now(loop_));
-    if (!exit_) notice("connection lost (" + reason + "); reconnecting...");
-    return schedule_reconnect();
-  }
-  reconnect_failed({reason});  // a reconnect that got no further than the handshake
 }
 
 void SessionClient::reconnect_failed(const ConnectFailure& failure) {
   log::debug("reconnect failed: " + failure.message);
-  auto next = reconnection_.failed(uv_now(loop_), failure.nothing_listens, exit_.has_value());
+  auto next = reconnection_.failed(uv_now(loop_), failure.nothing_listens, binding_.has_exit());
   if (next.verdict == Reconnection::Verdict::AgentGone) {
     say("gave up reconnecting: " + failure.message + " for " + format_duration(reconnection_.limits().agent_gone_ms) +
         ", so session " + short_id() + " has ended with its agent");
@@ -233,10 +234,9 @@ void SessionClient::reconnect_failed(const ConnectFailure& failure) {
   follow(next);
 }
 
-void SessionClient::schedule_reconnect() { follow(reconnection_.schedule(uv_now(loop_), exit_.has_value())); }
+void SessionClient::schedule_reconnect() { follow(reconnection_.schedule(uv_now(loop_), binding_.has_exit())); }
 
 void SessionClient::follow(const Reconnection::Next& next) {
-  phase_ = Phase::Waiting;
   switch (next.verdict) {
     case Reconnection::Verdict::Done:  // the session stays listed as exited in the agent until it lingers out
       return finish(exit_code_);
@@ -252,7 +252,7 @@ void SessionClient::follow(const Reconnection::Next& next) {
       &reconnect_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<SessionClient*>(t->data);
-        if (self->phase_ == Phase::Waiting) self->connect();
+        if (self->binding_.waiting()) self->connect();
       },
       next.delay_ms, 0);
 }
@@ -264,103 +264,44 @@ void SessionClient::on_frame(wire::Frame& frame) {
   auto malformed = [this, &frame] {
     connection_lost(std::string("protocol error: malformed ") + wire::frame_type_name(frame.type));
   };
-  if (frame.type == wire::FrameType::Error) {
-    wire::ErrorMsg error;
-    if (!wire::decode(frame.payload.view(), error)) return malformed();
-    return on_error_frame(error);
-  }
-  switch (phase_) {
-    case Phase::Hello: {
-      wire::Hello hello;
-      if (frame.type != wire::FrameType::Hello || !wire::decode(frame.payload.view(), hello)) return malformed();
-      if (auto problem = wire::answered_version_problem(hello.version); !problem.empty()) {
-        say(problem);  // no reconnect can change it
-        return finish(255);
-      }
-      agent_capabilities_ = hello.capabilities;
-      phase_ = Phase::Request;
-      log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " + printable(hello.software) +
-                ", protocol " + std::to_string(hello.version));
-      if (resumable() || options_.attach) {
-        wire::Attach attach;  // in doubt: a resume from 0 of the session our OPEN may have started
-        attach.id = resumable() ? id_ : options_.attach_id;
-        attach.resume = resumable();
-        attach.received[1] = output_[0].position();
-        attach.received[2] = output_[1].position();
-        attach.size = size_;
-        if (attach.resume)
-          log::info("resuming session " + short_id() + " from stdout @" + std::to_string(attach.received[1]) +
-                    ", stderr @" + std::to_string(attach.received[2]));
-        else
-          log::info(attach.id == wire::SessionId{}
-                        ? std::string("attaching to the most recent detached session")
-                        : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
-        conn_->send(wire::encode(attach));
-      } else {
-        bool connection = wire::carries_socket(options_.open.mode);
-        if (connection &&
-            (hello.capabilities & (wire::kCapConnect | wire::kCapOpenId)) != (wire::kCapConnect | wire::kCapOpenId)) {
-          say("this agent (" + printable(hello.software) +
-              ") is too old to open connections in the guest; update hvtermd there");
-          return finish(255);
-        }
-        if (options_.open.mode == wire::SessionMode::Listen && (hello.capabilities & wire::kCapListen) == 0) {
-          say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");
-          return finish(255);
-        }
-        if ((hello.capabilities & wire::kCapOpenId) != 0 && options_.open.id == wire::SessionId{} &&
-            !platform::random_bytes(options_.open.id.data(), options_.open.id.size()))
-          options_.open.id = wire::SessionId{};  // the agent chooses; a lost answer then loses the session
-        id_ = options_.open.id;
-        if (connection && options_.open.id == wire::SessionId{}) {
-          say("cannot generate a session id");  // a connection must be resumable: the agent requires one
-          return finish(255);
-        }
-        log::info(std::string("opening a session (") + wire::session_mode_name(options_.open.mode) + "): " +
-                  (connection                   ? wire::describe(options_.open.destination)
-                   : options_.open.argv.empty() ? std::string("the login shell")
-                                                : join_words(options_.open.argv)));
-        conn_->send(wire::encode(options_.open));
-      }
-      return;
+  switch (binding_.route(frame.type)) {
+    case Binding::Route::Ignore: return;
+    case Binding::Route::Malformed: return malformed();
+    case Binding::Route::Error: {
+      wire::ErrorMsg error;
+      if (!wire::decode(frame.payload.view(), error)) return malformed();
+      return on_error_frame(error);
     }
-    case Phase::Request: {
-      if (frame.type == wire::FrameType::Exit) {  // the command could not even start
-        wire::Exit exit;
-        if (!wire::decode(frame.payload.view(), exit)) return malformed();
-        return on_exit_frame(exit);
-      }
+    case Binding::Route::Hello: {
+      wire::Hello hello;
+      if (!wire::decode(frame.payload.view(), hello)) return malformed();
+      return on_hello(hello);
+    }
+    case Binding::Route::Session: {
       wire::SessionInfo info;
-      if (frame.type != wire::FrameType::Session || !wire::decode(frame.payload.view(), info)) return malformed();
+      if (!wire::decode(frame.payload.view(), info)) return malformed();
       return on_session(info);
     }
-    case Phase::Bound: break;
-    case Phase::Collecting:
-      if (frame.type == wire::FrameType::Ok) {  // the agent has forgotten the session
-        log::info("the agent has forgotten the finished session");
-        conn_->close();
-        conn_ = nullptr;
-        return finish(exit_code_);
-      }
-      return;  // what was under way when COLLECT went out (an ACK, a PONG)
-    default: return;
-  }
-  switch (frame.type) {
-    case wire::FrameType::Data: {
+    case Binding::Route::Exit: {
+      wire::Exit exit;
+      if (!wire::decode(frame.payload.view(), exit)) return malformed();
+      return on_exit_frame(exit);
+    }
+    case Binding::Route::Data: {
       wire::Stream stream;
       uint64_t offset;
       Slice bytes;
       if (!wire::decode_data(frame.payload, stream, offset, bytes) || stream == wire::Stream::Stdin) return malformed();
       return on_output(stream, offset, std::move(bytes));
     }
-    case wire::FrameType::Eof: {
+    case Binding::Route::Eof: {
       wire::Stream stream;
       uint64_t offset;
       if (!wire::decode_stream_offset(frame.payload.view(), stream, offset) || stream == wire::Stream::Stdin)
         return malformed();
       return on_output_eof(stream, offset);
     }
-    case wire::FrameType::Ack: {
+    case Binding::Route::Ack: {
       wire::Stream stream;
       uint64_t position;
       if (!wire::decode_stream_offset(frame.payload.view(), stream, position) || stream != wire::Stream::Stdin ||
@@ -369,20 +310,66 @@ void SessionClient::on_frame(wire::Frame& frame) {
       if (!input_.full()) stdin_->resume();
       return;
     }
-    case wire::FrameType::Exit: {
-      wire::Exit exit;
-      if (!wire::decode(frame.payload.view(), exit)) return malformed();
-      return on_exit_frame(exit);
+    case Binding::Route::Collected:  // the agent has forgotten the session
+      log::info("the agent has forgotten the finished session");
+      conn_->close();
+      conn_ = nullptr;
+      return finish(exit_code_);
+  }
+}
+
+void SessionClient::on_hello(const wire::Hello& hello) {
+  if (auto problem = wire::answered_version_problem(hello.version); !problem.empty()) {
+    say(problem);  // no reconnect can change it
+    return finish(255);
+  }
+  auto ask = binding_.hello_answered(hello.capabilities);
+  log::info("handshake done in " + format_elapsed(uv_hrtime() - hello_sent_ns_) + ": " + printable(hello.software) +
+            ", protocol " + std::to_string(hello.version));
+  switch (ask.kind) {
+    case Binding::Ask::Kind::Attach: {
+      wire::Attach attach;
+      attach.id = ask.id;
+      attach.resume = ask.resume;
+      attach.received[1] = output_[0].position();
+      attach.received[2] = output_[1].position();
+      attach.size = size_;
+      if (attach.resume)
+        log::info("resuming session " + short_id() + " from stdout @" + std::to_string(attach.received[1]) +
+                  ", stderr @" + std::to_string(attach.received[2]));
+      else
+        log::info(attach.id == wire::SessionId{}
+                      ? std::string("attaching to the most recent detached session")
+                      : "attaching to session " + wire::session_id_hex(attach.id).substr(0, 8));
+      return conn_->send(wire::encode(attach));
     }
-    case wire::FrameType::Pong: return;
-    default: return malformed();
+    case Binding::Ask::Kind::TooOldToConnect:
+      say("this agent (" + printable(hello.software) +
+          ") is too old to open connections in the guest; update hvtermd there");
+      return finish(255);
+    case Binding::Ask::Kind::TooOldToListen:
+      say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");
+      return finish(255);
+    case Binding::Ask::Kind::NoId:
+      say("cannot generate a session id");  // a connection must be resumable: the agent requires one
+      return finish(255);
+    case Binding::Ask::Kind::Open: {
+      options_.open.id = ask.id;
+      bool connection = wire::carries_socket(options_.open.mode);
+      log::info(std::string("opening a session (") + wire::session_mode_name(options_.open.mode) + "): " +
+                (connection                   ? wire::describe(options_.open.destination)
+                 : options_.open.argv.empty() ? std::string("the login shell")
+                                              : join_words(options_.open.argv)));
+      return conn_->send(wire::encode(options_.open));
+    }
   }
 }
 
 void SessionClient::on_session(const wire::SessionInfo& info) {
-  bool resumed = have_session_;
+  auto answer = binding_.session_answered(info.id);
+  bool resumed = answer == Binding::Answer::Resumed || answer == Binding::Answer::Mismatch;
   if (resumed) {
-    if (info.id != id_ || !input_.rewind(info.received[0])) {
+    if (answer == Binding::Answer::Mismatch || !input_.rewind(info.received[0])) {
       say("the agent's copy of session " + short_id() + " does not match ours; giving up");
       return finish(255);
     }
@@ -390,18 +377,15 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
       say("the agent cannot resume session " + short_id() + " from where we left off; giving up");
       return finish(255);
     }
-    if (!exit_) notice("reconnected to session " + short_id());
+    if (!binding_.has_exit()) notice("reconnected to session " + short_id());
   } else {
-    if (open_with_id() && info.id != options_.open.id) {
+    if (answer == Binding::Answer::NotOurs) {
       say("the agent answered with session " + wire::session_id_hex(info.id).substr(0, 8) + ", not ours (" +
           short_id() + "); giving up");
       return finish(255);
     }
-    if (open_in_doubt_ && !exit_) notice("reconnected to session " + short_id());
-    open_in_doubt_ = false;
-    id_ = info.id;
+    if (answer == Binding::Answer::Found && !binding_.has_exit()) notice("reconnected to session " + short_id());
     mode_ = info.mode;
-    have_session_ = true;
     input_.start_at(info.received[0]);
     output_[0].reset_to(info.received[1]);
     output_[1].reset_to(info.received[2]);
@@ -420,7 +404,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
   }
   log::info(std::string(resumed ? "resumed" : "in") + " session " + short_id() + " (pid " + std::to_string(info.pid) +
             "); the agent holds our stdin up to @" + std::to_string(info.received[0]));
-  phase_ = Phase::Bound;
+  binding_.bound();
   liveness_.enter(Liveness::Stage::Bound, uv_now(loop_));
   reconnection_.bound();
   // The agent's position may acknowledge input we held back for: read on.
@@ -512,7 +496,7 @@ void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
 }
 
 void SessionClient::maybe_ack(int index, bool force) {
-  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  if (conn_ == nullptr || !binding_.is_bound()) return;
   if (output_[index].eof() && writers_[index]->pending() == 0 && !output_eof_written_[index]) {
     output_eof_written_[index] = true;
     output_[index].consumed_eof();
@@ -543,26 +527,21 @@ void SessionClient::maybe_ack(int index, bool force) {
 }
 
 void SessionClient::on_error_frame(const wire::ErrorMsg& error) {
-  if (exit_) {
-    // We have the exit status and every byte: the error concerns only the clean-up (a COLLECT
-    // repeated after its OK was lost finds the session gone already).
-    log::debug("after the exit status, the agent said: " + error.message);
-    return finish(exit_code_);
+  switch (binding_.error(error.code)) {
+    case Binding::OnError::AfterExit:
+      log::debug("after the exit status, the agent said: " + error.message);
+      return finish(exit_code_);
+    case Binding::OnError::TakenOver: say("detached: another client attached to session " + short_id()); break;
+    case Binding::OnError::NeverStarted:
+      say("the connection was lost before the agent answered, and it has no session " + short_id() +
+          ": it did not start the command (it never got the request, refused it or could not run it), or it "
+          "has restarted since");
+      break;
+    case Binding::OnError::Gone: say("session " + short_id() + " no longer exists in the agent"); break;
+    case Binding::OnError::Refused: say(printable(error.message)); break;
+    case Binding::OnError::Failed: say("the agent reported an error: " + printable(error.message)); break;
   }
-  switch (error.code) {
-    case wire::ErrorCode::TakenOver:
-      say("detached: another client attached to session " + short_id());
-      return finish(255);
-    case wire::ErrorCode::NoSuchSession:
-      if (open_in_doubt_)
-        say("the connection was lost before the agent answered, and it has no session " + short_id() +
-            ": it did not start the command (it never got the request, refused it or could not run it), or it "
-            "has restarted since");
-      else
-        say(have_session_ ? "session " + short_id() + " no longer exists in the agent" : printable(error.message));
-      return finish(255);
-    default: say("the agent reported an error: " + printable(error.message)); return finish(255);
-  }
+  finish(255);
 }
 
 void SessionClient::on_exit_frame(const wire::Exit& exit) {
@@ -573,36 +552,27 @@ void SessionClient::on_exit_frame(const wire::Exit& exit) {
     case wire::ExitKind::CannotExecute: log::info("the program could not be executed"); break;
     case wire::ExitKind::ConnectionFailed: log::info("the connection in the guest failed"); break;
   }
-  exit_ = exit;
-  switch (exit.kind) {
-    case wire::ExitKind::Exited: exit_code_ = exit.code & 0xFF; break;
-    case wire::ExitKind::Signaled: exit_code_ = 128 + exit.code; break;
-    case wire::ExitKind::NotFound: exit_code_ = 127; break;
-    case wire::ExitKind::CannotExecute: exit_code_ = 126; break;
-    case wire::ExitKind::ConnectionFailed: exit_code_ = 255; break;
-  }
-  if (exit.kind == wire::ExitKind::ConnectionFailed) say(printable(exit.message));
-  if (exit.kind == wire::ExitKind::NotFound || exit.kind == wire::ExitKind::CannotExecute) {
+  auto exited = binding_.exited(exit);
+  exit_code_ = exited.code;
+  if (exit.kind == wire::ExitKind::ConnectionFailed || exit.kind == wire::ExitKind::NotFound ||
+      exit.kind == wire::ExitKind::CannotExecute)
     say(printable(exit.message));
-    if (!have_session_) return finish(exit_code_);
-  }
+  if (exited.end_now) return finish(exit_code_);
   check_finished();
 }
 
 void SessionClient::check_finished() {
-  if (!exit_ || phase_ == Phase::Done) return;
+  if (!binding_.collect_due()) return;
   for (int i = 0; i < 2; ++i)
     if (writers_[i]->pending() != 0) return;
   // Between connections, wait for the reconnect: the agent must hear COLLECT to forget the session
   // (schedule_reconnect bounds that wait).
-  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  if (conn_ == nullptr) return;
   for (int i = 0; i < 2; ++i) maybe_ack(i, true);
   // The exit status reached us after all output: the agent may forget the session.
   conn_->send(wire::encode_empty(wire::FrameType::Collect));
-  if ((agent_capabilities_ & wire::kCapCollectOk) != 0) {
-    // Wait for its OK: a COLLECT lost with the connection would leave the session behind for the
-    // linger time. No answer: connection_lost reconnects, resumes and collects again.
-    phase_ = Phase::Collecting;
+  if (binding_.collect_sent()) {
+    // No answer: connection_lost reconnects, resumes and collects again.
     liveness_.enter(Liveness::Stage::Collect, uv_now(loop_));
     return;
   }
@@ -620,7 +590,7 @@ void SessionClient::on_stdin(Slice bytes) {
         input_.append(Slice::copy_of(event.data));
       } else {
         on_escape(event.command);
-        if (phase_ == Phase::Done) return;
+        if (binding_.done()) return;
       }
     }
   } else {
@@ -644,7 +614,7 @@ void SessionClient::on_stdin_end(int error) {
 }
 
 void SessionClient::pump_input() {
-  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  if (conn_ == nullptr || !binding_.is_bound()) return;
   input_.pump(*conn_, mode_ != wire::SessionMode::Pty);
 }
 
@@ -652,18 +622,18 @@ void SessionClient::on_escape(EscapeParser::Command command) {
   switch (command) {
     case EscapeParser::Command::Detach:
       detach_from_agent();
-      if (phase_ == Phase::Done) return;  // the session ended meanwhile and was collected
+      if (binding_.done()) return;  // the session ended meanwhile and was collected
       exit_code_ = 0;
       notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
              short_id());
       return finish(0);
     case EscapeParser::Command::Help: write_local(0, Slice::copy_of(escape_help_text(escapes_.escape()))); return;
     case EscapeParser::Command::Status: {
-      std::string state = phase_ == Phase::Bound
+      std::string state = binding_.is_bound()
                               ? "connected"
                               : "reconnecting (attempt " + std::to_string(reconnection_.attempts()) + ")";
-      std::string text = "\r\n[hvterm: session " + wire::session_id_hex(id_) + " on " + options_.target.text + ", " +
-                         state + "]\r\n";
+      std::string text = "\r\n[hvterm: session " + wire::session_id_hex(binding_.id()) + " on " + options_.target.text +
+                         ", " + state + "]\r\n";
       write_local(0, Slice::copy_of(text));
       return;
     }
@@ -681,10 +651,10 @@ void SessionClient::on_escape(EscapeParser::Command command) {
 // written now and acknowledged, and output a slow terminal has not taken yet is dropped (not
 // acknowledged, so the next attach shows it).
 void SessionClient::detach_from_agent() {
-  if (conn_ == nullptr || phase_ != Phase::Bound) return;
+  if (conn_ == nullptr || !binding_.is_bound()) return;
   pump_input();
   for (auto* writer : writers_) writer->flush();
-  if (conn_ == nullptr || phase_ != Phase::Bound) return;  // the flush finished the session (collected)
+  if (conn_ == nullptr || !binding_.is_bound()) return;  // the flush finished the session (collected)
   maybe_ack(0, true);
   maybe_ack(1, true);
   conn_->send(wire::encode_empty(wire::FrameType::Detach));
@@ -694,22 +664,22 @@ void SessionClient::detach_from_agent() {
 }
 
 void SessionClient::leave_detached(const std::string& why) {
-  if (phase_ == Phase::Done) return;
+  if (binding_.done()) return;
   detach_from_agent();
-  if (phase_ == Phase::Done) return;
+  if (binding_.done()) return;
   say(why + "; session " + short_id() + " keeps running: hvterm attach " + options_.target.text + " " + short_id());
   finish(255);
 }
 
 void SessionClient::send_signal(uint8_t wire_signal) {
-  if (conn_ != nullptr && phase_ == Phase::Bound)
+  if (conn_ != nullptr && binding_.is_bound())
     conn_->send(wire::encode_signal(wire_signal));
   else
     pending_signals_.push_back(wire_signal);
 }
 
 void SessionClient::send_window_size() {
-  if (conn_ != nullptr && phase_ == Phase::Bound && mode_ == wire::SessionMode::Pty)
+  if (conn_ != nullptr && binding_.is_bound() && mode_ == wire::SessionMode::Pty)
     conn_->send(wire::encode_window_size(size_));
 }
 
@@ -727,7 +697,7 @@ void SessionClient::on_local_signal(int signum) {
                         : signum == SIGTERM ? wire::sig::kTerm
                         : signum == SIGHUP  ? wire::sig::kHup
                                             : wire::sig::kQuit;  // the only other one we watch
-  if (!resumable() && !(phase_ == Phase::Request && open_with_id())) {
+  if (!binding_.may_run()) {
     // Nothing runs remotely yet: behave like the signal's default action. (Once our OPEN is out,
     // the session may run: the signal waits for it, as during a reconnect.)
     exit_code_ = 128 + signum;
@@ -775,8 +745,7 @@ void SessionClient::write_local(int index, Slice bytes, LocalWriter::Done done) 
 }
 
 void SessionClient::finish(int code) {
-  if (phase_ == Phase::Done) return;
-  phase_ = Phase::Done;
+  if (!binding_.end()) return;
   exit_code_ = code;
   if (auto stop = std::move(companion_.stop)) {  // forwards end with the session they came with
     companion_.stop = nullptr;
@@ -819,6 +788,6 @@ void SessionClient::closed_one() {
   finished(local_io_failed_ ? 255 : exit_code_);
 }
 
-std::string SessionClient::short_id() const { return wire::session_id_hex(id_).substr(0, 8); }
+std::string SessionClient::short_id() const { return wire::session_id_hex(binding_.id()).substr(0, 8); }
 
 }  // namespace hvterm

@@ -6,11 +6,11 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "client/asciicast.h"
+#include "client/binding.h"
 #include "client/escape_parser.h"
 #include "client/liveness.h"
 #include "client/local_io.h"
@@ -87,9 +87,6 @@ class SessionClient final : public FramedConnection::Handler {
   void on_disconnect(const std::string& reason) override;
 
  private:
-  // Collecting: COLLECT sent, waiting for the agent's OK (agents that announce kCapCollectOk).
-  enum class Phase { Connecting, Hello, Request, Bound, Collecting, Waiting, Done };
-
   void start_bridging();  // reading input, the timers, the first connect: what both ways of running share
   void connect();
   void on_connected(uv_stream_t* stream);
@@ -97,6 +94,7 @@ class SessionClient final : public FramedConnection::Handler {
   void schedule_reconnect();
   void follow(const Reconnection::Next& next);  // what Reconnection decided: wait and retry, or stop
   void reconnect_failed(const ConnectFailure& failure);
+  void on_hello(const wire::Hello& hello);
   void on_session(const wire::SessionInfo& info);
   void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
   void on_output_eof(wire::Stream stream, uint64_t offset);
@@ -142,7 +140,6 @@ class SessionClient final : public FramedConnection::Handler {
 
   uv_loop_t* loop_;
   ClientOptions options_;
-  Phase phase_ = Phase::Connecting;
   FramedConnection* conn_ = nullptr;
 
   std::unique_ptr<LocalReader> stdin_;
@@ -165,14 +162,6 @@ class SessionClient final : public FramedConnection::Handler {
   bool raw_ = false;
   EscapeParser escapes_;
 
-  bool have_session_ = false;
-  // OPEN (with our id) went out and the connection dropped before the answer: the agent may or may
-  // not have started the session. Reconnecting ATTACHes to that id to find out.
-  bool open_in_doubt_ = false;
-  bool resumable() const { return have_session_ || open_in_doubt_; }
-  // Our OPEN names the session (the agent announced kCapOpenId): a lost answer can be looked up.
-  bool open_with_id() const { return !options_.attach && options_.open.id != wire::SessionId{}; }
-  wire::SessionId id_{};
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
   OutboundStream input_;
   InboundStream output_[2];
@@ -181,7 +170,6 @@ class SessionClient final : public FramedConnection::Handler {
   bool local_io_failed_ = false;  // stdin, or stdout/stderr for a reason other than EPIPE, failed: exit 255
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;
-  std::optional<wire::Exit> exit_;
 
   uv_timer_t tick_{};
   uv_timer_t reconnect_timer_{};
@@ -189,9 +177,9 @@ class SessionClient final : public FramedConnection::Handler {
   std::vector<uv_signal_t*> signals_;
   uint64_t hello_sent_ns_ = 0;  // for -v: how long the handshake took
   int exit_code_ = 255;
-  uint32_t agent_capabilities_ = 0;
   Liveness liveness_;          // when to ping, say the agent is silent, give a connection up
   Reconnection reconnection_;  // when to connect again, and when to stop
+  Binding binding_;            // what each answer and each loss means for the session we are bound to
 };
 
 }  // namespace hvterm
