@@ -8,6 +8,7 @@
 #include "client/request.h"
 #include "common/log.h"
 #include "common/printable.h"
+#include "common/signal_watch.h"
 
 namespace hvterm {
 namespace {
@@ -41,12 +42,8 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> loca
     log::set_sink([&](const std::string& record) {
       messages.write(Slice::copy_of(record + "\n"), [](size_t, int) {});
     });
-    std::vector<uv_signal_t*> signals;
-    auto close_signals = [&] {
-      for (auto* s : signals)
-        uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
-      signals.clear();
-    };
+    SignalWatch signals;
+    auto close_signals = [&] { signals.close(); };
     Forwarder::Events events;
     events.ready = [&](const std::string& line, bool) {
       if (!options.quiet) say("forwarding " + line + " (" + options.target.text + ")");
@@ -81,15 +78,8 @@ int command_forward(const ClientOptions& options, std::vector<LocalForward> loca
       forwarder.stop(SIGTERM, [] {});  // what did start (a -R listener) ends before we do
       uv_run(loop, UV_RUN_DEFAULT);
     } else {
-      for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
-        auto* s = new uv_signal_t;
-        uv_signal_init(loop, s);
-        s->data = &on_signal;
-        signals.push_back(s);
-        // A signal this system does not deliver (SIGTERM on Windows) is simply not watched.
-        uv_signal_start(
-            s, [](uv_signal_t* h, int n) { (*static_cast<std::function<void(int)>*>(h->data))(n); }, signum);
-      }
+      static constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+      signals.start(loop, kStopSignals, on_signal);
       uv_run(loop, UV_RUN_DEFAULT);
     }
     close_signals();

@@ -91,14 +91,7 @@ int SessionClient::run() {
     record(asciicast::header_line(header));
   }
   stdin_ = std::make_unique<LocalReader>(loop_, 0);
-  for (int signum : platform::kForwardedSignals) {
-    auto* s = new uv_signal_t;
-    uv_signal_init(loop_, s);
-    s->data = this;
-    uv_signal_start(
-        s, [](uv_signal_t* h, int n) { static_cast<SessionClient*>(h->data)->on_local_signal(n); }, signum);
-    signals_.push_back(s);
-  }
+  signals_.start(loop_, platform::kForwardedSignals, [this](int signum) { on_local_signal(signum); });
   // -v records go where hvterm's own messages go: in order with the remote stderr, and with a
   // carriage return while the terminal is raw.
   log::set_sink([this](const std::string& record) { write_local(1, Slice::copy_of(record + (raw_ ? "\r\n" : "\n"))); });
@@ -134,15 +127,8 @@ void SessionClient::start(ForwardedEnds ends, std::function<void(int)> finished)
 
 void SessionClient::start_bridging() {
   stdin_->start([this](Slice bytes) { on_stdin(std::move(bytes)); }, [this](int error) { on_stdin_end(error); });
-  uv_timer_init(loop_, &tick_);
-  tick_.data = this;
   uint64_t period = std::clamp<uint64_t>(options_.keepalive_ms / 2, 50, 1000);
-  uv_timer_start(
-      &tick_, [](uv_timer_t* t) { static_cast<SessionClient*>(t->data)->on_tick(); }, period, period);
-  uv_timer_init(loop_, &reconnect_timer_);
-  reconnect_timer_.data = this;
-  uv_timer_init(loop_, &ack_timer_);
-  ack_timer_.data = this;
+  tick_.start(loop_, period, period, [this] { on_tick(); });
 }
 
 // ---- connection lifecycle ----------------------------------------------------------------------------
@@ -248,13 +234,9 @@ void SessionClient::follow(const Reconnection::Next& next) {
     case Reconnection::Verdict::Retry: break;
   }
   log::info("reconnecting in " + std::to_string(next.delay_ms) + " ms (attempt " + std::to_string(next.attempt) + ")");
-  uv_timer_start(
-      &reconnect_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<SessionClient*>(t->data);
-        if (self->binding_.waiting()) self->connect();
-      },
-      next.delay_ms, 0);
+  reconnect_timer_.start(loop_, next.delay_ms, 0, [this] {
+    if (binding_.waiting()) connect();
+  });
 }
 
 // ---- frames from the agent -----------------------------------------------------------------------------
@@ -511,15 +493,11 @@ void SessionClient::maybe_ack(int index, bool force) {
   auto due = output_[index].ack_due(force || output_eof_written_[index]);
   if (due == InboundStream::AckDue::No) return;
   if (due == InboundStream::AckDue::Later) {
-    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&ack_timer_)))
-      uv_timer_start(
-          &ack_timer_,
-          [](uv_timer_t* t) {
-            auto* self = static_cast<SessionClient*>(t->data);
-            self->maybe_ack(0, true);
-            self->maybe_ack(1, true);
-          },
-          kDelayedAckMs, 0);
+    if (!ack_timer_.active())
+      ack_timer_.start(loop_, kDelayedAckMs, 0, [this] {
+        maybe_ack(0, true);
+        maybe_ack(1, true);
+      });
     return;
   }
   conn_->send(wire::encode_ack(stream_of(index), output_[index].ack_position()));
@@ -761,16 +739,12 @@ void SessionClient::finish(int code) {
   if (terminal_) terminal_->restore();
   raw_ = false;
   stdin_->close();
-  uv_timer_stop(&tick_);
+  // Closed timers and signal handlers never fire, and free themselves: nothing to wait for.
+  tick_.close();
+  reconnect_timer_.close();
+  ack_timer_.close();
+  signals_.close();
   closes_pending_ = 1;  // released below, once everything is on its way
-  for (uv_timer_t* timer : {&tick_, &reconnect_timer_, &ack_timer_}) {
-    ++closes_pending_;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer),
-             [](uv_handle_t* h) { static_cast<SessionClient*>(h->data)->closed_one(); });
-  }
-  for (auto* s : signals_)
-    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
-  signals_.clear();
   // stdout/stderr (or the forwarded connection) stay open until their queued writes are done;
   // then the loop runs dry, or our owner hears we are done.
   for (auto& writer : owned_writers_) {

@@ -15,6 +15,8 @@
 #include "client/liveness.h"
 #include "client/local_io.h"
 #include "client/reconnection.h"
+#include "common/signal_watch.h"
+#include "common/timer.h"
 #include "platform/terminal.h"
 #include "protocol/codec.h"
 #include "session/inbound_stream.h"
@@ -171,10 +173,10 @@ class SessionClient final : public FramedConnection::Handler {
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;
 
-  uv_timer_t tick_{};
-  uv_timer_t reconnect_timer_{};
-  uv_timer_t ack_timer_{};  // sends acknowledgements that did not fill a quarter window
-  std::vector<uv_signal_t*> signals_;
+  Timer tick_;
+  Timer reconnect_timer_;
+  Timer ack_timer_;  // sends acknowledgements that did not fill a quarter window
+  SignalWatch signals_;
   uint64_t hello_sent_ns_ = 0;  // for -v: how long the handshake took
   int exit_code_ = 255;
   Liveness liveness_;          // when to ping, say the agent is silent, give a connection up
