@@ -20,15 +20,15 @@ class PidfdWatch final : public ExitWatch {
   bool start(uv_loop_t* loop) {
     if (uv_poll_init(loop, &poll_, pidfd_) != 0) return false;
     initialised_ = true;
-    return uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t* p, int, int) {
-             static_cast<PidfdWatch*>(p->data)->on_readable();
-           }) == 0;
+    return uv_poll_start(&poll_, UV_READABLE,
+                         [](uv_poll_t* p, int, int) { static_cast<PidfdWatch*>(p->data)->on_readable(); }) == 0;
   }
 
   void close(std::function<void()> closed) override {
     closed_ = std::move(closed);
     if (!initialised_) return finish();
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* h) { static_cast<PidfdWatch*>(h->data)->finish(); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_),
+             [](uv_handle_t* h) { static_cast<PidfdWatch*>(h->data)->finish(); });
   }
 
   ~PidfdWatch() override {
