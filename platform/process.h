@@ -55,6 +55,9 @@ class Child {
   // Deliver a signal (its classic number, sig::) the way a terminal would: to the foreground
   // process group (PTY) or to the child's process group (pipes). Returns 0 or a libuv error.
   virtual int signal(int classic_signal) = 0;
+  // Deliver it to the child's own process only (the pid the session shows), whatever job holds the
+  // terminal. Where a child is one process with nothing in front of it, that is signal().
+  virtual int signal_process(int classic_signal) { return signal(classic_signal); }
   // Hang up: SIGHUP to the process group, as a terminal does when it goes away.
   virtual void hang_up() = 0;
   virtual bool exited() const = 0;

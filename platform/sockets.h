@@ -48,6 +48,7 @@ struct Peer {
   };
   Kind kind = Kind::Unknown;
   std::string description;  // for logs: "uid 1000 pid 42", "cid 3 port 1234"
+  std::string transport;    // the kind of address it came from: "unix", "vsock", "hyperv", "pipe" ("" unknown)
   uint32_t uid = 0;         // LocalUser
   uint32_t cid = 0;         // Vsock
 };

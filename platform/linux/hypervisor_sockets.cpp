@@ -139,9 +139,11 @@ Peer describe_peer(int fd, const sockaddr_storage& address) {
   if (address.ss_family == AF_VSOCK) {
     const auto& vm = reinterpret_cast<const sockaddr_vm&>(address);
     peer.kind = Peer::Kind::Vsock;
+    peer.transport = "vsock";
     peer.cid = vm.svm_cid;
     peer.description = "cid " + std::to_string(vm.svm_cid) + " port " + std::to_string(vm.svm_port);
   } else if (address.ss_family == AF_UNIX) {
+    peer.transport = "unix";
     struct ucred cred {};
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {

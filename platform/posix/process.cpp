@@ -243,6 +243,11 @@ class PosixChild final : public Child {
     return kill(pid_, native) == 0 ? 0 : uv_translate_sys_error(errno);
   }
 
+  int signal_process(int classic_signal) override {
+    if (exited_) return UV_ESRCH;
+    return kill(pid_, from_classic_signal(classic_signal)) == 0 ? 0 : uv_translate_sys_error(errno);
+  }
+
   void hang_up() override {
     if (pid_ > 0) {
       kill(-pid_, SIGHUP);

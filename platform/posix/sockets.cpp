@@ -168,6 +168,7 @@ class UnixListener final : public Listener {
       return;
     }
     Peer peer;
+    peer.transport = "unix";
     uv_os_fd_t fd;
     struct ucred cred {};
     socklen_t len = sizeof(cred);

@@ -72,6 +72,7 @@ SOCKADDR_HV socket_address(const HyperVAddress& address) {
 // peer is admitted and only named for the log.
 bool admit_peer(SOCKET, const sockaddr_storage& address, Peer& peer) {
   peer.kind = Peer::Kind::AdmittedByOs;
+  peer.transport = "hyperv";
   if (address.ss_family == AF_HYPERV) {
     const auto& hv = reinterpret_cast<const SOCKADDR_HV&>(address);
     peer.description = "hv partition " + format_guid(from_native_guid(hv.VmId));

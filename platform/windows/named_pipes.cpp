@@ -114,6 +114,7 @@ class NamedPipeListener final : public Listener {
     Peer peer;
     peer.kind = Peer::Kind::AdmittedByOs;  // the pipe's security descriptor let it in
     peer.description = "pipe client";
+    peer.transport = "pipe";
     uv_os_fd_t handle;
     ULONG pid = 0;
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(client), &handle) == 0 && GetNamedPipeClientProcessId(handle, &pid))

@@ -50,6 +50,7 @@ bool admit_peer(SOCKET socket, const sockaddr_storage&, Peer& peer) {
   }
   std::string who;
   peer.description = "pid " + std::to_string(pid);
+  peer.transport = "unix";
   if (trusted_peer_process(pid, who)) {
     peer.kind = Peer::Kind::AdmittedByOs;
     return true;

@@ -91,7 +91,7 @@ void Agent::on_accept(uv_stream_t* stream, const platform::Peer& peer) {
   }
   if (connections_.size() >= options_.max_connections) return refuse_over_limit(stream);
   log::debug("connection from " + peer.description);
-  auto* connection = new AgentConnection(*this, stream, peer.description);
+  auto* connection = new AgentConnection(*this, stream, peer.description, peer.transport);
   connections_.push_back(connection);
   connection->start();
 }
@@ -106,7 +106,8 @@ void Agent::connection_closed(AgentConnection* connection) {
   }
 }
 
-Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error) {
+Session* Agent::open_session(const wire::Open& request, const std::string& client_transport,
+                             platform::ExitStatus& failure, std::string& error) {
   if (shutting_down_) {
     error = "the agent is shutting down";
     return nullptr;
@@ -126,7 +127,14 @@ Session* Agent::open_session(const wire::Open& request, platform::ExitStatus& fa
     error = "cannot generate a session id";
     return nullptr;
   }
-  auto session = std::make_unique<Session>(*this, id, request, options_.replay_buffer);
+  wire::Open program = request;
+  if (!connection) {
+    // Last, so that they win over the client's --env: they say where the program runs, as SSH_TTY
+    // and TMUX do, and a program must be able to trust them.
+    program.env.push_back("HVTERM_SESSION=" + wire::session_id_hex(id));
+    program.env.push_back("HVTERM_CLIENT=" + (client_transport.empty() ? std::string("unknown") : client_transport));
+  }
+  auto session = std::make_unique<Session>(*this, id, program, options_.replay_buffer);
   if (!session->spawn(failure)) {
     log::info("could not start session: " + failure.message);
     // The session's handles were never started; it can go at once.
@@ -168,6 +176,13 @@ Session* Agent::adopt_connection(uv_stream_t* accepted, const std::string& from,
 Session* Agent::find_session(const wire::SessionId& id) {
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session* Agent::find_session_named(const std::string& name) {
+  if (name.empty()) return nullptr;
+  for (auto& [id, s] : sessions_)
+    if (s->name() == name) return s.get();
+  return nullptr;
 }
 
 Session* Agent::most_recent_detached() {

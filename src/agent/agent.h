@@ -54,11 +54,14 @@ class Agent {
   const AgentOptions& options() const { return options_; }
 
   // Used by connections.
-  Session* open_session(const wire::Open& request, platform::ExitStatus& failure, std::string& error);
+  // `client_transport` (platform::Peer::transport) is what the program finds in HVTERM_CLIENT.
+  Session* open_session(const wire::Open& request, const std::string& client_transport, platform::ExitStatus& failure,
+                        std::string& error);
   // A connection a listening session accepted becomes a session of its own, waiting for its
   // client to attach; nullptr with `error` (and the connection closed) when over the limit.
   Session* adopt_connection(uv_stream_t* accepted, const std::string& from, std::string& error);
   Session* find_session(const wire::SessionId& id);
+  Session* find_session_named(const std::string& name);  // nullptr for "": unnamed sessions share no name
   Session* most_recent_detached();
   std::vector<const Session*> sessions() const;
   void remove_session(const wire::SessionId& id);

@@ -21,8 +21,11 @@ constexpr size_t kControlBacklog = 64 * 1024;
 constexpr size_t kOutputReadSlack = 4 * wire::kMaxPayload;
 }  // namespace
 
-AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer)
-    : agent_(agent), framed_(FramedConnection::create(stream, this)), peer_(std::move(peer)) {}
+AgentConnection::AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer, std::string transport)
+    : agent_(agent),
+      framed_(FramedConnection::create(stream, this)),
+      peer_(std::move(peer)),
+      transport_(std::move(transport)) {}
 
 AgentConnection::~AgentConnection() = default;
 
@@ -124,7 +127,8 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   wire::Hello reply;
   reply.version = version;
   reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
-                       wire::kCapListen | (agent_.options().token.empty() ? 0 : wire::kCapToken);
+                       wire::kCapListen | wire::kCapNames | wire::kCapKillRecipient |
+                       (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;
@@ -146,9 +150,15 @@ void AgentConnection::on_request(wire::Frame& frame) {
       if (open.id != wire::SessionId{} && agent_.find_session(open.id) != nullptr)
         return reject(wire::ErrorCode::BadRequest,
                       "session id " + wire::session_id_hex(open.id) + " is already in use");
+      // The agent is where names are unique: two clients racing for one name cannot both get it.
+      if (const Session* named = agent_.find_session_named(open.name); named != nullptr)
+        return reject(wire::ErrorCode::BadRequest, "a session named '" + open.name + "' exists already (" +
+                                                       wire::session_id_hex(named->id()).substr(0, 8) + ", " +
+                                                       wire::session_state_name(named->state()) +
+                                                       "); pick another name");
       platform::ExitStatus failure;
       std::string error;
-      Session* session = agent_.open_session(open, failure, error);
+      Session* session = agent_.open_session(open, transport_, failure, error);
       if (session == nullptr) {
         if (!error.empty()) return reject(wire::ErrorCode::Limit, error);
         // The command could not start: its exit status (126/127) is the whole answer.
@@ -178,23 +188,15 @@ void AgentConnection::on_request(wire::Frame& frame) {
     }
     case wire::FrameType::List: {
       if (!frame.payload.empty()) return reject(wire::ErrorCode::Malformed, "malformed LIST");
-      for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe()));
+      bool names = (client_capabilities_ & wire::kCapNames) != 0;
+      for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe(), names));
       framed_->send(wire::encode_empty(wire::FrameType::ListEnd));
       return close();
     }
     case wire::FrameType::Kill: {
       wire::Kill kill;
       if (!wire::decode(frame.payload.view(), kill)) return reject(wire::ErrorCode::Malformed, "malformed KILL");
-      Session* session = agent_.find_session(kill.id);
-      if (session == nullptr) return reject(wire::ErrorCode::NoSuchSession, "no such session");
-      if (session->state() == wire::SessionState::Exited) {
-        // Killing a finished session discards it and its unread output.
-        session->terminate();
-      } else if (int rc = session->signal(kill.signal); rc != 0) {
-        return reject(wire::ErrorCode::BadRequest, std::string("cannot signal the session: ") + uv_strerror(rc));
-      }
-      framed_->send(wire::encode_empty(wire::FrameType::Ok));
-      return close();
+      return on_kill(kill);
     }
     case wire::FrameType::Ping: {
       if (frame.payload.size() != 8) return reject(wire::ErrorCode::Malformed, "malformed PING");
@@ -203,6 +205,23 @@ void AgentConnection::on_request(wire::Frame& frame) {
     }
     default: reject(wire::ErrorCode::Malformed, std::string("unexpected ") + wire::frame_type_name(frame.type));
   }
+}
+
+void AgentConnection::on_kill(const wire::Kill& kill) {
+  Session* session = agent_.find_session(kill.id);
+  if (session == nullptr) return reject(wire::ErrorCode::NoSuchSession, "no such session");
+  if (session->state() == wire::SessionState::Exited || kill.recipient == wire::KillRecipient::Close) {
+    // Killing a finished session discards it and its unread output; closing one hangs it up first.
+    log::info("session " + wire::session_id_hex(kill.id).substr(0, 8) + " closed by a client (" + peer_ + ")");
+    session->terminate();
+  } else {
+    int rc = kill.recipient == wire::KillRecipient::Process ? session->signal_process(kill.signal)
+                                                            : session->signal(kill.signal);
+    if (rc != 0)
+      return reject(wire::ErrorCode::BadRequest, std::string("cannot signal the session: ") + uv_strerror(rc));
+  }
+  framed_->send(wire::encode_empty(wire::FrameType::Ok));
+  close();
 }
 
 void AgentConnection::bind(Session* session, const wire::Attach& attach) {

@@ -13,7 +13,7 @@ class Session;
 
 class AgentConnection final : public FramedConnection::Handler {
  public:
-  AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer);
+  AgentConnection(Agent& agent, uv_stream_t* stream, std::string peer, std::string transport);
   ~AgentConnection() override;
   void start();
 
@@ -33,6 +33,7 @@ class AgentConnection final : public FramedConnection::Handler {
   void on_request(wire::Frame& frame);
   void on_session_frame(wire::Frame& frame);
   void bind(Session* session, const wire::Attach& attach);
+  void on_kill(const wire::Kill& kill);
   void reject(wire::ErrorCode code, const std::string& message);
   void finish();
   // A peer that sends requests but does not read the answers must not make us buffer without end.
@@ -41,6 +42,7 @@ class AgentConnection final : public FramedConnection::Handler {
   Agent& agent_;
   FramedConnection* framed_;
   std::string peer_;
+  std::string transport_;  // platform::Peer::transport: the sessions it opens tell their programs
   State state_ = State::AwaitHello;
   Session* session_ = nullptr;
   uint32_t client_capabilities_ = 0;

@@ -439,6 +439,11 @@ int Session::signal(uint8_t wire_signal) {
   return child_->signal(to_platform_signal(wire_signal));
 }
 
+int Session::signal_process(uint8_t wire_signal) {
+  if (!child_ || exit_) return UV_ESRCH;
+  return child_->signal_process(to_platform_signal(wire_signal));
+}
+
 void Session::collect() { follow(lifecycle_.collected()); }
 
 void Session::terminate() { follow(lifecycle_.terminate()); }
@@ -505,6 +510,7 @@ wire::ListEntry Session::describe() const {
   e.idle_ms = now > last_activity_ms_ ? now - last_activity_ms_ : 0;
   if (exit_) e.exit_code = exit_->kind == wire::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
   e.command = description_;
+  e.name = request_.name;
   return e;
 }
 

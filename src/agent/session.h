@@ -49,11 +49,13 @@ class Session {
   bool on_input_eof(uint64_t offset);
   bool on_ack(wire::Stream stream, uint64_t position);
   void resize(const wire::WinSize& size);
-  int signal(uint8_t wire_signal);
-  void collect();  // the client has the exit status: the session may go
+  int signal(uint8_t wire_signal);          // the terminal's foreground job (pipes: the process group)
+  int signal_process(uint8_t wire_signal);  // the session's own process, the pid `hvterm ls` shows
+  void collect();                           // the client has the exit status: the session may go
 
   wire::ListEntry describe() const;
   const wire::SessionId& id() const { return id_; }
+  const std::string& name() const { return request_.name; }
   bool carries_socket() const { return wire::carries_socket(request_.mode); }
   wire::SessionState state() const { return lifecycle_.state(); }
   uint64_t detached_since_ms() const { return lifecycle_.detached_since_ms(); }

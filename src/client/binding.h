@@ -22,6 +22,7 @@ class Binding {
     wire::SessionId open_id{};                          // all zero: `fresh_id`, once the agent takes our ids
     wire::SessionId fresh_id{};  // random; all zero when none could be had (the agent then chooses)
     bool reconnect = true;       // false: --no-reconnect
+    bool named = false;          // the OPEN names the session (-n): the agent must take names, and our id
   };
   enum class Phase : uint8_t {
     Idle,        // nothing asked yet (what runs beside the session is starting)
@@ -44,7 +45,8 @@ class Binding {
       Open,             // send OPEN with `id` (all zero: the agent chooses)
       TooOldToConnect,  // the agent cannot open a connection in the guest: end, 255
       TooOldToListen,   // nor listen there: end, 255
-      NoId,             // a connection needs an id of ours (it must be resumable), and none could be had
+      TooOldToName,     // the agent takes no session names: end, 255 (before anything starts)
+      NoId,             // a connection or a name needs an id of ours (a name rides behind it), and none could be had
     };
     Kind kind = Kind::Open;
     wire::SessionId id{};

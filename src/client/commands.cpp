@@ -1,5 +1,6 @@
 #include "client/commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -44,11 +45,11 @@ void print_json_lines(const std::vector<nlohmann::ordered_json>& objects) {
 
 // The COMMAND column of `hvterm ls`: the rest of the terminal's width (at least 20 characters), or
 // 80 characters when stdout is not a terminal. `--json` has every command whole.
-size_t ls_command_columns() {
-  constexpr size_t kBeforeCommand = 68, kMinimum = 20, kNotATerminal = 80;
+size_t ls_command_columns(size_t before_command) {
+  constexpr size_t kMinimum = 20, kNotATerminal = 80;
   if (!platform::is_terminal(1)) return kNotATerminal;
   size_t width = platform::open_terminal(1)->size().cols;
-  return width > kBeforeCommand + kMinimum ? width - kBeforeCommand : kMinimum;
+  return width > before_command + kMinimum ? width - before_command : kMinimum;
 }
 
 }  // namespace
@@ -71,6 +72,7 @@ int command_ls(const CommonOptions& options, bool json) {
     for (const auto& e : entries) {
       nlohmann::ordered_json o;
       o["id"] = wire::session_id_hex(e.id);
+      o["name"] = e.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.name);
       o["state"] = wire::session_state_name(e.state);
       o["mode"] = wire::session_mode_name(e.mode);
       o["pid"] = e.pid;
@@ -89,8 +91,12 @@ int command_ls(const CommonOptions& options, bool json) {
     std::cout << "no sessions on " << options.target.text << "\n";
     return 0;
   }
-  std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", "ID", "STATE", "PID", "SIZE", "IDLE", "CREATED", "COMMAND");
-  size_t command_columns = ls_command_columns();
+  // Names are at most 32 characters: the column is as wide as the longest one here.
+  int name_width = 4;
+  for (const auto& e : entries) name_width = std::max(name_width, static_cast<int>(e.name.size()));
+  std::printf("%-10s %-*s %-9s %-8s %-8s %-7s %-20s %s\n", "ID", name_width, "NAME", "STATE", "PID", "SIZE", "IDLE",
+              "CREATED", "COMMAND");
+  size_t command_columns = ls_command_columns(68 + static_cast<size_t>(name_width) + 1);
   for (const auto& e : entries) {
     std::string state = wire::session_state_name(e.state);
     if (e.state == wire::SessionState::Exited) state += "(" + std::to_string(e.exit_code) + ")";
@@ -99,20 +105,28 @@ int command_ls(const CommonOptions& options, bool json) {
                            : "-";
     std::string command = shorten(printable(e.command), command_columns);
     std::string pid = wire::carries_socket(e.mode) ? "-" : std::to_string(e.pid);  // the agent's own
-    std::printf("%-10s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(), state.c_str(),
-                pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(), local_time(e.created_unix_ms).c_str(),
-                command.c_str());
+    std::string name = e.name.empty() ? "-" : printable(e.name);  // the agent checked it; an old one sends none
+    std::printf("%-10s %-*s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
+                name_width, name.c_str(), state.c_str(), pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(),
+                local_time(e.created_unix_ms).c_str(), command.c_str());
   }
   return 0;
 }
 
-int command_kill(const CommonOptions& options, const std::string& session, const std::string& signal) {
+int command_kill(const CommonOptions& options, const std::string& session, const std::string& signal,
+                 wire::KillRecipient recipient) {
   uint8_t sig = wire::parse_signal_name(signal);
   if (sig == 0) return fail("unknown signal '" + signal + "' (use a name such as TERM, HUP, KILL or a number)", 2);
   auto lookup = find_session(uv_default_loop(), options.target, options.connect, options.token, session);
   if (!lookup.ok) return fail(lookup.error);
+  if (recipient != wire::KillRecipient::Foreground && (lookup.capabilities & wire::kCapKillRecipient) == 0)
+    return fail("this agent (" + lookup.agent + ") signals only the terminal's foreground job" +
+                (recipient == wire::KillRecipient::Close ? " and cannot close a session"
+                                                         : "; add --foreground for that") +
+                ", or update hvtermd there");
+  if (recipient == wire::KillRecipient::Close) sig = wire::sig::kHup;  // unused; the decoder wants one
   auto result = request_once(uv_default_loop(), options.target, options.connect, options.token,
-                             wire::encode(wire::Kill{lookup.entry.id, sig}), wire::FrameType::Ok);
+                             wire::encode(wire::Kill{lookup.entry.id, sig, recipient}), wire::FrameType::Ok);
   if (!result.ok) return fail(result.error);
   return 0;
 }

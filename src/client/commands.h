@@ -2,6 +2,7 @@
 // The hvterm subcommands other than the session bridge itself.
 #include <string>
 
+#include "protocol/wire.h"
 #include "transport/connector.h"
 
 namespace hvterm {
@@ -13,7 +14,10 @@ struct CommonOptions {
 };
 
 int command_ls(const CommonOptions& options, bool json);
-int command_kill(const CommonOptions& options, const std::string& session, const std::string& signal);
+// `recipient`: the session's process (the default), the terminal's foreground job, or the whole
+// session (hung up and discarded; `signal` unused).
+int command_kill(const CommonOptions& options, const std::string& session, const std::string& signal,
+                 wire::KillRecipient recipient);
 int command_ping(const CommonOptions& options, double wait_seconds);
 int command_vms(bool json);
 int command_service_id(const std::string& port);

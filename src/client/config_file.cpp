@@ -40,6 +40,7 @@ constexpr KeySpec kKeys[] = {
     {"reconnect-timeout", Kind::Duration},
     {"reconnect", Kind::Bool},
     {"quiet", Kind::Bool},
+    {"env-forward", Kind::Bool},               // --no-env-forward of shell and exec
     {"local-forward", Kind::LocalForwards},    // --local (-L) of forward, shell and exec
     {"remote-forward", Kind::RemoteForwards},  // --remote (-R)
 };

@@ -10,6 +10,7 @@
 
 #include "client/commands.h"
 #include "client/config_command.h"
+#include "client/env_forward.h"
 #include "client/escape_parser.h"
 #include "client/forward_command.h"
 #include "client/forward_spec.h"
@@ -23,6 +24,7 @@
 #include "platform/system.h"
 #include "platform/terminal.h"
 #include "protocol/destination_text.h"
+#include "protocol/validate.h"
 
 using namespace hvterm;
 
@@ -54,7 +56,7 @@ constexpr const char* kShortUsage =
     "  hvterm forward TARGET -L PORT:[HOST:]PORT local ports to ports in the guest (like ssh -L)\n"
     "  hvterm attach TARGET [SESSION]            reattach to a detached session\n"
     "  hvterm ls     TARGET                      list the agent's sessions\n"
-    "  hvterm kill   TARGET SESSION              signal a session's program\n"
+    "  hvterm kill   TARGET SESSION              signal a session's program, or close the session\n"
     "  hvterm ping   TARGET                      agent version and round-trip time\n"
     "  hvterm vms                                VMs this host can reach\n"
     "  hvterm config [NAME]                      named targets from the config file, and what applies\n"
@@ -79,7 +81,10 @@ struct Cli {
   std::vector<std::string> env;
   std::string connect_timeout = "10s", keepalive = "5s", dead_timeout = "60s", reconnect_timeout = "10m";
   bool no_reconnect = false, quiet = false, tty = false, json = false;
-  int verbosity = 0;  // -v, -vv
+  std::string session_name;                          // shell/exec -n
+  bool no_env_forward = false;                       // shell/exec
+  bool kill_foreground = false, kill_close = false;  // kill
+  int verbosity = 0;                                 // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
   std::string destination;                                   // nc
@@ -150,10 +155,17 @@ void add_session_options(CLI::App* sub, Cli& cli, bool opens) {
                         "forward -R)");
     sub->add_option("-u,--user", cli.user, "Run as this user in the guest (the agent must run as root)");
     sub->add_option("-w,--workdir", cli.workdir, "Working directory in the guest (default: the user's home)");
-    sub->add_option("--env", cli.env, "Set KEY=VALUE in the remote environment (repeatable)")
+    sub->add_option("--env", cli.env,
+                    "Set KEY=VALUE in the remote environment (repeatable; wins over forwarded variables)")
         ->type_name("K=V")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub->add_flag("--no-env-forward", cli.no_env_forward,
+                  "Do not send this terminal's LANG, LC_* and COLORTERM to the session (TERM is always sent)");
+    sub->add_option("-n,--name", cli.session_name,
+                    "Name the session, for attach and kill (unique in the agent; 1-32 letters, digits, '.', '_', "
+                    "'-')")
+        ->type_name("NAME");
   }
 }
 
@@ -189,6 +201,8 @@ void insert_command_separator(std::vector<std::string>& words) {
                                                        "--user",
                                                        "-w",
                                                        "--workdir",
+                                                       "-n",
+                                                       "--name",
                                                        "--env",
                                                        "--connect-timeout",
                                                        "--keepalive",
@@ -252,6 +266,8 @@ void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
   if (const ConfigValue* v = value("reconnect"); v != nullptr && unset("--no-reconnect"))
     cli.no_reconnect = v->text == "false";
   if (const ConfigValue* v = value("quiet"); v != nullptr && unset("--quiet")) cli.quiet = v->text == "true";
+  if (const ConfigValue* v = value("env-forward"); v != nullptr && unset("--no-env-forward"))
+    cli.no_env_forward = v->text == "false";
   // Forwards as a whole: the command line's -L (or -R) replace the config's list, as for any option.
   const std::pair<const char*, std::vector<std::string>*> lists[] = {{"local", &cli.local_forwards},
                                                                      {"remote", &cli.remote_forwards}};
@@ -278,7 +294,7 @@ void apply_config(const ResolvedConfig& resolved, CLI::App* sub, Cli& cli) {
 std::vector<BuiltinValue> builtin_values(CLI::App* exec) {
   std::vector<BuiltinValue> out;
   for (const auto& key : config_keys()) {
-    if (key == "reconnect") {
+    if (key == "reconnect" || key == "env-forward") {
       out.push_back({key, "true"});
     } else if (key == "quiet") {
       out.push_back({key, "false"});
@@ -320,10 +336,14 @@ int run(int argc, char** argv) {
   shell->prefix_command();
   add_session_options(shell, cli, true);
   shell->footer("Escapes (after Enter): ~. detach  ~# status  ~^Z suspend  ~? help  ~~ literal ~\n"
-                "  (-e '%' picks another character, -e ^] a control character, -e none turns them off)\n\n" +
+                "  (-e '%' picks another character, -e ^] a control character, -e none turns them off)\n\n"
+                "The session's program finds its id in HVTERM_SESSION and how hvterm reached the agent in\n"
+                "HVTERM_CLIENT (unix, vsock, hyperv or pipe); LANG, LC_* and COLORTERM come from this terminal\n"
+                "unless --no-env-forward (--env wins over them).\n\n" +
                 std::string(kTargetsHelp) + "\n\n" +
                 examples({"hvterm shell local                    a login shell from the agent on this machine",
                           "hvterm shell vsock:3 -- top           one program instead of the login shell",
+                          "hvterm shell web1 -n build            a session named build: hvterm attach web1 build",
                           "hvterm shell web1 -u alice -w /srv    as another user, in another directory"}));
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
@@ -335,7 +355,8 @@ int run(int argc, char** argv) {
   exec->footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp + "\n\n" +
                examples({"hvterm exec vsock:3 -- uname -a",
                          "tar c ./site | hvterm exec vsock:3 -- tar x -C /srv    stdin's end ends tar's input",
-                         "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t"}));
+                         "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t",
+                         "hvterm exec -t -n build vm1 -- make                    named, to attach to after ~."}));
 
   auto* nc = app.add_subcommand("nc",
                                 "Connect stdin/stdout to a port or socket inside the guest (for ssh's ProxyCommand)");
@@ -381,10 +402,13 @@ int run(int argc, char** argv) {
 
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
-  attach->footer(std::string(kTargetsHelp) + "\n\n" +
+  attach->footer("SESSION is a session's name, or its id or a prefix of the id that no other session's id starts\n"
+                 "with; a name wins over an id that starts with the same characters.\n\n" +
+                 std::string(kTargetsHelp) + "\n\n" +
                  examples({"hvterm attach local              the most recently detached session",
-                           "hvterm attach vsock:3 1f2e       the session whose id starts with 1f2e (see hvterm ls)"}));
-  attach->add_option("session", cli.session, "Session id or a unique prefix of it (see 'hvterm ls')");
+                           "hvterm attach vsock:3 1f2e       the session whose id starts with 1f2e (see hvterm ls)",
+                           "hvterm attach vsock:3 build      the session named build (hvterm shell -n build)"}));
+  attach->add_option("session", cli.session, "Session name, or id or a unique prefix of it (see 'hvterm ls')");
   add_session_options(attach, cli, false);
 
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
@@ -395,13 +419,26 @@ int run(int argc, char** argv) {
   ls->add_flag("--json", cli.json, "Machine-readable output (commands whole; the table escapes and shortens them)");
   add_connection_options(ls, cli);
 
-  auto* kill = app.add_subcommand("kill", "Send a signal to a session's program (default TERM)");
+  auto* kill = app.add_subcommand("kill", "Signal a session's process (default TERM), or close the session");
   add_target(kill, cli);
-  kill->footer(std::string(kTargetsHelp) + "\n\n" +
-               examples({"hvterm kill local 1f2e            TERM to the session whose id starts with 1f2e",
-                         "hvterm kill vsock:3 1f2e -s KILL  when TERM was not enough"}));
-  kill->add_option("session", cli.session, "Session id or a unique prefix of it")->required();
-  kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
+  kill->footer("By default the signal goes to the session's own process, the PID 'hvterm ls' shows (the\n"
+               "shell of 'hvterm shell'), not to what runs in it; --foreground sends it to the job in the\n"
+               "terminal's foreground instead (a pipes session's process group), as Ctrl-C would. --close\n"
+               "hangs the session up (SIGHUP to its process group, SIGKILL after 5 s) and discards it with its\n"
+               "unread output, attached or not. SESSION is a name, or an id or a unique prefix of it.\n\n" +
+               std::string(kTargetsHelp) + "\n\n" +
+               examples({"hvterm kill local 1f2e                 TERM to the session whose id starts with 1f2e",
+                         "hvterm kill vsock:3 build -s KILL      the session named build, when TERM was not enough",
+                         "hvterm kill vsock:3 build --foreground -s INT    Ctrl-C to the job it runs",
+                         "hvterm kill vsock:3 build --close      hang it up and forget it"}));
+  kill->add_option("session", cli.session, "Session name, or id or a unique prefix of it")->required();
+  auto* kill_signal = kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
+  auto* kill_foreground = kill->add_flag(
+      "--foreground", cli.kill_foreground,
+      "Signal the terminal's foreground job (pipes: the process group) instead of the session's process");
+  kill->add_flag("--close", cli.kill_close, "Hang the session up and discard it, with its unread output (no --signal)")
+      ->excludes(kill_foreground)
+      ->excludes(kill_signal);
   add_connection_options(kill, cli);
 
   auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
@@ -520,7 +557,11 @@ int run(int argc, char** argv) {
   if (!cli.token_file.empty() && !read_token_file(cli.token_file, common.token, error)) return usage_error(error);
 
   if (*ls) return command_ls(common, cli.json);
-  if (*kill) return command_kill(common, cli.session, cli.signal);
+  if (*kill)
+    return command_kill(common, cli.session, cli.signal,
+                        cli.kill_close        ? wire::KillRecipient::Close
+                        : cli.kill_foreground ? wire::KillRecipient::Foreground
+                                              : wire::KillRecipient::Process);
   if (*ping) {
     auto wait = parse_duration_ms(cli.wait);
     if (!wait) return usage_error("--wait: '" + cli.wait + "' is not a duration such as 30s");
@@ -574,7 +615,14 @@ int run(int argc, char** argv) {
       if (kv.find('=') == std::string::npos || kv[0] == '=')
         return usage_error("--env takes KEY=VALUE, got '" + kv + "'");
     }
-    options.open.env = cli.env;
+    // Forwarded first, so that the config's and the command line's --env, later, win.
+    if (!cli.no_env_forward) options.open.env = forwarded_environment(local_environment());
+    options.open.env.insert(options.open.env.end(), cli.env.begin(), cli.env.end());
+    if ((*shell ? shell : exec)->count("--name") > 0) {
+      if (auto problem = wire::session_name_problem(cli.session_name); !problem.empty())
+        return usage_error("--name: " + problem);
+      options.open.name = cli.session_name;
+    }
     options.open.cwd = cli.workdir;
     options.open.user = cli.user;
     if (interactive) {

@@ -22,6 +22,7 @@ class Exchange final : public FramedConnection::Handler {
     conn_->start();
     hello_sent_ns_ = uv_hrtime();
     wire::Hello hello;
+    hello.capabilities = wire::kCapNames | wire::kCapKillRecipient;
     hello.software = std::string("hvterm ") + HVTERM_VERSION;
     hello.token = token_;
     conn_->send(wire::encode(hello));
@@ -116,22 +117,51 @@ RequestResult request_once(uv_loop_t* loop, const Target& target, const ConnectO
   return exchange.result;
 }
 
-SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectOptions& options,
-                           const std::string& token, const std::string& prefix) {
-  SessionLookup lookup;
-  if (!wire::parse_session_id_prefix(prefix)) {
-    lookup.error = "'" + prefix + "' is not a session id (hex digits, as 'hvterm ls' shows)";
-    return lookup;
+const wire::ListEntry* pick_session(const std::vector<wire::ListEntry>& entries, const std::string& which,
+                                    const std::string& where, std::string& error) {
+  // A name is a deliberate choice and unique in its agent: it wins over ids that happen to start
+  // with the same hex digits.
+  for (const auto& entry : entries)
+    if (!entry.name.empty() && entry.name == which) return &entry;
+  if (!wire::parse_session_id_prefix(which)) {
+    error = wire::session_name_problem(which).empty()
+                ? "no session named '" + which + "' on " + where
+                : "'" + printable(which) + "' is neither a session id (hex digits, as 'hvterm ls' shows) nor a name";
+    return nullptr;
   }
   std::string wanted;
-  for (char c : prefix) wanted.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : which) wanted.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::vector<const wire::ListEntry*> matches;
+  for (const auto& entry : entries)
+    if (wire::session_id_hex(entry.id).compare(0, wanted.size(), wanted) == 0) matches.push_back(&entry);
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty()) {
+    error = "no session " + which + " on " + where;
+    return nullptr;
+  }
+  error = "session id " + which + " is ambiguous on " + where + ":";
+  const char* separator = " ";
+  for (const auto* match : matches) {
+    error += separator + wire::session_id_hex(match->id).substr(0, 8);
+    if (!match->name.empty()) error += " (" + match->name + ")";
+    separator = ", ";
+  }
+  error += "; give more digits or a name";
+  return nullptr;
+}
+
+SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectOptions& options,
+                           const std::string& token, const std::string& which) {
+  SessionLookup lookup;
   auto result = request_once(loop, target, options, token, wire::encode_empty(wire::FrameType::List),
                              wire::FrameType::ListEnd);
   if (!result.ok) {
     lookup.error = result.error;
     return lookup;
   }
-  int matches = 0;
+  lookup.capabilities = result.capabilities;
+  lookup.agent = result.agent;
+  std::vector<wire::ListEntry> entries;
   for (const auto& frame : result.replies) {
     wire::ListEntry entry;
     if (frame.type == wire::FrameType::ListEnd) break;
@@ -140,17 +170,12 @@ SessionLookup find_session(uv_loop_t* loop, const Target& target, const ConnectO
                      wire::frame_type_name(frame.type);
       return lookup;
     }
-    if (wire::session_id_hex(entry.id).compare(0, wanted.size(), wanted) == 0) {
-      lookup.entry = entry;
-      ++matches;
-    }
+    entries.push_back(std::move(entry));
   }
-  if (matches == 0)
-    lookup.error = "no session " + prefix + " on " + target.text;
-  else if (matches > 1)
-    lookup.error = "session id " + prefix + " is ambiguous; give more digits";
-  else
-    lookup.ok = true;
+  const wire::ListEntry* picked = pick_session(entries, which, target.text, lookup.error);
+  if (picked == nullptr) return lookup;
+  lookup.entry = *picked;
+  lookup.ok = true;
   return lookup;
 }
 

@@ -49,6 +49,7 @@ Binding::Options binding_options(const ClientOptions& o) {
   if (!o.attach && o.open.id == wire::SessionId{} && !platform::random_bytes(b.fresh_id.data(), b.fresh_id.size()))
     b.fresh_id = wire::SessionId{};
   b.reconnect = o.reconnect;
+  b.named = !o.open.name.empty();
   return b;
 }
 
@@ -158,7 +159,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   conn_->start();
   hello_sent_ns_ = uv_hrtime();
   wire::Hello hello;
-  hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk;
+  hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapNames;
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
@@ -331,6 +332,10 @@ void SessionClient::on_hello(const wire::Hello& hello) {
       return finish(255);
     case Binding::Ask::Kind::TooOldToListen:
       say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");
+      return finish(255);
+    case Binding::Ask::Kind::TooOldToName:
+      say("this agent (" + printable(hello.software) +
+          ") is too old to name sessions; update hvtermd there, or leave out --name");
       return finish(255);
     case Binding::Ask::Kind::NoId:
       say("cannot generate a session id");  // a connection must be resumable: the agent requires one

@@ -229,6 +229,8 @@ std::string encode(const Open& m) {
   strings(w, m.argv);
   strings(w, m.env);
   if (m.id != SessionId{}) w.bytes(m.id.data(), m.id.size());
+  // Behind the id, which it requires: without one, the name's bytes would read as an id.
+  if (!m.name.empty() && m.id != SessionId{} && !carries_socket(m.mode)) w.str(m.name);
   if (carries_socket(m.mode)) {
     w.u8(static_cast<uint8_t>(m.destination.kind));
     w.str(m.destination.host);
@@ -246,8 +248,10 @@ bool decode(std::string_view payload, Open& m) {
     return false;
   m.id = SessionId{};
   m.destination = Destination{};
+  m.name.clear();
   if (!carries_socket(m.mode))
-    return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
+    return r.done() ||
+           (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && (r.done() || (r.str(m.name) && r.done())));
   // A connection or listener always names its session (so a lost answer can be resumed), then
   // where it goes or listens.
   uint8_t kind;
@@ -327,7 +331,7 @@ bool decode(std::string_view payload, ErrorMsg& m) {
   return r.str(m.message) && r.done();
 }
 
-std::string encode(const ListEntry& m) {
+std::string encode(const ListEntry& m, bool with_name) {
   Writer w;
   w.bytes(m.id.data(), m.id.size());
   w.u8(static_cast<uint8_t>(m.state));
@@ -338,6 +342,7 @@ std::string encode(const ListEntry& m) {
   w.u64(m.idle_ms);
   w.u32(static_cast<uint32_t>(m.exit_code));
   w.str(m.command);
+  if (with_name) w.str(m.name);
   return frame(FrameType::ListEntry, w.take());
 }
 
@@ -351,19 +356,27 @@ bool decode(std::string_view payload, ListEntry& m) {
   m.mode = static_cast<SessionMode>(mode);
   if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code)) return false;
   m.exit_code = static_cast<int32_t>(code);
-  return r.str(m.command) && r.done();
+  m.name.clear();
+  return r.str(m.command) && (r.done() || (r.str(m.name) && r.done()));
 }
 
 std::string encode(const Kill& m) {
   Writer w;
   w.bytes(m.id.data(), m.id.size());
   w.u8(m.signal);
+  if (m.recipient != KillRecipient::Foreground) w.u8(static_cast<uint8_t>(m.recipient));
   return frame(FrameType::Kill, w.take());
 }
 
 bool decode(std::string_view payload, Kill& m) {
   Reader r(payload);
-  return r.bytes(m.id.data(), m.id.size()) && r.u8(m.signal) && m.signal != 0 && m.signal < 65 && r.done();
+  m.recipient = KillRecipient::Foreground;  // a KILL without the byte means what it always did
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(m.signal) || m.signal == 0 || m.signal >= 65) return false;
+  if (r.done()) return true;
+  uint8_t recipient;
+  if (!r.u8(recipient) || recipient > kLastKillRecipient) return false;
+  m.recipient = static_cast<KillRecipient>(recipient);
+  return r.done();
 }
 
 static std::string stream_offset(FrameType type, Stream stream, uint64_t offset) {

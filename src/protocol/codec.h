@@ -31,7 +31,8 @@ std::string encode(const Attach&);
 std::string encode(const SessionInfo&);
 std::string encode(const Exit&);
 std::string encode(const ErrorMsg&);
-std::string encode(const ListEntry&);
+// The name goes only to a client that announced kCapNames (an older one rejects a longer entry).
+std::string encode(const ListEntry&, bool with_name);
 std::string encode(const Kill&);
 std::string encode_eof(Stream stream, uint64_t offset);
 std::string encode_ack(Stream stream, uint64_t offset);

@@ -8,6 +8,8 @@ namespace {
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
+bool letter_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
 }  // namespace
 
 std::string hello_problem(std::string_view payload) {
@@ -28,6 +30,23 @@ std::string answered_version_problem(uint16_t answered) {
                                   : "versions " + std::to_string(kMinVersion) + " to " + std::to_string(kVersion));
 }
 
+std::string session_name_problem(const std::string& name) {
+  const std::string rule = "a session name is 1-" + std::to_string(kMaxSessionNameBytes) +
+                           " letters, digits, '.', '_' or '-', starting with a letter or digit";
+  // Said as a code when it would not print: the message is one line whatever the name holds.
+  auto shown = [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == ' ') return std::string("a space");
+    return u >= 0x21 && u < 0x7f ? "'" + std::string(1, c) + "'" : "byte " + std::to_string(u);
+  };
+  if (name.empty()) return rule + "; this one is empty";
+  if (name.size() > kMaxSessionNameBytes) return rule + "; this one has " + std::to_string(name.size()) + " characters";
+  if (!letter_or_digit(name[0])) return rule + "; this one starts with " + shown(name[0]);
+  for (char c : name)
+    if (!letter_or_digit(c) && c != '.' && c != '_' && c != '-') return rule + "; this one has " + shown(c);
+  return {};
+}
+
 std::string open_problem(const Open& open) {
   // Every one of these reaches the program as a C string: a NUL would silently cut it short.
   if (has_nul(open.term)) return "OPEN: TERM contains a NUL byte";
@@ -35,6 +54,10 @@ std::string open_problem(const Open& open) {
   if (has_nul(open.user)) return "OPEN: the user name contains a NUL byte";
   for (size_t i = 0; i < open.argv.size(); ++i)
     if (has_nul(open.argv[i])) return "OPEN: argv[" + std::to_string(i) + "] contains a NUL byte";
+  if (!open.name.empty()) {
+    if (carries_socket(open.mode)) return "OPEN: only a session that runs a program takes a name";
+    if (auto problem = session_name_problem(open.name); !problem.empty()) return "OPEN: " + problem;
+  }
   if (carries_socket(open.mode)) {
     // A connection or listener runs no program: fields that would shape one have nothing to apply to.
     if (!open.argv.empty() || !open.env.empty() || !open.user.empty() || !open.cwd.empty())

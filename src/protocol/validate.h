@@ -19,6 +19,12 @@ uint16_t common_version(uint16_t peer_version);
 // agent is not one we can talk to ("" when it is).
 std::string answered_version_problem(uint16_t answered);
 
+// Session names: 1 to kMaxSessionNameBytes letters, digits, '.', '_' or '-', starting with a letter or a
+// digit (so a name is never read as an option, and fits a column, a shell word and a file name). ""
+// when `name` is one; otherwise the reason, naming the rule.
+inline constexpr size_t kMaxSessionNameBytes = 32;
+std::string session_name_problem(const std::string& name);
+
 // OPEN: strings that the program would see cut at a NUL byte, environment entries without a name.
 std::string open_problem(const Open& open);
 

@@ -57,6 +57,13 @@ inline constexpr uint32_t kCapConnect = 1u << 4;
 // OPEN may ask the agent to listen in the guest (SessionMode::Listen): each connection it accepts
 // becomes a connection session of its own, whose id the listening session's stdout carries.
 inline constexpr uint32_t kCapListen = 1u << 5;
+// Sessions have names: OPEN may carry one (the agent keeps them unique) and LIST_ENTRY carries it.
+// The agent appends the name to LIST_ENTRY only for a client that announced this bit, so an older
+// client's strict decoder never sees the field.
+inline constexpr uint32_t kCapNames = 1u << 6;
+// KILL may say whom it is for (KillRecipient): the session's process, the terminal's foreground job,
+// or the whole session (hang up and discard). Without it, KILL means the foreground job.
+inline constexpr uint32_t kCapKillRecipient = 1u << 7;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -141,6 +148,7 @@ struct Open {
   std::vector<std::string> env;   // "KEY=VALUE"
   SessionId id{};                 // all zero: the agent chooses (sent only to agents with kCapOpenId)
   Destination destination;        // Connection: where to connect; Listen: where to listen (both require an id)
+  std::string name;               // empty: none (sent only to agents with kCapNames, and only with an id)
 };
 
 // Attach to an existing session. With `resume`, the client continues a session it was already
@@ -181,11 +189,21 @@ struct ListEntry {
   uint64_t idle_ms = 0;
   int32_t exit_code = -1;  // exited sessions: what `attach` will return
   std::string command;
+  std::string name;  // empty: none (from agents with kCapNames, to clients that announced it)
 };
+
+// Whom a KILL is for. Foreground is what KILL meant before kCapKillRecipient, and what SIGNAL does.
+enum class KillRecipient : uint8_t {
+  Foreground = 0,  // a PTY's foreground process group; a pipes session's process group
+  Process = 1,     // the session's process, the pid LIST_ENTRY shows (the session leader)
+  Close = 2,       // hang the session up and discard it, whatever runs in it (the signal is unused)
+};
+inline constexpr uint8_t kLastKillRecipient = 2;
 
 struct Kill {
   SessionId id{};
   uint8_t signal = 15;
+  KillRecipient recipient = KillRecipient::Foreground;  // sent only to agents with kCapKillRecipient
 };
 
 // Wire signal numbers are the classic POSIX numbers on every platform.

@@ -10,6 +10,7 @@ HELLO, OPEN, ATTACH, SESSION, DATA, EOF, WINSIZE, SIGNAL, ACK, EXIT = range(1, 1
 PING, PONG, ERROR, DETACH, LIST, LIST_ENTRY, LIST_END, KILL, OK, COLLECT = range(11, 21)
 
 CAP_RESUME, CAP_TOKEN, CAP_OPEN_ID, CAP_COLLECT_OK = 1, 2, 4, 8
+CAP_NAMES, CAP_KILL_RECIPIENT = 0x40, 0x80
 
 
 def frame(ftype, payload=b"", flags=0, reserved=0):
@@ -28,9 +29,9 @@ def hello(token=b"", version=1, capabilities=0):
     return frame(HELLO, b"HVTM" + struct.pack("<HI", version, capabilities) + string(b"test") + string(token))
 
 
-def open_frame(argv, session_id=b"", env=(), term=b"", cwd=b"", user=b"", mode=0):
+def open_frame(argv, session_id=b"", env=(), term=b"", cwd=b"", user=b"", mode=0, name=None):
     payload = (bytes([mode]) + struct.pack("<HHHH", 24, 80, 0, 0) + string(term) + string(cwd) + string(user) +
-               strings(list(argv)) + strings(list(env)) + session_id)
+               strings(list(argv)) + strings(list(env)) + session_id + (b"" if name is None else string(name)))
     return frame(OPEN, payload)
 
 

@@ -38,8 +38,8 @@ def test_ls_text_and_json(agent):
     assert s["command"] == "/bin/bash --norc --noprofile"
     text = hvterm("ls", agent.target, check=0).stdout.decode()
     header, row = text.splitlines()
-    assert header.split()[:4] == ["ID", "STATE", "PID", "SIZE"]
-    assert row.split()[:4] == [s["id"][:8], "attached", str(s["pid"]), "70x20"]
+    assert header.split()[:5] == ["ID", "NAME", "STATE", "PID", "SIZE"]
+    assert row.split()[:5] == [s["id"][:8], "-", "attached", str(s["pid"]), "70x20"]
     child.send("\r~.")
     child.expect(pexpect.EOF)
     assert sessions(agent)[0]["state"] == "detached"

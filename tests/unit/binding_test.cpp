@@ -145,6 +145,22 @@ TEST_CASE("Binding: connections and listeners need an agent that can make them, 
   CHECK(handshake(l2).kind == Ask::Kind::Open);
 }
 
+TEST_CASE("Binding: a named session needs an agent that takes names, and an id of ours to carry it") {
+  auto named = open_options();
+  named.named = true;
+  Binding old(named);
+  CHECK(handshake(old, kAgent).kind == Ask::Kind::TooOldToName);  // kAgent: before names
+  Binding b(named);
+  Ask ask = handshake(b, kAgent | wire::kCapNames);
+  CHECK(ask.kind == Ask::Kind::Open);
+  CHECK(ask.id == kFresh);
+  named.fresh_id = kNone;
+  Binding no_id(named);
+  CHECK(handshake(no_id, kAgent | wire::kCapNames).kind == Ask::Kind::NoId);
+  Binding unnamed(open_options());  // without a name, the old agent is fine
+  CHECK(handshake(unnamed, kAgent).kind == Ask::Kind::Open);
+}
+
 TEST_CASE("Binding: ATTACH asks for the session named, or the most recent detached one") {
   Binding b(attach_options(id_of(0x55)));
   CHECK_FALSE(b.may_run());

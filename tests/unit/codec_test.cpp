@@ -301,6 +301,42 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
     CHECK_FALSE(decode(p + "x", o));
     CHECK_FALSE(decode(payload + std::string(16, '\0'), o));  // all zero is "agent chooses": never sent
   }
+  SUBCASE("the session's name: a string behind the id, never without one") {
+    Open named = open;
+    named.id = make_id(5);
+    named.name = "build-1";
+    std::string with_id = payload_of(encode(Open{named.mode,
+                                                 named.size,
+                                                 named.term,
+                                                 named.cwd,
+                                                 named.user,
+                                                 named.argv,
+                                                 named.env,
+                                                 named.id,
+                                                 {},
+                                                 {}}),
+                                     FrameType::Open);
+    std::string p = payload_of(encode(named), FrameType::Open);
+    CHECK(p == with_id + le16(7) + "build-1");
+    Open o;
+    REQUIRE(decode(p, o));
+    CHECK(o.name == "build-1");
+    CHECK(o.id == named.id);
+    REQUIRE(decode(with_id, o));  // decoding replaces an old name
+    CHECK(o.name.empty());
+    CHECK_FALSE(decode(p + "x", o));
+    CHECK_FALSE(decode(p.substr(0, p.size() - 1), o));
+    Open no_id = named;
+    no_id.id = SessionId{};
+    CHECK(payload_of(encode(no_id), FrameType::Open) == payload);  // else its bytes would read as an id
+    Open connection;
+    connection.mode = SessionMode::Connection;
+    connection.id = make_id(6);
+    connection.destination.port = 22;
+    std::string unnamed = payload_of(encode(connection), FrameType::Open);
+    connection.name = "x";
+    CHECK(payload_of(encode(connection), FrameType::Open) == unnamed);  // only programs have names
+  }
   SUBCASE("mode above connection") {
     for (int mode : {3, 4, 0xFF}) {
       std::string bad = payload;
@@ -579,7 +615,7 @@ TEST_CASE("LIST_ENTRY: round trip, bad state and mode, truncation") {
   entry.idle_ms = 86400000;
   entry.exit_code = -1;
   entry.command = "bash -l";
-  std::string payload = payload_of(encode(entry), FrameType::ListEntry);
+  std::string payload = payload_of(encode(entry, false), FrameType::ListEntry);
 
   ListEntry out;
   REQUIRE(decode(payload, out));
@@ -607,6 +643,51 @@ TEST_CASE("LIST_ENTRY: round trip, bad state and mode, truncation") {
   bad_mode[17] = 3;
   REQUIRE(decode(bad_mode, out));
   CHECK(out.mode == SessionMode::Listen);
+}
+
+TEST_CASE("LIST_ENTRY: the name follows the command, only for a client that takes it") {
+  ListEntry entry;
+  entry.id = make_id(9);
+  entry.command = "make -j8";
+  entry.name = "build";
+  std::string without = payload_of(encode(entry, false), FrameType::ListEntry);
+  std::string with = payload_of(encode(entry, true), FrameType::ListEntry);
+  CHECK(with == without + le16(5) + "build");  // an older client's exact decoder never sees it
+  ListEntry out;
+  out.name = "stale";
+  REQUIRE(decode(without, out));
+  CHECK(out.name.empty());  // an older agent's entry: no name
+  REQUIRE(decode(with, out));
+  CHECK(out.name == "build");
+  CHECK(out.command == "make -j8");
+  CHECK_FALSE(decode(with + "x", out));
+  CHECK_FALSE(decode(with.substr(0, with.size() - 1), out));
+  CHECK_FALSE(decode(without + "x", out));  // a name's length cut short
+}
+
+TEST_CASE("KILL: whom it is for, as a byte after the signal; none means the foreground job") {
+  Kill kill;
+  kill.id = make_id(3);
+  kill.signal = sig::kTerm;
+  std::string old_form = payload_of(encode(kill), FrameType::Kill);
+  CHECK(old_form.size() == 17);  // Foreground is encoded as before: an older agent understands it
+  Kill out;
+  out.recipient = KillRecipient::Close;
+  REQUIRE(decode(old_form, out));
+  CHECK(out.recipient == KillRecipient::Foreground);
+  for (auto recipient : {KillRecipient::Process, KillRecipient::Close}) {
+    kill.recipient = recipient;
+    std::string p = payload_of(encode(kill), FrameType::Kill);
+    CHECK(p == old_form + bytes({static_cast<int>(recipient)}));
+    REQUIRE(decode(p, out));
+    CHECK(out.recipient == recipient);
+    CHECK(out.signal == sig::kTerm);
+    CHECK_FALSE(decode(p + "x", out));
+  }
+  CHECK(decode(old_form + bytes({0}), out));  // Foreground said explicitly
+  CHECK(out.recipient == KillRecipient::Foreground);
+  CHECK_FALSE(decode(old_form + bytes({3}), out));
+  CHECK_FALSE(decode(old_form + bytes({0xFF}), out));
 }
 
 TEST_CASE("KILL: round trip and signal range") {

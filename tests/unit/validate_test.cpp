@@ -54,3 +54,33 @@ TEST_CASE("a listener OPEN: a port to listen on, and nothing meant for a program
   open.argv = {"sh"};
   CHECK(hvterm::wire::open_problem(open).find("a listener takes no command") != std::string::npos);
 }
+
+TEST_CASE("session names: letters, digits, '.', '_', '-'; a letter or digit first; 1 to 32") {
+  for (const char* good : {"build", "a", "0", "web-1.log_2", "1f2e", "A.B", "abcdefghijklmnopqrstuvwxyz012345"})
+    CHECK_MESSAGE(wire::session_name_problem(good).empty(), good);
+  auto problem = [](const std::string& name) { return wire::session_name_problem(name); };
+  CHECK(problem("").find("empty") != std::string::npos);
+  CHECK(problem(std::string(33, 'a')).find("33 characters") != std::string::npos);
+  CHECK(problem("-x").find("starts with '-'") != std::string::npos);
+  CHECK(problem(".hidden").find("starts with '.'") != std::string::npos);
+  CHECK(problem("a b").find("has a space") != std::string::npos);
+  CHECK(problem("a/b").find("'/'") != std::string::npos);
+  CHECK(problem("a:b").find("':'") != std::string::npos);
+  CHECK(problem(std::string("a\nb")).find("byte 10") != std::string::npos);
+  CHECK(problem("caf\xc3\xa9").find("byte 195") != std::string::npos);
+  // Every reason states the rule, so the one line is enough to fix the name.
+  CHECK(problem("a b").find("1-32 letters, digits, '.', '_' or '-', starting with a letter or digit") !=
+        std::string::npos);
+}
+
+TEST_CASE("an OPEN's name: checked by the agent, and only programs have one") {
+  wire::Open open;
+  open.name = "build";
+  CHECK(wire::open_problem(open).empty());
+  open.name = "no good";
+  CHECK(wire::open_problem(open).rfind("OPEN: a session name is", 0) == 0);
+  open.name = "ok";
+  open.mode = wire::SessionMode::Connection;
+  open.destination.port = 22;
+  CHECK(wire::open_problem(open) == "OPEN: only a session that runs a program takes a name");
+}
