@@ -41,7 +41,7 @@ SHELL_ENV = ["--env", "PS1=" + PROMPT, "--env", "PROMPT_COMMAND="]
 
 
 class Agent:
-    def __init__(self, directory, extra_args=()):
+    def __init__(self, directory, extra_args=(), env=None):
         self.dir = directory
         self.sock = os.path.join(directory, "agent.sock")
         self.target = "unix:" + self.sock
@@ -49,7 +49,7 @@ class Agent:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [HVTERMD, "--listen", self.target, "--log-level", "debug", *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=BASE_ENV, cwd=directory)
+            stdout=self.log, stderr=subprocess.STDOUT, env=BASE_ENV if env is None else env, cwd=directory)
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, "agent socket")
         assert self.proc.poll() is None, self.read_log()
 
