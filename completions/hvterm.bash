@@ -115,8 +115,8 @@ _hvterm__names()
     done < <("$program" config --names "${_hvterm_configargs[@]}" 2>/dev/null </dev/null)
 }
 
-# _hvterm__sessions PROGRAM TARGET [kill]: the 8-character id prefixes of the agent's sessions
-# (for kill, only sessions whose program still runs). Extra connection options are in
+# _hvterm__sessions PROGRAM TARGET [kill]: the 8-character id prefixes of the agent's sessions and
+# their names (for kill, only sessions whose program still runs). Extra connection options are in
 # _hvterm_connargs.
 _hvterm__sessions()
 {
@@ -132,10 +132,12 @@ _hvterm__sessions()
     type -P timeout >/dev/null 2>&1 && run=(timeout 3 "${run[@]}")
     json=$("${run[@]}" 2>/dev/null </dev/null) || return
     local re='^[[:space:]]*[[{,]*[[:space:]]*\{"id": *"([0-9a-f]{8})[0-9a-f]*", *"state": *"([a-z]+)"'
+    local name_re='"name": *"([A-Za-z0-9._-]+)"'
     while IFS= read -r line; do
         if [[ $line =~ $re ]]; then
             [[ $3 == kill && ${BASH_REMATCH[2]} == exited ]] && continue
             _hvterm__add "${BASH_REMATCH[1]}"
+            [[ $line =~ $name_re ]] && _hvterm__add "${BASH_REMATCH[1]}"
         fi
     done <<<"$json"
 }
@@ -174,11 +176,11 @@ _hvterm()
     local conn='-h --help -F --config -p --port --connect-timeout --token-file -v --verbose -q --quiet'
     local resume='--no-reconnect --keepalive --dead-timeout --reconnect-timeout'
     local session="$conn -e --escape $resume --log --record"
-    local opens='-u --user -w --workdir --env'
+    local opens='-u --user -w --workdir --env --no-env-forward -n --name'
     local forwards='-L --local -R --remote'
     # Options that take a value (in the next word, or after '=').
     local valued=' -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
-        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait -n --name
         -L --local -R --remote '
     valued=${valued//$'\n'/ }
 
@@ -280,7 +282,7 @@ _hvterm()
             forward) _hvterm__add $forwards $conn $resume ;;
             attach) _hvterm__add $session ;;
             ls) _hvterm__add --json $conn ;;
-            kill) _hvterm__add -s --signal $conn ;;
+            kill) _hvterm__add -s --signal --foreground --close $conn ;;
             ping) _hvterm__add --wait $conn ;;
             vms) _hvterm__add -h --help --json ;;
             config) _hvterm__add -h --help --names -F --config ;;

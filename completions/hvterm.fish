@@ -15,7 +15,7 @@
 function __hvterm_where
     set -l tokens (commandline -opc)
     set -l valued -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
-        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait --name \
+        --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait -n --name \
         -L --local -R --remote
     set -l sub
     set -l npos 0
@@ -124,7 +124,7 @@ end
 function __hvterm_sessions
     set -l tokens (commandline -opc)
     set -l sub $tokens[2]
-    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log --record -s --signal \
+    set -l valued --connect-timeout -e --escape --keepalive --dead-timeout --reconnect-timeout --log --record -s --signal -n --name \
         -L --local -R --remote
     set -l conn
     set -l target
@@ -164,6 +164,8 @@ function __hvterm_sessions
         or continue
         test "$sub" = kill; and test "$m[2]" = exited; and continue
         printf '%s\t%s %s\n' $m[1] $m[2] $m[3]
+        set -l name (string match -r -g -- '"name": *"([A-Za-z0-9._-]+)"' $line)
+        and printf '%s\t%s %s %s\n' $name $m[1] $m[2] $m[3]
     end
 end
 
@@ -209,7 +211,7 @@ complete -c hvterm -n '__hvterm_at sub' -a nc -d 'stdin/stdout to a port or sock
 complete -c hvterm -n '__hvterm_at sub' -a forward -d 'Forward TCP ports to and from the guest (like ssh -L/-R)'
 complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session'
 complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
-complete -c hvterm -n '__hvterm_at sub' -a kill -d "Send a signal to a session's program"
+complete -c hvterm -n '__hvterm_at sub' -a kill -d "Signal a session's process, or close the session"
 complete -c hvterm -n '__hvterm_at sub' -a ping -d 'Check that the agent answers'
 complete -c hvterm -n '__hvterm_at sub' -a vms -d 'List the VMs this host can reach'
 complete -c hvterm -n '__hvterm_at sub' -a config -d 'Named targets of the config file'
@@ -250,10 +252,14 @@ complete -c hvterm -n "__hvterm_option_of $session" -l record -r -F -d 'Record t
 complete -c hvterm -n "__hvterm_option_of $opens" -s u -l user -x -d 'Run as this user in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -s w -l workdir -x -d 'Working directory in the guest'
 complete -c hvterm -n "__hvterm_option_of $opens" -l env -x -d 'Set KEY=VALUE in the remote environment'
+complete -c hvterm -n "__hvterm_option_of $opens" -l no-env-forward -d 'Do not send LANG, LC_* and COLORTERM'
+complete -c hvterm -n "__hvterm_option_of $opens" -s n -l name -x -d 'Name the session, for attach and kill'
 complete -c hvterm -n "__hvterm_option_of $forwards" -s L -l local -x -d 'Listen here on [BIND:]PORT, connect to DESTINATION in the guest'
 complete -c hvterm -n "__hvterm_option_of $forwards" -s R -l remote -x -d 'Listen in the guest on [BIND:]PORT, connect to DESTINATION here'
 complete -c hvterm -n '__hvterm_option_of exec' -s t -l tty -d 'Run the command on a PTY (like ssh -t)'
 complete -c hvterm -n '__hvterm_option_of ls vms' -l json -d 'Machine-readable output'
 complete -c hvterm -n '__hvterm_option_of kill' -s s -l signal -x -a 'HUP INT QUIT KILL USR1 USR2 PIPE TERM CONT STOP TSTP WINCH' -d 'Signal name or number (default TERM)'
+complete -c hvterm -n '__hvterm_option_of kill' -l foreground -d "Signal the terminal's foreground job instead"
+complete -c hvterm -n '__hvterm_option_of kill' -l close -d 'Hang the session up and discard it'
 complete -c hvterm -n '__hvterm_option_of ping' -l wait -x -d 'Keep trying for up to this many seconds'
 complete -c hvterm -n '__hvterm_option_of register' -l name -x -d 'Display name of the service'

@@ -41,11 +41,11 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
 
     $valued = @('-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
         '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
-        '--signal', '--wait', '--name', '-L', '--local', '-R', '--remote')
+        '--signal', '--wait', '-n', '--name', '-L', '--local', '-R', '--remote')
     $conn = @('-h', '--help', '-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
     $resume = @('--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout')
     $session = $conn + @('-e', '--escape') + $resume + @('--log', '--record')
-    $opens = @('-u', '--user', '-w', '--workdir', '--env')
+    $opens = @('-u', '--user', '-w', '--workdir', '--env', '--no-env-forward', '-n', '--name')
     $forwards = @('-L', '--local', '-R', '--remote')
     $options = @{
         'shell'      = $session + $opens + $forwards + @('--')
@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         'forward'    = $forwards + $conn + $resume
         'attach'     = $session
         'ls'         = $conn + @('--json')
-        'kill'       = $conn + @('-s', '--signal')
+        'kill'       = $conn + @('-s', '--signal', '--foreground', '--close')
         'ping'       = $conn + @('--wait')
         'vms'        = @('-h', '--help', '--json')
         'config'     = @('-h', '--help', '--names', '-F', '--config')
@@ -151,6 +151,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         foreach ($s in $list) {
             if ($sub -eq 'kill' -and $s.state -eq 'exited') { continue }
             $results += Get-HvtermCompletion $s.id.Substring(0, 8) ($s.state + '  ' + $s.command)
+            if ($s.name) { $results += Get-HvtermCompletion $s.name ($s.id.Substring(0, 8) + ' ' + $s.state + '  ' + $s.command) }
         }
     }
     $results | Where-Object { $_.ListItemText.StartsWith($wordToComplete, [StringComparison]::OrdinalIgnoreCase) }

@@ -72,8 +72,9 @@ int command_ls(const CommonOptions& options, bool json) {
     for (const auto& e : entries) {
       nlohmann::ordered_json o;
       o["id"] = wire::session_id_hex(e.id);
-      o["name"] = e.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.name);
       o["state"] = wire::session_state_name(e.state);
+      // After the state: the completions read the id and the state from the start of each line.
+      o["name"] = e.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.name);
       o["mode"] = wire::session_mode_name(e.mode);
       o["pid"] = e.pid;
       o["rows"] = e.size.rows;

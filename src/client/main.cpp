@@ -343,8 +343,7 @@ int run(int argc, char** argv) {
                 std::string(kTargetsHelp) + "\n\n" +
                 examples({"hvterm shell local                    a login shell from the agent on this machine",
                           "hvterm shell vsock:3 -- top           one program instead of the login shell",
-                          "hvterm shell web1 -n build            a session named build: hvterm attach web1 build",
-                          "hvterm shell web1 -u alice -w /srv    as another user, in another directory"}));
+                          "hvterm shell web1 -n build -u alice   named build (hvterm attach web1 build), as alice"}));
 
   auto* exec = app.add_subcommand("exec", "Run a command; stdin/stdout/stderr piped byte-exact, exit code returned");
   add_target(exec, cli);
@@ -355,8 +354,7 @@ int run(int argc, char** argv) {
   exec->footer(std::string(kTargetsHelp) + "\n\n" + kExitHelp + "\n\n" +
                examples({"hvterm exec vsock:3 -- uname -a",
                          "tar c ./site | hvterm exec vsock:3 -- tar x -C /srv    stdin's end ends tar's input",
-                         "hvterm exec -t vsock:3 -- htop                         a full-screen program needs -t",
-                         "hvterm exec -t -n build vm1 -- make                    named, to attach to after ~."}));
+                         "hvterm exec -t -n top vsock:3 -- htop                  a full-screen program needs -t"}));
 
   auto* nc = app.add_subcommand("nc",
                                 "Connect stdin/stdout to a port or socket inside the guest (for ssh's ProxyCommand)");
@@ -427,18 +425,14 @@ int run(int argc, char** argv) {
                "hangs the session up (SIGHUP to its process group, SIGKILL after 5 s) and discards it with its\n"
                "unread output, attached or not. SESSION is a name, or an id or a unique prefix of it.\n\n" +
                std::string(kTargetsHelp) + "\n\n" +
-               examples({"hvterm kill local 1f2e                 TERM to the session whose id starts with 1f2e",
-                         "hvterm kill vsock:3 build -s KILL      the session named build, when TERM was not enough",
-                         "hvterm kill vsock:3 build --foreground -s INT    Ctrl-C to the job it runs",
-                         "hvterm kill vsock:3 build --close      hang it up and forget it"}));
+               examples({"hvterm kill local 1f2e -s KILL            KILL to the program of session 1f2e... (ls)",
+                         "hvterm kill vsock:3 build --foreground -s INT   Ctrl-C to the job session build runs",
+                         "hvterm kill vsock:3 build --close         hang it up and forget it"}));
   kill->add_option("session", cli.session, "Session name, or id or a unique prefix of it")->required();
-  auto* kill_signal = kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
-  auto* kill_foreground = kill->add_flag(
-      "--foreground", cli.kill_foreground,
-      "Signal the terminal's foreground job (pipes: the process group) instead of the session's process");
-  kill->add_flag("--close", cli.kill_close, "Hang the session up and discard it, with its unread output (no --signal)")
-      ->excludes(kill_foreground)
-      ->excludes(kill_signal);
+  kill->add_option("-s,--signal", cli.signal, "Signal name or number")->capture_default_str();
+  kill->add_flag("--foreground", cli.kill_foreground,
+                 "Signal the terminal's foreground job (pipes: the process group) instead of the session's process");
+  kill->add_flag("--close", cli.kill_close, "Hang the session up and discard it, with its unread output (no --signal)");
   add_connection_options(kill, cli);
 
   auto* ping = app.add_subcommand("ping", "Check that the agent answers; prints its version and round-trip time");
@@ -557,6 +551,8 @@ int run(int argc, char** argv) {
   if (!cli.token_file.empty() && !read_token_file(cli.token_file, common.token, error)) return usage_error(error);
 
   if (*ls) return command_ls(common, cli.json);
+  if (*kill && cli.kill_close && (cli.kill_foreground || kill->count("--signal") > 0))
+    return usage_error("kill --close hangs the whole session up: it takes neither --signal nor --foreground");
   if (*kill)
     return command_kill(common, cli.session, cli.signal,
                         cli.kill_close        ? wire::KillRecipient::Close

@@ -125,11 +125,11 @@ class Agent:
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
-    def abandoned_session(self, *command):
+    def abandoned_session(self, *command, options=()):
         """Start COMMAND in a session whose client then dies (SIGKILL): the session stays, detached.
         Returns its full id."""
         before = {s["id"] for s in self.sessions()}
-        client = subprocess.Popen([HVTERM, "exec", "--no-reconnect", self.target, "--", *command],
+        client = subprocess.Popen([HVTERM, "exec", "--no-reconnect", *options, self.target, "--", *command],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   env=self.env)
         new = wait_for(lambda: [s for s in self.sessions() if s["id"] not in before], "the new session")
@@ -166,6 +166,17 @@ def agent(tmp):
         a.exited = a.abandoned_session("sh", "-c", "sleep 0.3")
         wait_for(lambda: any(s["id"] == a.exited and s["state"] == "exited" for s in a.sessions()),
                  "the second session to exit")
+        yield a
+    finally:
+        a.stop()
+
+
+@pytest.fixture(scope="module")
+def named_agent(tmp):
+    """An agent with one session named build.1 (and its id)."""
+    a = Agent(os.path.join(tmp, "n.sock"), base_env())
+    try:
+        a.running = a.abandoned_session("sleep", "100", options=("-n", "build.1"))
         yield a
     finally:
         a.stop()
@@ -423,6 +434,12 @@ def test_bash_session_ids_from_the_agent(agent):
     assert bash_complete(f"{HVTERM} kill {agent.target} ") == [running]
     # Nothing more after SESSION.
     assert bash_complete(f"hvterm attach {agent.target} {running} ") == []
+
+
+def test_bash_session_names_from_the_agent(named_agent):
+    target = named_agent.target
+    assert sorted(bash_complete(f"hvterm attach {target} ")) == sorted([named_agent.running[:8], "build.1"])
+    assert bash_complete(f"hvterm kill --close {target} bu") == ["build.1"]
 
 
 def test_bash_session_ids_need_a_reachable_agent(tmp):
@@ -775,6 +792,12 @@ def test_fish_offers_the_configured_names(tmp, named):
 
 
 @needs_fish
+def test_zsh_and_fish_session_names(zsh, named_agent, tmp):
+    expected = sorted([named_agent.running[:8], "build.1"])
+    assert sorted(zsh.complete(f"hvterm attach {named_agent.target} ")) == expected
+    assert sorted(fish_complete(f"hvterm kill {named_agent.target} ", tmp)) == expected
+
+
 def test_fish_session_ids(agent, tmp):
     assert sorted(fish_complete(f"hvterm attach {agent.target} ", tmp)) == sorted([agent.running[:8], agent.exited[:8]])
     assert fish_complete(f"hvterm kill -s KILL {agent.target} ", tmp) == [agent.running[:8]]
