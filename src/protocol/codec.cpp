@@ -250,8 +250,8 @@ bool decode(std::string_view payload, Open& m) {
   m.destination = Destination{};
   m.name.clear();
   if (!carries_socket(m.mode))
-    return r.done() ||
-           (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && (r.done() || (r.str(m.name) && r.done())));
+    return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} &&
+                        (r.done() || (r.str(m.name) && !m.name.empty() && r.done())));  // "no name" is the field absent
   // A connection or listener always names its session (so a lost answer can be resumed), then
   // where it goes or listens.
   uint8_t kind;

@@ -130,9 +130,9 @@ def test_ls_on_a_terminal_fits_the_command_to_its_width(agent):
         child = pexpect.spawn(HVTERM, ["ls", agent.target], env=BASE_ENV, dimensions=(24, 100), timeout=TIMEOUT)
         out = child.read().decode()
         child.close()
-        row = out.splitlines()[1]
+        header, row = out.splitlines()[:2]
         assert len(row) <= 100 and row.endswith("y\u2026"), row
-        assert len(row[row.index("sh -c"):]) == 100 - 68
+        assert len(row[row.index("sh -c"):]) == 100 - header.index("COMMAND")  # the rest of the width
     finally:
         proc.kill()
         proc.wait()

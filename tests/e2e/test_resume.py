@@ -242,8 +242,10 @@ def test_attach_with_nothing_to_attach(agent):
     assert r.returncode == 255 and b"no detached session" in r.stderr
     r = hvterm("attach", agent.target, "abcdef")
     assert r.returncode == 255 and b"no session abcdef" in r.stderr
-    r = hvterm("attach", agent.target, "xyz")
-    assert r.returncode == 255 and b"not a session id" in r.stderr
+    r = hvterm("attach", agent.target, "xyz")  # a name it could be
+    assert r.returncode == 255 and b"no session named 'xyz'" in r.stderr
+    r = hvterm("attach", agent.target, "x/z")
+    assert r.returncode == 255 and b"is neither a session id" in r.stderr
 
 
 def test_cut_after_the_exit_status_still_collects_the_session(agent, relay):

@@ -1,6 +1,7 @@
 """Sessions as another user (`-u USER`, root agent): a login's environment rather than root's, and
 the working directory entered as that user. Tests run as root and use `nobody`."""
 import os
+import re
 import pwd
 import subprocess
 import tempfile
@@ -40,7 +41,10 @@ def environment(output, separator=b"\n"):
 def test_a_user_session_gets_a_login_environment_not_roots(root_agent):
     r = hvterm("exec", "-u", "nobody", "--env", "EXTRA=given", root_agent, "--", "env")
     assert r.returncode == 0, r.stderr
-    assert environment(r.stdout) == {
+    env = environment(r.stdout)
+    # Where the program runs, from the agent (test_session_environment.py checks the values).
+    assert re.fullmatch(rb"[0-9a-f]{32}", env.pop(b"HVTERM_SESSION")) and env.pop(b"HVTERM_CLIENT") == b"unix"
+    assert env == {
         b"HOME": NOBODY.pw_dir.encode(),
         b"USER": b"nobody",
         b"LOGNAME": b"nobody",

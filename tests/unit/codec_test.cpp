@@ -326,6 +326,7 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
     CHECK(o.name.empty());
     CHECK_FALSE(decode(p + "x", o));
     CHECK_FALSE(decode(p.substr(0, p.size() - 1), o));
+    CHECK_FALSE(decode(with_id + le16(0), o));  // no name is no field: each OPEN has one encoding
     Open no_id = named;
     no_id.id = SessionId{};
     CHECK(payload_of(encode(no_id), FrameType::Open) == payload);  // else its bytes would read as an id

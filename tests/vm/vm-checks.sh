@@ -346,7 +346,7 @@ snapshot_restore() {
         'send:\r~.' 'expect:detached' \
         -- hvterm shell "$T" -- sh || { echo "could not start and detach a shell"; return 1; }
     hv ls "$T" >/tmp/c.snapls.out 2>&1 || { cat /tmp/c.snapls.out; return 1; }
-    awk '$2 == "detached" && $NF == "sh" { print $1 }' /tmp/c.snapls.out >/tmp/snapshell.id
+    awk '$3 == "detached" && $NF == "sh" { print $1 }' /tmp/c.snapls.out >/tmp/snapshell.id
     [ "$(wc -l </tmp/snapshell.id)" -eq 1 ] || { echo "hvterm ls shows no single detached sh:"; cat /tmp/c.snapls.out; return 1; }
 
     timeout 900 hvterm exec "$T" -- sh -c "$(numbered 120)" >/tmp/s.out 2>/tmp/s.err &
