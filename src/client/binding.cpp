@@ -46,9 +46,13 @@ Binding::Ask Binding::hello_answered(uint32_t capabilities) {
   if (connection && (capabilities & kConnecting) != kConnecting) return Ask{Ask::Kind::TooOldToConnect};
   if (options_.mode == wire::SessionMode::Listen && (capabilities & wire::kCapListen) == 0)
     return Ask{Ask::Kind::TooOldToListen};
+  constexpr uint32_t kCopying = wire::kCapCopy | wire::kCapOpenId;
+  if (options_.mode == wire::SessionMode::Copy && (capabilities & kCopying) != kCopying)
+    return Ask{Ask::Kind::TooOldToCopy};
   if ((capabilities & wire::kCapOpenId) != 0 && open_id_ == wire::SessionId{}) open_id_ = options_.fresh_id;
   id_ = open_id_;
-  if (connection && open_id_ == wire::SessionId{}) return Ask{Ask::Kind::NoId};
+  if ((connection || options_.mode == wire::SessionMode::Copy) && open_id_ == wire::SessionId{})
+    return Ask{Ask::Kind::NoId};
   return Ask{Ask::Kind::Open, open_id_};
 }
 

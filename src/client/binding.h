@@ -44,6 +44,7 @@ class Binding {
       Open,             // send OPEN with `id` (all zero: the agent chooses)
       TooOldToConnect,  // the agent cannot open a connection in the guest: end, 255
       TooOldToListen,   // nor listen there: end, 255
+      TooOldToCopy,     // nor copy files itself: end, 255
       NoId,             // a connection needs an id of ours (it must be resumable), and none could be had
     };
     Kind kind = Kind::Open;

@@ -137,6 +137,7 @@ const char* session_mode_name(SessionMode mode) {
     case SessionMode::Pty: return "pty";
     case SessionMode::Connection: return "connection";
     case SessionMode::Listen: return "listener";
+    case SessionMode::Copy: return "copy";
   }
   return "unknown";
 }
@@ -234,6 +235,11 @@ std::string encode(const Open& m) {
     w.str(m.destination.host);
     w.u16(m.destination.port);
   }
+  if (m.mode == SessionMode::Copy) {
+    w.u8(static_cast<uint8_t>(m.copy.direction));
+    w.u8(m.copy.flags);
+    strings(w, m.copy.paths);
+  }
   return frame(FrameType::Open, w.take());
 }
 
@@ -246,6 +252,13 @@ bool decode(std::string_view payload, Open& m) {
     return false;
   m.id = SessionId{};
   m.destination = Destination{};
+  m.copy = CopySpec{};
+  if (m.mode == SessionMode::Copy) {  // named by the client, as a connection is, so a lost answer can be resumed
+    uint8_t direction;
+    return r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.u8(direction) && direction <= 1 &&
+           (m.copy.direction = static_cast<CopySpec::Direction>(direction), r.u8(m.copy.flags)) &&
+           r.strings(m.copy.paths) && r.done();
+  }
   if (!carries_socket(m.mode))
     return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.done());
   // A connection or listener always names its session (so a lost answer can be resumed), then
