@@ -170,9 +170,11 @@ bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned wh
   bool link = wanted.type == FileInfo::Type::Symlink;
   if ((what & kSetOwner) != 0 && lchown(path.c_str(), wanted.uid, wanted.gid) != 0) return failed(error);
   // After the owner: chown clears set-id bits.
-  if ((what & kSetMode) != 0 && !link && fchmodat(AT_FDCWD, path.c_str(), wanted.mode & 07777, 0) != 0) return failed(error);
+  if ((what & kSetMode) != 0 && !link && fchmodat(AT_FDCWD, path.c_str(), wanted.mode & 07777, 0) != 0)
+    return failed(error);
   timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(wanted.mtime_s), static_cast<long>(wanted.mtime_ns)}};
-  if ((what & kSetTimes) != 0 && utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return failed(error);
+  if ((what & kSetTimes) != 0 && utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    return failed(error);
   return true;
 }
 

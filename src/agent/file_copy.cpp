@@ -66,8 +66,8 @@ void FileCopy::say(const std::string& line) {
   auto* w = new Line{{}, "hvterm: cp: " + line + "\n"};
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->text.data(), static_cast<unsigned>(w->text.size()));
-  if (uv_write(&w->request, messages_[1], &buf, 1, [](uv_write_t* req, int) { delete static_cast<Line*>(req->data); }) !=
-      0)
+  if (uv_write(&w->request, messages_[1], &buf, 1,
+               [](uv_write_t* req, int) { delete static_cast<Line*>(req->data); }) != 0)
     delete w;
 }
 

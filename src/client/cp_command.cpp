@@ -14,9 +14,7 @@
 namespace hvterm {
 namespace {
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
+bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
 bool looks_like_guid(const std::string& s) {
   return s.size() == 36 && s.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
@@ -27,8 +25,8 @@ bool split_remote(const std::string& operand, std::string& target, std::string& 
   size_t colon = operand.find(':');
   std::string scheme = operand.substr(0, colon);
   if (scheme == "unix" || scheme == "hybrid") {
-    error = "'" + printable(operand) + "': a " + scheme +
-            ": target holds a path of its own; write --target " + scheme + ":... and the guest's path as :PATH";
+    error = "'" + printable(operand) + "': a " + scheme + ": target holds a path of its own; write --target " + scheme +
+            ":... and the guest's path as :PATH";
     return false;
   }
   if (scheme == "vsock" || scheme == "hv") {
@@ -130,8 +128,8 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
   bool several = operands.sources.size() > 1;
   options.escape = 0;
   options.open.mode = wire::SessionMode::Copy;
-  options.open.copy.direction =
-      operands.into_guest ? wire::CopySpec::Direction::IntoGuest : wire::CopySpec::Direction::OutOfGuest;
+  options.open.copy.direction = operands.into_guest ? wire::CopySpec::Direction::IntoGuest
+                                                    : wire::CopySpec::Direction::OutOfGuest;
   options.open.copy.flags = static_cast<uint8_t>((copy.recursive ? wire::CopySpec::kRecursive : 0) |
                                                  (copy.preserve ? wire::CopySpec::kPreserve : 0) |
                                                  (copy.no_clobber ? wire::CopySpec::kNoClobber : 0) |

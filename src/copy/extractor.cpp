@@ -93,9 +93,16 @@ unsigned Extractor::attributes() const {
   return options_.preserve ? platform::kSetMode | platform::kSetTimes | (owner_ ? platform::kSetOwner : 0) : 0;
 }
 
+// Said by the name the entry has (or would have had) here, as cp names its destination files.
 void Extractor::entry_failed(const std::string& name, const std::string& why) {
   failed_ = true;
-  if (warn_) warn_(printable(name) + ": " + why);
+  if (!warn_) return;
+  std::string shown = name;
+  if (!placement_.top_name.empty()) {
+    size_t slash = name.find('/');
+    shown = placement_.top_name + (slash == std::string::npos ? "" : name.substr(slash));
+  }
+  warn_(printable(placement_.to_stdout ? name : platform::join_path(placement_.root, shown)) + ": " + why);
 }
 
 std::string Extractor::local_path(const std::string& name) {
@@ -120,7 +127,7 @@ std::string Extractor::local_path(const std::string& name) {
       return "";
     }
     if (info.type != FileInfo::Type::Directory) {
-      entry_failed(name, info.type == FileInfo::Type::Symlink ? "would be written through a symlink"
+      entry_failed(name, info.type == FileInfo::Type::Symlink   ? "would be written through a symlink"
                          : info.type == FileInfo::Type::Missing ? "its directory was not copied"
                                                                 : "its parent is not a directory");
       return "";
@@ -188,7 +195,8 @@ void Extractor::on_data(std::string_view bytes) {
   if (file_skipped_) return;
   hasher_.update(bytes.data(), bytes.size());
   std::string error;
-  bool ok = placement_.to_stdout ? (out_ && out_(bytes, error)) : platform::write_file(file_fd_, bytes.data(), bytes.size(), error);
+  bool ok = placement_.to_stdout ? (out_ && out_(bytes, error))
+                                 : platform::write_file(file_fd_, bytes.data(), bytes.size(), error);
   if (!ok) {
     entry_failed(file_.path, error.empty() ? "cannot be written" : error);
     drop_file();
@@ -202,7 +210,8 @@ void Extractor::on_file_end(uint64_t size, const Checksum& checksum) {
   if (file_skipped_) return drop_file();
   std::string error;
   if (size != file_bytes_)
-    entry_failed(file_.path, "the sender said " + std::to_string(size) + " bytes and sent " + std::to_string(file_bytes_));
+    entry_failed(file_.path,
+                 "the sender said " + std::to_string(size) + " bytes and sent " + std::to_string(file_bytes_));
   else if (hasher_.digest() != checksum)
     entry_failed(file_.path, "checksum mismatch: the bytes were damaged on the way");
   else if (placement_.to_stdout)

@@ -81,7 +81,8 @@ std::string check_relative_path(std::string_view path) {
   size_t start = 0;
   for (;;) {
     size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view part = path.substr(start,
+                                        slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (part.empty()) return "a name with an empty component";
     if (part == ".") return "a name with a '.' component";
     if (part == "..") return "a name with a '..' component";

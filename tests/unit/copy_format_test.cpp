@@ -139,8 +139,10 @@ TEST_CASE("the stream's bytes: header, an entry, a chunk, the end") {
   enc.end();
   std::string s = enc.take();
   CHECK(s.substr(0, 5) == std::string("HVCP\x01", 5));
-  CHECK(static_cast<uint8_t>(s[5]) == 1);                   // directory
-  CHECK(s.substr(6, 3) == std::string("\x01\x00" "d", 3));  // u16 length, name
+  CHECK(static_cast<uint8_t>(s[5]) == 1);  // directory
+  CHECK(s.substr(6, 3) == std::string("\x01\x00"
+                                      "d",
+                                      3));                      // u16 length, name
   CHECK(s.substr(9, 4) == std::string("\xed\x01\x00\x00", 4));  // mode 0755, little-endian
   size_t chunk = 9 + 4 + 8 + 4 + 4 + 4;
   CHECK(s.substr(chunk, 7) == std::string("\x03\x02\x00\x00\x00hi", 7));
@@ -173,8 +175,7 @@ TEST_CASE("a stream decodes the same whatever pieces it arrives in") {
   for (size_t piece : {1, 7, 4096, 65536}) {
     Recorder pieces;
     Decoder d(pieces);
-    for (size_t at = 0; at < stream.size(); at += piece)
-      REQUIRE(d.feed(std::string_view(stream).substr(at, piece)));
+    for (size_t at = 0; at < stream.size(); at += piece) REQUIRE(d.feed(std::string_view(stream).substr(at, piece)));
     CHECK(d.ended());
     CHECK(pieces.log == whole.log);
   }
@@ -231,7 +232,7 @@ TEST_CASE("extract: a file is written whole under its final name, with nothing e
     Run again = extract(one_file_stream("f", "new"), into, keep);
     CHECK(again.failed);
     REQUIRE(again.warnings.size() == 1);
-    CHECK(again.warnings[0].find("f: exists") == 0);
+    CHECK(again.warnings[0] == dir / "f: exists (--no-clobber)");
     CHECK(read_all(dir / "f") == body);
   }
 }
@@ -267,7 +268,7 @@ TEST_CASE("extract: a damaged, short or cut file never appears under its final n
     enc.end();
     Run run = extract(enc.take(), into);
     CHECK(run.failed);
-    CHECK(run.warnings.at(0) == "f: Input/output error");
+    CHECK(run.warnings.at(0) == dir / "f: Input/output error");
   }
   SUBCASE("the stream stops in the middle") {
     Run run = extract(good.substr(0, good.size() - 10), into);
@@ -309,7 +310,7 @@ TEST_CASE("extract: a hostile stream writes nothing outside the destination") {
     CHECK(run.ok);
     CHECK(run.failed);
     REQUIRE(run.warnings.size() == 2);
-    CHECK(run.warnings[0] == "a/x: would be written through a symlink");
+    CHECK(run.warnings[0] == dest + "/a/x: would be written through a symlink");
     CHECK_FALSE(exists(outside / "x"));
     CHECK_FALSE(exists(outside / "sub"));
     CHECK(names_in(outside.path) == std::vector<std::string>{"dest"});

@@ -31,9 +31,9 @@ TEST_CASE("copy OPEN: the id, then direction, flags and paths; round trip; trunc
   REQUIRE(payload.size() > 35);
   CHECK(static_cast<uint8_t>(payload[0]) == 4);
   std::string tail = payload.substr(35);
-  CHECK(tail.substr(0, 2) == std::string("\x01\x03", 2));                // out of the guest; recursive + preserve
-  CHECK(tail.substr(2, 2) == std::string("\x02\x00", 2));                // two paths
-  CHECK(tail.substr(4, 10) == std::string("\x08\x00/var/log", 10));      // u16 length, bytes
+  CHECK(tail.substr(0, 2) == std::string("\x01\x03", 2));            // out of the guest; recursive + preserve
+  CHECK(tail.substr(2, 2) == std::string("\x02\x00", 2));            // two paths
+  CHECK(tail.substr(4, 10) == std::string("\x08\x00/var/log", 10));  // u16 length, bytes
   Open out;
   REQUIRE(decode(payload, out));
   CHECK(out.mode == SessionMode::Copy);
