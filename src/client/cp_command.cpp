@@ -7,9 +7,12 @@
 #include "client/local_io.h"
 #include "common/log.h"
 #include "common/printable.h"
+#include "common/timer.h"
+#include "copy/progress.h"
 #include "copy/pump.h"
 #include "platform/file_tree.h"
 #include "platform/sockets.h"
+#include "platform/terminal.h"
 
 namespace hvterm {
 namespace {
@@ -148,8 +151,15 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
   int status = 0;
   {
     LocalWriter messages(loop, 2);
+    // On a terminal the progress line is redrawn in place; elsewhere (--progress) each is a line.
+    bool terminal = platform::is_terminal(2);
+    bool line_open = false;
+    auto clear_line = [&] {
+      if (std::exchange(line_open, false)) messages.write(Slice::copy_of("\r\x1b[K"), [](size_t, int) {});
+    };
     auto warn = [&](const std::string& line) {
       local_failed = true;
+      clear_line();
       messages.write(Slice::copy_of("hvterm: cp: " + line + "\n"), [](size_t, int) {});
     };
     // Local mistakes are said before connecting: a destination that cannot take the copy.
@@ -189,13 +199,37 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
       extractor = std::make_unique<copy::Extractor>(placement, extract, warn, to_stdout);
       pump.receive(*extractor);
     }
+    copy::Progress progress(uv_now(loop));
+    auto done_bytes = [&] { return walker ? walker->bytes_read() : extractor->bytes_written(); };
+    Timer ticker;
+    if (copy.progress) {
+      ticker.start(loop, copy::Progress::kMinIntervalMs, copy::Progress::kMinIntervalMs, [&] {
+        progress.set_total(walker ? walker->total_bytes_known() : extractor->total());
+        const std::string& name = walker ? walker->current() : extractor->current();
+        if (name.empty()) return;
+        auto line = progress.update(printable(name), done_bytes(), uv_now(loop));
+        if (!line) return;
+        line_open = terminal;
+        messages.write(Slice::copy_of(terminal ? "\r" + *line + "\x1b[K" : *line + "\n"), [](size_t, int) {});
+      });
+    }
     SessionClient client(loop, options);
-    client.start(ForwardedEnds{share_stream(ends[0]), &messages, "cp: ", nullptr}, [&](int code) {
-      status = code;
-      session_done = true;
-      maybe_stop();
-    });
+    client.start(ForwardedEnds{share_stream(ends[0]), &messages, "cp: ",
+                               [&](const std::string& line) {
+                                 clear_line();
+                                 messages.write(Slice::copy_of("hvterm: " + line + "\n"), [](size_t, int) {});
+                               }},
+                 [&](int code) {
+                   status = code;
+                   session_done = true;
+                   maybe_stop();
+                 });
     uv_run(loop, UV_RUN_DEFAULT);
+    ticker.close();
+    if (copy.progress) {
+      clear_line();
+      messages.write(Slice::copy_of(progress.summary(done_bytes(), uv_now(loop)) + "\n"), [](size_t, int) {});
+    }
     if (extractor && !extractor->fatal_error().empty() && status != 255) {
       messages.write(Slice::copy_of("hvterm: cp: " + extractor->fatal_error() + "\n"), [](size_t, int) {});
       local_failed = true;

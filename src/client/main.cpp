@@ -382,9 +382,10 @@ int run(int argc, char** argv) {
       "stdin or stdout (one file). Exit status: 0 when everything was copied; 1 when a file could not be\n"
       "(one line each, naming it; the rest is still copied); 255 when hvterm failed; 2 for usage errors.\n\n" +
       std::string(kTargetsHelp) + "\n\n" +
-      examples({"hvterm cp build/app.tar vm1:/tmp/                        a file into /tmp in the guest",
-                "hvterm cp -r -p vsock:3:/var/log/app ./logs              a tree out of the guest, modes and times kept",
-                "hvterm cp --target unix:/run/hvterm.sock -r src :/srv    a unix: target; the guest's path is :PATH"}));
+      examples(
+          {"hvterm cp build/app.tar vm1:/tmp/                        a file into /tmp in the guest",
+           "hvterm cp -r -p vsock:3:/var/log/app ./logs              a tree out of the guest, modes and times kept",
+           "hvterm cp --target unix:/run/hvterm.sock -r src :/srv    a unix: target; the guest's path is :PATH"}));
 
   auto* forward =
       app.add_subcommand("forward",

@@ -45,6 +45,8 @@ class Extractor final : public Decoder::Handler {
   bool failed() const { return failed_; }  // some entry could not be written
   const std::string& fatal_error() const { return fatal_; }
   uint64_t bytes_written() const { return bytes_; }
+  uint64_t total() const { return total_; }                  // what the sender announced, for progress
+  const std::string& current() const { return file_.path; }  // the file being received
 
   void on_directory(const Entry& entry) override;
   void on_file(const Entry& entry) override;
@@ -53,6 +55,7 @@ class Extractor final : public Decoder::Handler {
   void on_file_abort(const std::string& reason) override;
   void on_symlink(const Entry& entry) override;
   void on_end() override {}
+  void on_total(uint64_t bytes) override { total_ = bytes; }
 
  private:
   // The local path for a stream name, or empty (after a warning) if it may not be written.
@@ -84,6 +87,7 @@ class Extractor final : public Decoder::Handler {
   bool failed_ = false;
   std::string fatal_;
   uint64_t bytes_ = 0;
+  uint64_t total_ = kUnknownSize;
 };
 
 }  // namespace hvterm::copy

@@ -134,6 +134,11 @@ void Encoder::symlink(const Entry& e) {
 
 void Encoder::end() { out_ += static_cast<char>(Record::End); }
 
+void Encoder::total(uint64_t bytes) {
+  out_ += static_cast<char>(Record::Total);
+  put_u64(out_, bytes);
+}
+
 std::string Encoder::take() { return std::exchange(out_, {}); }
 
 bool Decoder::fail(std::string why) {
@@ -242,6 +247,13 @@ bool Decoder::parse_one(size_t& used) {
       if (!in_file_) return fail("a file abort outside a file");
       in_file_ = false;
       handler_.on_file_abort(reason);
+      break;
+    }
+    case Record::Total: {
+      uint64_t total;
+      if (!r.number(total)) return true;
+      if (in_file_) return fail("a total inside a file");
+      handler_.on_total(total);
       break;
     }
     case Record::End:

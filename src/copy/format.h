@@ -18,7 +18,16 @@ inline constexpr size_t kMaxPath = 4096;
 inline constexpr size_t kMaxChunk = 1024 * 1024;
 inline constexpr uint64_t kUnknownSize = ~uint64_t{0};
 
-enum class Record : uint8_t { Directory = 1, File = 2, Chunk = 3, FileEnd = 4, FileAbort = 5, Symlink = 6, End = 7 };
+enum class Record : uint8_t {
+  Directory = 1,
+  File = 2,
+  Chunk = 3,
+  FileEnd = 4,
+  FileAbort = 5,
+  Symlink = 6,
+  End = 7,
+  Total = 8,  // the bytes of every file the sender is about to send, for progress
+};
 
 // What a record says about the entry it names.
 struct Entry {
@@ -62,6 +71,7 @@ class Encoder {
   void file_abort(std::string_view reason);
   void symlink(const Entry& entry);
   void end();
+  void total(uint64_t bytes);
   std::string& bytes() { return out_; }
   std::string take();
 
@@ -83,6 +93,7 @@ class Decoder {
     virtual void on_file_abort(const std::string& reason) = 0;
     virtual void on_symlink(const Entry& entry) = 0;
     virtual void on_end() = 0;
+    virtual void on_total(uint64_t) {}
   };
   explicit Decoder(Handler& handler) : handler_(handler) {}
   // False once the stream is malformed (then error() says why) or feeds come after the end.

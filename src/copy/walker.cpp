@@ -58,7 +58,11 @@ bool Walker::produce(std::string& out, size_t budget) {
   if (ended_) return false;
   Encoder encoder;
   std::swap(encoder.bytes(), out);
-  if (!std::exchange(started_, true)) encoder.header();
+  if (!std::exchange(started_, true)) {
+    encoder.header();
+    total_ = total_bytes();  // a walk first, so that progress is of the whole job
+    encoder.total(total_);
+  }
   size_t start = encoder.bytes().size();
   while (!ended_ && encoder.bytes().size() - start < budget) {
     if (fd_ >= 0) {

@@ -21,6 +21,8 @@ class Walker {
   bool failed() const { return failed_; }  // some source could not be read
   // The bytes of every file, from a walk that stats everything first (for progress); stdin counts 0.
   uint64_t total_bytes() const;
+  uint64_t total_bytes_known() const { return total_; }  // what the walk at the start found
+
   uint64_t bytes_read() const { return read_; }
   const std::string& current() const { return current_; }  // the file being sent, for progress
 
@@ -41,7 +43,7 @@ class Walker {
   bool started_ = false, ended_ = false, failed_ = false;
   int fd_ = -1;
   std::string current_;
-  uint64_t file_bytes_ = 0, read_ = 0;
+  uint64_t file_bytes_ = 0, read_ = 0, total_ = kUnknownSize;
   Hasher hasher_;
   std::string buffer_;
 };

@@ -368,3 +368,40 @@ def test_operands_that_cannot_be_read_are_one_line_and_2(args, message):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert proc.stderr.count(b"\n") == 1
+
+
+def test_progress_on_a_terminal_and_a_summary(agent, workdir):
+    import pexpect
+    src = os.path.join(workdir, "big")
+    random_file(src, 8 * MIB, b"p")
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 16 * MIB  # half a second: several updates
+    try:
+        child = pexpect.spawn(HVTERM, ["cp", "--target", relay.target, src, ":" + os.path.join(workdir, "copy")],
+                              env=BASE_ENV, timeout=60)
+        child.expect(r"\r" + r".*big  [\d.]+ (B|KiB|MiB) / 8\.0 MiB  \d+%  [\d.]+ (B|KiB|MiB)/s  ETA \d+:\d\d\x1b\[K")
+        child.expect(r"copied 8\.0 MiB in [\d.]+ s \([\d.]+ (KiB|MiB)/s\)\r\n")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        # -q: not a byte of it.
+        child = pexpect.spawn(HVTERM, ["cp", "-q", "--target", relay.target, src, ":" + os.path.join(workdir, "c2")],
+                              env=BASE_ENV, timeout=60)
+        child.expect(pexpect.EOF)
+        assert child.before == b""
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        relay.close()
+    assert sha(os.path.join(workdir, "copy")) == sha(src)
+
+
+def test_progress_when_piped_only_with_the_option(agent, workdir):
+    src = os.path.join(workdir, "f")
+    random_file(src, 3 * MIB, b"q")
+    quiet = cp(agent, src, ":" + os.path.join(workdir, "g"), check=0)
+    assert quiet.stderr == b""
+    shown = cp(agent, "--progress", ":" + src, os.path.join(workdir, "h"), check=0)
+    lines = shown.stderr.decode().splitlines()
+    assert lines[-1].startswith("copied 3.0 MiB in ")
+    assert all("\r" not in line and "\x1b" not in line for line in lines)

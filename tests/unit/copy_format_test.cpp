@@ -12,6 +12,7 @@
 
 #include "copy/extractor.h"
 #include "copy/format.h"
+#include "copy/progress.h"
 #include "copy/walker.h"
 #include "platform/file_tree.h"
 
@@ -417,3 +418,40 @@ TEST_CASE("where a copy goes: an existing directory, or a new name in an existin
 }
 
 #endif
+
+TEST_CASE("progress: the line people know, at most ten times a second, and a summary") {
+  Progress p(1000);
+  p.set_total(64 * 1024 * 1024);
+  auto first = p.update("big", 16 * 1024 * 1024, 2000);
+  REQUIRE(first);
+  CHECK(*first == "big  16.0 MiB / 64.0 MiB  25%  16.0 MiB/s  ETA 0:03");
+  CHECK_FALSE(p.update("big", 17 * 1024 * 1024, 2099));  // too soon
+  auto later = p.update("big", 32 * 1024 * 1024, 2100);
+  REQUIRE(later);
+  CHECK(later->find("50%") != std::string::npos);
+  CHECK(p.summary(64 * 1024 * 1024, 5000) == "copied 64.0 MiB in 4.0 s (16.0 MiB/s)");
+  Progress unknown(0);
+  CHECK(*unknown.update("stdin", 512, 1000) == "stdin  512 B  512 B/s");
+  CHECK(Progress::bytes(1536) == "1.5 KiB");
+}
+
+TEST_CASE("the sender announces its total after the header, from a walk first") {
+  Encoder enc;
+  enc.header();
+  enc.total(12345);
+  enc.end();
+  struct Total : Recorder {
+    uint64_t seen = 0;
+    void on_total(uint64_t bytes) override { seen = bytes; }
+  } r;
+  Decoder d(r);
+  REQUIRE(d.feed(enc.take()));
+  CHECK(r.seen == 12345);
+  Encoder inside;
+  inside.header();
+  inside.file(entry("f"));
+  inside.total(1);
+  Decoder d2(r);
+  CHECK_FALSE(d2.feed(inside.take()));
+  CHECK(d2.error().find("total inside a file") != std::string::npos);
+}
