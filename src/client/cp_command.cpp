@@ -1,8 +1,10 @@
 #include "client/cp_command.h"
 
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "client/local_io.h"
 #include "common/log.h"
@@ -224,7 +226,21 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
                    session_done = true;
                    maybe_stop();
                  });
+    // Ctrl-C stops the copy in the agent too (a file it was writing is removed), instead of
+    // leaving it to wait for the rest of a stream that will not come.
+    std::vector<uv_signal_t*> signals;
+    for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
+      auto* handle = new uv_signal_t;
+      uv_signal_init(loop, handle);
+      handle->data = &client;
+      uv_signal_start(
+          handle, [](uv_signal_t* h, int number) { static_cast<SessionClient*>(h->data)->interrupt(number); }, signum);
+      signals.push_back(handle);
+    }
     uv_run(loop, UV_RUN_DEFAULT);
+    for (auto* handle : signals)
+      uv_close(reinterpret_cast<uv_handle_t*>(handle),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     ticker.close();
     if (copy.progress) {
       clear_line();

@@ -405,3 +405,30 @@ def test_progress_when_piped_only_with_the_option(agent, workdir):
     lines = shown.stderr.decode().splitlines()
     assert lines[-1].startswith("copied 3.0 MiB in ")
     assert all("\r" not in line and "\x1b" not in line for line in lines)
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_ctrl_c_stops_the_copy_on_both_sides_and_leaves_nothing(agent, workdir, direction):
+    import signal
+    import time
+    src = os.path.join(workdir, "big")
+    random_file(src, 32 * MIB, b"i")
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 8 * MIB  # seconds, so that the signal comes in the middle
+    try:
+        args = [src, ":" + dest + "/"] if direction == "push" else [":" + src, dest + "/"]
+        proc = subprocess.Popen([HVTERM, "cp", "-q", "--target", relay.target, *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BASE_ENV)
+        deadline = time.time() + 30
+        while time.time() < deadline and not [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130, proc.stderr.read()
+    finally:
+        relay.close()
+    deadline = time.time() + 10
+    while time.time() < deadline and os.listdir(dest):
+        time.sleep(0.05)
+    assert os.listdir(dest) == []  # neither the final name nor the temporary one
