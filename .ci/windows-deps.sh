@@ -11,7 +11,7 @@
 # Cache: ${HVTERM_WIN_DEPS:-$HOME/.cache/hvterm-win-deps}
 #   prefix/                      install prefix (pass as CMAKE_PREFIX_PATH)
 #     include/uv.h, include/uv/  libuv headers
-#     include/CLI/, include/nlohmann/, include/toml++/, include/doctest/   copied from the host's -dev packages
+#     include/CLI/, include/nlohmann/, include/toml++/, include/doctest/, include/xxhash.h   copied from the host's -dev packages
 #     lib/libuv_a.a, lib/libuv.dll.a, bin/libuv.dll
 #     lib/cmake/libuv/           libuvConfig.cmake (targets uv, uv_a)
 #     lib/pkgconfig/             libuv.pc, libuv-static.pc
@@ -29,7 +29,7 @@ TOOLCHAIN="$ROOT/cmake/toolchain-mingw-w64.cmake"
 CACHE="${HVTERM_WIN_DEPS:-$HOME/.cache/hvterm-win-deps}"
 PREFIX="$CACHE/prefix"
 STAMP="$PREFIX/.hvterm-stamp"
-RECIPE_VERSION=3          # bump to force every cache to rebuild
+RECIPE_VERSION=4          # bump to force every cache to rebuild
 
 log() { printf '[windows-deps] %s\n' "$*"; }
 
@@ -113,6 +113,7 @@ else
   cp -a /usr/include/nlohmann "$STAGE/include/"
   cp -a /usr/include/doctest "$STAGE/include/"
   cp -a /usr/include/toml++ "$STAGE/include/"
+  cp -a /usr/include/xxhash.h "$STAGE/include/"  # hvterm cp's checksum, used header-only
   # Their CMake packages too (CLI11::CLI11, doctest::doctest, doctest_discover_tests), made
   # relative to the prefix so they never add the host's /usr/include.
   if [ -d /usr/share/cmake/CLI11 ]; then

@@ -181,7 +181,7 @@ _hvterm()
     # Options that take a value (in the next word, or after '=').
     local valued=' -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout
         --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait -n --name
-        -L --local -R --remote '
+        -L --local -R --remote --target '
     valued=${valued//$'\n'/ }
 
     # Walk the words before the current one.
@@ -248,7 +248,7 @@ _hvterm()
         if [[ $cur == -* ]]; then
             _hvterm__add -h --help --version
         else
-            _hvterm__add shell exec nc forward attach ls kill ping vms config service-id port register
+            _hvterm__add shell exec nc cp forward attach ls kill ping vms config service-id port register
         fi
     elif [[ -n $value_for ]]; then
         local prefix=''
@@ -279,6 +279,8 @@ _hvterm()
             shell) _hvterm__add -- $session $opens $forwards ;;
             exec) _hvterm__add -- -t --tty $session $opens $forwards ;;
             nc) _hvterm__add $conn $resume ;;
+            # -p is --preserve for cp, as for cp and scp: its port is --port alone.
+            cp) _hvterm__add ${conn/-p --port/--port} $resume --target -r --recursive -p --preserve --no-clobber --progress ;;
             forward) _hvterm__add $forwards $conn $resume ;;
             attach) _hvterm__add $session ;;
             ls) _hvterm__add --json $conn ;;
@@ -308,6 +310,10 @@ _hvterm()
                 ;;
             attach:1 | kill:1)
                 _hvterm__sessions "${words[0]}" "$target" "$sub"
+                ;;
+            cp:*)
+                # Local paths; the guest's are TARGET:PATH, typed by hand.
+                _hvterm__paths ''
                 ;;
             nc:1)
                 # [HOST:]PORT is free-form; the socket forms name paths in the guest, not here.

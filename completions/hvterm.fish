@@ -16,7 +16,7 @@ function __hvterm_where
     set -l tokens (commandline -opc)
     set -l valued -F --config -p --port --connect-timeout --token-file -e --escape --keepalive --dead-timeout \
         --reconnect-timeout --log --record -u --user -w --workdir --env -s --signal --wait -n --name \
-        -L --local -R --remote
+        -L --local -R --remote --target
     set -l sub
     set -l npos 0
     set -l i 2
@@ -63,6 +63,8 @@ function __hvterm_where
                 set what session
             case nc:1
                 set what destination
+            case 'cp:*'
+                set what file
         end
     end
     printf '%s\n' "$sub" $what 0
@@ -208,6 +210,7 @@ complete -c hvterm -n '__hvterm_at sub' -l version -d 'Print version and exit'
 complete -c hvterm -n '__hvterm_at sub' -a shell -d 'Interactive session on a PTY'
 complete -c hvterm -n '__hvterm_at sub' -a exec -d 'Run a command; stdio piped, exit code returned'
 complete -c hvterm -n '__hvterm_at sub' -a nc -d 'stdin/stdout to a port or socket in the guest (ssh ProxyCommand)'
+complete -c hvterm -n '__hvterm_at sub' -a cp -d 'Copy files and directories into or out of the guest'
 complete -c hvterm -n '__hvterm_at sub' -a forward -d 'Forward TCP ports to and from the guest (like ssh -L/-R)'
 complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session'
 complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
@@ -224,18 +227,31 @@ complete -c hvterm -n '__hvterm_at target' -a '(__hvterm_targets)'
 complete -c hvterm -n '__hvterm_at name' -a '(__hvterm_names)'
 complete -c hvterm -n '__hvterm_at session' -a '(__hvterm_sessions)'
 complete -c hvterm -n '__hvterm_at destination' -a '(__hvterm_destinations)'
+complete -c hvterm -n '__hvterm_at file' -F
 complete -c hvterm -n '__hvterm_at cmdstart' -a '(__hvterm_command_start)'
 complete -c hvterm -n '__hvterm_at command' -a '(__hvterm_remote)'
 
 # Options.
-set -l all shell exec nc forward attach ls kill ping vms config service-id port register
+set -l all shell exec nc cp forward attach ls kill ping vms config service-id port register
 set -l conn shell exec nc forward attach ls kill ping
 set -l session shell exec attach
-set -l resume $session nc forward
+set -l resume $session nc cp forward
 set -l opens shell exec
 set -l forwards shell exec forward
 complete -c hvterm -n "__hvterm_option_of $all" -s h -l help -d 'Print help and exit'
 complete -c hvterm -n "__hvterm_option_of $conn register" -s p -l port -x -d 'Agent port (default 18518)'
+# cp: -p is --preserve (as for cp and scp), the port --port alone.
+complete -c hvterm -n '__hvterm_option_of cp' -l port -x -d 'Agent port (default 18518)'
+complete -c hvterm -n '__hvterm_option_of cp' -s p -l preserve -d 'Keep mode and modification time (and owner when root)'
+complete -c hvterm -n '__hvterm_option_of cp' -s r -l recursive -d 'Copy directories and everything in them'
+complete -c hvterm -n '__hvterm_option_of cp' -l no-clobber -d 'Do not replace existing files'
+complete -c hvterm -n '__hvterm_option_of cp' -l progress -d 'Show progress even when stderr is not a terminal'
+complete -c hvterm -n '__hvterm_option_of cp' -l target -x -a '(__hvterm_targets)' -d 'The guest target; its paths are then :PATH'
+complete -c hvterm -n '__hvterm_option_of cp' -s F -l config -r -F -d 'Read named targets from this file only'
+complete -c hvterm -n '__hvterm_option_of cp' -l connect-timeout -x -d 'Give up connecting after this long (10s)'
+complete -c hvterm -n '__hvterm_option_of cp' -l token-file -r -F -d 'Present the token stored in this file'
+complete -c hvterm -n '__hvterm_option_of cp' -s v -l verbose -d 'Log connection details to stderr'
+complete -c hvterm -n '__hvterm_option_of cp' -s q -l quiet -d 'No status notices'
 complete -c hvterm -n "__hvterm_option_of $conn config" -s F -l config -r -F -d 'Read named targets from this file only'
 complete -c hvterm -n '__hvterm_option_of config' -l names -d 'Only the configured names, one per line'
 complete -c hvterm -n "__hvterm_option_of $conn" -l connect-timeout -x -d 'Give up connecting after this long (10s)'

@@ -41,7 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
 
     $valued = @('-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-e', '--escape', '--keepalive',
         '--dead-timeout', '--reconnect-timeout', '--log', '--record', '-u', '--user', '-w', '--workdir', '--env', '-s',
-        '--signal', '--wait', '-n', '--name', '-L', '--local', '-R', '--remote')
+        '--signal', '--wait', '-n', '--name', '-L', '--local', '-R', '--remote', '--target')
     $conn = @('-h', '--help', '-F', '--config', '-p', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet')
     $resume = @('--no-reconnect', '--keepalive', '--dead-timeout', '--reconnect-timeout')
     $session = $conn + @('-e', '--escape') + $resume + @('--log', '--record')
@@ -51,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         'shell'      = $session + $opens + $forwards + @('--')
         'exec'       = $session + $opens + $forwards + @('-t', '--tty', '--')
         'nc'         = $conn + $resume
+        # -p is --preserve for cp, as for cp and scp: its port is --port alone.
+        'cp'         = @('-h', '--help', '-F', '--config', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet') + $resume + @('--target', '-r', '--recursive', '-p', '--preserve', '--no-clobber', '--progress')
         'forward'    = $forwards + $conn + $resume
         'attach'     = $session
         'ls'         = $conn + @('--json')
@@ -105,7 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         if ($wordToComplete.StartsWith('-')) {
             $results = @('-h', '--help', '--version') | ForEach-Object { Get-HvtermCompletion $_ $_ 'ParameterName' }
         } else {
-            $results = @('shell', 'exec', 'nc', 'forward', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
+            $results = @('shell', 'exec', 'nc', 'cp', 'forward', 'attach', 'ls', 'kill', 'ping', 'vms', 'config', 'service-id', 'port', 'register') |
                 ForEach-Object { Get-HvtermCompletion $_ }
         }
     } elseif ($valueFor) {

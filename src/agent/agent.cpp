@@ -188,8 +188,9 @@ Session* Agent::find_session_named(const std::string& name) {
 Session* Agent::most_recent_detached() {
   Session* best = nullptr;
   for (auto& [id, s] : sessions_) {
-    // `hvterm attach TARGET` means a terminal or a program, never a forwarded connection or listener.
-    if (s->connection() != nullptr || s->carries_socket()) continue;
+    // `hvterm attach TARGET` means a terminal or a program, never a forwarded connection, a listener
+    // or a copy.
+    if (s->connection() != nullptr || !s->runs_program()) continue;
     if (best == nullptr || s->detached_since_ms() > best->detached_since_ms()) best = s.get();
   }
   return best;

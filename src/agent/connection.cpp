@@ -75,6 +75,13 @@ void AgentConnection::taken_over() {
   finish();
 }
 
+void AgentConnection::session_gone(const std::string& message) {
+  session_ = nullptr;
+  if (framed_ != nullptr) framed_->fail(wire::ErrorCode::NoSuchSession, message);
+  framed_ = nullptr;
+  finish();
+}
+
 void AgentConnection::on_frame(wire::Frame& frame) {
   // Checked before each frame is handled (handling may end this object): answers to what the peer
   // sent so far are what is waiting.
@@ -127,7 +134,7 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   wire::Hello reply;
   reply.version = version;
   reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
-                       wire::kCapListen | wire::kCapNames | wire::kCapKillRecipient |
+                       wire::kCapListen | wire::kCapNames | wire::kCapKillRecipient | wire::kCapCopy |
                        (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));

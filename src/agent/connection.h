@@ -21,7 +21,9 @@ class AgentConnection final : public FramedConnection::Handler {
   // Another connection attached to our session: tell our client and close.
   void taken_over();
   // Forget the session without touching it (it is going away).
-  void unbind() { session_ = nullptr; }
+  // The session was closed under us (hvterm kill --close, its linger, shutdown): the client is told,
+  // and this connection ends (it is deleted before this returns).
+  void session_gone(const std::string& message);
   void close();
 
   void on_frame(wire::Frame& frame) override;

@@ -6,6 +6,7 @@
 
 #include "agent/agent.h"
 #include "agent/connection.h"
+#include "agent/file_copy.h"
 #include "agent/guest_connection.h"
 #include "agent/guest_listener.h"
 #include "common/log.h"
@@ -31,6 +32,9 @@ SessionLifecycle::Limits lifecycle_limits(uint64_t linger_ms) {
 std::string command_line(const wire::Open& request) {
   if (request.mode == wire::SessionMode::Connection) return "connection to " + wire::describe(request.destination);
   if (request.mode == wire::SessionMode::Listen) return "listening on " + wire::describe(request.destination);
+  if (request.mode == wire::SessionMode::Copy)
+    return std::string(request.copy.direction == wire::CopySpec::Direction::IntoGuest ? "copy into " : "copy out of ") +
+           join_words(request.copy.paths);
   return request.argv.empty() ? "(login shell)" : join_words(request.argv);
 }
 
@@ -71,6 +75,21 @@ bool Session::spawn(platform::ExitStatus& failure) {
     output_[1].finish();  // stdout is ours to write (on_accepted); there is no stderr
     if (static_cast<GuestListener*>(child_.get())->listening())
       output_[0].append(Slice::copy_of(std::string(wire::SessionId{}.size(), '\0')));  // "listening"
+    return true;
+  }
+  if (request_.mode == wire::SessionMode::Copy) {
+    auto copy = std::make_unique<FileCopy>(agent_.loop(), request_.copy,
+                                           [this](const wire::Exit& end) { on_exit(end); });
+    std::string error;
+    if (!copy->start(error)) {
+      failure = platform::ExitStatus{platform::ExitKind::CannotExecute, 126, "cannot start the copy: " + error};
+      return false;
+    }
+    child_ = std::move(copy);
+    output_open_[0] = output_open_[1] = true;
+    child_->output()->data = &pipes_[0];
+    child_->error_output()->data = &pipes_[1];
+    start_reading();
     return true;
   }
   platform::SpawnRequest spawn;
@@ -479,9 +498,8 @@ void Session::on_lifecycle_timer() {
 
 void Session::drop_client() {
   if (connection_ == nullptr) return;
-  connection_->framed().fail(wire::ErrorCode::NoSuchSession, "session terminated by the agent");
-  connection_->unbind();
-  connection_ = nullptr;
+  // Before the call: the connection goes, and with it any detach it would report.
+  std::exchange(connection_, nullptr)->session_gone("session terminated by the agent");
 }
 
 void Session::remove() {

@@ -57,6 +57,7 @@ class Session {
   const wire::SessionId& id() const { return id_; }
   const std::string& name() const { return request_.name; }
   bool carries_socket() const { return wire::carries_socket(request_.mode); }
+  bool runs_program() const { return wire::runs_program(request_.mode); }
   wire::SessionState state() const { return lifecycle_.state(); }
   uint64_t detached_since_ms() const { return lifecycle_.detached_since_ms(); }
   uint64_t created_ms() const { return created_ms_; }

@@ -47,9 +47,12 @@ Binding::Ask Binding::hello_answered(uint32_t capabilities) {
   if (options_.mode == wire::SessionMode::Listen && (capabilities & wire::kCapListen) == 0)
     return Ask{Ask::Kind::TooOldToListen};
   if (options_.named && (capabilities & wire::kCapNames) == 0) return Ask{Ask::Kind::TooOldToName};
+  constexpr uint32_t kCopying = wire::kCapCopy | wire::kCapOpenId;
+  bool copy = options_.mode == wire::SessionMode::Copy;
+  if (copy && (capabilities & kCopying) != kCopying) return Ask{Ask::Kind::TooOldToCopy};
   if ((capabilities & wire::kCapOpenId) != 0 && open_id_ == wire::SessionId{}) open_id_ = options_.fresh_id;
   id_ = open_id_;
-  if ((connection || options_.named) && open_id_ == wire::SessionId{}) return Ask{Ask::Kind::NoId};
+  if ((connection || copy || options_.named) && open_id_ == wire::SessionId{}) return Ask{Ask::Kind::NoId};
   return Ask{Ask::Kind::Open, open_id_};
 }
 

@@ -46,7 +46,8 @@ class Binding {
       TooOldToConnect,  // the agent cannot open a connection in the guest: end, 255
       TooOldToListen,   // nor listen there: end, 255
       TooOldToName,     // the agent takes no session names: end, 255 (before anything starts)
-      NoId,             // a connection or a name needs an id of ours (a name rides behind it), and none could be had
+      TooOldToCopy,     // nor copy files itself: end, 255
+      NoId,             // a connection, a copy or a name needs an id of ours, and none could be had
     };
     Kind kind = Kind::Open;
     wire::SessionId id{};

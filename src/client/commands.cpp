@@ -105,7 +105,7 @@ int command_ls(const CommonOptions& options, bool json) {
                            ? std::to_string(e.size.cols) + "x" + std::to_string(e.size.rows)
                            : "-";
     std::string command = shorten(printable(e.command), command_columns);
-    std::string pid = wire::carries_socket(e.mode) ? "-" : std::to_string(e.pid);  // the agent's own
+    std::string pid = wire::runs_program(e.mode) ? std::to_string(e.pid) : "-";  // else the agent's own
     std::string name = e.name.empty() ? "-" : printable(e.name);  // the agent checked it; an old one sends none
     std::printf("%-10s %-*s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
                 name_width, name.c_str(), state.c_str(), pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(),

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <tuple>
 
 #include "client/commands.h"
 #include "client/config_command.h"
+#include "client/cp_command.h"
 #include "client/env_forward.h"
 #include "client/escape_parser.h"
 #include "client/forward_command.h"
@@ -54,6 +56,7 @@ constexpr const char* kShortUsage =
     "  hvterm exec   TARGET -- COMMAND [ARGS...] run a command: stdio byte-exact, its exit code returned\n"
     "  hvterm nc     TARGET [HOST:]PORT          stdin/stdout to a port in the guest (ssh ProxyCommand)\n"
     "  hvterm forward TARGET -L PORT:[HOST:]PORT local ports to ports in the guest (like ssh -L)\n"
+    "  hvterm cp [-r] [-p] SRC... TARGET:DEST     files and trees into the guest (TARGET:SRC... DEST: out)\n"
     "  hvterm attach TARGET [SESSION]            reattach to a detached session\n"
     "  hvterm ls     TARGET                      list the agent's sessions\n"
     "  hvterm kill   TARGET SESSION              signal a session's program, or close the session\n"
@@ -87,8 +90,11 @@ struct Cli {
   int verbosity = 0;                                 // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
-  std::string destination;                                   // nc
-  std::vector<std::string> local_forwards, remote_forwards;  // forward -L, -R
+  std::string destination;                                                         // nc
+  std::vector<std::string> copy_operands;                                          // cp
+  std::string copy_target;                                                         // cp --target
+  bool recursive = false, preserve = false, no_clobber = false, progress = false;  // cp
+  std::vector<std::string> local_forwards, remote_forwards;                        // forward -L, -R
   std::string wait = "0";
   std::string config_file;  // -F
   bool names_only = false;  // config --names
@@ -104,9 +110,11 @@ void add_config_option(CLI::App* sub, Cli& cli) {
       ->type_name("FILE");
 }
 
-void add_connection_options(CLI::App* sub, Cli& cli) {
+// cp takes -p for --preserve, as cp and scp do: its port is --port alone.
+void add_connection_options(CLI::App* sub, Cli& cli, bool short_port = true) {
   add_config_option(sub, cli);
-  sub->add_option("-p,--port", cli.port, "Agent port (vsock port / Hyper-V service)")->capture_default_str();
+  sub->add_option(short_port ? "-p,--port" : "--port", cli.port, "Agent port (vsock port / Hyper-V service)")
+      ->capture_default_str();
   sub->add_option("--connect-timeout", cli.connect_timeout, "Give up connecting after this long")
       ->capture_default_str();
   sub->add_option("--token-file", cli.token_file, "Present the shared token stored in this file");
@@ -117,8 +125,8 @@ void add_connection_options(CLI::App* sub, Cli& cli) {
 }
 
 // How a session outlives a broken connection: every command that bridges a session takes these.
-void add_resume_options(CLI::App* sub, Cli& cli) {
-  add_connection_options(sub, cli);
+void add_resume_options(CLI::App* sub, Cli& cli, bool short_port = true) {
+  add_connection_options(sub, cli, short_port);
   sub->add_flag("--no-reconnect", cli.no_reconnect,
                 "Exit with 255 when the connection drops instead of reconnecting (the session keeps running)");
   sub->add_option("--keepalive", cli.keepalive, "Ping the agent after this much silence")->capture_default_str();
@@ -374,6 +382,30 @@ int run(int argc, char** argv) {
                 "ssh -o ProxyCommand='hvterm nc %h 22' vm1     ssh (scp, rsync, sftp) into vm1 without a network",
                 "hvterm nc local unix:/run/app.sock < req     a Unix socket in the guest"}));
 
+  auto* cp = app.add_subcommand("cp", "Copy files and directories into or out of the guest (the agent copies itself)");
+  cp->add_option("paths", cli.copy_operands, "SRC... TARGET:DEST (into the guest) or TARGET:SRC... DEST (out of it)")
+      ->required();
+  cp->add_option("--target", cli.copy_target,
+                 "The guest's target, for any TARGET form; the guest's paths are then written :PATH");
+  cp->add_flag("-r,--recursive", cli.recursive, "Copy directories and everything in them");
+  cp->add_flag("-p,--preserve", cli.preserve, "Keep mode and modification time (and owner when root)");
+  cp->add_flag("--no-clobber", cli.no_clobber, "Do not replace existing files (each one is an error)");
+  cp->add_flag("--progress", cli.progress, "Show progress on stderr even when it is not a terminal");
+  add_resume_options(cp, cli, false);
+  cp->footer(
+      "The agent reads or writes the files itself (no tar or cat in the guest). Each file goes to a\n"
+      "temporary name in its directory and is renamed into place only when its size and checksum match,\n"
+      "so a failed or cut copy leaves nothing under a final name. The guest's side is TARGET:PATH (a name,\n"
+      "local, a CID, vsock:CID[:PORT]:PATH, hv:VMID[:SERVICE]:PATH), or --target TARGET with :PATH (needed\n"
+      "for unix: and hybrid: targets); relative guest paths start in the agent user's home. '-' is\n"
+      "stdin or stdout (one file). Exit status: 0 when everything was copied; 1 when a file could not be\n"
+      "(one line each, naming it; the rest is still copied); 255 when hvterm failed; 2 for usage errors.\n\n" +
+      std::string(kTargetsHelp) + "\n\n" +
+      examples(
+          {"hvterm cp build/app.tar vm1:/tmp/                        a file into /tmp in the guest",
+           "hvterm cp -r -p vsock:3:/var/log/app ./logs              a tree out of the guest, modes and times kept",
+           "hvterm cp --target unix:/run/hvterm.sock -r src :/srv    a unix: target; the guest's path is :PATH"}));
+
   auto* forward =
       app.add_subcommand("forward",
                          "Forward local ports into the guest (-L) and guest ports out to this machine (-R), like ssh");
@@ -496,7 +528,7 @@ int run(int argc, char** argv) {
   if (!words.empty() && words[0][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
     return usage_error("unknown command '" + words[0] +
-                       "' (commands: shell, exec, nc, forward, attach, ls, kill, ping, vms, "
+                       "' (commands: shell, exec, nc, cp, forward, attach, ls, kill, ping, vms, "
                        "config, service-id, port, register; see 'hvterm --help')");
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
@@ -537,7 +569,13 @@ int run(int argc, char** argv) {
   ConfigFiles config_files;
   if (!load_config(cli.config_file, config_files, error)) return usage_error(error);
   if (*config) return command_config(config_files, cli.target, cli.names_only, builtin_values(exec));
-  for (auto* sub : {shell, exec, nc, forward, attach, ls, kill, ping})
+  std::optional<CopyOperands> copy_operands;
+  if (*cp) {
+    copy_operands = parse_copy_operands(cli.copy_operands, cli.copy_target, error);
+    if (!copy_operands) return usage_error("cp: " + error);
+    cli.target = copy_operands->target;
+  }
+  for (auto* sub : {shell, exec, nc, cp, forward, attach, ls, kill, ping})
     if (*sub) apply_config(config_files.resolve(cli.target), sub, cli);
   auto target = parse_target(cli.target, cli.port, error);
   if (!target) return usage_error(error);
@@ -582,6 +620,14 @@ int run(int argc, char** argv) {
   options.notice_ms = std::max<uint64_t>(*keepalive * 2, std::min<uint64_t>(*dead / 2, 15000));
   options.reconnect_timeout_ms = *reconnect;
 
+  if (*cp) {
+    CopyOptions copy;
+    copy.recursive = cli.recursive;
+    copy.preserve = cli.preserve;
+    copy.no_clobber = cli.no_clobber;
+    copy.progress = !cli.quiet && (cli.progress || platform::is_terminal(2));
+    return command_cp(options, *copy_operands, copy);
+  }
   if (*forward) {
     std::vector<LocalForward> local;
     std::vector<RemoteForward> remote;

@@ -330,6 +330,9 @@ void SessionClient::on_hello(const wire::Hello& hello) {
       say("this agent (" + printable(hello.software) +
           ") is too old to open connections in the guest; update hvtermd there");
       return finish(255);
+    case Binding::Ask::Kind::TooOldToCopy:
+      say("this agent (" + printable(hello.software) + ") is too old to copy files; update hvtermd there");
+      return finish(255);
     case Binding::Ask::Kind::TooOldToListen:
       say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");
       return finish(255);

@@ -137,6 +137,7 @@ const char* session_mode_name(SessionMode mode) {
     case SessionMode::Pty: return "pty";
     case SessionMode::Connection: return "connection";
     case SessionMode::Listen: return "listener";
+    case SessionMode::Copy: return "copy";
   }
   return "unknown";
 }
@@ -230,11 +231,16 @@ std::string encode(const Open& m) {
   strings(w, m.env);
   if (m.id != SessionId{}) w.bytes(m.id.data(), m.id.size());
   // Behind the id, which it requires: without one, the name's bytes would read as an id.
-  if (!m.name.empty() && m.id != SessionId{} && !carries_socket(m.mode)) w.str(m.name);
+  if (!m.name.empty() && m.id != SessionId{} && runs_program(m.mode)) w.str(m.name);
   if (carries_socket(m.mode)) {
     w.u8(static_cast<uint8_t>(m.destination.kind));
     w.str(m.destination.host);
     w.u16(m.destination.port);
+  }
+  if (m.mode == SessionMode::Copy) {
+    w.u8(static_cast<uint8_t>(m.copy.direction));
+    w.u8(m.copy.flags);
+    strings(w, m.copy.paths);
   }
   return frame(FrameType::Open, w.take());
 }
@@ -249,6 +255,13 @@ bool decode(std::string_view payload, Open& m) {
   m.id = SessionId{};
   m.destination = Destination{};
   m.name.clear();
+  m.copy = CopySpec{};
+  if (m.mode == SessionMode::Copy) {  // named by the client, as a connection is, so a lost answer can be resumed
+    uint8_t direction;
+    return r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} && r.u8(direction) && direction <= 1 &&
+           (m.copy.direction = static_cast<CopySpec::Direction>(direction), r.u8(m.copy.flags)) &&
+           r.strings(m.copy.paths) && r.done();
+  }
   if (!carries_socket(m.mode))
     return r.done() || (r.bytes(m.id.data(), m.id.size()) && m.id != SessionId{} &&
                         (r.done() || (r.str(m.name) && !m.name.empty() && r.done())));  // "no name" is the field absent

@@ -55,8 +55,20 @@ std::string open_problem(const Open& open) {
   for (size_t i = 0; i < open.argv.size(); ++i)
     if (has_nul(open.argv[i])) return "OPEN: argv[" + std::to_string(i) + "] contains a NUL byte";
   if (!open.name.empty()) {
-    if (carries_socket(open.mode)) return "OPEN: only a session that runs a program takes a name";
+    if (!runs_program(open.mode)) return "OPEN: only a session that runs a program takes a name";
     if (auto problem = session_name_problem(open.name); !problem.empty()) return "OPEN: " + problem;
+  }
+  if (open.mode == SessionMode::Copy) {
+    if (!open.argv.empty() || !open.env.empty() || !open.user.empty() || !open.cwd.empty() || !open.term.empty())
+      return "OPEN: a copy takes no command, environment, user, working directory or TERM";
+    if ((open.copy.flags & ~CopySpec::kKnownFlags) != 0) return "OPEN: unknown copy flags";
+    if (open.copy.paths.empty()) return "OPEN: a copy names no path";
+    if (open.copy.direction == CopySpec::Direction::IntoGuest && open.copy.paths.size() != 1)
+      return "OPEN: a copy into the guest names one destination";
+    for (const auto& path : open.copy.paths) {
+      if (path.empty()) return "OPEN: a copy names an empty path";
+      if (has_nul(path)) return "OPEN: a copy path contains a NUL byte";
+    }
   }
   if (carries_socket(open.mode)) {
     // A connection or listener runs no program: fields that would shape one have nothing to apply to.

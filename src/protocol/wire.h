@@ -64,6 +64,8 @@ inline constexpr uint32_t kCapNames = 1u << 6;
 // KILL may say whom it is for (KillRecipient): the session's process, the terminal's foreground job,
 // or the whole session (hang up and discard). Without it, KILL means the foreground job.
 inline constexpr uint32_t kCapKillRecipient = 1u << 7;
+// OPEN may ask the agent to copy files itself (SessionMode::Copy): hvterm cp without tar or cat in the guest.
+inline constexpr uint32_t kCapCopy = 1u << 8;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -80,11 +82,15 @@ inline constexpr int kStreamCount = 3;
 // into it, stdout what comes out of it, and there is no stderr.
 // Listen: the agent listens at the destination in the guest; stdout is the ids of the sessions it
 // made of the connections it accepted (kAcceptedIdSize bytes each), stdin carries nothing.
-enum class SessionMode : uint8_t { Pipes = 0, Pty = 1, Connection = 2, Listen = 3 };
-inline constexpr uint8_t kLastSessionMode = 3;
+// Copy: the agent reads or writes files itself; the copy stream (src/copy/format.h) is stdin when
+// copying into the guest, stdout when copying out of it; stderr carries one line per file that failed.
+enum class SessionMode : uint8_t { Pipes = 0, Pty = 1, Connection = 2, Listen = 3, Copy = 4 };
+inline constexpr uint8_t kLastSessionMode = 4;
 inline constexpr bool carries_socket(SessionMode mode) {
   return mode == SessionMode::Connection || mode == SessionMode::Listen;
 }
+// Pipes and Pty sessions run a program (and may have a name); the others carry a socket or a copy.
+inline constexpr bool runs_program(SessionMode mode) { return mode == SessionMode::Pipes || mode == SessionMode::Pty; }
 const char* session_mode_name(SessionMode mode);
 
 enum class SessionState : uint8_t { Attached = 0, Detached = 1, Exited = 2 };
@@ -140,6 +146,19 @@ struct Destination {
 };
 std::string describe(const Destination& destination);  // "localhost:22", "[::1]:80", "unix:/run/x.sock"
 
+// What a copy session does (SessionMode::Copy).
+struct CopySpec {
+  enum class Direction : uint8_t { IntoGuest = 0, OutOfGuest = 1 };
+  // Recursive: directories too. Preserve: mode and mtime (and owner when the agent is root).
+  // NoClobber: an existing file is not replaced. Into: the destination must be a directory the
+  // stream's entries go into (several sources); without it a single source may name its copy.
+  static constexpr uint8_t kRecursive = 1, kPreserve = 2, kNoClobber = 4, kInto = 8, kKnownFlags = 15;
+  Direction direction = Direction::IntoGuest;
+  uint8_t flags = 0;
+  std::vector<std::string> paths;  // IntoGuest: the destination, one; OutOfGuest: the sources
+  bool operator==(const CopySpec&) const = default;
+};
+
 struct Open {
   SessionMode mode = SessionMode::Pipes;
   WinSize size;
@@ -149,6 +168,7 @@ struct Open {
   SessionId id{};                 // all zero: the agent chooses (sent only to agents with kCapOpenId)
   Destination destination;        // Connection: where to connect; Listen: where to listen (both require an id)
   std::string name;               // empty: none (sent only to agents with kCapNames, and only with an id)
+  CopySpec copy;                  // Copy (requires an id)
 };
 
 // Attach to an existing session. With `resume`, the client continues a session it was already

@@ -36,7 +36,7 @@ HVTERMD = os.path.join(BIN, "hvtermd")
 BASH_SCRIPT = os.path.join(COMPLETIONS, "hvterm.bash")
 BASHD_SCRIPT = os.path.join(COMPLETIONS, "hvtermd.bash")
 
-SUBCOMMANDS = ["shell", "exec", "nc", "forward", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
+SUBCOMMANDS = ["shell", "exec", "nc", "cp", "forward", "attach", "ls", "kill", "ping", "vms", "config", "service-id", "port", "register"]
 SIGNALS = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "PIPE", "TERM", "CONT", "STOP", "TSTP", "WINCH"]
 TARGET_FORMS = ["local", "unix:", "vsock:", "hybrid:", "hv:"]
 LOG_LEVELS = ["debug", "info", "warn", "error", "quiet"]

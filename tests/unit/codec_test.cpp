@@ -314,6 +314,7 @@ TEST_CASE("OPEN: layout, round trip, decode replaces old contents") {
                                                  named.env,
                                                  named.id,
                                                  {},
+                                                 {},
                                                  {}}),
                                      FrameType::Open);
     std::string p = payload_of(encode(named), FrameType::Open);
@@ -530,7 +531,7 @@ TEST_CASE("SESSION info: round trip, bad mode, truncation") {
   SessionInfo s;
   CHECK_FALSE(decode(payload + "x", s));
   std::string bad = payload;
-  bad[16] = 4;
+  bad[16] = kLastSessionMode + 1;
   CHECK_FALSE(decode(bad, s));
   bad[16] = 3;
   REQUIRE(decode(bad, s));
@@ -639,7 +640,7 @@ TEST_CASE("LIST_ENTRY: round trip, bad state and mode, truncation") {
   bad_state[16] = 3;
   CHECK_FALSE(decode(bad_state, out));
   std::string bad_mode = payload;
-  bad_mode[17] = 4;
+  bad_mode[17] = kLastSessionMode + 1;
   CHECK_FALSE(decode(bad_mode, out));
   bad_mode[17] = 3;
   REQUIRE(decode(bad_mode, out));

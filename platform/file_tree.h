@@ -1,0 +1,54 @@
+#pragma once
+// The platform seam, files and directories as hvterm cp reads and writes them: what a path is
+// (without following a last symlink), reading a file, creating one under a temporary name and
+// renaming it into place, directories, symlinks, and the attributes -p keeps. Errors are one line
+// naming the cause; the caller names the file.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hvterm::platform {
+
+struct FileInfo {
+  enum class Type { Missing, File, Directory, Symlink, Other };
+  Type type = Type::Missing;
+  uint64_t size = 0;
+  uint32_t mode = 0;  // permission bits (07777)
+  int64_t mtime_s = 0;
+  uint32_t mtime_ns = 0;
+  uint32_t uid = 0, gid = 0;
+};
+
+// lstat (or stat with `follow`). A path that does not exist is Type::Missing, not an error.
+bool file_info(const std::string& path, bool follow, FileInfo& info, std::string& error);
+// The names in a directory (not . and ..), sorted bytewise.
+bool list_directory(const std::string& path, std::vector<std::string>& names, std::string& error);
+bool read_symlink(const std::string& path, std::string& target, std::string& error);
+
+// An open file: a descriptor of this OS's kind, or -1.
+int open_for_reading(const std::string& path, std::string& error);
+// Bytes read (0 at the end), or -1 with `error` set.
+long read_file(int file, char* buffer, size_t size, std::string& error);
+// A new file in `directory` with a name no one else has (prefix + random), open for writing, mode 0600.
+int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error);
+bool write_file(int file, const char* data, size_t size, std::string& error);
+bool close_file(int file, std::string& error);
+// Rename over `to` (a file or symlink there is replaced); with `no_clobber`, fails if `to` exists.
+bool rename_into_place(const std::string& from, const std::string& to, bool no_clobber, std::string& error);
+bool remove_file(const std::string& path);
+// A directory (mode 0700 until attributes are set); an existing directory is fine.
+bool make_directory(const std::string& path, std::string& error);
+bool make_symlink(const std::string& target, const std::string& path, std::string& error);
+// Which attributes set_attributes applies: the mode (never a symlink's), mtime, owner (root only).
+inline constexpr unsigned kSetMode = 1, kSetTimes = 2, kSetOwner = 4;
+// Never follows a symlink.
+bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned what, std::string& error);
+// The permission bits this process's umask leaves of `mode`, as a new file would get them.
+uint32_t apply_umask(uint32_t mode);
+// Whether this process may give files away (root on POSIX).
+bool may_change_owner();
+// This OS's way to join a directory and a '/'-separated relative path.
+std::string join_path(const std::string& directory, const std::string& relative);
+
+}  // namespace hvterm::platform

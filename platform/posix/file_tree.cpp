@@ -1,0 +1,195 @@
+// Files and directories for hvterm cp, POSIX: plain system calls, never following a last symlink
+// where the name came from a copy stream.
+#include "platform/file_tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "platform/system.h"
+
+namespace hvterm::platform {
+namespace {
+
+bool failed(std::string& error) {
+  error = std::strerror(errno);
+  return false;
+}
+
+FileInfo::Type type_of(mode_t mode) {
+  if (S_ISREG(mode)) return FileInfo::Type::File;
+  if (S_ISDIR(mode)) return FileInfo::Type::Directory;
+  if (S_ISLNK(mode)) return FileInfo::Type::Symlink;
+  return FileInfo::Type::Other;
+}
+
+std::string random_suffix() {
+  uint8_t bytes[6];
+  if (!random_bytes(bytes, sizeof bytes)) std::memset(bytes, 0, sizeof bytes);
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (uint8_t b : bytes) {
+    text += kDigits[b >> 4];
+    text += kDigits[b & 15];
+  }
+  return text;
+}
+
+}  // namespace
+
+bool file_info(const std::string& path, bool follow, FileInfo& info, std::string& error) {
+  struct stat st {};
+  info = FileInfo{};
+  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) != 0) {
+    if (errno == ENOENT) return true;
+    return failed(error);
+  }
+  info.type = type_of(st.st_mode);
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mode = st.st_mode & 07777;
+  info.mtime_s = st.st_mtim.tv_sec;
+  info.mtime_ns = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  info.uid = st.st_uid;
+  info.gid = st.st_gid;
+  return true;
+}
+
+bool list_directory(const std::string& path, std::vector<std::string>& names, std::string& error) {
+  names.clear();
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return failed(error);
+  errno = 0;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  int read_error = errno;
+  closedir(dir);
+  if (read_error != 0) {
+    errno = read_error;
+    return failed(error);
+  }
+  std::sort(names.begin(), names.end());
+  return true;
+}
+
+bool read_symlink(const std::string& path, std::string& target, std::string& error) {
+  std::string buffer(4096, '\0');
+  ssize_t n = readlink(path.c_str(), buffer.data(), buffer.size());
+  if (n < 0) return failed(error);
+  buffer.resize(static_cast<size_t>(n));
+  target = std::move(buffer);
+  return true;
+}
+
+int open_for_reading(const std::string& path, std::string& error) {
+  int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) failed(error);
+  return fd;
+}
+
+long read_file(int file, char* buffer, size_t size, std::string& error) {
+  for (;;) {
+    ssize_t n = read(file, buffer, size);
+    if (n >= 0) return static_cast<long>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {  // stdin left non-blocking by someone: wait for it
+      usleep(1000);
+      continue;
+    }
+    failed(error);
+    return -1;
+  }
+}
+
+int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    path = join_path(directory, prefix + random_suffix());
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) break;
+  }
+  failed(error);
+  return -1;
+}
+
+bool write_file(int file, const char* data, size_t size, std::string& error) {
+  while (size > 0) {
+    ssize_t n = write(file, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // stdout that libuv made non-blocking: wait until it takes more
+        pollfd p{file, POLLOUT, 0};
+        poll(&p, 1, -1);
+        continue;
+      }
+      return failed(error);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool close_file(int file, std::string& error) { return close(file) == 0 || failed(error); }
+
+bool rename_into_place(const std::string& from, const std::string& to, bool no_clobber, std::string& error) {
+  if (no_clobber) {
+    // link() fails if `to` exists, atomically, where a check and a rename would race.
+    if (link(from.c_str(), to.c_str()) != 0) return failed(error);
+    unlink(from.c_str());
+    return true;
+  }
+  return rename(from.c_str(), to.c_str()) == 0 || failed(error);
+}
+
+bool remove_file(const std::string& path) { return unlink(path.c_str()) == 0; }
+
+bool make_directory(const std::string& path, std::string& error) {
+  if (mkdir(path.c_str(), 0700) == 0) return true;
+  if (errno == EEXIST) {
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+    errno = EEXIST;
+  }
+  return failed(error);
+}
+
+bool make_symlink(const std::string& target, const std::string& path, std::string& error) {
+  return symlink(target.c_str(), path.c_str()) == 0 || failed(error);
+}
+
+bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned what, std::string& error) {
+  bool link = wanted.type == FileInfo::Type::Symlink;
+  if ((what & kSetOwner) != 0 && lchown(path.c_str(), wanted.uid, wanted.gid) != 0) return failed(error);
+  // After the owner: chown clears set-id bits.
+  if ((what & kSetMode) != 0 && !link && fchmodat(AT_FDCWD, path.c_str(), wanted.mode & 07777, 0) != 0)
+    return failed(error);
+  timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(wanted.mtime_s), static_cast<long>(wanted.mtime_ns)}};
+  if ((what & kSetTimes) != 0 && utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    return failed(error);
+  return true;
+}
+
+uint32_t apply_umask(uint32_t mode) {
+  mode_t mask = umask(022);
+  umask(mask);
+  return mode & 0777 & ~static_cast<uint32_t>(mask);
+}
+
+bool may_change_owner() { return geteuid() == 0; }
+
+std::string join_path(const std::string& directory, const std::string& relative) {
+  if (directory.empty()) return relative;
+  if (directory.back() == '/') return directory + relative;
+  return directory + "/" + relative;
+}
+
+}  // namespace hvterm::platform

@@ -1,0 +1,53 @@
+#pragma once
+// CopyPump: the loop's side of a copy: it writes a Walker's stream into a stream handle, or reads
+// one into an Extractor, with at most a bounded amount in flight. The agent's copy session and
+// hvterm cp both run one on their end of an in-process stream pair whose other end is the
+// session's. The file work is synchronous, a piece at a time between loop turns.
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "copy/extractor.h"
+#include "copy/walker.h"
+
+namespace hvterm::copy {
+
+class CopyPump {
+ public:
+  // `stream` is ours from now on; `done` runs once, when the walk is written and shut down, or the
+  // stream to extract has ended (or broke: then `error` says so).
+  CopyPump(uv_loop_t* loop, uv_stream_t* stream, std::function<void(const std::string& error)> done);
+  ~CopyPump();
+  CopyPump(const CopyPump&) = delete;
+  CopyPump& operator=(const CopyPump&) = delete;
+
+  void send(Walker& walker);
+  void receive(Extractor& extractor);
+  // Stop at once (the session was cancelled); `closed` runs once the handle is gone.
+  void close(std::function<void()> closed);
+  uint64_t bytes() const { return bytes_; }  // stream bytes written or read so far
+
+ private:
+  struct Write;
+  void pump_out();
+  void on_written(size_t bytes, int status);
+  void on_read(ssize_t nread, const uv_buf_t* buf);
+  void finish(const std::string& error);
+
+  uv_loop_t* loop_;
+  uv_stream_t* stream_;
+  std::function<void(const std::string&)> done_;
+  Walker* walker_ = nullptr;
+  Extractor* extractor_ = nullptr;
+  size_t in_flight_ = 0;
+  bool walk_over_ = false, finished_ = false, pumping_ = false;
+  uint64_t bytes_ = 0;
+  uv_shutdown_t shutdown_{};
+  std::string read_buffer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace hvterm::copy

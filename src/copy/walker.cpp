@@ -1,0 +1,169 @@
+#include "copy/walker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/printable.h"
+#include "platform/file_tree.h"
+
+namespace hvterm::copy {
+namespace {
+
+using platform::FileInfo;
+
+constexpr size_t kReadSize = 256 * 1024;
+
+Entry entry_of(const std::string& name, const FileInfo& info) {
+  Entry e;
+  e.path = name;
+  e.mode = info.mode;
+  e.mtime_s = info.mtime_s;
+  e.mtime_ns = info.mtime_ns;
+  e.uid = info.uid;
+  e.gid = info.gid;
+  e.size = info.size;
+  return e;
+}
+
+}  // namespace
+
+std::string top_level_name(const std::string& source) {
+  if (source == "-") return "stdin";
+  std::string path = source;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.find_last_of('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == ".." || name == "/") return "";
+  return name;
+}
+
+Walker::Walker(std::vector<std::string> sources, bool recursive, std::function<void(const std::string&)> warn)
+    : sources_(std::move(sources)), recursive_(recursive), warn_(std::move(warn)) {
+  for (auto it = sources_.rbegin(); it != sources_.rend(); ++it) stack_.push_back({*it, top_level_name(*it), true});
+}
+
+Walker::~Walker() { close_file(); }
+
+void Walker::failure(const std::string& name, const std::string& why) {
+  failed_ = true;
+  if (warn_) warn_(printable(name) + ": " + why);
+}
+
+void Walker::close_file() {
+  std::string error;
+  if (fd_ >= 0) platform::close_file(std::exchange(fd_, -1), error);
+}
+
+bool Walker::produce(std::string& out, size_t budget) {
+  if (ended_) return false;
+  Encoder encoder;
+  std::swap(encoder.bytes(), out);
+  if (!std::exchange(started_, true)) {
+    encoder.header();
+    total_ = total_bytes();  // a walk first, so that progress is of the whole job
+    encoder.total(total_);
+  }
+  size_t start = encoder.bytes().size();
+  while (!ended_ && encoder.bytes().size() - start < budget) {
+    if (fd_ >= 0) {
+      read_some(encoder, budget);
+    } else if (stack_.empty()) {
+      encoder.end();
+      ended_ = true;
+    } else {
+      next_item(encoder);
+    }
+  }
+  std::swap(encoder.bytes(), out);
+  return !ended_;
+}
+
+void Walker::next_item(Encoder& out) {
+  Item item = std::move(stack_.back());
+  stack_.pop_back();
+  if (item.name.empty()) return failure(item.path, "cannot be copied by this name (name the directory itself)");
+  FileInfo info;
+  std::string error;
+  if (item.path == "-") {
+    info.type = FileInfo::Type::File;
+    info.mode = 0644;
+    info.size = kUnknownSize;
+  } else if (!platform::file_info(item.path, item.top, info, error)) {
+    return failure(item.path, error);
+  }
+  switch (info.type) {
+    case FileInfo::Type::Missing: return failure(item.path, "No such file or directory");
+    case FileInfo::Type::Directory: {
+      if (!recursive_) return failure(item.path, "is a directory (use -r)");
+      std::vector<std::string> names;
+      if (!platform::list_directory(item.path, names, error)) return failure(item.path, error);
+      out.directory(entry_of(item.name, info));
+      for (auto it = names.rbegin(); it != names.rend(); ++it)
+        stack_.push_back({platform::join_path(item.path, *it), item.name + "/" + *it, false});
+      return;
+    }
+    case FileInfo::Type::Symlink: {
+      Entry e = entry_of(item.name, info);
+      if (!platform::read_symlink(item.path, e.target, error)) return failure(item.path, error);
+      if (e.target.empty()) return failure(item.path, "a symlink with an empty target");
+      out.symlink(e);
+      return;
+    }
+    case FileInfo::Type::Other:
+      if (warn_) warn_(printable(item.path) + ": not a regular file, directory or symlink (skipped)");
+      return;
+    case FileInfo::Type::File: {
+      fd_ = platform::open_for_reading(item.path, error);
+      if (fd_ < 0) return failure(item.path, error);
+      current_ = item.path;
+      file_bytes_ = 0;
+      hasher_.reset();
+      out.file(entry_of(item.name, info));
+      return;
+    }
+  }
+}
+
+void Walker::read_some(Encoder& out, size_t budget) {
+  buffer_.resize(std::min(kReadSize, std::max<size_t>(budget, 4096)));
+  std::string error;
+  long n = platform::read_file(fd_, buffer_.data(), buffer_.size(), error);
+  if (n < 0) {
+    failure(current_, error);
+    out.file_abort(error);
+    close_file();
+    return;
+  }
+  if (n == 0) {
+    out.file_end(file_bytes_, hasher_.digest());
+    close_file();
+    return;
+  }
+  std::string_view bytes(buffer_.data(), static_cast<size_t>(n));
+  hasher_.update(bytes.data(), bytes.size());
+  file_bytes_ += bytes.size();
+  read_ += bytes.size();
+  out.chunk(bytes);
+}
+
+uint64_t Walker::total_bytes() const {
+  uint64_t total = 0;
+  std::vector<std::pair<std::string, bool>> todo;
+  for (const auto& s : sources_) todo.emplace_back(s, true);
+  while (!todo.empty()) {
+    auto [path, top] = std::move(todo.back());
+    todo.pop_back();
+    if (path == "-") continue;
+    FileInfo info;
+    std::string error;
+    if (!platform::file_info(path, top, info, error)) continue;
+    if (info.type == FileInfo::Type::File) total += info.size;
+    if (info.type != FileInfo::Type::Directory || !recursive_) continue;
+    std::vector<std::string> names;
+    if (!platform::list_directory(path, names, error)) continue;
+    for (const auto& name : names) todo.emplace_back(platform::join_path(path, name), false);
+  }
+  return total;
+}
+
+}  // namespace hvterm::copy

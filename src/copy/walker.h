@@ -1,0 +1,54 @@
+#pragma once
+// Walker: reads sources (files, and with `recursive` whole trees) into a copy stream, a piece at
+// a time, so that a sender never holds more than one piece. A source it cannot read is said in one
+// line naming it and the walk goes on; special files are skipped with a warning. A top-level
+// source that is a symlink is followed (as cp does); inside a tree symlinks are sent as symlinks
+// and never followed. "-" is stdin, sent as one file named "stdin".
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "copy/format.h"
+
+namespace hvterm::copy {
+
+class Walker {
+ public:
+  Walker(std::vector<std::string> sources, bool recursive, std::function<void(const std::string&)> warn);
+  ~Walker();
+  // Appends at least one record and about `budget` bytes to `out`; false once the end record is in.
+  bool produce(std::string& out, size_t budget);
+  bool failed() const { return failed_; }  // some source could not be read
+  // The bytes of every file, from a walk that stats everything first (for progress); stdin counts 0.
+  uint64_t total_bytes() const;
+  uint64_t total_bytes_known() const { return total_; }  // what the walk at the start found
+
+  uint64_t bytes_read() const { return read_; }
+  const std::string& current() const { return current_; }  // the file being sent, for progress
+
+ private:
+  struct Item {
+    std::string path, name;
+    bool top;
+  };
+  void next_item(Encoder& out);
+  void read_some(Encoder& out, size_t budget);
+  void close_file();
+  void failure(const std::string& name, const std::string& why);
+
+  std::vector<std::string> sources_;
+  bool recursive_;
+  std::function<void(const std::string&)> warn_;
+  std::vector<Item> stack_;
+  bool started_ = false, ended_ = false, failed_ = false;
+  int fd_ = -1;
+  std::string current_;
+  uint64_t file_bytes_ = 0, read_ = 0, total_ = kUnknownSize;
+  Hasher hasher_;
+  std::string buffer_;
+};
+
+// The name a source has in the stream (its last component), or empty if it has none ("/", ".").
+std::string top_level_name(const std::string& source);
+
+}  // namespace hvterm::copy

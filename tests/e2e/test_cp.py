@@ -1,0 +1,434 @@
+"""hvterm cp: files and trees into and out of the guest, copied by the agent itself, exact both
+ways, across connection cuts, and never leaving a partial file under a final name."""
+import hashlib
+import os
+import socket
+import stat
+import struct
+import subprocess
+import threading
+
+import pytest
+
+from conftest import BASE_ENV, HVTERM, hvterm
+from relay import Relay
+
+MIB = 1024 * 1024
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(MIB), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def random_file(path, size, seed):
+    with open(path, "wb") as f:
+        f.write(os.urandom(size) if seed is None else (hashlib.sha256(seed).digest() * (size // 32 + 1))[:size])
+
+
+def cp(agent, *args, **kwargs):
+    return hvterm("cp", "--target", agent.target, *args, **kwargs)
+
+
+def tree_listing(root):
+    """Every entry under root: its relative name (bytes), kind, mode, size, content hash or link target."""
+    listing = {}
+    for directory, dirs, files in os.walk(os.fsencode(root)):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            rel = os.path.relpath(path, os.fsencode(root))
+            if stat.S_ISLNK(st.st_mode):
+                listing[rel] = ("link", os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                listing[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                with open(path, "rb") as f:
+                    listing[rel] = ("file", stat.S_IMODE(st.st_mode), int(st.st_mtime), hashlib.sha256(f.read()).digest())
+    return listing
+
+
+def make_tree(root):
+    os.makedirs(root)
+    for i in range(500):
+        sub = os.path.join(root, f"d{i % 7}", f"e{i % 3}")
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"f{i}"), "wb") as f:
+            f.write(os.urandom(i * 3))  # f0 is empty
+        os.chmod(os.path.join(sub, f"f{i}"), 0o600 + (i % 2) * 0o44)
+        os.utime(os.path.join(sub, f"f{i}"), (1600000000 + i, 1600000000 + i))
+    odd = os.path.join(os.fsencode(root), b"with space, new\nline and \xff\xfe bytes")
+    with open(odd, "wb") as f:
+        f.write(b"odd")
+    open(os.path.join(root, "empty"), "wb").close()
+    os.chmod(os.path.join(root, "d1"), 0o750)
+    os.symlink("d0/e0", os.path.join(root, "link"))
+
+
+def no_temporaries(root):
+    return [p for p in os.listdir(root) if p.startswith(".hvterm-cp-")] == []
+
+
+def test_a_random_64_mib_file_both_ways(agent, workdir):
+    src = os.path.join(workdir, "big")
+    random_file(src, 64 * MIB, None)
+    inside = os.path.join(workdir, "in-guest")
+    os.mkdir(inside)
+    proc = cp(agent, src, ":" + inside + "/")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""  # piped: no progress, nothing to say
+    assert sha(os.path.join(inside, "big")) == sha(src)
+    back = os.path.join(workdir, "back")
+    cp(agent, ":" + os.path.join(inside, "big"), back, check=0)
+    assert sha(back) == sha(src)
+    assert no_temporaries(inside) and no_temporaries(workdir)
+
+
+def test_a_tree_both_ways_with_modes_and_times(agent, workdir):
+    src = os.path.join(workdir, "tree")
+    make_tree(src)
+    inside = os.path.join(workdir, "in-guest")
+    proc = cp(agent, "-r", "-p", src, ":" + inside)  # a new name: the tree becomes it
+    assert proc.returncode == 0, proc.stderr
+    assert tree_listing(inside) == tree_listing(src)
+    out = os.path.join(workdir, "out")
+    os.mkdir(out)
+    proc = cp(agent, "-r", "-p", ":" + inside, out)  # an existing directory: the tree goes into it
+    assert proc.returncode == 0, proc.stderr
+    assert tree_listing(os.path.join(out, "in-guest")) == tree_listing(src)
+
+
+def test_without_p_modes_follow_the_umask_and_times_are_new(agent, workdir):
+    src = os.path.join(workdir, "f")
+    with open(src, "wb") as f:
+        f.write(b"x")
+    os.chmod(src, 0o777)
+    os.utime(src, (1000000000, 1000000000))
+    cp(agent, src, ":" + os.path.join(workdir, "g"), check=0)
+    st = os.stat(os.path.join(workdir, "g"))
+    assert stat.S_IMODE(st.st_mode) == 0o755  # the agent's umask is 022
+    assert st.st_mtime > 1000000000
+
+
+def test_a_copy_across_three_cuts_is_exact_both_ways(agent, workdir):
+    src = os.path.join(workdir, "big")
+    random_file(src, 24 * MIB, None)
+    relay = Relay(workdir, agent.sock)
+    try:
+        relay.cut_after(3 * MIB, 9 * MIB, 17 * MIB)
+        proc = hvterm("cp", "--target", relay.target, src, ":" + os.path.join(workdir, "pushed"))
+        assert proc.returncode == 0, proc.stderr
+        assert relay.cuts == 3
+        assert sha(os.path.join(workdir, "pushed")) == sha(src)
+        relay.cuts = 0
+        relay.forwarded = 0
+        relay.cut_after(3 * MIB, 9 * MIB, 17 * MIB)
+        proc = hvterm("cp", "--target", relay.target, ":" + src, os.path.join(workdir, "pulled"))
+        assert proc.returncode == 0, proc.stderr
+        assert relay.cuts == 3
+        assert sha(os.path.join(workdir, "pulled")) == sha(src)
+    finally:
+        relay.close()
+
+
+def test_stdin_and_stdout(agent, workdir):
+    data = os.urandom(300000)
+    dest = os.path.join(workdir, "from-stdin")
+    cp(agent, "-", ":" + dest, input=data, check=0)
+    with open(dest, "rb") as f:
+        assert f.read() == data
+    assert cp(agent, ":" + dest, "-", check=0).stdout == data
+
+
+def test_a_missing_source_is_named_and_the_rest_is_copied(agent, workdir):
+    good = os.path.join(workdir, "good")
+    with open(good, "wb") as f:
+        f.write(b"good")
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    missing = os.path.join(workdir, "missing")
+    proc = cp(agent, missing, good, ":" + dest)
+    assert proc.returncode == 1
+    assert proc.stderr == f"hvterm: cp: {missing}: No such file or directory\n".encode()
+    assert os.listdir(dest) == ["good"]
+    # The same out of the guest: the agent names the file.
+    out = os.path.join(workdir, "out")
+    os.mkdir(out)
+    proc = cp(agent, ":" + missing, ":" + good, out)
+    assert proc.returncode == 1
+    assert proc.stderr == f"hvterm: cp: {missing}: No such file or directory\n".encode()
+    assert os.listdir(out) == ["good"]
+
+
+def test_several_sources_need_a_directory(agent, workdir):
+    a = os.path.join(workdir, "a")
+    open(a, "wb").close()
+    proc = cp(agent, a, a, ":" + os.path.join(workdir, "nodir"))
+    assert proc.returncode == 1
+    assert proc.stderr.endswith(b"nodir: not a directory\n") and proc.stderr.count(b"\n") == 1
+    proc = cp(agent, ":" + a, ":" + a, os.path.join(workdir, "nodir"))
+    assert proc.returncode == 1
+    assert proc.stderr.endswith(b"nodir: not a directory\n") and proc.stderr.count(b"\n") == 1
+    assert not os.path.exists(os.path.join(workdir, "nodir"))
+
+
+def test_a_directory_without_r_and_no_clobber(agent, workdir):
+    d = os.path.join(workdir, "d")
+    os.mkdir(d)
+    proc = cp(agent, d, ":" + os.path.join(workdir, "e"))
+    assert proc.returncode == 1
+    assert proc.stderr == f"hvterm: cp: {d}: is a directory (use -r)\n".encode()
+    f = os.path.join(workdir, "f")
+    with open(f, "wb") as out:
+        out.write(b"new")
+    g = os.path.join(workdir, "g")
+    with open(g, "wb") as out:
+        out.write(b"old")
+    proc = cp(agent, "--no-clobber", f, ":" + g)
+    assert proc.returncode == 1
+    assert proc.stderr == f"hvterm: cp: {g}: exists (--no-clobber)\n".encode()
+    with open(g, "rb") as inp:
+        assert inp.read() == b"old"
+    cp(agent, f, ":" + g, check=0)  # replaced, as cp does
+    with open(g, "rb") as inp:
+        assert inp.read() == b"new"
+
+
+@pytest.fixture
+def small_mount(workdir):
+    """A 1 MiB tmpfs (this test tier runs as root), and a read-only one."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounts = {}
+    for name, options in (("small", "size=1m"), ("readonly", "ro,size=1m")):
+        path = os.path.join(workdir, name)
+        os.mkdir(path)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", path]).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        mounts[name] = path
+    yield mounts
+    for path in mounts.values():
+        subprocess.run(["umount", path])
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_a_full_disk_leaves_nothing_under_a_final_name(agent, workdir, small_mount, direction):
+    src = os.path.join(workdir, "src")
+    os.mkdir(src)
+    random_file(os.path.join(src, "a-fits"), 100000, b"a")
+    random_file(os.path.join(src, "b-too-big"), 3 * MIB, b"b")
+    random_file(os.path.join(src, "c-fits"), 100000, b"c")
+    dest = small_mount["small"]
+    if direction == "push":
+        proc = cp(agent, "-r", src, ":" + dest)
+    else:
+        proc = cp(agent, "-r", ":" + src, dest)
+    assert proc.returncode == 1
+    assert b"src/b-too-big: No space left on device" in proc.stderr
+    assert sorted(os.listdir(os.path.join(dest, "src"))) == ["a-fits", "c-fits"]
+    assert sha(os.path.join(dest, "src", "c-fits")) == sha(os.path.join(src, "c-fits"))
+
+
+def test_a_read_only_destination_is_a_clear_error(agent, workdir, small_mount):
+    src = os.path.join(workdir, "f")
+    open(src, "wb").close()
+    readonly = small_mount["readonly"]
+    for args in ([src, ":" + readonly], [":" + src, readonly]):
+        proc = cp(agent, *args)
+        assert proc.returncode == 1
+        assert proc.stderr == f"hvterm: cp: {readonly}/f: Read-only file system\n".encode()
+
+
+def frame(kind, payload):
+    return struct.pack("<BBHI", kind, 0, 0, len(payload)) + payload
+
+
+def read_frame(conn):
+    header = b""
+    while len(header) < 8:
+        more = conn.recv(8 - len(header))
+        if not more:
+            return None, None
+        header += more
+    kind, _, _, length = struct.unpack("<BBHI", header)
+    payload = b""
+    while len(payload) < length:
+        payload += conn.recv(length - len(payload))
+    return kind, payload
+
+
+def pstr(b):
+    return struct.pack("<H", len(b)) + b
+
+
+def copy_stream(*records):
+    return b"HVCP\x01" + b"".join(records) + b"\x07"
+
+
+def file_record(name, body):
+    # type, name, mode, mtime s, ns, uid, gid, size; one chunk; the end with a wrong checksum: it
+    # must not matter, the name is refused first.
+    return (b"\x02" + pstr(name) + struct.pack("<IqIIIQ", 0o644, 0, 0, 0, 0, len(body)) +
+            b"\x03" + struct.pack("<I", len(body)) + body + b"\x04" + struct.pack("<Q", len(body)) + b"\0" * 16)
+
+
+class FakeAgent:
+    """Answers one copy out of the guest with the stream the test gives it."""
+
+    def __init__(self, directory, stream):
+        self.path = os.path.join(directory, "fake.sock")
+        self.target = "unix:" + self.path
+        self.stream = stream
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(4)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                kind, _ = read_frame(conn)
+                assert kind == 0x01
+                conn.sendall(frame(0x01, b"HVTM" + struct.pack("<HI", 1, 0x1 | 0x4 | 0x8 | 0x100) +
+                                   pstr(b"fake") + pstr(b"")))
+                kind, payload = read_frame(conn)
+                if kind != 0x02:
+                    continue
+                session_id = payload[19:35]
+                conn.sendall(frame(0x04, session_id + b"\x04" + struct.pack("<IQQQ", 0, 0, 0, 0)))
+                conn.sendall(frame(0x05, b"\x01" + struct.pack("<Q", 0) + self.stream))
+                conn.sendall(frame(0x06, b"\x01" + struct.pack("<Q", len(self.stream))))
+                conn.sendall(frame(0x06, b"\x02" + struct.pack("<Q", 0)))
+                conn.sendall(frame(0x0A, b"\x00" + struct.pack("<i", 0) + pstr(b"")))
+                while True:
+                    kind, _ = read_frame(conn)
+                    if kind is None:
+                        break
+                    if kind == 0x14:
+                        conn.sendall(frame(0x13, b""))
+                        break
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.mark.parametrize("name", [b"../x", b"/tmp/hvterm-cp-abs-x", b"sub/../../x"])
+def test_a_hostile_agent_cannot_write_outside_the_destination(workdir, name):
+    fake = FakeAgent(workdir, copy_stream(file_record(name, b"evil")))
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    try:
+        proc = hvterm("cp", "--target", fake.target, ":whatever", dest + "/")
+    finally:
+        fake.close()
+    assert proc.returncode == 1
+    assert b"the copy stream is malformed" in proc.stderr
+    assert os.listdir(dest) == []
+    assert not os.path.exists(os.path.join(workdir, "x"))
+    assert not os.path.exists("/tmp/hvterm-cp-abs-x")
+
+
+def test_a_killed_copy_leaves_no_file_under_its_final_name(agent, workdir):
+    src = os.path.join(workdir, "big")
+    random_file(src, 64 * MIB, b"k")
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    proc = subprocess.Popen([HVTERM, "cp", "--target", agent.target, src, ":" + dest + "/"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
+    # Once the temporary file has grown, the client goes away mid-copy.
+    import time
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        temps = [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]
+        if temps and os.path.getsize(os.path.join(dest, temps[0])) > MIB:
+            break
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    assert "big" not in os.listdir(dest)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["a", "b"], b"name the guest's side as TARGET:PATH"),
+    (["a", "unix:/run/x.sock:/tmp"], b"--target unix:"),
+    (["a", "hybrid:/run/vm.sock:18518:/tmp"], b"--target hybrid:"),
+    (["vm1:a", "vm1:b"], b"not both"),
+    (["--target", "local", "a", "b"], b"with --target, write the guest's path as :PATH"),
+    (["-", "a", "vm1:/x"], b"'-' (stdin) must be the only source"),
+])
+def test_operands_that_cannot_be_read_are_one_line_and_2(args, message):
+    proc = hvterm("cp", *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert proc.stderr.count(b"\n") == 1
+
+
+def test_progress_on_a_terminal_and_a_summary(agent, workdir):
+    import pexpect
+    src = os.path.join(workdir, "big")
+    random_file(src, 8 * MIB, b"p")
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 16 * MIB  # half a second: several updates
+    try:
+        child = pexpect.spawn(HVTERM, ["cp", "--target", relay.target, src, ":" + os.path.join(workdir, "copy")],
+                              env=BASE_ENV, timeout=60)
+        child.expect(r"\r" + r".*big  [\d.]+ (B|KiB|MiB) / 8\.0 MiB  \d+%  [\d.]+ (B|KiB|MiB)/s  ETA \d+:\d\d\x1b\[K")
+        child.expect(r"copied 8\.0 MiB in [\d.]+ s \([\d.]+ (KiB|MiB)/s\)\r\n")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        # -q: not a byte of it.
+        child = pexpect.spawn(HVTERM, ["cp", "-q", "--target", relay.target, src, ":" + os.path.join(workdir, "c2")],
+                              env=BASE_ENV, timeout=60)
+        child.expect(pexpect.EOF)
+        assert child.before == b""
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        relay.close()
+    assert sha(os.path.join(workdir, "copy")) == sha(src)
+
+
+def test_progress_when_piped_only_with_the_option(agent, workdir):
+    src = os.path.join(workdir, "f")
+    random_file(src, 3 * MIB, b"q")
+    quiet = cp(agent, src, ":" + os.path.join(workdir, "g"), check=0)
+    assert quiet.stderr == b""
+    shown = cp(agent, "--progress", ":" + src, os.path.join(workdir, "h"), check=0)
+    lines = shown.stderr.decode().splitlines()
+    assert lines[-1].startswith("copied 3.0 MiB in ")
+    assert all("\r" not in line and "\x1b" not in line for line in lines)
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_ctrl_c_stops_the_copy_on_both_sides_and_leaves_nothing(agent, workdir, direction):
+    import signal
+    import time
+    src = os.path.join(workdir, "big")
+    random_file(src, 32 * MIB, b"i")
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 8 * MIB  # seconds, so that the signal comes in the middle
+    try:
+        args = [src, ":" + dest + "/"] if direction == "push" else [":" + src, dest + "/"]
+        proc = subprocess.Popen([HVTERM, "cp", "-q", "--target", relay.target, *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BASE_ENV)
+        deadline = time.time() + 30
+        while time.time() < deadline and not [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130, proc.stderr.read()
+    finally:
+        relay.close()
+    deadline = time.time() + 10
+    while time.time() < deadline and os.listdir(dest):
+        time.sleep(0.05)
+    assert os.listdir(dest) == []  # neither the final name nor the temporary one

@@ -1,0 +1,312 @@
+// The extractor's promises (src/copy/extractor): nothing outside the destination, nothing partial
+// under a final name; and a walked tree written back whole. POSIX only: the Windows file system
+// side says "not supported yet" (platform/windows/file_tree.cpp).
+#ifndef _WIN32
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "copy/extractor.h"
+#include "copy/format.h"
+#include "copy/walker.h"
+#include "platform/file_tree.h"
+
+using namespace hvterm;
+using namespace hvterm::copy;
+using namespace std::string_literals;
+
+namespace {
+
+Checksum checksum_of(std::string_view bytes) {
+  Hasher h;
+  h.update(bytes.data(), bytes.size());
+  return h.digest();
+}
+
+Entry entry(std::string path, uint32_t mode = 0644) {
+  Entry e;
+  e.path = std::move(path);
+  e.mode = mode;
+  e.mtime_s = 1700000000;
+  e.mtime_ns = 5;
+  return e;
+}
+
+std::string one_file_stream(const std::string& name, const std::string& body) {
+  Encoder enc;
+  enc.header();
+  Entry e = entry(name);
+  e.size = body.size();
+  enc.file(e);
+  if (!body.empty()) enc.chunk(body);
+  enc.file_end(body.size(), checksum_of(body));
+  enc.end();
+  return enc.take();
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/hvterm-copy-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { CHECK(system(("rm -rf '" + path + "'").c_str()) == 0); }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// The names in a directory, one level.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  std::string error;
+  platform::list_directory(dir, names, error);
+  return names;
+}
+
+struct Run {
+  std::vector<std::string> warnings;
+  bool ok = true, failed = false;
+  std::string fatal;
+};
+
+Run extract(const std::string& stream, const Placement& placement, Extractor::Options options = {},
+            bool feed_bytewise = false) {
+  Run run;
+  Extractor x(placement, options, [&](const std::string& w) { run.warnings.push_back(w); });
+  if (feed_bytewise) {
+    for (char c : stream)
+      if (!x.feed(std::string_view(&c, 1))) break;
+  } else {
+    x.feed(stream);
+  }
+  run.ok = x.finish();
+  run.failed = x.failed();
+  run.fatal = x.fatal_error();
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("extract: a file is written whole under its final name, with nothing else left behind") {
+  TempDir dir;
+  Placement into{dir.path, "", false};
+  std::string body = "hello\0world"s;
+  Run run = extract(one_file_stream("f", body), into, {}, true);
+  CHECK(run.ok);
+  CHECK_FALSE(run.failed);
+  CHECK(read_all(dir / "f") == body);
+  CHECK(names_in(dir.path) == std::vector<std::string>{"f"});
+
+  SUBCASE("a destination that names the copy renames the single top-level entry") {
+    Placement named{dir.path, "renamed", false};
+    CHECK(extract(one_file_stream("f", "x"), named).ok);
+    CHECK(read_all(dir / "renamed") == "x");
+  }
+  SUBCASE("--no-clobber leaves an existing file alone, and says so") {
+    Extractor::Options keep;
+    keep.no_clobber = true;
+    Run again = extract(one_file_stream("f", "new"), into, keep);
+    CHECK(again.failed);
+    REQUIRE(again.warnings.size() == 1);
+    CHECK(again.warnings[0] == dir / "f: exists (--no-clobber)");
+    CHECK(read_all(dir / "f") == body);
+  }
+}
+
+TEST_CASE("extract: a damaged, short or cut file never appears under its final name") {
+  TempDir dir;
+  Placement into{dir.path, "", false};
+  std::string good = one_file_stream("f", "abcdef");
+  SUBCASE("checksum mismatch") {
+    std::string bad = good;
+    bad[bad.size() - 2] ^= 1;  // the last byte of the checksum
+    Run run = extract(bad, into);
+    CHECK(run.failed);
+    CHECK(run.warnings.at(0).find("checksum") != std::string::npos);
+  }
+  SUBCASE("fewer bytes than the sender says") {
+    Encoder enc;
+    enc.header();
+    enc.file(entry("f"));
+    enc.chunk("abc");
+    enc.file_end(6, checksum_of("abc"));
+    enc.end();
+    Run run = extract(enc.take(), into);
+    CHECK(run.failed);
+    CHECK(run.warnings.at(0).find("said 6 bytes and sent 3") != std::string::npos);
+  }
+  SUBCASE("the sender aborts it") {
+    Encoder enc;
+    enc.header();
+    enc.file(entry("f"));
+    enc.chunk("abc");
+    enc.file_abort("Input/output error");
+    enc.end();
+    Run run = extract(enc.take(), into);
+    CHECK(run.failed);
+    CHECK(run.warnings.at(0) == dir / "f: Input/output error");
+  }
+  SUBCASE("the stream stops in the middle") {
+    Run run = extract(good.substr(0, good.size() - 10), into);
+    CHECK_FALSE(run.ok);
+    CHECK(run.fatal.find("ended early") != std::string::npos);
+  }
+  CHECK(names_in(dir.path).empty());  // no final name, no temporary one
+}
+
+TEST_CASE("extract: a hostile stream writes nothing outside the destination") {
+  TempDir outside;
+  std::string dest = outside / "dest";
+  REQUIRE(mkdir(dest.c_str(), 0700) == 0);
+  Placement into{dest, "", false};
+  SUBCASE("'..' and absolute names are refused before anything is written") {
+    for (std::string name : {"../x", "a/../../x", "/tmp/x", "./x"}) {
+      std::string stream = one_file_stream("ok", "1");
+      std::string hostile = one_file_stream(name, "evil");
+      Run run = extract(hostile, into);
+      CHECK_FALSE(run.ok);
+      CHECK(run.fatal.find("malformed") != std::string::npos);
+    }
+    CHECK(names_in(outside.path) == std::vector<std::string>{"dest"});
+    CHECK(names_in(dest).empty());
+  }
+  SUBCASE("a symlink the stream made is never written through") {
+    Encoder enc;
+    enc.header();
+    Entry link = entry("a");
+    link.target = outside.path;
+    enc.symlink(link);
+    Entry f = entry("a/x");
+    enc.file(f);
+    enc.chunk("evil");
+    enc.file_end(4, checksum_of("evil"));
+    enc.directory(entry("a/sub"));
+    enc.end();
+    Run run = extract(enc.take(), into);
+    CHECK(run.ok);
+    CHECK(run.failed);
+    REQUIRE(run.warnings.size() == 2);
+    CHECK(run.warnings[0] == dest + "/a/x: would be written through a symlink");
+    CHECK_FALSE(exists(outside / "x"));
+    CHECK_FALSE(exists(outside / "sub"));
+    CHECK(names_in(outside.path) == std::vector<std::string>{"dest"});
+  }
+  SUBCASE("a file record for a symlink's name replaces the link, not what it points at") {
+    std::string victim = outside / "victim";
+    { std::ofstream(victim) << "keep"; }
+    REQUIRE(symlink(victim.c_str(), (dest + "/f").c_str()) == 0);
+    CHECK(extract(one_file_stream("f", "new"), into).ok);
+    CHECK(read_all(victim) == "keep");
+    CHECK(read_all(dest + "/f") == "new");
+  }
+  SUBCASE("a destination that names one entry takes no second top-level entry") {
+    Placement named{dest, "one", false};
+    Encoder enc;
+    enc.header();
+    for (const char* name : {"a", "b"}) {
+      enc.file(entry(name));
+      enc.chunk("z");
+      enc.file_end(1, checksum_of("z"));
+    }
+    enc.end();
+    Run run = extract(enc.take(), named);
+    CHECK(run.failed);
+    CHECK(names_in(dest) == std::vector<std::string>{"one"});
+  }
+}
+
+TEST_CASE("walk then extract: a tree with modes, times, a symlink and odd names, with -p") {
+  TempDir dir;
+  std::string src = dir / "src";
+  std::string odd = std::string("new\nline \xff") + " and spaces";
+  REQUIRE(mkdir(src.c_str(), 0750) == 0);
+  REQUIRE(mkdir((src + "/sub").c_str(), 0700) == 0);
+  { std::ofstream(src + "/sub/" + odd) << "odd"; }
+  { std::ofstream(src + "/empty"); }
+  REQUIRE(chmod((src + "/empty").c_str(), 0604) == 0);
+  REQUIRE(symlink("sub", (src + "/link").c_str()) == 0);
+  REQUIRE(mkfifo((src + "/fifo").c_str(), 0600) == 0);
+  timespec times[2] = {{0, UTIME_OMIT}, {1600000000, 123456789}};
+  REQUIRE(utimensat(AT_FDCWD, (src + "/empty").c_str(), times, 0) == 0);
+
+  std::vector<std::string> warnings;
+  Walker walker({src}, true, [&](const std::string& w) { warnings.push_back(w); });
+  CHECK(walker.total_bytes() == 3);
+  std::string stream;
+  while (walker.produce(stream, 5)) {
+  }
+  CHECK_FALSE(walker.failed());
+  REQUIRE(warnings.size() == 1);  // the fifo, skipped
+  CHECK(warnings[0].find("fifo: not a regular file") != std::string::npos);
+
+  std::string dest = dir / "dest";
+  REQUIRE(mkdir(dest.c_str(), 0700) == 0);
+  Extractor::Options preserve;
+  preserve.preserve = true;
+  Run run = extract(stream, Placement{dest, "", false}, preserve);
+  CHECK(run.ok);
+  CHECK_FALSE(run.failed);
+  CHECK(read_all(dest + "/src/sub/" + odd) == "odd");
+  struct stat st {};
+  REQUIRE(stat((dest + "/src/empty").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0604);
+  CHECK(st.st_size == 0);
+  CHECK(st.st_mtim.tv_sec == 1600000000);
+  CHECK(st.st_mtim.tv_nsec == 123456789);
+  REQUIRE(stat((dest + "/src").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0750);
+  std::string target;
+  std::string error;
+  REQUIRE(platform::read_symlink(dest + "/src/link", target, error));
+  CHECK(target == "sub");
+  CHECK_FALSE(exists(dest + "/src/fifo"));
+
+  SUBCASE("without -r a directory is not sent, and that is a failure") {
+    Walker flat({src, dir / "missing"}, false, [&](const std::string& w) { warnings.push_back(w); });
+    std::string s;
+    while (flat.produce(s, 1 << 20)) {
+    }
+    CHECK(flat.failed());
+    CHECK(warnings.at(1).find("is a directory (use -r)") != std::string::npos);
+    CHECK(warnings.at(2).find("missing: No such file or directory") != std::string::npos);
+  }
+}
+
+TEST_CASE("where a copy goes: an existing directory, or a new name in an existing one") {
+  TempDir dir;
+  Placement p;
+  std::string error;
+  REQUIRE(place(dir.path, false, p, error));
+  CHECK(p.root == dir.path);
+  CHECK(p.top_name.empty());
+  REQUIRE(place(dir / "new", false, p, error));
+  CHECK(p.root == dir.path);
+  CHECK(p.top_name == "new");
+  CHECK_FALSE(place(dir / "new", true, p, error));
+  CHECK(error.find("not a directory") != std::string::npos);
+  CHECK_FALSE(place(dir / "no/such", false, p, error));
+  CHECK(error.find("No such file") != std::string::npos);
+  CHECK_FALSE(place(dir / "new/", false, p, error));
+  REQUIRE(place("-", false, p, error));
+  CHECK(p.to_stdout);
+  CHECK_FALSE(place("-", true, p, error));
+}
+
+#endif
