@@ -186,12 +186,11 @@ class PosixChild final : public Child {
           on_process_exit(status, term_signal);
         })) {
       // The child is ours to reap now: out of libuv's list, its exit costs nothing for the others.
+      // Counted as a close in progress: close() then waits for it if it is still due.
       exit_watch_ = std::move(watch);
-      uv_close(reinterpret_cast<uv_handle_t*>(&process_), [](uv_handle_t* h) {
-        auto* self = static_cast<PosixChild*>(h->data);
-        self->process_closed_ = true;
-        if (self->awaiting_process_close_) self->handle_closed();
-      });
+      ++closing_;
+      uv_close(reinterpret_cast<uv_handle_t*>(&process_),
+               [](uv_handle_t* h) { static_cast<PosixChild*>(h->data)->handle_closed(); });
     }
     if (pty_) {
       uv_pipe_open(master_, master_fd);
@@ -282,9 +281,6 @@ class PosixChild final : public Child {
       ++closing_;
       uv_close(reinterpret_cast<uv_handle_t*>(&process_),
                [](uv_handle_t* h) { static_cast<PosixChild*>(h->data)->handle_closed(); });
-    } else if (spawned_ && !process_closed_) {  // closed at spawn (exit_watch_): its callback is still due
-      ++closing_;
-      awaiting_process_close_ = true;
     }
     if (exit_watch_) {
       ++closing_;
@@ -324,8 +320,6 @@ class PosixChild final : public Child {
   uv_process_t process_{};
   pid_t pid_ = 0;
   std::unique_ptr<detail::ExitWatch> exit_watch_;  // when set, the child is reaped here, not by libuv
-  bool process_closed_ = false;
-  bool awaiting_process_close_ = false;
   uv_pipe_t* master_ = nullptr;
   uv_pipe_t* pipes_[3] = {nullptr, nullptr, nullptr};
 };
