@@ -14,28 +14,15 @@
 #include "copy/extractor.h"
 #include "copy/format.h"
 #include "copy/walker.h"
+#include "copy_test_support.h"
 #include "platform/file_tree.h"
 
 using namespace hvterm;
 using namespace hvterm::copy;
+using namespace hvterm::copy::test;
 using namespace std::string_literals;
 
 namespace {
-
-Checksum checksum_of(std::string_view bytes) {
-  Hasher h;
-  h.update(bytes.data(), bytes.size());
-  return h.digest();
-}
-
-Entry entry(std::string path, uint32_t mode = 0644) {
-  Entry e;
-  e.path = std::move(path);
-  e.mode = mode;
-  e.mtime_s = 1700000000;
-  e.mtime_ns = 5;
-  return e;
-}
 
 std::string one_file_stream(const std::string& name, const std::string& body) {
   Encoder enc;

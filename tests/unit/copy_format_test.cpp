@@ -4,9 +4,11 @@
 
 #include "copy/format.h"
 #include "copy/progress.h"
+#include "copy_test_support.h"
 
 using namespace hvterm;
 using namespace hvterm::copy;
+using namespace hvterm::copy::test;
 
 namespace {
 
@@ -21,21 +23,6 @@ struct Recorder : Decoder::Handler {
   void on_symlink(const Entry& e) override { log += "L " + e.path + " -> " + e.target + "\n"; }
   void on_end() override { log += "END\n"; }
 };
-
-Checksum checksum_of(std::string_view bytes) {
-  Hasher h;
-  h.update(bytes.data(), bytes.size());
-  return h.digest();
-}
-
-Entry entry(std::string path, uint32_t mode = 0644) {
-  Entry e;
-  e.path = std::move(path);
-  e.mode = mode;
-  e.mtime_s = 1700000000;
-  e.mtime_ns = 5;
-  return e;
-}
 
 }  // namespace
 
