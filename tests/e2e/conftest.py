@@ -1,5 +1,6 @@
 """Shared fixtures for the end-to-end tests: real hvtermd and hvterm binaries over Unix sockets,
 driven through real PTYs (pexpect) the way a person at a keyboard would."""
+import hashlib
 import os
 import re
 import signal
@@ -87,6 +88,15 @@ class Agent:
                 self.proc.wait()
                 raise AssertionError("agent did not exit on SIGTERM\n" + self.read_log())
         self.log.close()
+
+
+def sha256_of(path):
+    """A file's SHA-256 in hex, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def wait_for(predicate, what, timeout=TIMEOUT, interval=0.01):

@@ -3,6 +3,7 @@ so a test can say exactly what a hostile or broken client sends and see exactly 
 import os
 import socket
 import struct
+import threading
 
 from conftest import TIMEOUT
 
@@ -57,6 +58,52 @@ def frames_in(data):
         out.append((ftype, data[8:8 + length]))
         data = data[8 + length:]
     return out
+
+
+def read_frame(conn):
+    """(type, payload) of the next frame on a blocking socket, or (None, None) once it has closed."""
+    header = b""
+    while len(header) < 8:
+        more = conn.recv(8 - len(header))
+        if not more:
+            return None, None
+        header += more
+    ftype, _, _, length = struct.unpack("<BBHI", header)
+    payload = b""
+    while len(payload) < length:
+        more = conn.recv(length - len(payload))
+        if not more:
+            return None, None
+        payload += more
+    return ftype, payload
+
+
+class FakeAgent:
+    """A stand-in agent on a Unix socket in `directory`: each connection goes to converse(conn), one
+    after another, until close()."""
+
+    def __init__(self, directory, name="fake.sock"):
+        self.path = os.path.join(directory, name)
+        self.target = "unix:" + self.path
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(8)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                self.converse(conn)
+
+    def converse(self, conn):
+        raise NotImplementedError
+
+    def close(self):
+        self.server.close()
 
 
 def error_of(data):

@@ -2,26 +2,18 @@
 ways, across connection cuts, and never leaving a partial file under a final name."""
 import hashlib
 import os
-import socket
 import stat
 import struct
 import subprocess
-import threading
 
 import pytest
 
-from conftest import BASE_ENV, HVTERM, hvterm
+from conftest import BASE_ENV, HVTERM, hvterm, sha256_of, wait_for
+from rawwire import (CAP_COLLECT_OK, CAP_OPEN_ID, CAP_RESUME, COLLECT, DATA, EOF, EXIT, HELLO, OK, OPEN, SESSION,
+                     FakeAgent, frame, read_frame, string)
 from relay import Relay
 
 MIB = 1024 * 1024
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(MIB), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def random_file(path, size, seed):
@@ -80,10 +72,10 @@ def test_a_random_64_mib_file_both_ways(agent, workdir):
     proc = cp(agent, src, ":" + inside + "/")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""  # piped: no progress, nothing to say
-    assert sha(os.path.join(inside, "big")) == sha(src)
+    assert sha256_of(os.path.join(inside, "big")) == sha256_of(src)
     back = os.path.join(workdir, "back")
     cp(agent, ":" + os.path.join(inside, "big"), back, check=0)
-    assert sha(back) == sha(src)
+    assert sha256_of(back) == sha256_of(src)
     assert no_temporaries(inside) and no_temporaries(workdir)
 
 
@@ -122,14 +114,14 @@ def test_a_copy_across_three_cuts_is_exact_both_ways(agent, workdir):
         proc = hvterm("cp", "--target", relay.target, src, ":" + os.path.join(workdir, "pushed"))
         assert proc.returncode == 0, proc.stderr
         assert relay.cuts == 3
-        assert sha(os.path.join(workdir, "pushed")) == sha(src)
+        assert sha256_of(os.path.join(workdir, "pushed")) == sha256_of(src)
         relay.cuts = 0
         relay.forwarded = 0
         relay.cut_after(3 * MIB, 9 * MIB, 17 * MIB)
         proc = hvterm("cp", "--target", relay.target, ":" + src, os.path.join(workdir, "pulled"))
         assert proc.returncode == 0, proc.stderr
         assert relay.cuts == 3
-        assert sha(os.path.join(workdir, "pulled")) == sha(src)
+        assert sha256_of(os.path.join(workdir, "pulled")) == sha256_of(src)
     finally:
         relay.close()
 
@@ -229,7 +221,7 @@ def test_a_full_disk_leaves_nothing_under_a_final_name(agent, workdir, small_mou
     assert proc.returncode == 1
     assert b"src/b-too-big: No space left on device" in proc.stderr
     assert sorted(os.listdir(os.path.join(dest, "src"))) == ["a-fits", "c-fits"]
-    assert sha(os.path.join(dest, "src", "c-fits")) == sha(os.path.join(src, "c-fits"))
+    assert sha256_of(os.path.join(dest, "src", "c-fits")) == sha256_of(os.path.join(src, "c-fits"))
 
 
 def test_a_read_only_destination_is_a_clear_error(agent, workdir, small_mount):
@@ -242,28 +234,6 @@ def test_a_read_only_destination_is_a_clear_error(agent, workdir, small_mount):
         assert proc.stderr == f"hvterm: cp: {readonly}/f: Read-only file system\n".encode()
 
 
-def frame(kind, payload):
-    return struct.pack("<BBHI", kind, 0, 0, len(payload)) + payload
-
-
-def read_frame(conn):
-    header = b""
-    while len(header) < 8:
-        more = conn.recv(8 - len(header))
-        if not more:
-            return None, None
-        header += more
-    kind, _, _, length = struct.unpack("<BBHI", header)
-    payload = b""
-    while len(payload) < length:
-        payload += conn.recv(length - len(payload))
-    return kind, payload
-
-
-def pstr(b):
-    return struct.pack("<H", len(b)) + b
-
-
 def copy_stream(*records):
     return b"HVCP\x01" + b"".join(records) + b"\x07"
 
@@ -271,57 +241,43 @@ def copy_stream(*records):
 def file_record(name, body):
     # type, name, mode, mtime s, ns, uid, gid, size; one chunk; the end with a wrong checksum: it
     # must not matter, the name is refused first.
-    return (b"\x02" + pstr(name) + struct.pack("<IqIIIQ", 0o644, 0, 0, 0, 0, len(body)) +
+    return (b"\x02" + string(name) + struct.pack("<IqIIIQ", 0o644, 0, 0, 0, 0, len(body)) +
             b"\x03" + struct.pack("<I", len(body)) + body + b"\x04" + struct.pack("<Q", len(body)) + b"\0" * 16)
 
 
-class FakeAgent:
+class CopyingAgent(FakeAgent):
     """Answers one copy out of the guest with the stream the test gives it."""
 
     def __init__(self, directory, stream):
-        self.path = os.path.join(directory, "fake.sock")
-        self.target = "unix:" + self.path
         self.stream = stream
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.path)
-        self.listener.listen(4)
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__(directory)
 
-    def serve(self):
+    def converse(self, conn):
+        kind, _ = read_frame(conn)
+        assert kind == HELLO
+        conn.sendall(frame(HELLO, b"HVTM" + struct.pack("<HI", 1, CAP_RESUME | CAP_OPEN_ID | CAP_COLLECT_OK | 0x100) +
+                           string(b"fake") + string(b"")))
+        kind, payload = read_frame(conn)
+        if kind != OPEN:
+            return
+        session_id = payload[19:35]
+        conn.sendall(frame(SESSION, session_id + b"\x04" + struct.pack("<IQQQ", 0, 0, 0, 0)))
+        conn.sendall(frame(DATA, b"\x01" + struct.pack("<Q", 0) + self.stream))
+        conn.sendall(frame(EOF, b"\x01" + struct.pack("<Q", len(self.stream))))
+        conn.sendall(frame(EOF, b"\x02" + struct.pack("<Q", 0)))
+        conn.sendall(frame(EXIT, b"\x00" + struct.pack("<i", 0) + string(b"")))
         while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                kind, _ = read_frame(conn)
-                assert kind == 0x01
-                conn.sendall(frame(0x01, b"HVTM" + struct.pack("<HI", 1, 0x1 | 0x4 | 0x8 | 0x100) +
-                                   pstr(b"fake") + pstr(b"")))
-                kind, payload = read_frame(conn)
-                if kind != 0x02:
-                    continue
-                session_id = payload[19:35]
-                conn.sendall(frame(0x04, session_id + b"\x04" + struct.pack("<IQQQ", 0, 0, 0, 0)))
-                conn.sendall(frame(0x05, b"\x01" + struct.pack("<Q", 0) + self.stream))
-                conn.sendall(frame(0x06, b"\x01" + struct.pack("<Q", len(self.stream))))
-                conn.sendall(frame(0x06, b"\x02" + struct.pack("<Q", 0)))
-                conn.sendall(frame(0x0A, b"\x00" + struct.pack("<i", 0) + pstr(b"")))
-                while True:
-                    kind, _ = read_frame(conn)
-                    if kind is None:
-                        break
-                    if kind == 0x14:
-                        conn.sendall(frame(0x13, b""))
-                        break
-
-    def close(self):
-        self.listener.close()
+            kind, _ = read_frame(conn)
+            if kind is None:
+                break
+            if kind == COLLECT:
+                conn.sendall(frame(OK, b""))
+                break
 
 
 @pytest.mark.parametrize("name", [b"../x", b"/tmp/hvterm-cp-abs-x", b"sub/../../x"])
 def test_a_hostile_agent_cannot_write_outside_the_destination(workdir, name):
-    fake = FakeAgent(workdir, copy_stream(file_record(name, b"evil")))
+    fake = CopyingAgent(workdir, copy_stream(file_record(name, b"evil")))
     dest = os.path.join(workdir, "dest")
     os.mkdir(dest)
     try:
@@ -343,13 +299,10 @@ def test_a_killed_copy_leaves_no_file_under_its_final_name(agent, workdir):
     proc = subprocess.Popen([HVTERM, "cp", "--target", agent.target, src, ":" + dest + "/"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
     # Once the temporary file has grown, the client goes away mid-copy.
-    import time
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    def grown():
         temps = [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]
-        if temps and os.path.getsize(os.path.join(dest, temps[0])) > MIB:
-            break
-        time.sleep(0.01)
+        return temps and os.path.getsize(os.path.join(dest, temps[0])) > MIB
+    wait_for(grown, "the temporary file to pass 1 MiB")
     proc.kill()
     proc.wait()
     assert "big" not in os.listdir(dest)
@@ -393,7 +346,7 @@ def test_progress_on_a_terminal_and_a_summary(agent, workdir):
         assert child.exitstatus == 0
     finally:
         relay.close()
-    assert sha(os.path.join(workdir, "copy")) == sha(src)
+    assert sha256_of(os.path.join(workdir, "copy")) == sha256_of(src)
 
 
 def test_progress_when_piped_only_with_the_option(agent, workdir):

@@ -2,7 +2,6 @@
 with nothing but the agent in between, and an scp survives the agent connection being cut under it
 (ssh's own connection never notices). sshd runs on 127.0.0.1 with a throw-away config and keys."""
 import filecmp
-import hashlib
 import os
 import random
 import shlex
@@ -12,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE_ENV, HVTERM, TIMEOUT, wait_for
+from conftest import BASE_ENV, HVTERM, TIMEOUT, sha256_of, wait_for
 from relay import Relay
 
 MIB = 1 << 20
@@ -75,14 +74,6 @@ def ssh_options(sshd, target):
 
 def run(args, **kwargs):
     return subprocess.run(args, capture_output=True, env=BASE_ENV, timeout=TIMEOUT * 5, **kwargs)
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(MIB), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def random_file(path, size, seed):

@@ -1,15 +1,12 @@
 """A new hvterm against an agent from before session names and KILL recipients (HELLO capabilities
 up to 0x20): ls works without names, kill says what the agent cannot do rather than do something
 else, and a named session is refused before anything starts."""
-import os
-import socket
 import struct
-import threading
 
 import pytest
 
-from conftest import BASE_ENV, hvterm
-from rawwire import HELLO, KILL, LIST, LIST_END, LIST_ENTRY, OK, OPEN, frame, frames_in, string
+from conftest import hvterm
+from rawwire import HELLO, KILL, LIST, LIST_END, LIST_ENTRY, OK, OPEN, FakeAgent, frame, frames_in, string
 
 OLD_CAPABILITIES = 0x3F
 SESSION_ID = bytes.fromhex("5e551011") + b"\x00" * 12
@@ -20,26 +17,12 @@ def old_list_entry():
             struct.pack("<QQI", 1700000000000, 1000, 0) + string(b"bash"))
 
 
-class OldAgent:
+class OldAgent(FakeAgent):
     """Answers like hvtermd before 0x40/0x80, and keeps every request it got."""
 
     def __init__(self, directory):
-        self.path = os.path.join(directory, "old.sock")
-        self.target = "unix:" + self.path
         self.requests = []
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(self.path)
-        self.server.listen(8)
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                self.converse(conn)
+        super().__init__(directory, "old.sock")
 
     def converse(self, conn):
         data = b""
@@ -64,10 +47,6 @@ class OldAgent:
             if not chunk:
                 return
             data += chunk
-
-    def close(self):
-        self.server.close()
-
 
 @pytest.fixture
 def old_agent(workdir):
