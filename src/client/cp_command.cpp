@@ -9,6 +9,7 @@
 #include "client/local_io.h"
 #include "common/log.h"
 #include "common/printable.h"
+#include "common/signal_watch.h"
 #include "common/timer.h"
 #include "copy/progress.h"
 #include "copy/pump.h"
@@ -228,19 +229,11 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
                  });
     // Ctrl-C stops the copy in the agent too (a file it was writing is removed), instead of
     // leaving it to wait for the rest of a stream that will not come.
-    std::vector<uv_signal_t*> signals;
-    for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
-      auto* handle = new uv_signal_t;
-      uv_signal_init(loop, handle);
-      handle->data = &client;
-      uv_signal_start(
-          handle, [](uv_signal_t* h, int number) { static_cast<SessionClient*>(h->data)->interrupt(number); }, signum);
-      signals.push_back(handle);
-    }
+    static constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+    SignalWatch signals;
+    signals.start(loop, kStopSignals, [&client](int signum) { client.interrupt(signum); });
     uv_run(loop, UV_RUN_DEFAULT);
-    for (auto* handle : signals)
-      uv_close(reinterpret_cast<uv_handle_t*>(handle),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    signals.close();
     ticker.close();
     if (copy.progress) {
       clear_line();
