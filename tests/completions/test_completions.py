@@ -163,7 +163,11 @@ def agent(tmp):
     a = Agent(os.path.join(tmp, "a.sock"), base_env())
     try:
         a.running = a.abandoned_session("sleep", "100")
-        a.exited = a.abandoned_session("sh", "-c", "sleep 0.3")
+        # It exits only when told, after its client is gone: a program that ended on its own
+        # clock could end while the client is still attached, which collects it before ls sees it.
+        release = os.path.join(tmp, "release")
+        a.exited = a.abandoned_session("sh", "-c", f"while [ ! -e '{release}' ]; do sleep 0.05; done")
+        open(release, "w").close()
         wait_for(lambda: any(s["id"] == a.exited and s["state"] == "exited" for s in a.sessions()),
                  "the second session to exit")
         yield a
