@@ -1,6 +1,7 @@
 #include "client/local_io.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "platform/sockets.h"
 #include "protocol/wire.h"
@@ -41,6 +42,10 @@ uv_stream_t* open_stream(uv_loop_t* loop, int fd, uv_handle_type kind, bool read
     default: return nullptr;
   }
 }
+
+// Only a terminal is detached from (discard_unwritten): a pipe or socket gets everything at once,
+// which libuv then writes with as few system calls as the reader allows.
+size_t in_flight_limit_for(uv_handle_type kind) { return kind == UV_TTY ? kTerminalWriteInFlight : SIZE_MAX; }
 
 }  // namespace
 
@@ -167,7 +172,11 @@ struct LocalWriter::FileWrite {
 };
 
 LocalWriter::LocalWriter(uv_loop_t* loop, int fd)
-    : loop_(loop), fd_(fd), kind_(uv_guess_handle(fd)), flush_at_end_of_turn_(loop, [this] { flush(); }) {
+    : loop_(loop),
+      fd_(fd),
+      kind_(uv_guess_handle(fd)),
+      in_flight_limit_(in_flight_limit_for(kind_)),
+      flush_at_end_of_turn_(loop, [this] { flush(); }) {
   stream_ = open_stream(loop, fd, kind_, false);
   if (stream_ == nullptr)
     kind_ = UV_FILE;
@@ -181,6 +190,7 @@ LocalWriter::LocalWriter(uv_loop_t* loop, SharedStream stream)
       kind_(stream->type),
       stream_(stream.get()),
       shared_(std::move(stream)),
+      in_flight_limit_(in_flight_limit_for(kind_)),
       flush_at_end_of_turn_(loop, [this] { flush(); }) {}
 
 LocalWriter::~LocalWriter() {
@@ -206,9 +216,9 @@ void LocalWriter::flush() {
   if (stream_ == nullptr || batch_.empty()) return;
   flushing_.swap(batch_);  // callbacks below may write again: that goes into the next batch
   size_t i = 0;
-  if (in_flight_ == 0) {
-    // Nothing queued in libuv: write the whole batch now, and finish without a request for what
-    // goes out (all of it, for terminal output). `done` may run more than once, for consecutive parts.
+  if (in_flight_bytes_ == 0 && waiting_.empty()) {
+    // Nothing queued: write the whole batch now, and finish without a request for what goes out
+    // (all of it, for terminal output). `done` may run more than once, for consecutive parts.
     iov_.clear();
     size_t total = 0;
     for (auto& [bytes, done] : flushing_) {
@@ -231,49 +241,68 @@ void LocalWriter::flush() {
     }
   }
   for (; i < flushing_.size(); ++i) {
-    if (stream_ == nullptr) {
+    if (stream_ == nullptr)
       pending_bytes_ -= flushing_[i].first.size();
-      continue;
-    }
-    write_later(std::move(flushing_[i].first), std::move(flushing_[i].second));
+    else
+      waiting_.push_back(std::move(flushing_[i]));
   }
   flushing_.clear();
+  hand_over();
   after_write();
 }
 
 struct LocalWriter::StreamWrite {
   uv_write_t request;
   std::shared_ptr<LocalWriter*> writer;
-  Slice bytes;
-  Done done;
+  std::vector<std::pair<Slice, Done>> parts;
+  size_t total = 0;
+  void finished(int status);  // calls each part's `done`, then frees itself
 };
 
-void LocalWriter::write_later(Slice bytes, Done done) {
-  auto* w = new StreamWrite{{}, alive_, std::move(bytes), std::move(done)};
+void LocalWriter::hand_over() {
+  if (stream_ == nullptr || waiting_.empty() || in_flight_bytes_ >= in_flight_limit_) return;
+  auto* w = new StreamWrite{{}, alive_, {}, 0};
   w->request.data = w;
-  uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
-  ++in_flight_;
-  int rc = uv_write(&w->request, stream_, &buf, 1, [](uv_write_t* req, int status) {
-    auto* w = static_cast<StreamWrite*>(req->data);
-    LocalWriter* writer = *w->writer;
-    if (writer == nullptr) {
-      delete w;
-      return;
+  size_t room = in_flight_limit_ - in_flight_bytes_;
+  while (!waiting_.empty() && room > 0) {
+    auto& [bytes, done] = waiting_.front();
+    if (bytes.size() <= room) {
+      room -= bytes.size();
+      w->parts.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    } else {
+      w->parts.emplace_back(bytes.sub(0, room), done);  // `done` hears of each part
+      bytes.remove_prefix(room);
+      room = 0;
     }
-    --writer->in_flight_;
-    writer->pending_bytes_ -= w->bytes.size();
-    if (status != UV_ECANCELED) w->done(w->bytes.size(), status);
-    delete w;
-    writer->after_write();
-  });
-  if (rc != 0) {
-    --in_flight_;
-    pending_bytes_ -= w->bytes.size();
-    auto done_now = std::move(w->done);
-    size_t n = w->bytes.size();
-    delete w;
-    done_now(n, rc);
   }
+  iov_.clear();
+  for (auto& [bytes, done] : w->parts) {
+    iov_.push_back(uv_buf_init(bytes.mutable_data(), static_cast<unsigned>(bytes.size())));
+    w->total += bytes.size();
+  }
+  in_flight_bytes_ += w->total;
+  int rc = uv_write(&w->request, stream_, iov_.data(), static_cast<unsigned>(iov_.size()),
+                    [](uv_write_t* req, int status) { static_cast<StreamWrite*>(req->data)->finished(status); });
+  if (rc != 0) w->finished(rc);
+}
+
+void LocalWriter::StreamWrite::finished(int status) {
+  std::shared_ptr<LocalWriter*> alive = writer;
+  LocalWriter* self = *alive;
+  if (self != nullptr) {
+    self->in_flight_bytes_ -= total;
+    self->pending_bytes_ -= total;
+    // Cancelled: the writer was closed, and nobody can tell how much of it went out.
+    for (auto& [bytes, done] : parts) {
+      if (status == UV_ECANCELED || *alive == nullptr) break;
+      done(bytes.size(), status);
+    }
+  }
+  delete this;
+  if (self == nullptr || *alive == nullptr) return;  // gone, or destroyed by a callback
+  self->hand_over();
+  self->after_write();
 }
 
 void LocalWriter::issue_file_write() {
@@ -318,18 +347,41 @@ void LocalWriter::close_when_drained(std::function<void()> closed) {
 }
 
 void LocalWriter::after_write() {
-  if (!close_when_drained_ || pending_bytes_ != 0) return;
-  close();
-  if (auto closed = std::move(on_drained_close_)) {
-    on_drained_close_ = nullptr;
-    closed();
+  if (pending_bytes_ != 0) return;
+  if (close_when_drained_) {
+    close();
+    if (auto closed = std::move(on_drained_close_)) {
+      on_drained_close_ = nullptr;
+      closed();
+      return;  // it may have destroyed us
+    }
+  }
+  if (auto drained = std::move(on_drained_)) {
+    on_drained_ = nullptr;
+    drained();
   }
 }
 
-void LocalWriter::close() {
+size_t LocalWriter::discard_unwritten() {
   flush_at_end_of_turn_.disarm();
-  for (auto& entry : batch_) pending_bytes_ -= entry.first.size();
+  size_t dropped = 0;
+  for (auto& entry : batch_) dropped += entry.first.size();
+  for (auto& entry : waiting_) dropped += entry.first.size();
+  for (auto& entry : file_queue_) dropped += entry.first.size();
   batch_.clear();
+  waiting_.clear();
+  file_queue_.clear();
+  pending_bytes_ -= dropped;
+  return dropped;
+}
+
+void LocalWriter::when_drained(std::function<void()> drained) {
+  on_drained_ = std::move(drained);
+  after_write();
+}
+
+void LocalWriter::close() {
+  discard_unwritten();
   if (shared_) {
     // The request keeps the socket until the shutdown is done; writes libuv still holds go first.
     struct Shutdown {

@@ -62,6 +62,12 @@ class LocalWriter {
   size_t pending() const { return pending_bytes_; }
   // Write this turn's batch now (before the terminal changes mode, for one).
   void flush();
+  // Drop what is not with the OS yet, without calling its `done`: the bytes counted as written are
+  // then exactly those the reader was given. What libuv is writing just then (for a terminal, at
+  // most kTerminalWriteInFlight) goes on; returns how many bytes were dropped.
+  size_t discard_unwritten();
+  // `drained` runs once nothing is pending any more (now, if nothing is).
+  void when_drained(std::function<void()> drained);
   void close();
   // Close once every queued write is done (now, if none are); `closed` runs then.
   void close_when_drained(std::function<void()> closed = nullptr);
@@ -70,17 +76,21 @@ class LocalWriter {
   struct FileWrite;
   struct StreamWrite;
   void issue_file_write();
-  void write_later(Slice bytes, Done done);
+  void hand_over();  // give libuv what waits, up to in_flight_limit_
   uv_loop_t* loop_;
   int fd_;
   uv_handle_type kind_;
   uv_stream_t* stream_ = nullptr;
   SharedStream shared_;
-  std::function<void()> on_drained_close_;
+  size_t in_flight_limit_;
+  std::function<void()> on_drained_close_, on_drained_;
   std::deque<std::pair<Slice, Done>> file_queue_;
   std::vector<std::pair<Slice, Done>> batch_, flushing_;  // this turn's writes; the ones being flushed
+  // Stream writes that did not go out at once and wait here, not in libuv, for the reader: here
+  // they can be dropped with an exact count of what was written (see discard_unwritten).
+  std::deque<std::pair<Slice, Done>> waiting_;
   std::vector<uv_buf_t> iov_;
-  size_t in_flight_ = 0;  // stream writes handed to libuv
+  size_t in_flight_bytes_ = 0;  // handed to libuv
   EndOfTurn flush_at_end_of_turn_;
   bool file_busy_ = false;
   bool close_when_drained_ = false;

@@ -53,6 +53,10 @@ Binding::Options binding_options(const ClientOptions& o) {
   return b;
 }
 
+// How long a detach waits for the terminal to take the piece of output it was writing: a terminal
+// that takes nothing for this long is stuck, and the user asked to leave.
+constexpr uint64_t kDetachWaitMs = 2000;
+
 int index_of(wire::Stream s) { return s == wire::Stream::Stdout ? 0 : 1; }
 wire::Stream stream_of(int index) { return index == 0 ? wire::Stream::Stdout : wire::Stream::Stderr; }
 
@@ -168,7 +172,8 @@ void SessionClient::on_connected(uv_stream_t* stream) {
 }
 
 void SessionClient::on_disconnect(const std::string& reason) {
-  conn_ = nullptr;  // it closed itself
+  conn_ = nullptr;         // it closed itself
+  if (detaching_) return;  // the detach goes on; the agent detaches the session itself
   connection_lost(reason.empty() ? "the agent closed the connection" : reason);
 }
 
@@ -243,6 +248,7 @@ void SessionClient::follow(const Reconnection::Next& next) {
 // ---- frames from the agent -----------------------------------------------------------------------------
 
 void SessionClient::on_frame(wire::Frame& frame) {
+  if (detaching_) return;  // we are leaving: what the agent says now is for the next client
   if (liveness_.heard(uv_now(loop_))) notice("the agent is responding again");
   auto malformed = [this, &frame] {
     connection_lost(std::string("protocol error: malformed ") + wire::frame_type_name(frame.type));
@@ -388,6 +394,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
         return finish(255);
       }
       raw_ = true;
+      follow_modes_ = stdio_ && platform::is_terminal(1);
     }
     if (options_.attach && stdio_) notice("attached to session " + short_id());
     if (options_.signal_once_bound != 0) pending_signals_.push_back(options_.signal_once_bound);
@@ -406,6 +413,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
 }
 
 void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes) {
+  if (detaching_) return;  // not shown, so not acknowledged: the next attach shows it
   int index = index_of(stream);
   std::string problem;
   auto fresh = output_[index].fresh_part(offset, std::move(bytes), problem);
@@ -418,6 +426,16 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
   if (output_broken_[index]) {  // nobody reads it any more
     output_[index].consumed(bytes.size());
     return maybe_ack(index, false);
+  }
+  if (index == 0 && follow_modes_) {
+    // The terminal's modes are followed in what it was given, part by part as it takes it.
+    Slice shown = bytes;
+    size_t taken = 0;
+    return write_local(index, std::move(bytes), [this, shown, taken](size_t n, int error) mutable {
+      if (error == 0) modes_.feed(shown.view().substr(taken, n));
+      taken += n;
+      on_output_written(0, n, error);
+    });
   }
   write_local(index, std::move(bytes), [this, index](size_t n, int error) { on_output_written(index, n, error); });
 }
@@ -576,7 +594,7 @@ void SessionClient::on_stdin(Slice bytes) {
         input_.append(Slice::copy_of(event.data));
       } else {
         on_escape(event.command);
-        if (binding_.done()) return;
+        if (binding_.done() || detaching_) return;  // what was typed after ~. goes nowhere
       }
     }
   } else {
@@ -607,12 +625,12 @@ void SessionClient::pump_input() {
 void SessionClient::on_escape(EscapeParser::Command command) {
   switch (command) {
     case EscapeParser::Command::Detach:
-      detach_from_agent();
-      if (binding_.done()) return;  // the session ended meanwhile and was collected
-      exit_code_ = 0;
-      notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
-             short_id());
-      return finish(0);
+      return detach([this] {
+        exit_code_ = 0;
+        notice("detached from session " + short_id() + "; resume with: hvterm attach " + options_.target.text + " " +
+               short_id());
+        finish(0);
+      });
     case EscapeParser::Command::Help: write_local(0, Slice::copy_of(escape_help_text(escapes_.escape()))); return;
     case EscapeParser::Command::Status: {
       std::string state = binding_.is_bound()
@@ -633,28 +651,54 @@ void SessionClient::on_escape(EscapeParser::Command command) {
   }
 }
 
-// The next client to attach must neither miss nor repeat what we printed: this turn's output is
-// written now and acknowledged, and output a slow terminal has not taken yet is dropped (not
-// acknowledged, so the next attach shows it).
-void SessionClient::detach_from_agent() {
-  if (conn_ == nullptr || !binding_.is_bound()) return;
-  pump_input();
-  for (auto* writer : writers_) writer->flush();
-  if (conn_ == nullptr || !binding_.is_bound()) return;  // the flush finished the session (collected)
-  maybe_ack(0, true);
-  maybe_ack(1, true);
-  conn_->send(wire::encode_empty(wire::FrameType::Detach));
-  conn_->close_after_flush();
-  conn_ = nullptr;
-  if (writers_[0]->pending() != 0) writers_[0]->close();
+// The next client to attach must neither miss nor repeat what we printed, and the user sees
+// nothing of the session after the detach but what the terminal was taking just then: output not
+// yet written is dropped (not acknowledged, so the next attach shows it), the piece being written
+// is let finish, everything written is acknowledged, and then the terminal's modes are restored
+// and `then` says why we left.
+void SessionClient::detach(std::function<void()> then) {
+  if (binding_.done() || detaching_) return;
+  if (conn_ == nullptr || !binding_.is_bound()) {
+    restore_terminal_modes();
+    return then();
+  }
+  detaching_ = true;
+  pump_input();  // what was typed before the detach still goes
+  stdin_->pause();
+  writers_[0]->discard_unwritten();
+  auto leave = [this, then = std::move(then)] {
+    detach_wait_.close();
+    if (conn_ != nullptr && binding_.is_bound()) {
+      maybe_ack(0, true);
+      maybe_ack(1, true);
+      conn_->send(wire::encode_empty(wire::FrameType::Detach));
+      conn_->close_after_flush();
+      conn_ = nullptr;
+    }
+    restore_terminal_modes();
+    then();
+  };
+  // A terminal that does not take that piece in time (the user's terminal emulator stopped) is not
+  // waited for: the piece is dropped too, and the next attach shows it again.
+  detach_wait_.start(loop_, kDetachWaitMs, 0, [this] {
+    log::info("the terminal did not take the last output in time; the next attach shows it again");
+    writers_[0]->discard_unwritten();
+    writers_[0]->close();
+  });
+  writers_[0]->when_drained(std::move(leave));
 }
 
 void SessionClient::leave_detached(const std::string& why) {
-  if (binding_.done()) return;
-  detach_from_agent();
-  if (binding_.done()) return;
-  say(why + "; session " + short_id() + " keeps running: hvterm attach " + options_.target.text + " " + short_id());
-  finish(255);
+  detach([this, why] {
+    say(why + "; session " + short_id() + " keeps running: hvterm attach " + options_.target.text + " " + short_id());
+    finish(255);
+  });
+}
+
+void SessionClient::restore_terminal_modes() {
+  if (!follow_modes_) return;
+  std::string restore = modes_.restore();
+  if (!restore.empty()) write_local(0, Slice::copy_of(restore));
 }
 
 void SessionClient::send_signal(uint8_t wire_signal) {
@@ -738,6 +782,7 @@ void SessionClient::finish(int code) {
     stop();
   }
   if (recording()) record(cast_.finish(recording_seconds()));
+  restore_terminal_modes();                       // a program that died or was cut off with its modes on
   if (stdio_) log::set_sink(nullptr);             // stderr is closing: what is left to say goes to it directly
   for (auto* writer : writers_) writer->flush();  // last words go out while the terminal is still raw
   if (conn_ != nullptr) {

@@ -15,6 +15,7 @@
 #include "client/liveness.h"
 #include "client/local_io.h"
 #include "client/reconnection.h"
+#include "client/terminal_modes.h"
 #include "common/signal_watch.h"
 #include "common/timer.h"
 #include "platform/terminal.h"
@@ -124,8 +125,9 @@ class SessionClient final : public FramedConnection::Handler {
   void on_stdin_end(int error);
   void on_escape(EscapeParser::Command command);
   void pump_input();
-  void detach_from_agent();
+  void detach(std::function<void()> then);      // leave the session running; `then` when done
   void leave_detached(const std::string& why);  // detach, say why and how to come back, exit 255
+  void restore_terminal_modes();                // undo the modes the program left on in our terminal
   void send_signal(uint8_t wire_signal);
   void send_window_size();
   void on_local_signal(int signum);
@@ -163,6 +165,10 @@ class SessionClient final : public FramedConnection::Handler {
   std::unique_ptr<platform::Terminal> terminal_;
   bool raw_ = false;
   EscapeParser escapes_;
+  TerminalModes modes_;
+  bool follow_modes_ = false;  // our stdout is the terminal the session's program draws on
+  bool detaching_ = false;     // waiting for the terminal to take its last piece of output
+  Timer detach_wait_;
 
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
   OutboundStream input_;

@@ -21,4 +21,10 @@ inline constexpr size_t kWideChildPipe = 128 * 1024;
 // pipe carries more per wake-up (tests/bench/README.md).
 inline constexpr size_t kWideLocalPipe = 1024 * 1024;
 
+// What hvterm hands libuv at once for its terminal; the rest waits in hvterm. A detach drops what
+// waits and lets this piece finish (libuv cannot say how much of a cancelled write went out): the
+// most a user sees after typing ~., and the most the next attach repeats if the terminal does not
+// take it within the detach's wait.
+inline constexpr size_t kTerminalWriteInFlight = 64 * 1024;
+
 }  // namespace hvterm

@@ -84,6 +84,37 @@ def test_a_detach_by_signal_repeats_nothing(agent, sig):
     assert start == len(first), f"{len(first) - start} bytes shown again"
 
 
+def test_a_detach_during_heavy_output_shows_no_line_twice_and_ends_with_the_notice(agent):
+    # The terminal (this test) reads as fast as it can while seq fills it: ~. arrives with output
+    # received and not yet written, and a piece of it being written.
+    count = 2_000_000
+    expected = b"".join(b"%d\r\n" % i for i in range(1, count + 1))
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "seq", str(count)], env=BASE_ENV, timeout=TIMEOUT,
+                          maxread=65536)
+    child.logfile_read = io.BytesIO()
+    shown = b""
+    while b"\r\n200000\r\n" not in shown:
+        shown = shown[-16:] + child.read_nonblocking(65536, timeout=TIMEOUT)
+    child.send("~.")  # nothing typed before it: ~. is at the start of a line (a typed \r would be echoed)
+    child.expect(pexpect.EOF)
+    raw = child.logfile_read.getvalue()
+    child.close()
+    assert child.exitstatus == 0, raw[-300:]
+    # The notice is the last thing shown, on a line of its own: nothing of the session after it.
+    tail = re.search(rb"\r\nhvterm: detached from session ([0-9a-f]{8}); resume with: [^\r]*\r\n$", raw)
+    assert tail, raw[-300:]
+    first = raw[:tail.start()]
+    assert b"hvterm" not in first
+    assert len(first) < len(expected), "seq had finished before the detach: nothing was tested"
+    attach = pexpect.spawn(HVTERM, ["attach", "-q", agent.target, tail.group(1).decode()], env=BASE_ENV,
+                           timeout=TIMEOUT, maxread=65536)
+    second = attach.read()
+    attach.close()
+    assert attach.exitstatus == 0, second[-300:]
+    start = split_point(expected, first, second)
+    assert start == len(first), f"{len(first) - start} bytes shown again"
+
+
 def test_a_client_that_lost_its_connection_without_reconnecting_leaves_a_bounded_repeat(agent, workdir):
     from relay import Relay
     relay = Relay(workdir, agent.sock)

@@ -1,10 +1,10 @@
 """hvterm shell through a real PTY, like a person at a keyboard (DESIGN §5 Interactive)."""
 import os
+import re
 import subprocess
 import termios
 
 import pexpect
-import pytest
 
 from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, spawn_shell
 
@@ -64,6 +64,59 @@ def test_detach_restores_the_terminal_exactly(agent):
     assert termios.tcgetattr(slave) == before
     os.close(master)
     os.close(slave)
+
+
+VIM_LIKE = r"printf '\033[?1049h\033[?1000h\033[?2004h\033=\033[?25lREADY'"
+VIM_LIKE_RESTORED = b"\x1b[?1000l\x1b[?2004l\x1b>\x1b[?1049l\x1b[?25h"
+
+
+def test_detach_turns_off_the_modes_the_program_left_on_before_the_notice(agent):
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", VIM_LIKE + "; sleep 100"],
+                          env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("READY")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    after = child.before
+    child.close()
+    assert child.exitstatus == 0
+    notice = re.fullmatch(re.escape(VIM_LIKE_RESTORED) +
+                          rb"\r\nhvterm: detached from session ([0-9a-f]{8}); [^\r]*\r\n", after)
+    assert notice, after
+    assert hvterm("kill", "--close", agent.target, notice.group(1).decode()).returncode == 0
+
+
+def test_detach_from_a_program_that_changed_no_mode_writes_only_the_notice(agent):
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", "echo READY; sleep 100"],
+                          env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("READY\r\n")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    notice = re.fullmatch(rb"\r\nhvterm: detached from session ([0-9a-f]{8}); [^\r]*\r\n", child.before)
+    assert notice, child.before
+    child.close()
+    assert hvterm("kill", "--close", agent.target, notice.group(1).decode()).returncode == 0
+
+
+def test_a_program_that_ends_with_its_modes_on_leaves_the_terminal_restored(agent):
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "sh", "-c", VIM_LIKE + "; exit 3"],
+                          env=BASE_ENV, timeout=TIMEOUT)
+    child.expect_exact("READY")
+    child.expect(pexpect.EOF)
+    assert child.before == VIM_LIKE_RESTORED, child.before
+    child.close()
+    assert child.exitstatus == 3
+
+
+def test_output_to_a_file_is_not_followed_or_restored(agent, workdir):
+    # Only the terminal is ours to restore: with stdout redirected, the bytes are the program's alone.
+    out = os.path.join(workdir, "modes.out")
+    child = pexpect.spawn("/bin/sh", ["-c", f"exec {HVTERM} shell {agent.target} -- sh -c \"{VIM_LIKE}; exit 3\" > {out}"],
+                          env=BASE_ENV, timeout=TIMEOUT)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    with open(out, "rb") as f:
+        assert f.read() == b"\x1b[?1049h\x1b[?1000h\x1b[?2004h\x1b=\x1b[?25lREADY"
 
 
 def test_tilde_tilde_sends_one_tilde(agent):

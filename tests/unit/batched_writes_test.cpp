@@ -4,8 +4,10 @@
 #ifndef _WIN32
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -20,6 +22,7 @@
 #include "protocol/codec.h"
 #include "test_loop.h"
 #include "transport/framed_connection.h"
+#include "transport/io_sizes.h"
 
 using namespace hvterm;
 
@@ -279,6 +282,51 @@ TEST_CASE("widen_pipe: a pipe gets what is asked, never less than it has; anythi
   close(sockets[0]);
   close(sockets[1]);
 }
+TEST_CASE("local writer: a terminal's output not yet written is dropped with an exact count of what was") {
+  // A detach relies on it: what the terminal was given is acknowledged, the rest shown by the next attach.
+  TestLoop l;
+  int master = -1, slave = -1;
+  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  termios raw{};
+  REQUIRE(tcgetattr(slave, &raw) == 0);
+  cfmakeraw(&raw);  // the bytes as written, no \n -> \r\n
+  REQUIRE(tcsetattr(slave, TCSANOW, &raw) == 0);
+  fcntl(master, F_SETFL, O_NONBLOCK);
+  std::string expected;
+  for (int i = 0; i < 64; ++i) expected += pattern(65536, static_cast<char>('a' + i % 26));
+  std::string received;
+  size_t acknowledged = 0, dropped = 0;
+  bool drained = false;
+  auto read_master = [&] {
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(master, chunk, sizeof chunk)) > 0) received.append(chunk, static_cast<size_t>(n));
+  };
+  {
+    LocalWriter writer(&l.loop, slave);
+    for (size_t at = 0; at < expected.size(); at += 65536)
+      writer.write(Slice::copy_of(std::string_view(expected).substr(at, 65536)), [&](size_t n, int error) {
+        CHECK(error == 0);
+        acknowledged += n;
+      });
+    uv_run(&l.loop, UV_RUN_NOWAIT);  // the terminal takes what fits; nobody reads it yet
+    CHECK(writer.pending() > expected.size() / 2);
+    dropped = writer.discard_unwritten();
+    CHECK(dropped > 0);
+    CHECK(writer.pending() <= kTerminalWriteInFlight);  // only the piece libuv was writing goes on
+    writer.when_drained([&] { drained = true; });
+    while (!drained) {
+      read_master();
+      uv_run(&l.loop, UV_RUN_NOWAIT);
+    }
+    read_master();
+  }
+  CHECK(acknowledged + dropped == expected.size());
+  CHECK(received.size() == acknowledged);
+  CHECK(received == expected.substr(0, received.size()));
+  close(master);
+}
+
 TEST_CASE("LocalWriter: destroyed with writes still under way, their callbacks find it gone") {
   TestLoop l;
   int calls = 0;
