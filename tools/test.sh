@@ -35,7 +35,9 @@ run_tier() {
     ${verbose:+-V}
 }
 
+started=$SECONDS
 for tier in $tiers; do
+  echo "--- $tier tier starts at $((SECONDS - started)) s"
   case $tier in
     format)
       echo "=== the C++ sources follow .clang-format"
@@ -70,4 +72,4 @@ for tier in $tiers; do
     *) echo "tools/test.sh: unknown tier '$tier'" >&2; exit 2 ;;
   esac
 done
-echo "=== all tiers passed: $tiers"
+echo "=== all tiers passed in $((SECONDS - started)) s: $tiers"

@@ -28,7 +28,7 @@ bool FileCopy::start(std::string& error) {
   if (!platform::stream_pair(loop_, messages_, error)) return false;
   // Nothing comes back on the message pair: its reading side is the session's alone.
   auto warn = [this](const std::string& line) { say(line); };
-  pump_ = std::make_unique<copy::CopyPump>(loop_, std::exchange(data_[1], nullptr),
+  pump_ = std::make_unique<copy::CopyPump>(std::exchange(data_[1], nullptr),
                                            [this](const std::string& error) { copied(error); });
   bool recursive = (spec_.flags & wire::CopySpec::kRecursive) != 0;
   if (spec_.direction == wire::CopySpec::Direction::OutOfGuest) {

@@ -184,7 +184,7 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
     auto maybe_stop = [&] {
       if (session_done && (pump_done || operands.into_guest)) uv_stop(loop);
     };
-    copy::CopyPump pump(loop, ends[1], [&](const std::string& why) {
+    copy::CopyPump pump(ends[1], [&](const std::string& why) {
       pump_done = true;
       pump_error = why;
       maybe_stop();

@@ -35,24 +35,15 @@ struct Restore {
   const char* sequence;
 };
 constexpr Restore kRestores[] = {
-    {kColours, "\x1b[0m"},
-    {kMouseX10, "\x1b[?9l"},
-    {kMouseNormal, "\x1b[?1000l"},
-    {kMouseHighlight, "\x1b[?1001l"},
-    {kMouseButtons, "\x1b[?1002l"},
-    {kMouseAny, "\x1b[?1003l"},
-    {kMouseUtf8, "\x1b[?1005l"},
-    {kMouseSgr, "\x1b[?1006l"},
-    {kMouseUrxvt, "\x1b[?1015l"},
-    {kMouseSgrPixels, "\x1b[?1016l"},
-    {kFocusEvents, "\x1b[?1004l"},
-    {kBracketedPaste, "\x1b[?2004l"},
-    {kModifyOtherKeys, "\x1b[>4m"},
-    {kKeypad, "\x1b>"},
-    {kCursorKeys, "\x1b[?1l"},
-    {kAltScreen47, "\x1b[?47l"},
-    {kAltScreen1047, "\x1b[?1047l"},
-    {kAltScreen1049, "\x1b[?1049l"},
+    {kColours, "\x1b[0m"},           {kMouseX10, "\x1b[?9l"},
+    {kMouseNormal, "\x1b[?1000l"},   {kMouseHighlight, "\x1b[?1001l"},
+    {kMouseButtons, "\x1b[?1002l"},  {kMouseAny, "\x1b[?1003l"},
+    {kMouseUtf8, "\x1b[?1005l"},     {kMouseSgr, "\x1b[?1006l"},
+    {kMouseUrxvt, "\x1b[?1015l"},    {kMouseSgrPixels, "\x1b[?1016l"},
+    {kFocusEvents, "\x1b[?1004l"},   {kBracketedPaste, "\x1b[?2004l"},
+    {kModifyOtherKeys, "\x1b[>4m"},  {kKeypad, "\x1b>"},
+    {kCursorKeys, "\x1b[?1l"},       {kAltScreen47, "\x1b[?47l"},
+    {kAltScreen1047, "\x1b[?1047l"}, {kAltScreen1049, "\x1b[?1049l"},
     {kCursorHidden, "\x1b[?25h"},
 };
 
@@ -62,9 +53,9 @@ struct PrivateMode {
   Bit bit;
 };
 constexpr PrivateMode kPrivateModes[] = {
-    {1, kCursorKeys},       {9, kMouseX10},         {47, kAltScreen47},     {1000, kMouseNormal},
-    {1001, kMouseHighlight}, {1002, kMouseButtons},  {1003, kMouseAny},      {1004, kFocusEvents},
-    {1005, kMouseUtf8},      {1006, kMouseSgr},      {1015, kMouseUrxvt},    {1016, kMouseSgrPixels},
+    {1, kCursorKeys},        {9, kMouseX10},         {47, kAltScreen47},      {1000, kMouseNormal},
+    {1001, kMouseHighlight}, {1002, kMouseButtons},  {1003, kMouseAny},       {1004, kFocusEvents},
+    {1005, kMouseUtf8},      {1006, kMouseSgr},      {1015, kMouseUrxvt},     {1016, kMouseSgrPixels},
     {1047, kAltScreen1047},  {1049, kAltScreen1049}, {2004, kBracketedPaste}, {25, kCursorHidden},
 };
 

@@ -22,8 +22,8 @@ struct CopyPump::Write {
   std::shared_ptr<bool> alive;
 };
 
-CopyPump::CopyPump(uv_loop_t* loop, uv_stream_t* stream, std::function<void(const std::string&)> done)
-    : loop_(loop), stream_(stream), done_(std::move(done)) {
+CopyPump::CopyPump(uv_stream_t* stream, std::function<void(const std::string&)> done)
+    : stream_(stream), done_(std::move(done)) {
   stream_->data = this;
 }
 

@@ -19,7 +19,7 @@ class CopyPump {
  public:
   // `stream` is ours from now on; `done` runs once, when the walk is written and shut down, or the
   // stream to extract has ended (or broke: then `error` says so).
-  CopyPump(uv_loop_t* loop, uv_stream_t* stream, std::function<void(const std::string& error)> done);
+  CopyPump(uv_stream_t* stream, std::function<void(const std::string& error)> done);
   ~CopyPump();
   CopyPump(const CopyPump&) = delete;
   CopyPump& operator=(const CopyPump&) = delete;
@@ -37,7 +37,6 @@ class CopyPump {
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void finish(const std::string& error);
 
-  uv_loop_t* loop_;
   uv_stream_t* stream_;
   std::function<void(const std::string&)> done_;
   Walker* walker_ = nullptr;

@@ -22,7 +22,9 @@
 #   (md5 and size); stdin EOF (half-close) and empty stdin; stderr apart from
 #   stdout; `hvterm nc` to a TCP port in the guest (48 MiB through busybox
 #   `nc -l -e cat` and back, exact, exit 0; a closed port: one line, 255); `hvterm forward -L`
-#   and `-R` (4 MiB through each to busybox `nc -l -e cat`, exact; SIGINT: 130); an interactive shell on a PTY driven by /bin/ptydrive (stty size at
+#   and `-R` (4 MiB through each to busybox `nc -l -e cat`, exact; SIGINT: 130); `hvterm cp` of
+#   16 MiB and of a small tree (-r -p: nested and empty directories, empty files, a symlink, a
+#   name with spaces, one not UTF-8) pushed and pulled back, equal; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
 #   start and after a resize, typed command, ~. right after Enter detaches with
 #   exit 0), then ls + attach finds the session as it was; exec -t; --allow-cid
 #   refusing (client exit 255 with a one-line reason, the refusal logged with
@@ -31,7 +33,7 @@
 #   no such CID: exit 255, one line, within the connect timeout); resume over
 #   real vsock: 48 MiB piped into `exec -q -- md5sum` and 48 MiB out of
 #   `sh -c 'cat big; exit 9'`, each through a socat relay whose connections are
-#   killed 3 times mid-transfer (the checksum, the exit status and the agent
+#   killed 3 times mid-transfer, and 48 MiB pulled with `hvterm cp` the same way (the checksum, the exit status and the agent
 #   seeing the client come back after every cut are all required); agent A
 #   stopped (SIGSTOP) past the client's --dead-timeout while a session waits
 #   for input typed meanwhile: "not responding", reconnect after SIGCONT,
@@ -551,6 +553,83 @@ download_cut() {
     cuts_verified "$_cuts" "$_c0"
 }
 
+# hvterm cp over real vsock: 16 MiB pushed to agent A's side and pulled back, exact both ways
+cp_file_both_ways() {
+    head -c 16777216 "$BIG" >/tmp/c.cp.in
+    rm -f /tmp/c.cp.pushed /tmp/c.cp.pulled
+    hv cp -q /tmp/c.cp.in "$T:/tmp/c.cp.pushed" 2>/tmp/c.cp.err || { echo "hvterm cp push: exit $?"; cat /tmp/c.cp.err; return 1; }
+    same_file /tmp/c.cp.in /tmp/c.cp.pushed || return 1
+    hv cp -q "$T:/tmp/c.cp.pushed" /tmp/c.cp.pulled 2>/tmp/c.cp.err || { echo "hvterm cp pull: exit $?"; cat /tmp/c.cp.err; return 1; }
+    same_file /tmp/c.cp.in /tmp/c.cp.pulled
+    _rc=$?
+    rm -f /tmp/c.cp.in /tmp/c.cp.pushed /tmp/c.cp.pulled  # the guest's memory is its disk
+    return "$_rc"
+}
+
+# tree_listing DIR: every entry's type, name, mode, and a file's size, time and content or a
+# link's target, sorted (bytewise: one name is not UTF-8)
+tree_listing() {
+    (export LC_ALL=C && cd "$1" && find . ! -name . | sort | while IFS= read -r _tl; do
+        if [ -L "$_tl" ]; then
+            echo "link $_tl -> $(readlink "$_tl")"
+        elif [ -d "$_tl" ]; then
+            echo "dir $_tl $(stat -c %a "$_tl")"
+        else
+            echo "file $_tl $(stat -c '%a %s %Y' "$_tl") $(md5sum <"$_tl")"
+        fi
+    done)
+}
+
+# hvterm cp -r -p over real vsock: a tree with nested directories, empty files, a symlink, a name
+# with spaces and one that is not UTF-8, pushed and pulled back; the listings are equal
+cp_tree_both_ways() {
+    rm -rf /tmp/c.tree /tmp/c.tree.pushed /tmp/c.tree.pulled
+    mkdir -p "/tmp/c.tree/a/b c/d" /tmp/c.tree/empty-dir
+    head -c 100000 "$BIG" >"/tmp/c.tree/a/b c/d/data"
+    : >/tmp/c.tree/a/empty
+    echo hello >"/tmp/c.tree/with spaces"
+    echo bytes >"/tmp/c.tree/$(printf 'latin1-\351')"
+    touch -d '2001-02-03 04:05:06' /tmp/c.tree/a/empty "/tmp/c.tree/with spaces"
+    chmod 0750 /tmp/c.tree/a
+    chmod 0600 /tmp/c.tree/a/empty
+    ln -s "b c/d/data" /tmp/c.tree/a/link
+    hv cp -q -r -p /tmp/c.tree "$T:/tmp/c.tree.pushed" 2>/tmp/c.cpt.err || { echo "hvterm cp -r push: exit $?"; cat /tmp/c.cpt.err; return 1; }
+    hv cp -q -r -p "$T:/tmp/c.tree.pushed" /tmp/c.tree.pulled 2>/tmp/c.cpt.err || { echo "hvterm cp -r pull: exit $?"; cat /tmp/c.cpt.err; return 1; }
+    tree_listing /tmp/c.tree >/tmp/c.tree.want
+    for _d in /tmp/c.tree.pushed /tmp/c.tree.pulled; do
+        tree_listing "$_d" >/tmp/c.tree.got
+        [ "$(wc -l </tmp/c.tree.want)" -eq 9 ] || { echo "the source tree listing is not what was made:"; cat /tmp/c.tree.want; return 1; }
+        cmp -s /tmp/c.tree.want /tmp/c.tree.got || { echo "$_d differs from the source:"; diff /tmp/c.tree.want /tmp/c.tree.got; return 1; }
+    done
+    rm -rf /tmp/c.tree /tmp/c.tree.pushed /tmp/c.tree.pulled
+}
+
+# cp_progress DIR NAME: how much of NAME has arrived in DIR (its temporary file until it is complete)
+cp_progress() {
+    [ -e "$1/$2" ] && { echo "$BIG_SIZE"; return; }
+    _cp_s=$(stat -c %s "$1"/.hvterm-cp-* 2>/dev/null | head -n 1)
+    echo "${_cp_s:-0}"
+}
+
+# the 48 MiB file pulled with hvterm cp through the relay, cut CUTS times: exact, exit 0, and no
+# temporary file left
+cp_pull_cut() {
+    rm -rf /tmp/c.cpdst
+    mkdir /tmp/c.cpdst
+    _c0=$(agent_conns)
+    timeout "$HV_LIMIT" hvterm cp -q "$RELAY:$BIG" /tmp/c.cpdst/ 2>/tmp/c.cpc.err &
+    _hv=$!
+    _cuts=$(cut_during "$_hv" cp_progress /tmp/c.cpdst "$(basename "$BIG")" 3>&1 >/tmp/c.cpc.cuts)
+    wait "$_hv"
+    _rc=$?
+    cat /tmp/c.cpc.cuts
+    [ "$_rc" -eq 0 ] || { echo "hvterm cp -q $RELAY:$BIG: exit $_rc, expected 0"; cat /tmp/c.cpc.err; return 1; }
+    same_file "$BIG" "/tmp/c.cpdst/$(basename "$BIG")" || return 1
+    [ "$(ls -A /tmp/c.cpdst)" = "$(basename "$BIG")" ] || { echo "left in the destination:"; ls -la /tmp/c.cpdst; return 1; }
+    rm -rf /tmp/c.cpdst
+    cuts_verified "$_cuts" "$_c0"
+}
+
 # the relay survived the cuts and nothing but the relay's parent is left
 relay_alive() {
     kill -0 "$PID_RELAY" 2>/dev/null || { echo "the socat relay died"; return 1; }
@@ -741,6 +820,8 @@ check exec-stderr-separate stderr_separate
 check nc-tcp-in-guest nc_roundtrip
 check nc-refused nc_refused
 check forward-l-and-r forward_l_and_r
+check cp-file-both-ways cp_file_both_ways
+check cp-tree-both-ways cp_tree_both_ways
 
 check shell-pty-size-echo-detach shell_pty
 check shell-reattach shell_reattach
@@ -751,6 +832,7 @@ if have socat; then
     check resume-upload-48m-cut upload_cut
     check resume-download-48m-cut download_cut
     check resume-cut-after-exit-status exit_then_cut
+    check resume-cp-pull-48m-cut cp_pull_cut
     check relay-alive relay_alive
 else
     skip resume-cut "socat not in the guest: it relays the connections these checks cut"

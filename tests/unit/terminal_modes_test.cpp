@@ -28,8 +28,7 @@ TEST_CASE("plain text and modes turned off again need no restoring") {
 
 TEST_CASE("what vim turns on is turned off, input modes before the alternate screen, the cursor last") {
   std::string vim = "\x1b[?1049h\x1b[>4;2m\x1b[?1h\x1b=\x1b[?2004h\x1b[?1000h\x1b[?1006h\x1b[?25l\x1b[38;5;12mx";
-  CHECK(restore_after(vim) ==
-        "\x1b[0m\x1b[?1000l\x1b[?1006l\x1b[?2004l\x1b[>4m\x1b>\x1b[?1l\x1b[?1049l\x1b[?25h");
+  CHECK(restore_after(vim) == "\x1b[0m\x1b[?1000l\x1b[?1006l\x1b[?2004l\x1b[>4m\x1b>\x1b[?1l\x1b[?1049l\x1b[?25h");
 }
 
 TEST_CASE("several modes in one sequence, and each alternate screen with its own reset") {
@@ -62,16 +61,17 @@ TEST_CASE("strings are skipped whole: a title that looks like a sequence changes
 }
 
 TEST_CASE("resets: RIS clears everything, DECSTR what it resets") {
-  CHECK(restore_after("\x1b[?1049h\x1b[?25l\x1b" "c") == "");
+  CHECK(restore_after("\x1b[?1049h\x1b[?25l\x1b"
+                      "c") == "");
   CHECK(restore_after("\x1b[?1049h\x1b[?25l\x1b=\x1b[1m\x1b[!p") == "\x1b[?1049l");
 }
 
 TEST_CASE("cut-short, cancelled, overlong and unknown sequences are ignored") {
   CHECK(restore_after("\x1b[?10\x1b[?2004h") == "\x1b[?2004l");  // an ESC starts over
-  CHECK(restore_after("\x1b[?1049\x18h") == "");                  // CAN cancels
+  CHECK(restore_after("\x1b[?1049\x18h") == "");                 // CAN cancels
   CHECK(restore_after("\x1b[?" + std::string(100, '1') + "h") == "");
-  CHECK(restore_after("\x1b[?12345h\x1b[?7h\x1b[4h") == "");      // modes not followed
-  CHECK(restore_after("\x1b[>1;2m") == "");                      // another xterm resource
+  CHECK(restore_after("\x1b[?12345h\x1b[?7h\x1b[4h") == "");  // modes not followed
+  CHECK(restore_after("\x1b[>1;2m") == "");                   // another xterm resource
   CHECK(restore_after("\x1b[>4;0m") == "");
-  CHECK(restore_after("\x1b[38:2:1:2:3m") == "\x1b[0m");           // colours with sub-parameters
+  CHECK(restore_after("\x1b[38:2:1:2:3m") == "\x1b[0m");  // colours with sub-parameters
 }
