@@ -242,6 +242,9 @@ binary_roundtrip() {
     _rc=$?
     [ "$_rc" -eq 0 ] || { echo "hvterm exec -- cat: exit $_rc"; cat /tmp/c.big.err; return 1; }
     same_file "$BIG" /tmp/c.big.out
+    _rc=$?
+    rm -f /tmp/c.big.out  # the guest's memory is its disk: the checks after this one need the room
+    return "$_rc"
 }
 
 # hvterm nc to a TCP port inside the guest over real vsock: 48 MiB through `nc -l -e cat` and back,
@@ -549,6 +552,7 @@ download_cut() {
     cat /tmp/c.down.cuts
     [ "$_rc" -eq 9 ] || { echo "hvterm exec -q $RELAY -- sh -c 'cat big; exit 9': exit $_rc, expected 9"; cat /tmp/c.down.err; return 1; }
     same_file "$BIG" /tmp/c.down.out || return 1
+    rm -f /tmp/c.down.out  # room for the checks after this one
     [ ! -s /tmp/c.down.err ] || { echo "unexpected stderr with -q:"; cat /tmp/c.down.err; return 1; }
     cuts_verified "$_cuts" "$_c0"
 }
@@ -617,13 +621,13 @@ cp_pull_cut() {
     rm -rf /tmp/c.cpdst
     mkdir /tmp/c.cpdst
     _c0=$(agent_conns)
-    timeout "$HV_LIMIT" hvterm cp -q "$RELAY:$BIG" /tmp/c.cpdst/ 2>/tmp/c.cpc.err &
+    timeout "$HV_LIMIT" hvterm cp -q -v "$RELAY:$BIG" /tmp/c.cpdst/ 2>/tmp/c.cpc.err &
     _hv=$!
     _cuts=$(cut_during "$_hv" cp_progress /tmp/c.cpdst "$(basename "$BIG")" 3>&1 >/tmp/c.cpc.cuts)
     wait "$_hv"
     _rc=$?
     cat /tmp/c.cpc.cuts
-    [ "$_rc" -eq 0 ] || { echo "hvterm cp -q $RELAY:$BIG: exit $_rc, expected 0"; cat /tmp/c.cpc.err; return 1; }
+    [ "$_rc" -eq 0 ] || { echo "hvterm cp -q -v $RELAY:$BIG: exit $_rc, expected 0"; tail -n 30 /tmp/c.cpc.err; ls -la /tmp/c.cpdst; return 1; }
     same_file "$BIG" "/tmp/c.cpdst/$(basename "$BIG")" || return 1
     [ "$(ls -A /tmp/c.cpdst)" = "$(basename "$BIG")" ] || { echo "left in the destination:"; ls -la /tmp/c.cpdst; return 1; }
     rm -rf /tmp/c.cpdst
