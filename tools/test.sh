@@ -35,9 +35,41 @@ run_tier() {
     ${verbose:+-V}
 }
 
+fuzz_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVTERM_FUZZ=ON)
+generic_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVTERM_GENERIC_POSIX=ON)
+# The QEMU tiers keep about one of the two cores busy: the trees of the fuzz and generic tiers are
+# built on the other one meanwhile (niced), so those tiers mostly just test. Whatever fails here is
+# built again, and reported, by the tier itself.
+prebuild_pid=
+prebuild_log=$(mktemp /tmp/hvterm-prebuild.XXXXXX)
+prebuild_later_tiers() {
+  local want_fuzz=0 want_generic=0
+  case " $tiers " in *" fuzz "*) want_fuzz=1 ;; esac
+  case " $tiers " in *" generic "*) want_generic=1 ;; esac
+  [ -z "$prebuild_pid" ] && [ $((want_fuzz + want_generic)) -gt 0 ] || return 0
+  {
+    if [ $want_fuzz = 1 ]; then
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DHVTERM_WERROR=ON "${fuzz_args[@]}" &&
+        nice -n 10 cmake --build build-fuzz -j 1
+    fi
+    if [ $want_generic = 1 ]; then
+      cmake -S . -B build-generic -G Ninja -DHVTERM_WERROR=ON "${generic_args[@]}" &&
+        nice -n 10 cmake --build build-generic -j 1
+    fi
+  } >"$prebuild_log" 2>&1 &
+  prebuild_pid=$!
+}
+wait_for_prebuild() {
+  [ -n "$prebuild_pid" ] || return 0
+  wait "$prebuild_pid" || echo "(the build made during the QEMU tiers failed; the tier builds again)"
+  prebuild_pid=
+}
+trap '[ -z "$prebuild_pid" ] || kill "$prebuild_pid" 2>/dev/null; rm -f "$prebuild_log"' EXIT
+
 started=$SECONDS
 for tier in $tiers; do
   echo "--- $tier tier starts at $((SECONDS - started)) s"
+  case $tier in guest | vm) prebuild_later_tiers ;; fuzz | generic) wait_for_prebuild ;; esac
   case $tier in
     format)
       echo "=== the C++ sources follow .clang-format"
@@ -63,12 +95,10 @@ for tier in $tiers; do
       bash .ci/build-windows.sh ;;
     fuzz)
       # The whole tree is built with clang (its warnings are errors too); only the fuzzers run.
-      CC=clang CXX=clang++ run_tier "libFuzzer (clang)" build-fuzz '^fuzz_' -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DHVTERM_FUZZ=ON ;;
+      CC=clang CXX=clang++ run_tier "libFuzzer (clang)" build-fuzz '^fuzz_' "${fuzz_args[@]}" ;;
     generic)
       run_tier "a POSIX build without platform/linux" build-generic \
-        '^(unit|e2e_exec|e2e_shell|e2e_local_target|e2e_bad_input)$' -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DHVTERM_GENERIC_POSIX=ON ;;
+        '^(unit|e2e_exec|e2e_shell|e2e_local_target|e2e_bad_input)$' "${generic_args[@]}" ;;
     *) echo "tools/test.sh: unknown tier '$tier'" >&2; exit 2 ;;
   esac
 done
