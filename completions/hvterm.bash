@@ -198,6 +198,10 @@ _hvterm()
             break
         fi
         if [[ $w == -?* ]]; then
+            if [[ $sub == cp && $w == -p ]]; then  # cp's -p is --preserve; its port is --port only
+                ((i++))
+                continue
+            fi
             case $w in
                 -p | --port | --token-file)
                     ((i + 1 < cword)) && _hvterm_connargs+=("$w" "$(_hvterm__dequote "${words[i+1]}")") ;;

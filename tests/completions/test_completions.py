@@ -408,6 +408,9 @@ def test_bash_nc_destination(tmp):
 def test_bash_forward():
     assert bash_complete("hvterm f") == ["forward"]
     assert bash_complete("hvterm forward -L 8080:80 -p 5 ") == TARGET_FORMS
+    # cp's -p is --preserve, no value: what follows it is an operand, as after --port 5.
+    operands = bash_complete("hvterm cp --port 5 ")
+    assert operands and bash_complete("hvterm cp -p ") == operands
     # SPEC is free-form: nothing to offer, not the targets, not options.
     for line in ["hvterm forward -L ", "hvterm forward vsock:3 --remote ", "hvterm forward x -L 8080:",
                  "hvterm forward --local=", "hvterm shell -R ", "hvterm exec x -L 2222:"]:
