@@ -525,6 +525,10 @@ int run(int argc, char** argv) {
       break;
     }
   }
+  // CLI11 reads "--name=" as "--name" and takes the next word as its value (the target, say).
+  for (const auto& word : words)
+    if (word.size() > 3 && word.starts_with("--") && word.back() == '=')
+      return usage_error(word.substr(0, word.size() - 1) + " needs a value after '='");
   if (!words.empty() && words[0][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == words[0]; }).empty())
     return usage_error("unknown command '" + words[0] +

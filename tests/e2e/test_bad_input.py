@@ -129,6 +129,7 @@ def test_session_limit(workdir):
     (["service-id", "0"], b"not a port number"),
     (["port", "not-a-guid"], b"not a GUID"),
     (["ls", "local", "--", "x"], b"'--' and a command go only with shell and exec"),
+    (["exec", "--name=", "local", "--", "true"], b"--name needs a value after '='"),
     ([], b"usage: hvterm COMMAND"),
 ])
 def test_bad_command_lines_are_usage_errors(args, words):
