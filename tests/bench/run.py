@@ -23,6 +23,11 @@ XDG_RUNTIME_DIR + HVTERMD pointing at the built hvtermd) and, in the same run on
                each with each plugin's defaults (hvterm: pipelining; ssh: ControlPersist, no
                pipelining), over ssh with pipelining too, and with Ansible's local connection: the
                floor, what the same tasks cost with no transport at all
+  cp           `hvterm cp` of one file (1 GiB of random bytes; --quick: --size) and of 10,000 files of
+               1 KiB with -r (--quick: 2,000), into the agent's side and out of it; baselines: `tar c |
+               hvterm exec -- tar x` (and `hvterm exec -- tar c | tar x`), scp (-r) to the throw-away
+               sshd; fails the run when the copying agent's peak RSS rises over its idle RSS by more than
+               its replay buffer (1 MiB) plus a constant (CP_RSS_CONSTANT)
 
 It prints one Markdown table and writes it (with the raw samples) to --output. Everything it
 starts it stops, on success, failure or Ctrl-C. Only 127.0.0.1 and Unix sockets are used.
@@ -32,12 +37,14 @@ import argparse
 import datetime
 import errno
 import fcntl
+import hashlib
 import os
 import platform
 import pty
 import random
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -220,6 +227,10 @@ def need_tools(skip_ssh, only):
         tools.update({"ssh": "openssh-client", "ssh-keygen": "openssh-client"})
         if "ansible" in only:
             tools["ansible-playbook"] = "ansible-core"
+        if "cp" in only:
+            tools["scp"] = "openssh-client"
+    if "cp" in only:
+        tools.update({"tar": "tar", "bash": "bash"})
     for tool, pkg in tools.items():
         if shutil.which(tool) is None:
             missing.append((tool, pkg))
@@ -944,6 +955,142 @@ def getpass_user():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# hvterm cp (issue 15): one big file and a tree of small files, both ways, beside tar over `hvterm exec`
+# and scp to the throw-away sshd; and the agent's peak RSS during the copies
+
+# How far the cp agent's peak RSS (VmHWM) may rise over its idle RSS beyond its replay buffer (1 MiB):
+# the copy's pieces (up to 256 KiB at a time) in flight, stream and socket buffers, what glibc keeps.
+# Measured 2026-12-04 (RelWithDebInfo, 2 cores): a fresh agent rose by 1.9 MiB over three 1 GiB pushes
+# and by 3.6 MiB once pulls followed (no further growth over 3 more), and by 4.1 MiB over a --quick run
+# (256 MiB both ways and 2,000-file trees): so at most ~3.1 MiB beyond the replay buffer, flat in the
+# file's size. 4 MiB leaves ~25 % headroom; buffering even a 256 MiB file whole would exceed it 50 times.
+CP_RSS_CONSTANT = 4 * MiB
+
+
+def file_digest(path):
+    """(size, sha1) of a file, read 1 MiB at a time."""
+    h = hashlib.sha1()
+    size = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(MiB)
+            if not b:
+                break
+            size += len(b)
+            h.update(b)
+    return size, h.hexdigest()
+
+
+def tree_digest(root):
+    """(files, bytes, sha1 over every relative name and content in sorted order) of a directory tree."""
+    h = hashlib.sha1()
+    files = size = 0
+    for d, dirs, names in os.walk(root):
+        dirs.sort()
+        for n in sorted(names):
+            p = os.path.join(d, n)
+            with open(p, "rb") as f:
+                b = f.read()
+            files += 1
+            size += len(b)
+            h.update(os.path.relpath(p, root).encode() + b"\0" + b + b"\0")
+    return files, size, h.hexdigest()
+
+
+def make_tree(root, files, per_file=1024, per_dir=100):
+    """`files` files of `per_file` random bytes, `per_dir` to a directory."""
+    rnd = random.Random(0x15)
+    for i in range(files):
+        d = os.path.join(root, "d%03d" % (i // per_dir))
+        if i % per_dir == 0:
+            os.makedirs(d)
+        with open(os.path.join(d, "f%05d" % i), "wb") as f:
+            f.write(rnd.randbytes(per_file))
+
+
+def cp_bench(e, nbytes, files, reps, skip_ssh):
+    """Push and pull one file of `nbytes` and a tree of `files` 1 KiB files through `hvterm cp`, tar over
+    `hvterm exec` and scp; every copy lands in an empty directory and is checked before it counts."""
+    d = os.path.join(e.tmp, "cp")
+    os.mkdir(d)
+    # hvterm cp gets an agent of its own, so its VmHWM is what the copies cost it and nothing else
+    sock = os.path.join(e.tmp, "cp.sock")
+    agent = e.start_agent(sock, "hvtermd-cp")
+    time.sleep(0.3)
+    idle = proc_status(agent.pid)
+    cp_t = ["--target", "unix:" + sock]
+    ex_t = "unix:" + e.agent_sock
+    hv, q = e.hvterm, shlex.quote
+    scp = None
+    if not skip_ssh:
+        s = e.ssh_base
+        scp = ["scp", "-q"] + [("-P" if a == "-p" else a) for a in s[1:-1]]
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    os.mkdir(src)
+    log("cp: %s from /dev/urandom and %d files of 1 KiB in %s" % (human(nbytes), files, d))
+    subprocess.run(["dd", "if=/dev/urandom", "of=" + os.path.join(src, "big"), "bs=%d" % BLOCK,
+                    "count=%d" % (nbytes // BLOCK), "status=none"], check=True, stdin=subprocess.DEVNULL)
+    want_file = file_digest(os.path.join(src, "big"))
+    tree = os.path.join(src, "tree")
+    os.mkdir(tree)
+    make_tree(tree, files)
+    want_tree = tree_digest(tree)
+    # each case: (argv, what to check, source dir, destination dir); sources sit in src/, copies land in dst/
+    big, tr = os.path.join(src, "big"), os.path.join(src, "tree")
+    out_f, out_t = os.path.join(dst, "big"), os.path.join(dst, "tree")
+    sh = lambda cmd: ["bash", "-c", "set -o pipefail; " + cmd]
+    cases = {
+        ("file", "push", "hvterm cp"): [hv, "cp", "-q"] + cp_t + [big, ":" + out_f],
+        ("file", "push", "tar | exec tar x"): sh("tar c -C %s big | %s exec %s -- tar x -C %s" % (q(src), q(hv), q(ex_t), q(dst))),
+        ("file", "pull", "hvterm cp"): [hv, "cp", "-q"] + cp_t + [":" + big, out_f],
+        ("file", "pull", "exec tar c | tar x"): sh("%s exec %s -- tar c -C %s big | tar x -C %s" % (q(hv), q(ex_t), q(src), q(dst))),
+        ("tree", "push", "hvterm cp"): [hv, "cp", "-q", "-r"] + cp_t + [tr, ":" + out_t],
+        ("tree", "push", "tar | exec tar x"): sh("tar c -C %s tree | %s exec %s -- tar x -C %s" % (q(src), q(hv), q(ex_t), q(dst))),
+        ("tree", "pull", "hvterm cp"): [hv, "cp", "-q", "-r"] + cp_t + [":" + tr, out_t],
+        ("tree", "pull", "exec tar c | tar x"): sh("%s exec %s -- tar c -C %s tree | tar x -C %s" % (q(hv), q(ex_t), q(src), q(dst))),
+    }
+    if scp:
+        host = e.ssh_base[-1]
+        cases[("file", "push", "scp")] = scp + [big, "%s:%s" % (host, out_f)]
+        cases[("file", "pull", "scp")] = scp + ["%s:%s" % (host, big), out_f]
+        cases[("tree", "push", "scp -r")] = scp + ["-r", tr, "%s:%s" % (host, out_t)]
+        cases[("tree", "pull", "scp -r")] = scp + ["-r", "%s:%s" % (host, tr), out_t]
+    secs = {k: [] for k in cases}
+    for rep in range(reps):
+        log("cp: repetition %d of %d" % (rep + 1, reps))
+        for k, argv in cases.items():  # round-robin over the tools, as throughput_all does
+            os.mkdir(dst)
+            t0 = time.perf_counter()
+            r = subprocess.run(argv, env=e.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=900)
+            t = time.perf_counter() - t0
+            if r.returncode != 0:
+                raise BenchError("cp %s: exit %d: %s" % ("/".join(k), r.returncode,
+                                                         r.stderr.decode(errors="replace").strip()[-300:]))
+            if k[0] == "file":
+                got = file_digest(out_f) if os.path.isfile(out_f) else None
+                if got != want_file:
+                    raise BenchError("cp %s: the copy is not the source (size, sha1 %s, want %s)" % ("/".join(k), got, want_file))
+            else:
+                got = tree_digest(out_t) if os.path.isdir(out_t) else None
+                if got != want_tree:
+                    raise BenchError("cp %s: the tree copied is not the source (files, bytes, sha1 %s, want %s)" %
+                                     ("/".join(k), got, want_tree))
+            shutil.rmtree(dst)
+            secs[k].append(t)
+    peak = proc_status(agent.pid)
+    PROCS.stop(agent)
+    shutil.rmtree(d)
+    out = {"file_bytes": nbytes, "files": files, "tree_bytes": want_tree[1], "reps": reps, "rows": {},
+           "idle_rss": idle["VmRSS"], "peak_rss": peak["VmHWM"], "replay": MiB, "constant": CP_RSS_CONSTANT}
+    for (what, way, tool), v in secs.items():
+        n = nbytes if what == "file" else want_tree[1]
+        out["rows"].setdefault((what, way), {})[tool] = {"secs": statistics.median(v), "all": v,
+                                                         "mbps": n / statistics.median(v) / MB}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
 # the report
 
 
@@ -1047,8 +1194,9 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
-    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible,ports",
-                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible,ports")
+    ap.add_argument("--files", type=int, help="1 KiB files in the cp tree (default 10000, --quick 2000)")
+    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible,ports,cp",
+                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible,ports,cp")
     args = ap.parse_args()
 
     def size_arg(s):
@@ -1099,7 +1247,7 @@ def main():
         if r.returncode != 0:
             raise BenchError("hvterm exec local -- true: %s" % r.stderr.decode(errors="replace").strip())
         e.local_agent_pid = e.find_local_agent()
-        if not args.skip_ssh and only & {"throughput", "latency", "setup", "ansible", "ports"}:
+        if not args.skip_ssh and only & {"throughput", "latency", "setup", "ansible", "ports", "cp"}:
             log("starting a throw-away sshd on 127.0.0.1")
             e.start_sshd()
 
@@ -1181,6 +1329,11 @@ def main():
             log("ansible: the same 50-task playbook over hvterm and over ssh")
             res["ansible"] = ansible_play(e)
 
+        if "cp" in only:
+            files = args.files or (2000 if args.quick else 10000)
+            log("cp: %s and %d files of 1 KiB, both ways, %d repetition(s)" % (human(nbytes), files, reps))
+            res["cp"] = cp_bench(e, nbytes, files, reps, args.skip_ssh)
+
         elapsed = time.perf_counter() - started
         report = render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args)
         print(report)
@@ -1188,6 +1341,12 @@ def main():
         with open(output, "w") as f:
             f.write(report + "\n" + raw_samples(res))
         log("report written to %s (%.0f s)" % (output, elapsed))
+        if "cp" in res:
+            grew, ok = cp_over(res["cp"])
+            if not ok:
+                log("FAIL: the cp agent's peak RSS rose %.0f KiB over idle, more than its replay buffer (%s) + %s" %
+                    (grew / 1024, human(res["cp"]["replay"]), human(res["cp"]["constant"])))
+                rc = 1
     except KeyboardInterrupt as ex:
         log("interrupted (%s); cleaning up" % (ex or "Ctrl-C"))
         rc = 130
@@ -1337,6 +1496,9 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         add(("agent RSS with %d forwarded connections open, KiB" % fw["concurrent"], "%.0f" % (fw["busy_rss"] / 1024),
              "the same agent idle: %.0f" % (fw["idle_rss"] / 1024), "—",
              "%s ≤16 MiB" % check(fw["busy_rss"] <= 16 * MiB)))
+    if "cp" in res:
+        for row in cp_rows(res["cp"]):
+            add(row)
     if "ansible" in res:
         a = res["ansible"]
         r_a = ratio(a["ssh"], a["hvterm"])
@@ -1370,7 +1532,7 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
             ""]
     table = ["| metric | hvterm | baseline(s) | ratio | goal |", "|---|---|---|---|---|"]
     for r in rows:
-        table.append("| " + " | ".join(r) + " |")
+        table.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
     notes = ["",
              "Throughput: median of %d run(s) of %s of zeros, MB = 10^6 bytes; producer `dd bs=256K`, consumer "
              "the runner (reads 1 MiB at a time and discards); the hvterm figure in the ratio is the `unix:` target. "
@@ -1384,7 +1546,58 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
              "UNIX-CONNECT` to `UNIX-LISTEN,fork EXEC:true`).",
              "Memory: a fresh agent; idle = after one ping; sessions are `hvterm shell -- sleep` detached by "
              "SIGTERM to the client; per session = (RSS with sessions − idle RSS) / sessions."]
+    if "cp" in res:
+        c = res["cp"]
+        notes.append("cp: median of %d run(s) each, tools round-robin; one file of %s from /dev/urandom and %d files "
+                     "of 1 KiB (%d directories) in %s, copied into an empty directory on the same disk and checked "
+                     "(size and sha1; for the tree the file count, bytes and a sha1 over names and contents) before "
+                     "the time counts; the time is the whole command's wall time. hvterm cp goes through an agent of "
+                     "its own (`unix:`, default 1 MiB replay buffer) whose VmHWM is the peak RSS row; tar over exec "
+                     "through the run's main `unix:` agent; scp (SFTP protocol, OpenSSH's default) to the throw-away "
+                     "sshd on 127.0.0.1. Ratios are the other tool's time over hvterm's." %
+                     (c["reps"], human(c["file_bytes"]), c["files"], (c["files"] + 99) // 100, "/tmp"))
     return "\n".join(head + table + notes)
+
+
+def cp_over(c):
+    """How far the cp agent's peak RSS rose over its idle RSS, and whether that is within the bound."""
+    grew = c["peak_rss"] - c["idle_rss"]
+    return grew, grew <= c["replay"] + c["constant"]
+
+
+def cp_rows(c):
+    rows = []
+    for what, goal_scp in (("file", 3.0), ("tree", 5.0)):
+        for way in ("push", "pull"):
+            d = c["rows"][(what, way)]
+            hv = d["hvterm cp"]
+            tar_k = "tar | exec tar x" if way == "push" else "exec tar c | tar x"
+            scp_k = "scp" if what == "file" else "scp -r"
+            tar, scp = d[tar_k], d.get(scp_k)
+            if what == "file":
+                name = "`hvterm cp` %s, one file of %s, MB/s" % ("into the agent's side (push)" if way == "push"
+                                                                else "out of it (pull)", human(c["file_bytes"]))
+                fmt = lambda v: fmt_mbps(v["mbps"])
+            else:
+                name = "`hvterm cp -r` %s, %d files of 1 KiB, s" % ("push" if way == "push" else "pull", c["files"])
+                fmt = lambda v: "%.2f" % v["secs"]
+            r_t = tar["secs"] / hv["secs"]
+            base = ["`%s`: %s" % (tar_k.replace("exec", "hvterm exec --"), fmt(tar))]
+            rat = ["%.2f× tar" % r_t]
+            goal = ["%s ≥1.0× tar (%.2f×)" % (check(r_t >= 1.0), r_t)]
+            if scp:
+                r_s = scp["secs"] / hv["secs"]
+                base.append("%s: %s" % (scp_k, fmt(scp)))
+                rat.append("%.2f× %s" % (r_s, scp_k))
+                goal.append("%s ≥%.0f× %s (%.2f×)" % (check(r_s >= goal_scp), goal_scp, scp_k, r_s))
+            else:
+                goal.append("%s not measured (--skip-ssh)" % scp_k)
+            rows.append((name, fmt(hv), " · ".join(base), " · ".join(rat), " ".join(goal)))
+    grew, ok = cp_over(c)
+    rows.append(("agent peak RSS (VmHWM) during the copies, KiB (idle; rise)",
+                 "%.0f (idle %.0f; +%.0f)" % (c["peak_rss"] / 1024, c["idle_rss"] / 1024, grew / 1024), "—", "—",
+                 "%s rise ≤ replay buffer %s + %s" % (check(ok), human(c["replay"]), human(c["constant"]))))
+    return rows
 
 
 def raw_samples(res):
@@ -1411,6 +1624,10 @@ def raw_samples(res):
             s = sorted(v["all"])
             lines.append("- set-up ms %s: min %.2f p50 %.2f p90 %.2f p99 %.2f max %.2f" %
                          (k, s[0], pct(s, 50), pct(s, 90), pct(s, 99), s[-1]))
+    if "cp" in res:
+        for (what, way), d in res["cp"]["rows"].items():
+            for tool, v in d.items():
+                lines.append("- cp %s %s %s, s: %s" % (what, way, tool, ", ".join("%.3f" % x for x in v["all"])))
     if "mem" in res:
         m = res["mem"]
         lines.append("- memory: idle %d KiB, with %d sessions %d KiB (%d listed detached), created in %.1f s, "
