@@ -682,7 +682,6 @@ void SessionClient::detach(std::function<void()> then) {
   // waited for: the piece is dropped too, and the next attach shows it again.
   detach_wait_.start(loop_, kDetachWaitMs, 0, [this] {
     log::info("the terminal did not take the last output in time; the next attach shows it again");
-    writers_[0]->discard_unwritten();
     writers_[0]->close();
   });
   writers_[0]->when_drained(std::move(leave));

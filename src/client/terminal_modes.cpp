@@ -104,7 +104,7 @@ void TerminalModes::feed(std::string_view bytes) {
             state_ = State::Csi;
             params_size_ = 0;
             params_overflow_ = false;
-            intermediate_ = false;
+            intermediate_ = 0;
             break;
           case ']':  // OSC, DCS, APC, PM, SOS: a string up to BEL or ST, whatever it holds
           case 'P':
@@ -125,11 +125,7 @@ void TerminalModes::feed(std::string_view bytes) {
           else
             params_overflow_ = true;
         } else if (c >= 0x20 && c <= 0x2f) {
-          if (c == '!' && params_size_ == 0 && !intermediate_) {
-            params_[0] = '!';  // DECSTR's marker, kept apart from the parameters
-            params_size_ = 1;
-          }
-          intermediate_ = true;
+          intermediate_ = c;
         } else if (c >= 0x40 && c <= 0x7e) {
           state_ = State::Ground;
           if (!params_overflow_) csi_final(c);
@@ -157,8 +153,9 @@ void TerminalModes::feed(std::string_view bytes) {
 
 void TerminalModes::csi_final(char final) {
   std::string_view params(params_, params_size_);
-  if (intermediate_) {
-    if (final == 'p' && params == "!") on_ &= ~(kKeypad | kCursorKeys | kColours | kCursorHidden);  // DECSTR
+  if (intermediate_ != 0) {
+    if (intermediate_ == '!' && final == 'p' && params.empty())
+      on_ &= ~(kKeypad | kCursorKeys | kColours | kCursorHidden);  // DECSTR
     return;
   }
   if (!params.empty() && params.front() == '?') {

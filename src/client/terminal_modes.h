@@ -31,7 +31,7 @@ class TerminalModes {
   char params_[32] = {};
   uint8_t params_size_ = 0;
   bool params_overflow_ = false;
-  bool intermediate_ = false;
+  char intermediate_ = 0;  // the last intermediate byte (DECSTR is CSI ! p), 0 for none
 
   // What is on, as a bit per followed mode (see terminal_modes.cpp).
   uint32_t on_ = 0;
