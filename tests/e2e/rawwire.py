@@ -78,11 +78,11 @@ def read_frame(conn):
     return ftype, payload
 
 
-class FakeAgent:
-    """A stand-in agent on a Unix socket in `directory`: each connection goes to converse(conn), one
-    after another, until close()."""
+class UnixServer:
+    """A Unix socket `name` in `directory` whose connections go to on_connection(conn), accepted on
+    a thread of its own, until close()."""
 
-    def __init__(self, directory, name="fake.sock"):
+    def __init__(self, directory, name):
         self.path = os.path.join(directory, name)
         self.target = "unix:" + self.path
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -96,14 +96,28 @@ class FakeAgent:
                 conn, _ = self.server.accept()
             except OSError:
                 return
-            with conn:
-                self.converse(conn)
+            self.on_connection(conn)
 
-    def converse(self, conn):
+    def on_connection(self, conn):
         raise NotImplementedError
 
     def close(self):
         self.server.close()
+
+
+class FakeAgent(UnixServer):
+    """A stand-in agent on a Unix socket in `directory`: each connection goes to converse(conn), one
+    after another, and is closed after it."""
+
+    def __init__(self, directory, name="fake.sock"):
+        super().__init__(directory, name)
+
+    def on_connection(self, conn):
+        with conn:
+            self.converse(conn)
+
+    def converse(self, conn):
+        raise NotImplementedError
 
 
 def error_of(data):

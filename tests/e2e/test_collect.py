@@ -2,14 +2,13 @@
 the connection breaks around that last frame (PROTOCOL.md, capability 0x8). The race itself (a
 write that fails before the COLLECT behind it is read) is reproduced exactly in
 tests/unit/framed_connection_test.cpp; here the whole chain runs many times."""
-import os
 import socket
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import Agent, BASE_ENV, HVTERM, TIMEOUT, hvterm, wait_for
-from rawwire import (CAP_COLLECT_OK, COLLECT, EXIT, HELLO, LIST, LIST_ENTRY, OK, SESSION, RawClient, exchange,
+from rawwire import (CAP_COLLECT_OK, COLLECT, EXIT, HELLO, LIST, LIST_ENTRY, OK, SESSION, RawClient, UnixServer, exchange,
                      frame, frames_in, hello, hello_reply, open_frame)
 
 
@@ -52,29 +51,20 @@ def test_an_older_client_gets_no_ok_and_its_collect_still_counts(agent):
     wait_for(lambda: sessions_listed(agent) == 0, "the collected session to go")
 
 
-class CollectEater:
+class CollectEater(UnixServer):
     """A relay between hvterm and the agent that swallows the first COLLECT and cuts both
     connections: the client's COLLECT is lost, as when a write error makes the agent drop it."""
 
     def __init__(self, agent, directory):
         self.agent = agent
-        self.path = os.path.join(directory, "relay.sock")
         self.to_eat = 1
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(self.path)
-        self.server.listen(8)
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__(directory, "relay.sock")
 
-    def serve(self):
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(self.agent.sock)
-            threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
-            threading.Thread(target=self.client_to_agent, args=(client, upstream), daemon=True).start()
+    def on_connection(self, client):
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.connect(self.agent.sock)
+        threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
+        threading.Thread(target=self.client_to_agent, args=(client, upstream), daemon=True).start()
 
     @staticmethod
     def pump(source, sink):
@@ -108,14 +98,11 @@ class CollectEater:
         except OSError:
             pass
 
-    def close(self):
-        self.server.close()
-
 
 def test_a_lost_collect_is_sent_again(agent, workdir):
     relay = CollectEater(agent, workdir)
     try:
-        r = hvterm("exec", "unix:" + relay.path, "--", "sh", "-c", "echo done; exit 3", input=b"")
+        r = hvterm("exec", relay.target, "--", "sh", "-c", "echo done; exit 3", input=b"")
         assert r.returncode == 3 and r.stdout == b"done\n", r.stderr
         assert relay.to_eat == 0  # the first COLLECT was lost...
         assert b"reconnect" not in r.stderr and b"session" not in r.stderr, r.stderr  # ...quietly

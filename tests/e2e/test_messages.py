@@ -3,16 +3,14 @@ doing while the agent cannot be reached, and agent-provided text (commands, mess
 import json
 import re
 import os
-import signal
-import socket
 import struct
 import subprocess
-import threading
 
 import pexpect
 import pytest
 
-from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, Agent, hvterm, wait_for
+from conftest import HVTERM, BASE_ENV, TIMEOUT, Agent, hvterm, wait_for
+from rawwire import FakeAgent, frame
 
 NOBODY = 65534
 
@@ -40,37 +38,19 @@ def test_a_refused_user_is_told_why_by_every_command(agent, workdir, command):
         assert r.stderr.count(b"\n") == 1, r.stderr
 
 
-def frame(ftype, payload=b""):
-    return struct.pack("<BBHI", ftype, 0, 0, len(payload)) + payload
-
-
 AGENT_HELLO = frame(0x01, b"HVTM" + struct.pack("<HI", 1, 0) + struct.pack("<H", 4) + b"fake" + struct.pack("<H", 0))
 
 
-class FakeAgent:
+class AnsweringAgent(FakeAgent):
     """Answers every connection with one ERROR frame and closes: `message` is whatever the test wants
     an agent to say, escape sequences included."""
 
     def __init__(self, directory, message=b"", code=1, reply=None):
-        self.path = os.path.join(directory, "fake.sock")
-        self.target = "unix:" + self.path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.path)
-        self.listener.listen(8)
         self.reply = reply if reply is not None else frame(0x0D, struct.pack("<HH", code, len(message)) + message)
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(directory)
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            conn.sendall(self.reply)
-            conn.close()
-
-    def close(self):
-        self.listener.close()
+    def converse(self, conn):
+        conn.sendall(self.reply)
 
 
 HOSTILE = b"\x1b]0;owned\x07\x1b[2Jline\nfake row\xff"
@@ -80,7 +60,7 @@ ESCAPED = b"\\e]0;owned\\x07\\e[2Jline\\nfake row\\xff"
 @pytest.mark.parametrize("command,prefix", [(["ls", "{t}"], b""), (["ping", "{t}"], b""),
                                             (["exec", "{t}", "--", "true"], b"the agent reported an error: ")])
 def test_an_agents_error_message_is_escaped(workdir, command, prefix):
-    fake = FakeAgent(workdir, HOSTILE)
+    fake = AnsweringAgent(workdir, HOSTILE)
     try:
         r = hvterm(*[a.format(t=fake.target) for a in command])
     finally:
@@ -200,7 +180,7 @@ def test_an_unreachable_agent_is_reported_while_retrying_and_may_still_hold_the_
 
 def hvterm_against(workdir, reply, command):
     """hvterm COMMAND against a fake agent that answers every connection with `reply` and closes."""
-    fake = FakeAgent(workdir, reply=reply)
+    fake = AnsweringAgent(workdir, reply=reply)
     try:
         return hvterm(*[a.format(t=fake.target) for a in command])
     finally:
