@@ -36,7 +36,7 @@ def packages(tmp_path_factory):
     """hvterm_VERSION-1_ARCH.deb and hvtermd_..., from a build of the programs for the /usr prefix."""
     build = os.path.join(BIN, "packages-build")  # kept between runs: a second run only relinks what changed
     run("cmake", "-S", ROOT, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_INSTALL_PREFIX=/usr",
-        "-DHVTERM_TESTS=OFF", "-DHVTERM_WERROR=ON")
+        "-DHVTERM_TESTS=OFF", "-DHVTERM_WERROR=ON", "-DCMAKE_UNITY_BUILD=ON")  # a unity build: half the time
     run("cmake", "--build", build, "-j", str(os.cpu_count() or 2))
     out = str(tmp_path_factory.mktemp("debs"))
     run("cpack", "-G", "DEB", "-B", out, cwd=build)

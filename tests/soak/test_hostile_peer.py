@@ -16,7 +16,10 @@ IDLE = 500
 FLOOD_MIB = 32           # each flooder's push: far beyond any window the agent may grant
 FLOODERS = 4
 SLOW = 20
-BASELINE_RUNS = 300      # before the window and again after it: load from elsewhere moves either
+# Before the window and again after it: load from elsewhere moves either. Under the sanitizers the
+# latency is not compared (other tests run beside this one), so a few runs do.
+BASELINE_RUNS = 40 if SANITIZED else 300
+MIN_RUNS_DURING = 20 if SANITIZED else 100  # a normal client kept being served through the window
 GAP = 0.01               # between a normal client's runs, before, during and after alike
 MAX_LATENCY_RATIO = 2
 MAX_GROWTH_KIB = 64 * 1024   # less than the floods would take if the agent buffered them
@@ -82,10 +85,14 @@ def test_hostile_peer_does_not_starve_normal_clients(workdir):
         failed = failed_before + failed_during + failed_later
         checks.check(not failed, "every normal run exits 0", f"{len(failed_before)} before, {len(failed_during)} "
                      f"during, {len(failed_later)} after, e.g. {failed[:3]}")
-        checks.check(len(during) >= 100, "the normal client kept running through the window", f"{len(during)} runs")
-        checks.check(ratio <= MAX_LATENCY_RATIO,
-                     f"normal median latency during <= {MAX_LATENCY_RATIO}x the median before and after",
-                     f"{ratio:.2f}x")
+        checks.check(len(during) >= MIN_RUNS_DURING, "the normal client kept running through the window",
+                     f"{len(during)} runs")
+        if SANITIZED:  # the sanitizer tier runs other tests beside this one: latency is theirs too
+            report("(ASan: latency not checked, other tests run beside this one)")
+        else:
+            checks.check(ratio <= MAX_LATENCY_RATIO,
+                         f"normal median latency during <= {MAX_LATENCY_RATIO}x the median before and after",
+                         f"{ratio:.2f}x")
         checks.check(floods and len(cut_off) == len(floods),
                      "DATA beyond the window closes the connection with an ERROR",
                      f"{len(floods) - len(cut_off)} of {len(floods)} not, e.g. "

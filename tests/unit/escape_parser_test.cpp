@@ -8,7 +8,7 @@
 
 using namespace hvterm;
 using Command = EscapeParser::Command;
-using Kind = EscapeParser::Event::Kind;
+using EventKind = EscapeParser::Event::Kind;
 
 namespace {
 
@@ -16,7 +16,7 @@ namespace {
 std::string render(const std::vector<EscapeParser::Event>& events) {
   std::string out;
   for (const auto& e : events) {
-    if (e.kind == Kind::Data) {
+    if (e.kind == EventKind::Data) {
       CHECK_FALSE(e.data.empty());  // no empty data events
       out += e.data;
     } else {
@@ -57,11 +57,11 @@ TEST_CASE("events keep their order, data before and after a command") {
   EscapeParser parser('~');
   auto events = parser.feed("echo\r~#more");
   REQUIRE(events.size() == 3);
-  CHECK(events[0].kind == Kind::Data);
+  CHECK(events[0].kind == EventKind::Data);
   CHECK(events[0].data == "echo\r");
-  CHECK(events[1].kind == Kind::Command);
+  CHECK(events[1].kind == EventKind::Command);
   CHECK(events[1].command == Command::Status);
-  CHECK(events[2].kind == Kind::Data);
+  CHECK(events[2].kind == EventKind::Data);
   CHECK(events[2].data == "more");
 }
 

@@ -9,7 +9,7 @@ using Stage = Liveness::Stage;
 using Drop = Liveness::Drop;
 
 namespace {
-Liveness::Limits limits() {
+Liveness::Limits liveness_limits() {
   Liveness::Limits l;
   l.keepalive_ms = 5;
   l.notice_ms = 15;
@@ -21,7 +21,7 @@ Liveness::Limits limits() {
 }  // namespace
 
 TEST_CASE("Liveness: a bound connection is pinged when silent, said to be silent once, then dropped") {
-  Liveness live(limits());
+  Liveness live(liveness_limits());
   live.enter(Stage::Answer, 1000);
   live.enter(Stage::Bound, 1002);
   auto a = live.tick(1004);
@@ -38,7 +38,7 @@ TEST_CASE("Liveness: a bound connection is pinged when silent, said to be silent
 }
 
 TEST_CASE("Liveness: hearing the agent resets the clock, and after the notice says it is back") {
-  Liveness live(limits());
+  Liveness live(liveness_limits());
   live.enter(Stage::Answer, 0);
   live.enter(Stage::Bound, 0);
   CHECK_FALSE(live.heard(4));  // nothing was said
@@ -52,7 +52,7 @@ TEST_CASE("Liveness: hearing the agent resets the clock, and after the notice sa
 }
 
 TEST_CASE("Liveness: the handshake and COLLECT must be answered in time; between connections nothing happens") {
-  Liveness live(limits());
+  Liveness live(liveness_limits());
   CHECK(live.tick(1000000).drop == Drop::No);  // no connection yet
   live.enter(Stage::Answer, 100);
   CHECK(live.tick(110).drop == Drop::No);
@@ -67,7 +67,7 @@ TEST_CASE("Liveness: the handshake and COLLECT must be answered in time; between
 }
 
 TEST_CASE("Liveness: a new connection forgets the old one's silence") {
-  Liveness live(limits());
+  Liveness live(liveness_limits());
   live.enter(Stage::Answer, 0);
   live.enter(Stage::Bound, 0);
   CHECK(live.tick(20).say_not_responding);

@@ -7,7 +7,7 @@ using namespace hvterm;
 using Verdict = Reconnection::Verdict;
 
 namespace {
-Reconnection::Limits limits() {
+Reconnection::Limits reconnection_limits() {
   Reconnection::Limits l;
   l.give_up_ms = 1000;
   l.agent_gone_ms = 100;
@@ -19,7 +19,7 @@ Reconnection::Limits limits() {
 }  // namespace
 
 TEST_CASE("Reconnection: the delay doubles up to its limit, and a bound session starts it over") {
-  Reconnection r(limits());
+  Reconnection r(reconnection_limits());
   r.attempting();
   r.lost(1000);
   auto next = r.schedule(1000, false);
@@ -42,7 +42,7 @@ TEST_CASE("Reconnection: the delay doubles up to its limit, and a bound session 
 }
 
 TEST_CASE("Reconnection: the agent is said to be unreachable once an outage, with how long is left") {
-  Reconnection r(limits());
+  Reconnection r(reconnection_limits());
   r.lost(1000);
   r.schedule(1000, false);
   auto first = r.failed(1200, false, false);
@@ -57,12 +57,12 @@ TEST_CASE("Reconnection: the agent is said to be unreachable once an outage, wit
 }
 
 TEST_CASE("Reconnection: gives up after give_up_ms; a socket dead for agent_gone_ms means the agent is gone") {
-  Reconnection r(limits());
+  Reconnection r(reconnection_limits());
   r.lost(1);
   CHECK(r.failed(1000, false, false).verdict == Verdict::Retry);
   CHECK(r.failed(1002, false, false).verdict == Verdict::GiveUp);
 
-  Reconnection gone(limits());
+  Reconnection gone(reconnection_limits());
   gone.lost(1);
   CHECK(gone.failed(10, true, false).verdict == Verdict::Retry);   // nothing listens: the clock starts
   CHECK(gone.failed(60, false, false).verdict == Verdict::Retry);  // something answered: it stops
@@ -72,7 +72,7 @@ TEST_CASE("Reconnection: gives up after give_up_ms; a socket dead for agent_gone
 }
 
 TEST_CASE("Reconnection: holding the exit status, only collecting is left, within collect_ms and silently") {
-  Reconnection r(limits());
+  Reconnection r(reconnection_limits());
   r.lost(1);
   auto next = r.failed(10, true, true);
   CHECK(next.verdict == Verdict::Retry);
@@ -81,7 +81,7 @@ TEST_CASE("Reconnection: holding the exit status, only collecting is left, withi
 }
 
 TEST_CASE("Reconnection: cuts before any answer are retried a few times in a row, again after a bound session") {
-  Reconnection r(limits());
+  Reconnection r(reconnection_limits());
   for (int i = 0; i < 3; ++i) CHECK(r.early_cut());
   CHECK_FALSE(r.early_cut());
   r.bound();

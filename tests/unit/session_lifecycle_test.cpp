@@ -10,7 +10,7 @@ using Step = SessionLifecycle::Step;
 using State = wire::SessionState;
 
 namespace {
-SessionLifecycle::Limits limits() {
+SessionLifecycle::Limits lifecycle_limits() {
   SessionLifecycle::Limits l;
   l.linger_ms = 1000;
   l.unclaimed_ms = 60;
@@ -20,7 +20,7 @@ SessionLifecycle::Limits limits() {
 
 // A session a client opened and is attached to (the agent binds the opener at once).
 SessionLifecycle opened() {
-  SessionLifecycle life(limits());
+  SessionLifecycle life(lifecycle_limits());
   CHECK(life.attached(false).nothing());
   return life;
 }
@@ -140,7 +140,7 @@ TEST_CASE("SessionLifecycle: a second client takes the session over") {
 }
 
 TEST_CASE("SessionLifecycle: an accepted connection nobody claims is closed") {
-  SessionLifecycle life(limits());
+  SessionLifecycle life(lifecycle_limits());
   Step step = life.adopted();
   CHECK(step.arm == Wait::Unclaimed);
   CHECK(step.arm_ms == 60);
@@ -154,7 +154,7 @@ TEST_CASE("SessionLifecycle: an accepted connection nobody claims is closed") {
 }
 
 TEST_CASE("SessionLifecycle: a claimed connection no longer runs the unclaimed clock, and lingers when left") {
-  SessionLifecycle life(limits());
+  SessionLifecycle life(lifecycle_limits());
   life.adopted();
   Step step = life.attached(false);
   CHECK(step.disarm);
