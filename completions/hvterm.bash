@@ -284,7 +284,7 @@ _hvterm()
             exec) _hvterm__add -- -t --tty $session $opens $forwards ;;
             nc) _hvterm__add $conn $resume ;;
             # -p is --preserve for cp, as for cp and scp: its port is --port alone.
-            cp) _hvterm__add ${conn/-p --port/--port} $resume --target -r --recursive -p --preserve --no-clobber --progress ;;
+            cp) _hvterm__add ${conn/-p --port/--port} $resume --target -r --recursive -p --preserve --no-clobber --progress --resume ;;
             forward) _hvterm__add $forwards $conn $resume ;;
             attach) _hvterm__add $session ;;
             ls) _hvterm__add --json $conn ;;

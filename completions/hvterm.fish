@@ -245,6 +245,7 @@ complete -c hvterm -n '__hvterm_option_of cp' -l port -x -d 'Agent port (default
 complete -c hvterm -n '__hvterm_option_of cp' -s p -l preserve -d 'Keep mode and modification time (and owner when root)'
 complete -c hvterm -n '__hvterm_option_of cp' -s r -l recursive -d 'Copy directories and everything in them'
 complete -c hvterm -n '__hvterm_option_of cp' -l no-clobber -d 'Do not replace existing files'
+complete -c hvterm -n '__hvterm_option_of cp' -l resume -d 'Continue partly written files of an interrupted copy'
 complete -c hvterm -n '__hvterm_option_of cp' -l progress -d 'Show progress even when stderr is not a terminal'
 complete -c hvterm -n '__hvterm_option_of cp' -l target -x -a '(__hvterm_targets)' -d 'The guest target; its paths are then :PATH'
 complete -c hvterm -n '__hvterm_option_of cp' -s F -l config -r -F -d 'Read named targets from this file only'

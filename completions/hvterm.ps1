@@ -52,7 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         'exec'       = $session + $opens + $forwards + @('-t', '--tty', '--')
         'nc'         = $conn + $resume
         # -p is --preserve for cp, as for cp and scp: its port is --port alone.
-        'cp'         = @('-h', '--help', '-F', '--config', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet') + $resume + @('--target', '-r', '--recursive', '-p', '--preserve', '--no-clobber', '--progress')
+        'cp'         = @('-h', '--help', '-F', '--config', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet') + $resume + @('--target', '-r', '--recursive', '-p', '--preserve', '--no-clobber', '--progress', '--resume')
         'forward'    = $forwards + $conn + $resume
         'attach'     = $session
         'ls'         = $conn + @('--json')

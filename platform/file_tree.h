@@ -32,6 +32,14 @@ int open_for_reading(const std::string& path, std::string& error);
 long read_file(int file, char* buffer, size_t size, std::string& error);
 // A new file in `directory` with a name no one else has (prefix + random), open for writing, mode 0600.
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error);
+// The file a copy keeps its partial bytes in, so that an interrupted copy can be resumed: opened
+// for reading and writing (created empty, mode 0600, if missing), locked for this copy alone, and
+// only if it is a regular file this process owns with one link (never through a symlink). Returns
+// -1 with `error`, or kPartialBusy when another copy holds it. `size` is what it holds.
+inline constexpr int kPartialBusy = -2;
+int open_partial(const std::string& path, uint64_t& size, std::string& error);
+// Cuts an open file to `size` bytes and writes from there on.
+bool truncate_file(int file, uint64_t size, std::string& error);
 bool write_file(int file, const char* data, size_t size, std::string& error);
 bool close_file(int file, std::string& error);
 // Rename over `to` (a file or symlink there is replaced); with `no_clobber`, fails if `to` exists.

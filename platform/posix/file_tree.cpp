@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -118,6 +119,60 @@ int create_temporary(const std::string& directory, const std::string& prefix, st
   }
   failed(error);
   return -1;
+}
+
+namespace {
+
+int open_partial_once(const std::string& path, uint64_t& size, std::string& error) {
+  // O_NONBLOCK: a FIFO under this name must not block the open (it is refused below).
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+  if (fd < 0) return failed(error) ? 0 : -1;
+  struct stat st;
+  const char* refused = nullptr;
+  if (fstat(fd, &st) != 0)
+    refused = std::strerror(errno);
+  else if (!S_ISREG(st.st_mode))
+    refused = "not a regular file";
+  else if (st.st_uid != geteuid() || st.st_nlink != 1)
+    refused = "owned by another user, or linked elsewhere";
+  if (refused != nullptr) {
+    error = refused;
+    close(fd);
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int why = errno;
+    close(fd);
+    if (why == EWOULDBLOCK) return kPartialBusy;
+    error = std::strerror(why);
+    return -1;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
+}  // namespace
+
+int open_partial(const std::string& path, uint64_t& size, std::string& error) {
+  // The copy that held the lock may have renamed or removed the file before letting go of it:
+  // then what we locked is no longer under this name, and we try the name again.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    int fd = open_partial_once(path, size, error);
+    if (fd < 0) return fd;
+    struct stat named, held;
+    if (stat(path.c_str(), &named) == 0 && fstat(fd, &held) == 0 && named.st_ino == held.st_ino &&
+        named.st_dev == held.st_dev)
+      return fd;
+    close(fd);
+  }
+  return kPartialBusy;
+}
+
+bool truncate_file(int file, uint64_t size, std::string& error) {
+  if (ftruncate(file, static_cast<off_t>(size)) != 0 || lseek(file, static_cast<off_t>(size), SEEK_SET) < 0)
+    return failed(error);
+  return true;
 }
 
 bool write_file(int file, const char* data, size_t size, std::string& error) {

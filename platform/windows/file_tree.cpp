@@ -28,6 +28,8 @@ long read_file(int, char*, size_t, std::string& error) { return not_yet(error) ?
 int create_temporary(const std::string&, const std::string&, std::string&, std::string& error) {
   return not_yet(error) ? 0 : -1;
 }
+int open_partial(const std::string&, uint64_t&, std::string& error) { return not_yet(error) ? 0 : -1; }
+bool truncate_file(int, uint64_t, std::string& error) { return not_yet(error); }
 bool write_file(int, const char*, size_t, std::string& error) { return not_yet(error); }
 bool close_file(int, std::string& error) { return not_yet(error); }
 bool rename_into_place(const std::string&, const std::string&, bool, std::string& error) { return not_yet(error); }

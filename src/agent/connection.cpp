@@ -135,7 +135,7 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   reply.version = version;
   reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
                        wire::kCapListen | wire::kCapNames | wire::kCapKillRecipient | wire::kCapCopy |
-                       (agent_.options().token.empty() ? 0 : wire::kCapToken);
+                       wire::kCapCopyResume | (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;

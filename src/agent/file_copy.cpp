@@ -35,6 +35,7 @@ bool FileCopy::start(std::string& error) {
     std::vector<std::string> sources;
     for (const auto& p : spec_.paths) sources.push_back(resolve(p));
     walker_ = std::make_unique<copy::Walker>(std::move(sources), recursive, warn);
+    if ((spec_.flags & wire::CopySpec::kResume) != 0) walker_->resume_partials();
     pump_->send(*walker_);
     return true;
   }
@@ -52,8 +53,9 @@ bool FileCopy::start(std::string& error) {
   copy::Extractor::Options options;
   options.preserve = (spec_.flags & wire::CopySpec::kPreserve) != 0;
   options.no_clobber = (spec_.flags & wire::CopySpec::kNoClobber) != 0;
+  options.resume = (spec_.flags & wire::CopySpec::kResume) != 0;
   extractor_ = std::make_unique<copy::Extractor>(placement, options, warn);
-  pump_->receive(*extractor_);
+  pump_->receive(*extractor_, options.resume);
   return true;
 }
 
@@ -97,12 +99,16 @@ void FileCopy::close_input() {
   if (uv_shutdown(&input_shutdown_, data_[0], [](uv_shutdown_t*, int) {}) != 0) input_closed_ = true;
 }
 
-int FileCopy::signal(int signal) {
+int FileCopy::signal(int signal) { return stop(signal, false); }
+
+int FileCopy::stop(int signal, bool keep_partial) {
   if (ended_) return UV_ESRCH;
   ended_ = true;
   if (pump_) pump_->close(nullptr);
   if (messages_[1] != nullptr) uv_shutdown(&messages_shutdown_, messages_[1], [](uv_shutdown_t*, int) {});
-  // The extractor's destructor removes a file it was writing: nothing partial under a final name.
+  // Nothing partial is ever under a final name. A copy stopped on purpose leaves nothing; one whose
+  // client is gone (hung up) leaves what it wrote under the partial name, for --resume.
+  if (extractor_ && !keep_partial) extractor_->abandon();
   extractor_.reset();
   on_ended_(wire::Exit{wire::ExitKind::Signaled, signal, ""});
   return 0;

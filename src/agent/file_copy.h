@@ -32,12 +32,13 @@ class FileCopy final : public platform::Child {
   uint32_t pid() const override { return 0; }
   void resize(const platform::TerminalSize&) override {}
   int signal(int signal) override;  // stops the copy: it ends as a program killed by the signal would
-  void hang_up() override { signal(platform::sig::kHup); }
+  void hang_up() override { stop(platform::sig::kHup, true); }
   bool exited() const override { return ended_; }
   void close(std::function<void()> on_closed) override;
 
  private:
   std::string resolve(const std::string& path) const;  // relative: from the agent user's home
+  int stop(int signal, bool keep_partial);
   void say(const std::string& line);
   void copied(const std::string& error);
   void end(int code);

@@ -50,6 +50,7 @@ Binding::Ask Binding::hello_answered(uint32_t capabilities) {
   constexpr uint32_t kCopying = wire::kCapCopy | wire::kCapOpenId;
   bool copy = options_.mode == wire::SessionMode::Copy;
   if (copy && (capabilities & kCopying) != kCopying) return Ask{Ask::Kind::TooOldToCopy};
+  if (copy && options_.resume_copy && (capabilities & wire::kCapCopyResume) == 0) return Ask{Ask::Kind::TooOldToResume};
   if ((capabilities & wire::kCapOpenId) != 0 && open_id_ == wire::SessionId{}) open_id_ = options_.fresh_id;
   id_ = open_id_;
   if ((connection || copy || options_.named) && open_id_ == wire::SessionId{}) return Ask{Ask::Kind::NoId};

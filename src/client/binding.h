@@ -23,6 +23,7 @@ class Binding {
     wire::SessionId fresh_id{};  // random; all zero when none could be had (the agent then chooses)
     bool reconnect = true;       // false: --no-reconnect
     bool named = false;          // the OPEN names the session (-n): the agent must take names, and our id
+    bool resume_copy = false;    // a copy with --resume: the agent must answer for partial files
   };
   enum class Phase : uint8_t {
     Idle,        // nothing asked yet (what runs beside the session is starting)
@@ -47,6 +48,7 @@ class Binding {
       TooOldToListen,   // nor listen there: end, 255
       TooOldToName,     // the agent takes no session names: end, 255 (before anything starts)
       TooOldToCopy,     // nor copy files itself: end, 255
+      TooOldToResume,   // nor resume partial files in a copy: end, 255
       NoId,             // a connection, a copy or a name needs an id of ours, and none could be had
     };
     Kind kind = Kind::Open;

@@ -139,6 +139,7 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
   options.open.copy.flags = static_cast<uint8_t>((copy.recursive ? wire::CopySpec::kRecursive : 0) |
                                                  (copy.preserve ? wire::CopySpec::kPreserve : 0) |
                                                  (copy.no_clobber ? wire::CopySpec::kNoClobber : 0) |
+                                                 (copy.resume ? wire::CopySpec::kResume : 0) |
                                                  (several ? wire::CopySpec::kInto : 0));
   if (operands.into_guest)
     options.open.copy.paths = {operands.dest};
@@ -191,23 +192,27 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
     });
     if (operands.into_guest) {
       walker = std::make_unique<copy::Walker>(operands.sources, copy.recursive, warn);
+      if (copy.resume) walker->resume_partials();
       pump.send(*walker);
     } else {
       copy::Extractor::Options extract;
       extract.preserve = copy.preserve;
       extract.no_clobber = copy.no_clobber;
+      extract.resume = copy.resume;
       auto to_stdout = [](std::string_view bytes, std::string& why) {
         return platform::write_file(1, bytes.data(), bytes.size(), why);
       };
       extractor = std::make_unique<copy::Extractor>(placement, extract, warn, to_stdout);
-      pump.receive(*extractor);
+      pump.receive(*extractor, copy.resume);
     }
     copy::Progress progress(uv_now(loop));
     auto done_bytes = [&] { return walker ? walker->bytes_read() : extractor->bytes_written(); };
+    auto resumed_bytes = [&] { return walker ? walker->bytes_resumed() : extractor->bytes_resumed(); };
     Timer ticker;
     if (copy.progress) {
       ticker.start(loop, copy::Progress::kMinIntervalMs, copy::Progress::kMinIntervalMs, [&] {
         progress.set_total(walker ? walker->total_bytes_known() : extractor->total());
+        progress.set_resumed(resumed_bytes());
         const std::string& name = walker ? walker->current() : extractor->current();
         if (name.empty()) return;
         auto line = progress.update(printable(name), done_bytes(), uv_now(loop));
@@ -231,12 +236,21 @@ int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOp
     // leaving it to wait for the rest of a stream that will not come.
     static constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
     SignalWatch signals;
-    signals.start(loop, kStopSignals, [&client](int signum) { client.interrupt(signum); });
+    bool interrupted = false;
+    signals.start(loop, kStopSignals, [&client, &interrupted, &extractor](int signum) {
+      interrupted = true;
+      if (extractor) extractor->abandon();
+      client.interrupt(signum);
+    });
     uv_run(loop, UV_RUN_DEFAULT);
     signals.close();
     ticker.close();
+    // Stopped on purpose: nothing stays behind. Otherwise (the connection is lost for good, say)
+    // a file cut short stays under its partial name, for the same copy again with --resume.
+    if (interrupted && extractor) extractor->abandon();
     if (copy.progress) {
       clear_line();
+      progress.set_resumed(resumed_bytes());
       messages.write(Slice::copy_of(progress.summary(done_bytes(), uv_now(loop)) + "\n"), [](size_t, int) {});
     }
     if (extractor && !extractor->fatal_error().empty() && status != 255) {

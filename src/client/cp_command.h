@@ -25,6 +25,7 @@ std::optional<CopyOperands> parse_copy_operands(const std::vector<std::string>& 
 
 struct CopyOptions {
   bool recursive = false, preserve = false, no_clobber = false;
+  bool resume = false;    // continue partial files an interrupted copy left
   bool progress = false;  // a progress line on stderr
 };
 int command_cp(ClientOptions options, const CopyOperands& operands, const CopyOptions& copy);

@@ -90,11 +90,11 @@ struct Cli {
   int verbosity = 0;                                 // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
-  std::string destination;                                                         // nc
-  std::vector<std::string> copy_operands;                                          // cp
-  std::string copy_target;                                                         // cp --target
-  bool recursive = false, preserve = false, no_clobber = false, progress = false;  // cp
-  std::vector<std::string> local_forwards, remote_forwards;                        // forward -L, -R
+  std::string destination;                                                                              // nc
+  std::vector<std::string> copy_operands;                                                               // cp
+  std::string copy_target;                                                                              // cp --target
+  bool recursive = false, preserve = false, no_clobber = false, progress = false, resume_copy = false;  // cp
+  std::vector<std::string> local_forwards, remote_forwards;  // forward -L, -R
   std::string wait = "0";
   std::string config_file;  // -F
   bool names_only = false;  // config --names
@@ -391,6 +391,8 @@ int run(int argc, char** argv) {
   cp->add_flag("-p,--preserve", cli.preserve, "Keep mode and modification time (and owner when root)");
   cp->add_flag("--no-clobber", cli.no_clobber, "Do not replace existing files (each one is an error)");
   cp->add_flag("--progress", cli.progress, "Show progress on stderr even when it is not a terminal");
+  cp->add_flag("--resume", cli.resume_copy,
+               "Continue files an interrupted copy left partly written, where their bytes still match");
   add_resume_options(cp, cli, false);
   cp->footer(
       "The agent reads or writes the files itself (no tar or cat in the guest). Each file goes to a\n"
@@ -399,12 +401,16 @@ int run(int argc, char** argv) {
       "local, a CID, vsock:CID[:PORT]:PATH, hv:VMID[:SERVICE]:PATH), or --target TARGET with :PATH (needed\n"
       "for unix: and hybrid: targets); relative guest paths start in the agent user's home. '-' is\n"
       "stdin or stdout (one file). Exit status: 0 when everything was copied; 1 when a file could not be\n"
-      "(one line each, naming it; the rest is still copied); 255 when hvterm failed; 2 for usage errors.\n\n" +
+      "(one line each, naming it; the rest is still copied); 255 when hvterm failed; 2 for usage errors.\n\n"
+      "A cut connection or a paused VM only delays a copy. If hvterm itself dies or gives up, a file cut\n"
+      "short stays beside its destination as .NAME.hvterm-partial: the same command with --resume\n"
+      "continues it where its bytes still match the source (checked by checksum) instead of starting\n"
+      "over. Ctrl-C removes it.\n\n" +
       std::string(kTargetsHelp) + "\n\n" +
       examples(
           {"hvterm cp build/app.tar vm1:/tmp/                        a file into /tmp in the guest",
            "hvterm cp -r -p vsock:3:/var/log/app ./logs              a tree out of the guest, modes and times kept",
-           "hvterm cp --target unix:/run/hvterm.sock -r src :/srv    a unix: target; the guest's path is :PATH"}));
+           "hvterm cp --resume disk.img vm1:/srv/                    again after hvterm died: only the rest goes"}));
 
   auto* forward =
       app.add_subcommand("forward",
@@ -629,6 +635,7 @@ int run(int argc, char** argv) {
     copy.recursive = cli.recursive;
     copy.preserve = cli.preserve;
     copy.no_clobber = cli.no_clobber;
+    copy.resume = cli.resume_copy;
     copy.progress = !cli.quiet && (cli.progress || platform::is_terminal(2));
     return command_cp(options, *copy_operands, copy);
   }

@@ -43,6 +43,7 @@ Binding::Options binding_options(const ClientOptions& o) {
   b.attach = o.attach;
   b.attach_id = o.attach_id;
   b.mode = o.open.mode;
+  b.resume_copy = o.open.mode == wire::SessionMode::Copy && (o.open.copy.flags & wire::CopySpec::kResume) != 0;
   b.open_id = o.open.id;
   // Ours to choose once the agent takes ids (kCapOpenId); all zero, the agent chooses, and a lost
   // answer then loses the session.
@@ -338,6 +339,10 @@ void SessionClient::on_hello(const wire::Hello& hello) {
       return finish(255);
     case Binding::Ask::Kind::TooOldToCopy:
       say("this agent (" + printable(hello.software) + ") is too old to copy files; update hvtermd there");
+      return finish(255);
+    case Binding::Ask::Kind::TooOldToResume:
+      say("this agent (" + printable(hello.software) +
+          ") is too old to resume partial files; update hvtermd there, or leave out --resume");
       return finish(255);
     case Binding::Ask::Kind::TooOldToListen:
       say("this agent (" + printable(hello.software) + ") is too old to listen in the guest; update hvtermd there");

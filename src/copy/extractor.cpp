@@ -1,6 +1,7 @@
 #include "copy/extractor.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "common/printable.h"
@@ -22,6 +23,28 @@ FileInfo wanted_of(const Entry& e, FileInfo::Type type) {
 }
 
 constexpr const char* kTempPrefix = ".hvterm-cp-";
+constexpr const char* kPartialSuffix = ".hvterm-partial";
+constexpr size_t kMaxName = 255;  // NAME_MAX on the systems agents run on
+
+// Where a file's bytes wait until they are complete: ".NAME.hvterm-partial" beside it, so that a
+// later copy of the same name finds what an interrupted one left.
+std::string partial_name(const std::string& name) {
+  std::string partial = "." + name + kPartialSuffix;
+  if (partial.size() <= kMaxName) return partial;
+  Hasher hasher;  // too long for a name: the name's checksum instead
+  hasher.update(name.data(), name.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t b : hasher.digest()) (hex += kHex[b >> 4]) += kHex[b & 15];
+  return "." + hex + kPartialSuffix;
+}
+
+// The partial files the extractors of this process are writing, so that a resuming copy can take
+// one over from a copy whose client is gone (its session waits to be discarded, holding the lock).
+std::map<std::string, Extractor*>& partials_in_use() {
+  static std::map<std::string, Extractor*> in_use;
+  return in_use;
+}
 
 }  // namespace
 
@@ -60,21 +83,29 @@ Extractor::Extractor(Placement placement, Options options, std::function<void(co
       warn_(std::move(warn)),
       out_(std::move(out)),
       decoder_(*this),
-      owner_(options.preserve && platform::may_change_owner()) {}
+      owner_(options.preserve && platform::may_change_owner()) {
+  if (options_.resume) decoder_.expect_resume();
+}
 
-Extractor::~Extractor() { drop_file(); }
+Extractor::~Extractor() { leave_file(); }
+
+void Extractor::abandon() {
+  abandoned_ = true;
+  file_skipped_ = true;
+  drop_file();
+}
 
 bool Extractor::feed(std::string_view bytes) {
   if (!fatal_.empty()) return false;
-  if (decoder_.feed(bytes)) return true;
-  fatal_ = decoder_.error();
+  if (decoder_.feed(bytes) && fatal_.empty()) return true;
+  if (fatal_.empty()) fatal_ = decoder_.error();
   drop_file();
   return false;
 }
 
 bool Extractor::finish() {
   if (fatal_.empty() && !decoder_.ended()) fatal_ = "the copy stream ended early (the sender stopped)";
-  drop_file();
+  leave_file();
   // Deepest first, so setting a directory's time is not undone by work in the ones below it.
   std::sort(directories_.begin(), directories_.end(),
             [](const MadeDirectory& a, const MadeDirectory& b) { return a.path > b.path; });
@@ -159,12 +190,12 @@ void Extractor::on_file(const Entry& entry) {
   file_skipped_ = false;
   hasher_.reset();
   std::string error;
-  if (placement_.to_stdout) {
-    if (std::exchange(stdout_used_, true)) {
-      entry_failed(entry.path, "only one file can go to stdout");
+  if (abandoned_ || placement_.to_stdout) {
+    if (abandoned_ || std::exchange(stdout_used_, true)) {
+      if (!abandoned_) entry_failed(entry.path, "only one file can go to stdout");
       file_skipped_ = true;
     }
-    return;
+    return answer_partial();
   }
   file_final_ = local_path(entry.path);
   FileInfo existing;
@@ -182,12 +213,97 @@ void Extractor::on_file(const Entry& entry) {
   } else {
     size_t slash = file_final_.find_last_of('/');
     std::string directory = slash == std::string::npos ? "." : file_final_.substr(0, slash == 0 ? 1 : slash);
-    file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error);
-    if (file_fd_ < 0) {
+    if (!open_target(directory, error)) {
       entry_failed(entry.path, error);
       file_skipped_ = true;
     }
   }
+  answer_partial();
+}
+
+// A resuming sender waits for this answer to each file record: what we hold of the file, with the
+// checksum of those bytes (which stay in hasher_, the file's checksum, if the sender continues).
+void Extractor::answer_partial() {
+  if (!options_.resume) return;
+  std::string error;
+  Partial held;
+  if (!file_skipped_ && file_partial_ && partial_size_ > 0) {
+    std::string buffer(256 * 1024, '\0');
+    uint64_t left = partial_size_;
+    while (left > 0) {
+      long n = platform::read_file(file_fd_, buffer.data(),
+                                   static_cast<size_t>(std::min<uint64_t>(left, buffer.size())), error);
+      if (n <= 0) break;
+      hasher_.update(buffer.data(), static_cast<size_t>(n));
+      left -= static_cast<uint64_t>(n);
+    }
+    if (left == 0) held = Partial{partial_size_, hasher_.digest()};
+  }
+  resume_due_ = true;
+  if (answer_) answer_(encode_partial(held));
+}
+
+bool Extractor::open_target(const std::string& directory, std::string& error) {
+  size_t slash = file_final_.find_last_of('/');
+  std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
+  partial_size_ = 0;
+  file_fd_ = platform::open_partial(partial, partial_size_, error);
+  if (file_fd_ == platform::kPartialBusy && options_.resume) {
+    if (auto it = partials_in_use().find(partial); it != partials_in_use().end() && it->second != this) {
+      it->second->take_over(partial);
+      file_fd_ = platform::open_partial(partial, partial_size_, error);
+    }
+  }
+  if (file_fd_ >= 0) {
+    file_temp_ = partial;
+    file_partial_ = true;
+    partials_in_use()[partial] = this;
+    if (options_.resume || partial_size_ == 0) return true;
+    if (platform::truncate_file(file_fd_, 0, error)) return (partial_size_ = 0, true);
+    drop_file();
+    return false;
+  }
+  // Another copy writes this name right now (or the name is taken by something that is not ours):
+  // this copy goes to a name of its own, which an interruption does not leave behind.
+  partial_size_ = 0;
+  file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error);
+  return file_fd_ >= 0;
+}
+
+// A resuming copy wants the partial file we are writing: our client is most likely gone (its
+// session waits to be discarded). What we wrote stays for the new copy to continue.
+void Extractor::take_over(const std::string& partial) {
+  if (file_temp_ != partial) return;
+  entry_failed(file_.path, "taken over by a later copy resuming it");
+  leave_file();
+  file_skipped_ = true;
+}
+
+void Extractor::on_resume(uint64_t offset) {
+  if (!std::exchange(resume_due_, false) || abandoned_) return;
+  if (file_skipped_ || placement_.to_stdout) {
+    if (offset != 0) fatal_ = "the sender resumed a file at " + std::to_string(offset) + " bytes, none held here";
+    return;
+  }
+  std::string error;
+  if (offset == 0) {
+    hasher_.reset();
+    if (partial_size_ > 0 && !platform::truncate_file(file_fd_, 0, error)) {
+      entry_failed(file_.path, error);
+      drop_file();
+      file_skipped_ = true;
+    }
+    partial_size_ = 0;
+    return;
+  }
+  if (offset != partial_size_) {
+    fatal_ = "the sender resumed a file at " + std::to_string(offset) + " bytes, " + std::to_string(partial_size_) +
+             " held here";
+    return;
+  }
+  file_bytes_ = offset;  // the checksum has them already, read when answering
+  bytes_ += offset;
+  resumed_ += offset;
 }
 
 void Extractor::on_data(std::string_view bytes) {
@@ -224,8 +340,21 @@ void Extractor::on_file_end(uint64_t size, const Checksum& checksum) {
     if (!platform::set_attributes(file_temp_, wanted, attributes() | platform::kSetMode, error) ||
         !platform::rename_into_place(file_temp_, file_final_, options_.no_clobber, error))
       entry_failed(file_.path, error);
-    else
-      file_temp_.clear();  // in place: nothing to clean up
+    else if (file_partial_ = false; true)
+      partials_in_use().erase(std::exchange(file_temp_, {}));  // in place: nothing to clean up
+  }
+  drop_file();
+}
+
+// Keeps a partial file with something in it for a later --resume; anything else goes.
+void Extractor::leave_file() {
+  if (abandoned_) return drop_file();
+  if (file_partial_ && file_fd_ >= 0 && (file_bytes_ > 0 || partial_size_ > 0)) {
+    std::string error;
+    platform::close_file(std::exchange(file_fd_, -1), error);
+    partials_in_use().erase(std::exchange(file_temp_, {}));
+    file_partial_ = false;
+    return;
   }
   drop_file();
 }
@@ -238,8 +367,11 @@ void Extractor::on_file_abort(const std::string& reason) {
 // The file being received goes away: its temporary name, never a final one.
 void Extractor::drop_file() {
   std::string error;
-  if (file_fd_ >= 0) platform::close_file(std::exchange(file_fd_, -1), error);
+  if (!file_temp_.empty() && file_partial_) partials_in_use().erase(file_temp_);
+  file_partial_ = false;
+  // Removed before it is closed: its lock keeps another copy from taking the name meanwhile.
   if (!file_temp_.empty()) platform::remove_file(std::exchange(file_temp_, {}));
+  if (file_fd_ >= 0) platform::close_file(std::exchange(file_fd_, -1), error);
 }
 
 void Extractor::on_symlink(const Entry& entry) {

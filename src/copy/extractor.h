@@ -30,11 +30,20 @@ class Extractor final : public Decoder::Handler {
   struct Options {
     bool preserve = false;    // mode and mtime as sent (and owner when we may)
     bool no_clobber = false;  // an existing entry is not replaced
+    // A partial file for this name (left by an interrupted copy) is offered to the sender, which
+    // continues it if its first bytes match: each file record is answered through `answer`.
+    bool resume = false;
   };
   // `warn` gets one line per entry that could not be written, naming it; `out` takes the file's
   // bytes when the placement is stdout.
   Extractor(Placement placement, Options options, std::function<void(const std::string&)> warn,
             std::function<bool(std::string_view, std::string&)> out = nullptr);
+  // With Options::resume: where the answers to the sender go (the other direction of the stream).
+  void answer_to(std::function<void(std::string)> answer) { answer_ = std::move(answer); }
+  // A file still being received when the extractor goes is kept under its partial name, for a
+  // later --resume, unless the copy was stopped on purpose: abandon() removes it, and nothing more
+  // is written.
+  void abandon();
   ~Extractor() override;
 
   // False once the stream is malformed (fatal_error() says why): nothing more is written.
@@ -45,6 +54,7 @@ class Extractor final : public Decoder::Handler {
   bool failed() const { return failed_; }  // some entry could not be written
   const std::string& fatal_error() const { return fatal_; }
   uint64_t bytes_written() const { return bytes_; }
+  uint64_t bytes_resumed() const { return resumed_; }        // of bytes_written: a partial file already had them
   uint64_t total() const { return total_; }                  // what the sender announced, for progress
   const std::string& current() const { return file_.path; }  // the file being received
 
@@ -54,6 +64,7 @@ class Extractor final : public Decoder::Handler {
   void on_file_end(uint64_t size, const Checksum& checksum) override;
   void on_file_abort(const std::string& reason) override;
   void on_symlink(const Entry& entry) override;
+  void on_resume(uint64_t offset) override;
   void on_end() override {}
   void on_total(uint64_t bytes) override { total_ = bytes; }
 
@@ -61,7 +72,12 @@ class Extractor final : public Decoder::Handler {
   // The local path for a stream name, or empty (after a warning) if it may not be written.
   std::string local_path(const std::string& name);
   void entry_failed(const std::string& name, const std::string& why);
-  void drop_file();
+  void drop_file();   // the file failed: it goes
+  void leave_file();  // the copy stops mid-file: a partial file stays for --resume
+  // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_.
+  bool open_target(const std::string& directory, std::string& error);
+  void answer_partial();
+  void take_over(const std::string& partial);  // another extractor of ours gives it up
   unsigned attributes() const;
 
   Placement placement_;
@@ -76,6 +92,10 @@ class Extractor final : public Decoder::Handler {
   std::string file_final_, file_temp_;
   int file_fd_ = -1;
   bool file_skipped_ = false;
+  bool file_partial_ = false;  // file_temp_ is the resumable partial name, not a random one
+  uint64_t partial_size_ = 0;  // what it held when opened
+  bool resume_due_ = false;    // answered; the sender's resume record comes next
+  bool abandoned_ = false;     // stopped on purpose: nothing more is written, nothing partial kept
   uint64_t file_bytes_ = 0;
   Hasher hasher_;
   bool stdout_used_ = false;
@@ -86,8 +106,9 @@ class Extractor final : public Decoder::Handler {
   std::vector<MadeDirectory> directories_;  // their attributes come last, once nothing is written into them
   bool failed_ = false;
   std::string fatal_;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0, resumed_ = 0;
   uint64_t total_ = kUnknownSize;
+  std::function<void(std::string)> answer_;
 };
 
 }  // namespace hvterm::copy

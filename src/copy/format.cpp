@@ -139,6 +139,27 @@ void Encoder::total(uint64_t bytes) {
   put_u64(out_, bytes);
 }
 
+void Encoder::resume(uint64_t offset) {
+  out_ += static_cast<char>(Record::Resume);
+  put_u64(out_, offset);
+}
+
+std::string encode_partial(const Partial& partial) {
+  std::string out;
+  put_u64(out, partial.size);
+  out.append(reinterpret_cast<const char*>(partial.checksum.data()), partial.checksum.size());
+  return out;
+}
+
+bool PartialDecoder::next(Partial& partial) {
+  if (pending_.size() < kPartialSize) return false;
+  Reader r{pending_};
+  r.number(partial.size);
+  r.take(partial.checksum.data(), partial.checksum.size());
+  pending_.erase(0, kPartialSize);
+  return true;
+}
+
 std::string Encoder::take() { return std::exchange(out_, {}); }
 
 bool Decoder::fail(std::string why) {
@@ -194,6 +215,8 @@ bool Decoder::parse_one(size_t& used) {
   }
   uint8_t type;
   if (!r.number(type)) return true;
+  if (resume_due_ && static_cast<Record>(type) != Record::Resume)
+    return fail("a file of a resuming copy without its resume record");
   auto entry = [&](Entry& e, bool with_size) {
     uint64_t mtime;
     return r.str(e.path) && r.number(e.mode) && r.number(mtime) && r.number(e.mtime_ns) && r.number(e.uid) &&
@@ -216,6 +239,7 @@ bool Decoder::parse_one(size_t& used) {
       if (!entry(e, true)) return true;
       if (!named(e)) return false;
       in_file_ = true;
+      resume_due_ = resume_expected_;
       handler_.on_file(e);
       break;
     case Record::Symlink:
@@ -254,6 +278,13 @@ bool Decoder::parse_one(size_t& used) {
       if (!r.number(total)) return true;
       if (in_file_) return fail("a total inside a file");
       handler_.on_total(total);
+      break;
+    }
+    case Record::Resume: {
+      uint64_t offset;
+      if (!r.number(offset)) return true;
+      if (!std::exchange(resume_due_, false)) return fail("a resume record that is not right after a file record");
+      handler_.on_resume(offset);
       break;
     }
     case Record::End:

@@ -26,7 +26,8 @@ enum class Record : uint8_t {
   FileAbort = 5,
   Symlink = 6,
   End = 7,
-  Total = 8,  // the bytes of every file the sender is about to send, for progress
+  Total = 8,   // the bytes of every file the sender is about to send, for progress
+  Resume = 9,  // right after a file record of a resuming copy: where its chunks start
 };
 
 // What a record says about the entry it names.
@@ -56,6 +57,25 @@ class Hasher {
   void* state_;
 };
 
+// What a resuming receiver already holds of the file just announced (a partial file left by an
+// interrupted copy): its size and the checksum of those bytes. It goes the other way, one answer per
+// file record, as 24 bytes: size u64, then the checksum.
+struct Partial {
+  uint64_t size = 0;
+  Checksum checksum{};
+};
+inline constexpr size_t kPartialSize = 24;
+std::string encode_partial(const Partial& partial);
+// Gathers answers from pieces of any size.
+class PartialDecoder {
+ public:
+  void feed(std::string_view bytes) { pending_.append(bytes.data(), bytes.size()); }
+  bool next(Partial& partial);  // false until a whole answer is there
+
+ private:
+  std::string pending_;
+};
+
 // Empty when `path` may be created under a destination: relative, no empty, "." or ".."
 // component, no NUL, at most kMaxPath bytes. Otherwise why not, in a few words.
 std::string check_relative_path(std::string_view path);
@@ -72,6 +92,7 @@ class Encoder {
   void symlink(const Entry& entry);
   void end();
   void total(uint64_t bytes);
+  void resume(uint64_t offset);
   std::string& bytes() { return out_; }
   std::string take();
 
@@ -94,8 +115,11 @@ class Decoder {
     virtual void on_symlink(const Entry& entry) = 0;
     virtual void on_end() = 0;
     virtual void on_total(uint64_t) {}
+    virtual void on_resume(uint64_t) {}
   };
   explicit Decoder(Handler& handler) : handler_(handler) {}
+  // A resuming copy: every file record must be followed by a resume record (and only then).
+  void expect_resume() { resume_expected_ = true; }
   // False once the stream is malformed (then error() says why) or feeds come after the end.
   bool feed(std::string_view bytes);
   bool ended() const { return ended_; }
@@ -109,6 +133,7 @@ class Decoder {
   std::string pending_;
   uint64_t chunk_left_ = 0;
   bool header_seen_ = false, in_file_ = false, ended_ = false;
+  bool resume_expected_ = false, resume_due_ = false;
   std::string error_;
 };
 

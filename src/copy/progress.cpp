@@ -49,10 +49,11 @@ std::optional<std::string> Progress::update(const std::string& name, uint64_t do
     unsigned percent = total_ == 0 ? 100 : static_cast<unsigned>(std::min<uint64_t>(done, total_) * 100 / total_);
     line += "  " + std::to_string(percent) + "%";
   }
-  line += "  " + rate_of(done, elapsed);
-  if (total_ != ~uint64_t{0} && done > 0 && elapsed > 0) {
+  uint64_t moved = done > resumed_ ? done - resumed_ : 0;
+  line += "  " + rate_of(moved, elapsed);
+  if (total_ != ~uint64_t{0} && moved > 0 && elapsed > 0) {
     uint64_t left = total_ > done ? total_ - done : 0;
-    line += "  ETA " + clock(left * elapsed / done / 1000);
+    line += "  ETA " + clock(left * elapsed / moved / 1000);
   }
   return line;
 }
@@ -61,7 +62,10 @@ std::string Progress::summary(uint64_t done, uint64_t now_ms) const {
   uint64_t elapsed = now_ms - start_ms_;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", static_cast<double>(elapsed) / 1000);
-  return "copied " + bytes(done) + " in " + seconds + " s (" + rate_of(done, elapsed) + ")";
+  uint64_t moved = done > resumed_ ? done - resumed_ : 0;
+  std::string line = "copied " + bytes(done) + " in " + seconds + " s (" + rate_of(moved, elapsed) + ")";
+  if (resumed_ > 0) line += ", " + bytes(resumed_) + " of it resumed from partial files";
+  return line;
 }
 
 }  // namespace hvterm::copy

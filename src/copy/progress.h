@@ -14,6 +14,8 @@ class Progress {
   // `total`: the bytes of the whole job, or kUnknownSize.
   explicit Progress(uint64_t start_ms) : start_ms_(start_ms) {}
   void set_total(uint64_t total) { total_ = total; }
+  // Of what is done, the bytes a partial file already had (--resume): not part of the rate.
+  void set_resumed(uint64_t resumed) { resumed_ = resumed; }
   // The line to show now, or nothing when the last one was shown less than kMinIntervalMs ago.
   std::optional<std::string> update(const std::string& name, uint64_t done, uint64_t now_ms);
   std::string summary(uint64_t done, uint64_t now_ms) const;
@@ -24,6 +26,7 @@ class Progress {
  private:
   uint64_t start_ms_;
   uint64_t total_ = ~uint64_t{0};
+  uint64_t resumed_ = 0;
   uint64_t last_ms_ = 0;
   bool shown_ = false;
 };

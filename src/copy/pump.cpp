@@ -34,16 +34,53 @@ CopyPump::~CopyPump() {
 
 void CopyPump::send(Walker& walker) {
   walker_ = &walker;
+  read_buffer_.resize(kReadBuffer);
+  start_reading([](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+    static_cast<CopyPump*>(s->data)->on_answers(nread, buf);
+  });
   pump_out();
+}
+
+void CopyPump::start_reading(void (*on_read)(uv_stream_t*, ssize_t, const uv_buf_t*)) {
+  uv_read_start(
+      stream_,
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* self = static_cast<CopyPump*>(h->data);
+        *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
+      },
+      on_read);
+}
+
+// The receiver's answers to a resuming walk; without resuming the other direction just ends.
+void CopyPump::on_answers(ssize_t nread, const uv_buf_t* buf) {
+  if (finished_) return;
+  if (nread > 0) {
+    if (!walker_->resuming()) return;
+    answers_.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
+    Partial partial;
+    // One question at a time: the walk waits after each file record for its answer.
+    if (!answers_.next(partial)) return;  // the rest of it comes with the next read
+    if (!walker_->waiting() || answers_.next(partial))
+      return finish("the receiver answered a file it was not asked about");
+    walker_->answer(partial);
+    return pump_out();
+  }
+  if (nread == 0) return;
+  uv_read_stop(stream_);
+  if (walker_->waiting()) finish("the receiver stopped answering before the copy was over");
 }
 
 void CopyPump::pump_out() {
   if (pumping_ || finished_ || stream_ == nullptr) return;  // a write that completes at once comes back here
   pumping_ = true;
-  while (!walk_over_ && in_flight_ < kMaxInFlight) {
+  while (!walk_over_ && !walker_->waiting() && in_flight_ < kMaxInFlight) {
     auto* write = new Write{{}, {}, this, alive_};
     walk_over_ = !walker_->produce(write->bytes, kPiece);
     size_t size = write->bytes.size();
+    if (size == 0) {
+      delete write;
+      continue;
+    }
     in_flight_ += size;
     write->request.data = write;
     uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(size));
@@ -76,19 +113,34 @@ void CopyPump::on_written(size_t bytes, int status) {
   pump_out();
 }
 
-void CopyPump::receive(Extractor& extractor) {
+void CopyPump::receive(Extractor& extractor, bool answers) {
   extractor_ = &extractor;
   read_buffer_.resize(kReadBuffer);
-  // Nothing goes the other way: the peer hears so at once.
+  answering_ = answers;
+  if (answers)
+    extractor.answer_to([this](std::string bytes) { write_answer(std::move(bytes)); });
+  else
+    end_answers();  // nothing goes the other way: the peer hears so at once
+  start_reading([](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+    static_cast<CopyPump*>(s->data)->on_read(nread, buf);
+  });
+}
+
+void CopyPump::write_answer(std::string bytes) {
+  if (stream_ == nullptr || !answering_) return;
+  auto* write = new Write{{}, std::move(bytes), this, alive_};
+  write->request.data = write;
+  uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+  // A failed answer shows as the sender's: it stops waiting when this direction ends.
+  if (uv_write(&write->request, stream_, &buf, 1,
+               [](uv_write_t* req, int) { delete static_cast<Write*>(req->data); }) != 0)
+    delete write;
+}
+
+void CopyPump::end_answers() {
+  answering_ = false;
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, stream_, [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
-  uv_read_start(
-      stream_,
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<CopyPump*>(h->data);
-        *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) { static_cast<CopyPump*>(s->data)->on_read(nread, buf); });
 }
 
 void CopyPump::on_read(ssize_t nread, const uv_buf_t* buf) {
@@ -105,6 +157,7 @@ void CopyPump::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   uv_read_stop(stream_);
   extractor_->finish();
+  if (answering_) end_answers();
   finish(nread == UV_EOF ? "" : std::string("the copy stream broke: ") + uv_strerror(static_cast<int>(nread)));
 }
 

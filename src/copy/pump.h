@@ -24,8 +24,10 @@ class CopyPump {
   CopyPump(const CopyPump&) = delete;
   CopyPump& operator=(const CopyPump&) = delete;
 
+  // A resuming walker or extractor (resume_partials(), Options::resume) also uses the other
+  // direction of the stream: the receiver's answers come back on it.
   void send(Walker& walker);
-  void receive(Extractor& extractor);
+  void receive(Extractor& extractor, bool answers = false);
   // Stop at once (the session was cancelled); `closed` runs once the handle is gone.
   void close(std::function<void()> closed);
   uint64_t bytes() const { return bytes_; }  // stream bytes written or read so far
@@ -35,6 +37,10 @@ class CopyPump {
   void pump_out();
   void on_written(size_t bytes, int status);
   void on_read(ssize_t nread, const uv_buf_t* buf);
+  void on_answers(ssize_t nread, const uv_buf_t* buf);
+  void start_reading(void (*on_read)(uv_stream_t*, ssize_t, const uv_buf_t*));
+  void write_answer(std::string bytes);
+  void end_answers();
   void finish(const std::string& error);
 
   uv_stream_t* stream_;
@@ -42,7 +48,8 @@ class CopyPump {
   Walker* walker_ = nullptr;
   Extractor* extractor_ = nullptr;
   size_t in_flight_ = 0;
-  bool walk_over_ = false, finished_ = false, pumping_ = false;
+  bool walk_over_ = false, finished_ = false, pumping_ = false, answering_ = false;
+  PartialDecoder answers_;
   uint64_t bytes_ = 0;
   uv_shutdown_t shutdown_{};
   std::string read_buffer_;

@@ -64,8 +64,10 @@ bool Walker::produce(std::string& out, size_t budget) {
     encoder.total(total_);
   }
   size_t start = encoder.bytes().size();
-  while (!ended_ && encoder.bytes().size() - start < budget) {
-    if (fd_ >= 0) {
+  while (!ended_ && !waiting_ && encoder.bytes().size() - start < budget) {
+    if (answered_) {
+      check_partial(encoder, budget);
+    } else if (fd_ >= 0) {
       read_some(encoder, budget);
     } else if (stack_.empty()) {
       encoder.end();
@@ -119,8 +121,58 @@ void Walker::next_item(Encoder& out) {
       file_bytes_ = 0;
       hasher_.reset();
       out.file(entry_of(item.name, info));
+      waiting_ = resume_;
       return;
     }
+  }
+}
+
+void Walker::answer(const Partial& partial) {
+  if (!waiting_) return;
+  waiting_ = false;
+  answered_ = true;
+  partial_ = partial;
+}
+
+// Reads the first partial_.size bytes (a piece per call) into the file's checksum: if they are the
+// receiver's, they are not sent again.
+void Walker::check_partial(Encoder& out, size_t budget) {
+  bool stdin_source = current_ == "-";
+  std::string error;
+  if (!stdin_source && file_bytes_ < partial_.size) {
+    buffer_.resize(static_cast<size_t>(std::min<uint64_t>({kReadSize, std::max<size_t>(budget, 4096),
+                                                           partial_.size - file_bytes_})));
+    long n = platform::read_file(fd_, buffer_.data(), buffer_.size(), error);
+    if (n > 0) {
+      hasher_.update(buffer_.data(), static_cast<size_t>(n));
+      file_bytes_ += static_cast<uint64_t>(n);
+      return;
+    }
+    if (n < 0) {  // said as the file's failure once its resume record is out
+      answered_ = false;
+      out.resume(0);
+      failure(current_, error);
+      out.file_abort(error);
+      return close_file();
+    }
+  }
+  answered_ = false;
+  if (!stdin_source && partial_.size > 0 && file_bytes_ == partial_.size && hasher_.digest() == partial_.checksum) {
+    out.resume(partial_.size);
+    read_ += partial_.size;
+    resumed_ += partial_.size;
+    return;
+  }
+  out.resume(0);
+  if (file_bytes_ == 0) return;
+  // Not the receiver's bytes (or a shorter file now): from the start.
+  close_file();
+  fd_ = platform::open_for_reading(current_, error);
+  file_bytes_ = 0;
+  hasher_.reset();
+  if (fd_ < 0) {
+    failure(current_, error);
+    out.file_abort(error);
   }
 }
 

@@ -16,9 +16,18 @@ class Walker {
  public:
   Walker(std::vector<std::string> sources, bool recursive, std::function<void(const std::string&)> warn);
   ~Walker();
-  // Appends at least one record and about `budget` bytes to `out`; false once the end record is in.
+  // A resuming copy: after each file record the walk waits (waiting()) for the receiver's answer
+  // (answer()), then sends a resume record and the file from where the receiver's partial copy
+  // ends, if the sender's first bytes match that copy's checksum; from the start otherwise.
+  void resume_partials() { resume_ = true; }
+  // Appends about `budget` bytes of records to `out` (at least one record unless it is waiting);
+  // false once the end record is in.
   bool produce(std::string& out, size_t budget);
-  bool failed() const { return failed_; }  // some source could not be read
+  bool resuming() const { return resume_; }
+  bool waiting() const { return waiting_; }
+  void answer(const Partial& partial);
+  uint64_t bytes_resumed() const { return resumed_; }  // not sent: the receiver had them
+  bool failed() const { return failed_; }              // some source could not be read
   // The bytes of every file, from a walk that stats everything first (for progress); stdin counts 0.
   uint64_t total_bytes() const;
   uint64_t total_bytes_known() const { return total_; }  // what the walk at the start found
@@ -33,6 +42,7 @@ class Walker {
   };
   void next_item(Encoder& out);
   void read_some(Encoder& out, size_t budget);
+  void check_partial(Encoder& out, size_t budget);
   void close_file();
   void failure(const std::string& name, const std::string& why);
 
@@ -44,6 +54,10 @@ class Walker {
   int fd_ = -1;
   std::string current_;
   uint64_t file_bytes_ = 0, read_ = 0, total_ = kUnknownSize;
+  // Resuming: the receiver's answer for the current file, and how much of it is still to be read.
+  bool resume_ = false, waiting_ = false, answered_ = false;
+  Partial partial_;
+  uint64_t resumed_ = 0;
   Hasher hasher_;
   std::string buffer_;
 };

@@ -66,6 +66,9 @@ inline constexpr uint32_t kCapNames = 1u << 6;
 inline constexpr uint32_t kCapKillRecipient = 1u << 7;
 // OPEN may ask the agent to copy files itself (SessionMode::Copy): hvterm cp without tar or cat in the guest.
 inline constexpr uint32_t kCapCopy = 1u << 8;
+// A copy may resume partial files (CopySpec::kResume): the receiver answers each file record on the
+// other direction of the session with what it already holds of that file.
+inline constexpr uint32_t kCapCopyResume = 1u << 9;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -152,7 +155,9 @@ struct CopySpec {
   // Recursive: directories too. Preserve: mode and mtime (and owner when the agent is root).
   // NoClobber: an existing file is not replaced. Into: the destination must be a directory the
   // stream's entries go into (several sources); without it a single source may name its copy.
-  static constexpr uint8_t kRecursive = 1, kPreserve = 2, kNoClobber = 4, kInto = 8, kKnownFlags = 15;
+  // Resume: a partial file left by an interrupted copy is continued where the sender's bytes still
+  // match it (the copy stream's resume handshake), instead of being started over.
+  static constexpr uint8_t kRecursive = 1, kPreserve = 2, kNoClobber = 4, kInto = 8, kResume = 16, kKnownFlags = 31;
   Direction direction = Direction::IntoGuest;
   uint8_t flags = 0;
   std::vector<std::string> paths;  // IntoGuest: the destination, one; OutOfGuest: the sources

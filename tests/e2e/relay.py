@@ -8,8 +8,8 @@ import time
 
 
 class Relay:
-    def __init__(self, directory, upstream_path):
-        self.path = os.path.join(directory, "relay.sock")
+    def __init__(self, directory, upstream_path, name="relay.sock"):
+        self.path = os.path.join(directory, name)
         self.target = "unix:" + self.path
         self.upstream = upstream_path
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

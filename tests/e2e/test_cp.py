@@ -60,8 +60,13 @@ def make_tree(root):
     os.symlink("d0/e0", os.path.join(root, "link"))
 
 
+def temporaries(root):
+    """The names a file has while it is written: its partial name, or a random one beside it."""
+    return [p for p in os.listdir(root) if p.startswith(".hvterm-cp-") or p.endswith(".hvterm-partial")]
+
+
 def no_temporaries(root):
-    return [p for p in os.listdir(root) if p.startswith(".hvterm-cp-")] == []
+    return temporaries(root) == []
 
 
 def test_a_random_64_mib_file_both_ways(agent, workdir):
@@ -300,7 +305,7 @@ def test_a_killed_copy_leaves_no_file_under_its_final_name(agent, workdir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
     # Once the temporary file has grown, the client goes away mid-copy.
     def grown():
-        temps = [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]
+        temps = temporaries(dest)
         return temps and os.path.getsize(os.path.join(dest, temps[0])) > MIB
     wait_for(grown, "the temporary file to pass 1 MiB")
     proc.kill()
@@ -375,7 +380,7 @@ def test_ctrl_c_stops_the_copy_on_both_sides_and_leaves_nothing(agent, workdir, 
         proc = subprocess.Popen([HVTERM, "cp", "-q", "--target", relay.target, *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BASE_ENV)
         deadline = time.time() + 30
-        while time.time() < deadline and not [p for p in os.listdir(dest) if p.startswith(".hvterm-cp-")]:
+        while time.time() < deadline and not temporaries(dest):
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130, proc.stderr.read()
@@ -385,3 +390,105 @@ def test_ctrl_c_stops_the_copy_on_both_sides_and_leaves_nothing(agent, workdir, 
     while time.time() < deadline and os.listdir(dest):
         time.sleep(0.05)
     assert os.listdir(dest) == []  # neither the final name nor the temporary one
+
+
+def resumed_of(summary):
+    """The bytes a --progress summary says were resumed from partial files (0 when it says none)."""
+    import re
+    m = re.search(rb", ([\d.]+) (B|KiB|MiB) of it resumed from partial files", summary)
+    return 0 if not m else float(m.group(1)) * {b"B": 1, b"KiB": 1024, b"MiB": MIB}[m.group(2)]
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_a_copy_whose_hvterm_died_goes_on_with_resume_sending_only_the_rest(agent, workdir, direction):
+    size = 64 * MIB
+    src = os.path.join(workdir, "big")
+    random_file(src, size, None)
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    partial = os.path.join(dest, ".big.hvterm-partial")
+    args = [src, ":" + dest + "/"] if direction == "push" else [":" + src, dest + "/"]
+    slow = Relay(workdir, agent.sock)
+    slow.rate = 32 * MIB  # two seconds: time to kill it in the middle
+    try:
+        proc = subprocess.Popen([HVTERM, "cp", "--target", slow.target, *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
+        wait_for(lambda: os.path.exists(partial) and os.path.getsize(partial) >= size // 2,
+                 "the partial file to reach half the size")
+        proc.kill()
+        proc.wait()
+    finally:
+        slow.close()
+    assert "big" not in os.listdir(dest)  # never anything under the final name before it is complete
+    assert os.path.getsize(partial) < size
+    # Again with --resume (in the guest the dead copy's session still holds the file: it is taken over).
+    counted = Relay(workdir, agent.sock, "counted.sock")
+    try:
+        proc = hvterm("cp", "--resume", "--progress", "--target", counted.target, *args)
+        sent = counted.forwarded
+    finally:
+        counted.close()
+    assert proc.returncode == 0, proc.stderr
+    assert sha256_of(os.path.join(dest, "big")) == sha256_of(src)
+    assert no_temporaries(dest)
+    resumed = resumed_of(proc.stderr.splitlines()[-1])
+    assert size // 4 <= resumed < size, proc.stderr[-300:]
+    assert sent < size - resumed + MIB, (sent, resumed)  # only the rest went over the connection
+
+
+def test_resume_starts_over_a_partial_file_that_does_not_match(agent, workdir):
+    src = os.path.join(workdir, "f")
+    random_file(src, 3 * MIB, b"r")
+    for direction in ("push", "pull"):
+        dest = os.path.join(workdir, "dest-" + direction)
+        os.mkdir(dest)
+        with open(os.path.join(dest, ".f.hvterm-partial"), "wb") as f:
+            f.write(b"not the first bytes of f" * 1000)
+        args = [src, ":" + dest + "/"] if direction == "push" else [":" + src, dest + "/"]
+        proc = cp(agent, "--resume", "--progress", *args)
+        assert proc.returncode == 0, proc.stderr
+        assert resumed_of(proc.stderr.splitlines()[-1]) == 0, proc.stderr
+        assert sha256_of(os.path.join(dest, "f")) == sha256_of(src)
+        assert no_temporaries(dest)
+
+
+def test_resume_of_a_tree_continues_only_what_is_partial(agent, workdir):
+    src = os.path.join(workdir, "tree")
+    make_tree(src)
+    random_file(os.path.join(src, "d2", "big"), 2 * MIB, b"t")
+    out = os.path.join(workdir, "out")
+    os.mkdir(out)
+    proc = cp(agent, "-r", "-p", src, ":" + out)
+    assert proc.returncode == 0, proc.stderr
+    # As an interrupted copy leaves it: one file cut short under its partial name, not its own.
+    big = os.path.join(out, "tree", "d2", "big")
+    with open(big, "rb") as f:
+        head = f.read(MIB)
+    os.unlink(big)
+    with open(os.path.join(out, "tree", "d2", ".big.hvterm-partial"), "wb") as f:
+        f.write(head)
+    proc = cp(agent, "-r", "-p", "--resume", "--progress", src, ":" + out)
+    assert proc.returncode == 0, proc.stderr
+    assert resumed_of(proc.stderr.splitlines()[-1]) == MIB
+    assert tree_listing(os.path.join(out, "tree")) == tree_listing(src)
+
+
+def test_ctrl_c_removes_the_partial_file_a_plain_interruption_keeps(agent, workdir):
+    """What stays after a kill (above) is for --resume; a copy stopped on purpose leaves nothing."""
+    src = os.path.join(workdir, "f")
+    random_file(src, 16 * MIB, b"c")
+    dest = os.path.join(workdir, "dest")
+    os.mkdir(dest)
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 4 * MIB
+    try:
+        proc = subprocess.Popen([HVTERM, "cp", "--resume", "-q", "--target", relay.target, ":" + src, dest + "/"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BASE_ENV)
+        partial = os.path.join(dest, ".f.hvterm-partial")
+        wait_for(lambda: os.path.exists(partial) and os.path.getsize(partial) > 0, "the partial file to grow")
+        import signal
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130, proc.stderr.read()
+    finally:
+        relay.close()
+    assert os.listdir(dest) == []

@@ -20,8 +20,9 @@ def old_list_entry():
 class OldAgent(FakeAgent):
     """Answers like hvtermd before 0x40/0x80, and keeps every request it got."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, capabilities=OLD_CAPABILITIES):
         self.requests = []
+        self.capabilities = capabilities
         super().__init__(directory, "old.sock")
 
     def converse(self, conn):
@@ -32,7 +33,7 @@ class OldAgent(FakeAgent):
             if answered_hello and len(got) >= 2 or not answered_hello and got:
                 if not answered_hello:
                     assert got[0][0] == HELLO
-                    conn.sendall(frame(HELLO, b"HVTM" + struct.pack("<HI", 1, OLD_CAPABILITIES) +
+                    conn.sendall(frame(HELLO, b"HVTM" + struct.pack("<HI", 1, self.capabilities) +
                                        string(b"hvtermd 0.0.9") + string(b"")))
                     answered_hello = True
                     continue
@@ -79,3 +80,18 @@ def test_a_named_session_is_refused_before_it_starts(old_agent):
     assert r.stderr.decode() == ("hvterm: this agent (hvtermd 0.0.9) is too old to name sessions; update hvtermd "
                                  "there, or leave out --name\n")
     assert OPEN not in [t for t, _ in old_agent.requests]
+
+
+@pytest.mark.parametrize("capabilities,args,message", [
+    (OLD_CAPABILITIES, [], b"is too old to copy files; update hvtermd there"),
+    # 0x100: copies, but from before --resume (0x200)
+    (0x1FF, ["--resume"], b"is too old to resume partial files; update hvtermd there, or leave out --resume"),
+])
+def test_a_copy_the_agent_cannot_do_is_refused_before_it_starts(workdir, capabilities, args, message):
+    agent = OldAgent(workdir, capabilities)
+    try:
+        proc = hvterm("cp", *args, "--target", agent.target, "/etc/hostname", ":/tmp/", check=255)
+    finally:
+        agent.close()
+    assert proc.stderr == b"hvterm: cp: this agent (hvtermd 0.0.9) " + message + b"\n"
+    assert OPEN not in [t for t, _ in agent.requests]

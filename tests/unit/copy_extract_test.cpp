@@ -154,6 +154,9 @@ TEST_CASE("extract: a damaged, short or cut file never appears under its final n
     Run run = extract(good.substr(0, good.size() - 10), into);
     CHECK_FALSE(run.ok);
     CHECK(run.fatal.find("ended early") != std::string::npos);
+    // Only its partial name, kept for --resume (below).
+    CHECK(names_in(dir.path) == std::vector<std::string>{".f.hvterm-partial"});
+    return;
   }
   CHECK(names_in(dir.path).empty());  // no final name, no temporary one
 }
@@ -294,6 +297,120 @@ TEST_CASE("where a copy goes: an existing directory, or a new name in an existin
   REQUIRE(place("-", false, p, error));
   CHECK(p.to_stdout);
   CHECK_FALSE(place("-", true, p, error));
+}
+
+namespace {
+
+// A sender and a receiver that both resume, joined directly: the walk's records go to the extractor,
+// its answers back to the walk, as CopyPump does over a stream.
+struct ResumingCopy {
+  std::vector<std::string> warnings;
+  uint64_t sent = 0;  // chunk bytes that went over
+  bool ok = false;
+  uint64_t resumed = 0;
+
+  ResumingCopy(const std::string& source, const Placement& placement) {
+    Walker walker({source}, true, [&](const std::string& w) { warnings.push_back(w); });
+    walker.resume_partials();
+    Extractor::Options options;
+    options.resume = true;
+    Extractor extractor(placement, options, [&](const std::string& w) { warnings.push_back(w); });
+    PartialDecoder answers;
+    extractor.answer_to([&](std::string bytes) { answers.feed(bytes); });
+    std::string out;
+    for (bool more = true; more;) {
+      out.clear();
+      more = walker.produce(out, 64 * 1024);
+      REQUIRE(extractor.feed(out));
+      Partial answer;
+      if (walker.waiting()) {
+        REQUIRE(answers.next(answer));
+        walker.answer(answer);
+      }
+    }
+    ok = extractor.finish() && !extractor.failed();
+    resumed = extractor.bytes_resumed();
+    CHECK(walker.bytes_resumed() == resumed);
+    sent = walker.bytes_read() - walker.bytes_resumed();
+  }
+};
+
+void write_file(const std::string& path, const std::string& body) { std::ofstream(path, std::ios::binary) << body; }
+
+}  // namespace
+
+TEST_CASE("resume: a partial file whose bytes match the source is continued, not sent again") {
+  TempDir dir;
+  std::string body;
+  for (int i = 0; i < 300000; ++i) body += static_cast<char>(i * 7 + i / 256);
+  write_file(dir / "src", body);
+  REQUIRE(mkdir((dir / "out").c_str(), 0755) == 0);
+  Placement into{dir / "out", "", false};
+
+  SUBCASE("the partial file's bytes are the source's first ones") {
+    write_file(dir / "out/.src.hvterm-partial", body.substr(0, 100000));
+    ResumingCopy copy(dir / "src", into);
+    CHECK(copy.ok);
+    CHECK(copy.resumed == 100000);
+    CHECK(copy.sent == body.size() - 100000);
+    CHECK(read_all(dir / "out/src") == body);
+  }
+  SUBCASE("they are not: the file starts over") {
+    write_file(dir / "out/.src.hvterm-partial", "something else entirely");
+    ResumingCopy copy(dir / "src", into);
+    CHECK(copy.ok);
+    CHECK(copy.resumed == 0);
+    CHECK(copy.sent == body.size());
+    CHECK(read_all(dir / "out/src") == body);
+  }
+  SUBCASE("the partial file is longer than the source now is: it starts over") {
+    write_file(dir / "out/.src.hvterm-partial", body + "more");
+    ResumingCopy copy(dir / "src", into);
+    CHECK(copy.ok);
+    CHECK(copy.resumed == 0);
+    CHECK(read_all(dir / "out/src") == body);
+  }
+  SUBCASE("no partial file: all of it") {
+    ResumingCopy copy(dir / "src", into);
+    CHECK(copy.ok);
+    CHECK(copy.resumed == 0);
+    CHECK(read_all(dir / "out/src") == body);
+  }
+  CHECK(names_in(dir / "out") == std::vector<std::string>{"src"});
+}
+
+TEST_CASE("a cut copy leaves its partial file for --resume; a failed or abandoned one leaves nothing") {
+  TempDir dir;
+  Placement into{dir.path, "", false};
+  std::string stream = one_file_stream("f", std::string(5000, 'x'));
+  std::string cut = stream.substr(0, stream.size() - 100);  // inside the file's bytes
+  SUBCASE("cut: the stream ends early") {
+    Run run = extract(cut, into);
+    CHECK_FALSE(run.ok);
+    CHECK(names_in(dir.path) == std::vector<std::string>{".f.hvterm-partial"});
+    CHECK(read_all(dir / ".f.hvterm-partial").size() > 4000);
+  }
+  SUBCASE("the extractor goes away mid-file (its session was discarded)") {
+    {
+      Extractor x(into, {}, nullptr);
+      x.feed(cut);
+    }
+    CHECK(names_in(dir.path) == std::vector<std::string>{".f.hvterm-partial"});
+  }
+  SUBCASE("abandoned (Ctrl-C)") {
+    {
+      Extractor x(into, {}, nullptr);
+      x.feed(cut);
+      x.abandon();
+    }
+    CHECK(names_in(dir.path).empty());
+  }
+  SUBCASE("a copy without --resume writes over what an older one left") {
+    write_file(dir / ".f.hvterm-partial", std::string(9000, 'y'));
+    CHECK(extract(stream, into).ok);
+    CHECK(read_all(dir / "f") == std::string(5000, 'x'));
+    CHECK(names_in(dir.path) == std::vector<std::string>{"f"});
+  }
 }
 
 #endif

@@ -2,6 +2,8 @@
 // pieces, what stops it, and the progress line.
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "copy/format.h"
 #include "copy/progress.h"
 #include "copy_test_support.h"
@@ -113,6 +115,19 @@ TEST_CASE("a malformed stream stops the decoder with one reason") {
   CHECK(error_of(in_file + std::string("\x03\x01\x00\x10\x00", 5)).find("chunk of") != std::string::npos);
   CHECK(error_of(in_file + "\x07").find("end inside a file") != std::string::npos);
   CHECK(error_of(header + "\x07" + "x").find("after its end") != std::string::npos);
+  // A resume record belongs right after the file record of a resuming copy, and only there.
+  Encoder resumed;
+  resumed.resume(0);
+  CHECK(error_of(header + resumed.bytes()).find("not right after a file record") != std::string::npos);
+  CHECK(error_of(in_file + std::string("\x03\x01\x00\x00\x00x", 6) + resumed.bytes())
+            .find("not right after a file record") != std::string::npos);
+  {
+    Recorder r;
+    Decoder d(r);
+    d.expect_resume();
+    CHECK_FALSE(d.feed(in_file + std::string("\x03\x01\x00\x00\x00x", 6)));
+    CHECK(d.error().find("without its resume record") != std::string::npos);
+  }
   Encoder bad;
   bad.directory(entry("../x"));
   CHECK(error_of(header + bad.take()).find("'..'") != std::string::npos);
@@ -134,6 +149,13 @@ TEST_CASE("progress: the line people know, at most ten times a second, and a sum
   Progress unknown(0);
   CHECK(*unknown.update("stdin", 512, 1000) == "stdin  512 B  512 B/s");
   CHECK(Progress::bytes(1536) == "1.5 KiB");
+  // Resumed bytes count as done, but not towards the rate or the time left.
+  Progress resumed(1000);
+  resumed.set_total(64 * 1024 * 1024);
+  resumed.set_resumed(32 * 1024 * 1024);
+  CHECK(*resumed.update("big", 48 * 1024 * 1024, 2000) == "big  48.0 MiB / 64.0 MiB  75%  16.0 MiB/s  ETA 0:01");
+  CHECK(resumed.summary(64 * 1024 * 1024, 3000) ==
+        "copied 64.0 MiB in 2.0 s (16.0 MiB/s), 32.0 MiB of it resumed from partial files");
 }
 
 TEST_CASE("the sender announces its total after the header, from a walk first") {
@@ -155,4 +177,21 @@ TEST_CASE("the sender announces its total after the header, from a walk first") 
   Decoder d2(r);
   CHECK_FALSE(d2.feed(inside.take()));
   CHECK(d2.error().find("total inside a file") != std::string::npos);
+}
+
+TEST_CASE("a resuming receiver's answers: 24 bytes each, whatever pieces they come in") {
+  Partial a{1234567890123ull, checksum_of("abc")}, b{0, {}};
+  std::string both = encode_partial(a) + encode_partial(b);
+  REQUIRE(both.size() == 2 * kPartialSize);
+  PartialDecoder decoder;
+  std::vector<Partial> got;
+  for (char c : both) {
+    decoder.feed(std::string_view(&c, 1));
+    Partial p;
+    while (decoder.next(p)) got.push_back(p);
+  }
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].size == a.size);
+  CHECK(got[0].checksum == a.checksum);
+  CHECK(got[1].size == 0);
 }

@@ -62,7 +62,7 @@ TEST_CASE("copy OPEN: what the agent refuses") {
     return open_problem(o);
   };
   CHECK(problem_with([](Open& o) { o.argv = {"sh"}; }).find("takes no command") != std::string::npos);
-  CHECK(problem_with([](Open& o) { o.copy.flags = 0x10; }).find("unknown copy flags") != std::string::npos);
+  CHECK(problem_with([](Open& o) { o.copy.flags = 0x20; }).find("unknown copy flags") != std::string::npos);
   CHECK(problem_with([](Open& o) { o.copy.paths.clear(); }).find("names no path") != std::string::npos);
   CHECK(problem_with([](Open& o) { o.copy.paths = {std::string("a\0b", 3)}; }).find("NUL") != std::string::npos);
   CHECK(problem_with([](Open& o) { o.copy.paths = {""}; }).find("empty path") != std::string::npos);
