@@ -43,13 +43,13 @@ def tree_listing(root):
     return listing
 
 
-def make_tree(root):
+def make_tree(root, files=5000):
     os.makedirs(root)
-    for i in range(500):
+    for i in range(files):
         sub = os.path.join(root, f"d{i % 7}", f"e{i % 3}")
         os.makedirs(sub, exist_ok=True)
         with open(os.path.join(sub, f"f{i}"), "wb") as f:
-            f.write(os.urandom(i * 3))  # f0 is empty
+            f.write(os.urandom(i % 700 * 3))  # f0 is empty, and every 700th
         os.chmod(os.path.join(sub, f"f{i}"), 0o600 + (i % 2) * 0o44)
         os.utime(os.path.join(sub, f"f{i}"), (1600000000 + i, 1600000000 + i))
     odd = os.path.join(os.fsencode(root), b"with space, new\nline and \xff\xfe bytes")
@@ -69,9 +69,9 @@ def no_temporaries(root):
     return temporaries(root) == []
 
 
-def test_a_random_64_mib_file_both_ways(agent, workdir):
+def test_a_random_256_mib_file_both_ways(agent, workdir):
     src = os.path.join(workdir, "big")
-    random_file(src, 64 * MIB, None)
+    random_file(src, 256 * MIB, None)
     inside = os.path.join(workdir, "in-guest")
     os.mkdir(inside)
     proc = cp(agent, src, ":" + inside + "/")
@@ -110,19 +110,19 @@ def test_without_p_modes_follow_the_umask_and_times_are_new(agent, workdir):
     assert st.st_mtime > 1000000000
 
 
-def test_a_copy_across_three_cuts_is_exact_both_ways(agent, workdir):
+def test_a_copy_of_256_mib_across_three_cuts_is_exact_both_ways(agent, workdir):
     src = os.path.join(workdir, "big")
-    random_file(src, 24 * MIB, None)
+    random_file(src, 256 * MIB, None)
     relay = Relay(workdir, agent.sock)
     try:
-        relay.cut_after(3 * MIB, 9 * MIB, 17 * MIB)
+        relay.cut_after(30 * MIB, 110 * MIB, 200 * MIB)
         proc = hvterm("cp", "--target", relay.target, src, ":" + os.path.join(workdir, "pushed"))
         assert proc.returncode == 0, proc.stderr
         assert relay.cuts == 3
         assert sha256_of(os.path.join(workdir, "pushed")) == sha256_of(src)
         relay.cuts = 0
         relay.forwarded = 0
-        relay.cut_after(3 * MIB, 9 * MIB, 17 * MIB)
+        relay.cut_after(30 * MIB, 110 * MIB, 200 * MIB)
         proc = hvterm("cp", "--target", relay.target, ":" + src, os.path.join(workdir, "pulled"))
         assert proc.returncode == 0, proc.stderr
         assert relay.cuts == 3
@@ -454,7 +454,7 @@ def test_resume_starts_over_a_partial_file_that_does_not_match(agent, workdir):
 
 def test_resume_of_a_tree_continues_only_what_is_partial(agent, workdir):
     src = os.path.join(workdir, "tree")
-    make_tree(src)
+    make_tree(src, 500)  # each file waits a round trip for the receiver's answer
     random_file(os.path.join(src, "d2", "big"), 2 * MIB, b"t")
     out = os.path.join(workdir, "out")
     os.mkdir(out)

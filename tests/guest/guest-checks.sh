@@ -611,7 +611,7 @@ cp_tree_both_ways() {
 # cp_progress DIR NAME: how much of NAME has arrived in DIR (its temporary file until it is complete)
 cp_progress() {
     [ -e "$1/$2" ] && { echo "$BIG_SIZE"; return; }
-    _cp_s=$(stat -c %s "$1"/.hvterm-cp-* 2>/dev/null | head -n 1)
+    _cp_s=$(stat -c %s "$1/.$2.hvterm-partial" "$1"/.hvterm-cp-* 2>/dev/null | head -n 1)
     echo "${_cp_s:-0}"
 }
 
@@ -632,6 +632,29 @@ cp_pull_cut() {
     [ "$(ls -A /tmp/c.cpdst)" = "$(basename "$BIG")" ] || { echo "left in the destination:"; ls -la /tmp/c.cpdst; return 1; }
     rm -rf /tmp/c.cpdst
     cuts_verified "$_cuts" "$_c0"
+}
+
+# hvterm cp --resume over real vsock: the 48 MiB file pushed to agent A, the client killed once a
+# quarter has arrived; the same copy with --resume sends only the rest (its summary says how much was
+# resumed), and the file is exact with nothing left beside it
+cp_resume_after_kill() {
+    rm -rf /tmp/c.cpr
+    mkdir /tmp/c.cpr
+    _name=$(basename "$BIG")
+    hvterm cp -q "$BIG" "$T:/tmp/c.cpr/" 2>/tmp/c.cpr.err &  # no timeout(1): the kill must reach hvterm
+    _hv=$!
+    _quarter=$((BIG_SIZE / 4))
+    while running "$_hv" && [ "$(cp_progress /tmp/c.cpr "$_name")" -lt "$_quarter" ]; do sleep 0.01; done
+    running "$_hv" || { echo "the copy ended before it could be killed at a quarter"; cat /tmp/c.cpr.err; return 1; }
+    kill -9 "$_hv"
+    wait "$_hv" 2>/dev/null
+    [ ! -e "/tmp/c.cpr/$_name" ] || { echo "the killed copy left its final name"; return 1; }
+    hv cp --resume --progress "$BIG" "$T:/tmp/c.cpr/" 2>/tmp/c.cpr.err || { echo "hvterm cp --resume: exit $?"; cat /tmp/c.cpr.err; return 1; }
+    tail -n 1 /tmp/c.cpr.err
+    tail -n 1 /tmp/c.cpr.err | grep -q "MiB of it resumed from partial files" || { echo "nothing was resumed"; return 1; }
+    same_file "$BIG" "/tmp/c.cpr/$_name" || return 1
+    [ "$(ls -A /tmp/c.cpr)" = "$_name" ] || { echo "left in the destination:"; ls -la /tmp/c.cpr; return 1; }
+    rm -rf /tmp/c.cpr
 }
 
 # the relay survived the cuts and nothing but the relay's parent is left
@@ -826,6 +849,7 @@ check nc-refused nc_refused
 check forward-l-and-r forward_l_and_r
 check cp-file-both-ways cp_file_both_ways
 check cp-tree-both-ways cp_tree_both_ways
+check cp-resume-after-kill cp_resume_after_kill
 
 check shell-pty-size-echo-detach shell_pty
 check shell-reattach shell_reattach
