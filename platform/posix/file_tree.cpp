@@ -123,17 +123,18 @@ int create_temporary(const std::string& directory, const std::string& prefix, st
 
 namespace {
 
-int open_partial_once(const std::string& path, uint64_t& size, std::string& error) {
-  // O_NONBLOCK: a FIFO under this name must not block the open (it is refused below).
+int open_partial_once(const std::string& path, struct stat& st, std::string& error) {
+  // O_NONBLOCK: a FIFO under this name must not block the open (it is refused below); it changes
+  // nothing for the regular file we keep.
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) return failed(error) ? 0 : -1;
-  struct stat st;
+  static const uid_t us = geteuid();
   const char* refused = nullptr;
   if (fstat(fd, &st) != 0)
     refused = std::strerror(errno);
   else if (!S_ISREG(st.st_mode))
     refused = "not a regular file";
-  else if (st.st_uid != geteuid() || st.st_nlink != 1)
+  else if (st.st_uid != us || st.st_nlink != 1)
     refused = "owned by another user, or linked elsewhere";
   if (refused != nullptr) {
     error = refused;
@@ -147,8 +148,6 @@ int open_partial_once(const std::string& path, uint64_t& size, std::string& erro
     error = std::strerror(why);
     return -1;
   }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  size = static_cast<uint64_t>(st.st_size);
   return fd;
 }
 
@@ -158,12 +157,13 @@ int open_partial(const std::string& path, uint64_t& size, std::string& error) {
   // The copy that held the lock may have renamed or removed the file before letting go of it:
   // then what we locked is no longer under this name, and we try the name again.
   for (int attempt = 0; attempt < 8; ++attempt) {
-    int fd = open_partial_once(path, size, error);
+    struct stat held, named;
+    int fd = open_partial_once(path, held, error);
     if (fd < 0) return fd;
-    struct stat named, held;
-    if (stat(path.c_str(), &named) == 0 && fstat(fd, &held) == 0 && named.st_ino == held.st_ino &&
-        named.st_dev == held.st_dev)
+    if (stat(path.c_str(), &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) {
+      size = static_cast<uint64_t>(held.st_size);
       return fd;
+    }
     close(fd);
   }
   return kPartialBusy;
@@ -234,8 +234,12 @@ bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned wh
 }
 
 uint32_t apply_umask(uint32_t mode) {
-  mode_t mask = umask(022);
-  umask(mask);
+  // Read once: only setting it reads it, and neither program changes it (a tree asks per file).
+  static const mode_t mask = [] {
+    mode_t m = umask(022);
+    umask(m);
+    return m;
+  }();
   return mode & 0777 & ~static_cast<uint32_t>(mask);
 }
 
