@@ -225,20 +225,31 @@ void Extractor::on_file(const Entry& entry) {
 // checksum of those bytes (which stay in hasher_, the file's checksum, if the sender continues).
 void Extractor::answer_partial() {
   if (!options_.resume) return;
-  std::string error;
-  Partial held;
   if (!file_skipped_ && file_partial_ && partial_size_ > 0) {
-    std::string buffer(256 * 1024, '\0');
-    uint64_t left = partial_size_;
-    while (left > 0) {
-      long n = platform::read_file(file_fd_, buffer.data(),
-                                   static_cast<size_t>(std::min<uint64_t>(left, buffer.size())), error);
-      if (n <= 0) break;
-      hasher_.update(buffer.data(), static_cast<size_t>(n));
-      left -= static_cast<uint64_t>(n);
-    }
-    if (left == 0) held = Partial{partial_size_, hasher_.digest()};
+    hashing_left_ = partial_size_;  // read by work(), a piece per loop turn
+    return;
   }
+  send_answer(Partial{});
+}
+
+void Extractor::work(size_t budget) {
+  std::string error;
+  std::string buffer(static_cast<size_t>(std::min<uint64_t>({hashing_left_, budget, 256 * 1024})), '\0');
+  while (hashing_left_ > 0 && budget > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>({hashing_left_, budget, buffer.size()}));
+    long n = platform::read_file(file_fd_, buffer.data(), want, error);
+    if (n <= 0) {  // shorter than it was, or unreadable: nothing held, the file starts over
+      hashing_left_ = 0;
+      return send_answer(Partial{});
+    }
+    hasher_.update(buffer.data(), static_cast<size_t>(n));
+    hashing_left_ -= static_cast<uint64_t>(n);
+    budget -= std::min(budget, static_cast<size_t>(n));
+  }
+  if (hashing_left_ == 0) send_answer(Partial{partial_size_, hasher_.digest()});
+}
+
+void Extractor::send_answer(const Partial& held) {
   resume_due_ = true;
   if (answer_) answer_(encode_partial(held));
 }
@@ -280,6 +291,10 @@ void Extractor::take_over(const std::string& partial) {
 }
 
 void Extractor::on_resume(uint64_t offset) {
+  if (busy()) {
+    fatal_ = "the sender went on before its resume question was answered";
+    return;
+  }
   if (!std::exchange(resume_due_, false) || abandoned_) return;
   if (file_skipped_ || placement_.to_stdout) {
     if (offset != 0) fatal_ = "the sender resumed a file at " + std::to_string(offset) + " bytes, none held here";
@@ -349,6 +364,7 @@ void Extractor::on_file_end(uint64_t size, const Checksum& checksum) {
 // Keeps a partial file with something in it for a later --resume; anything else goes.
 void Extractor::leave_file() {
   if (abandoned_) return drop_file();
+  hashing_left_ = 0;
   if (file_partial_ && file_fd_ >= 0 && (file_bytes_ > 0 || partial_size_ > 0)) {
     std::string error;
     platform::close_file(std::exchange(file_fd_, -1), error);
@@ -367,6 +383,7 @@ void Extractor::on_file_abort(const std::string& reason) {
 // The file being received goes away: its temporary name, never a final one.
 void Extractor::drop_file() {
   std::string error;
+  hashing_left_ = 0;
   if (!file_temp_.empty() && file_partial_) partials_in_use().erase(file_temp_);
   file_partial_ = false;
   // Removed before it is closed: its lock keeps another copy from taking the name meanwhile.

@@ -52,6 +52,11 @@ class Extractor final : public Decoder::Handler {
   // (with fatal_error) when it ended before its end record.
   bool finish();
   bool failed() const { return failed_; }  // some entry could not be written
+  // Resuming: a partial file is being read for its checksum before the answer goes (the sender
+  // waits for it meanwhile). The owner calls work() on later loop turns until it is not busy, so
+  // that a large partial file does not hold the loop.
+  bool busy() const { return hashing_left_ > 0; }
+  void work(size_t budget);
   const std::string& fatal_error() const { return fatal_; }
   uint64_t bytes_written() const { return bytes_; }
   uint64_t bytes_resumed() const { return resumed_; }        // of bytes_written: a partial file already had them
@@ -77,6 +82,7 @@ class Extractor final : public Decoder::Handler {
   // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_.
   bool open_target(const std::string& directory, std::string& error);
   void answer_partial();
+  void send_answer(const Partial& held);
   void take_over(const std::string& partial);  // another extractor of ours gives it up
   unsigned attributes() const;
 
@@ -96,6 +102,7 @@ class Extractor final : public Decoder::Handler {
   uint64_t partial_size_ = 0;  // what it held when opened
   bool resume_due_ = false;    // answered; the sender's resume record comes next
   bool abandoned_ = false;     // stopped on purpose: nothing more is written, nothing partial kept
+  uint64_t hashing_left_ = 0;  // of the partial file, still to be read before answering
   uint64_t file_bytes_ = 0;
   Hasher hasher_;
   bool stdout_used_ = false;

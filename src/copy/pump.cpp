@@ -77,9 +77,10 @@ void CopyPump::pump_out() {
     auto* write = new Write{{}, {}, this, alive_};
     walk_over_ = !walker_->produce(write->bytes, kPiece);
     size_t size = write->bytes.size();
-    if (size == 0) {
+    if (size == 0) {  // the walk checked a partial file's bytes: the rest of it on the next turn
       delete write;
-      continue;
+      if (!walk_over_ && !walker_->waiting()) next_turn_.start(stream_->loop, 0, 0, [this] { pump_out(); });
+      break;
     }
     in_flight_ += size;
     write->request.data = write;
@@ -126,6 +127,14 @@ void CopyPump::receive(Extractor& extractor, bool answers) {
   });
 }
 
+void CopyPump::keep_hashing() {
+  if (!extractor_->busy() || finished_) return;
+  next_turn_.start(stream_->loop, 0, 0, [this] {
+    extractor_->work(kPiece);
+    keep_hashing();
+  });
+}
+
 void CopyPump::write_answer(std::string bytes) {
   if (stream_ == nullptr || !answering_) return;
   auto* write = new Write{{}, std::move(bytes), this, alive_};
@@ -152,7 +161,7 @@ void CopyPump::on_read(ssize_t nread, const uv_buf_t* buf) {
       extractor_->finish();
       return finish("");  // the extractor says why
     }
-    return;
+    return keep_hashing();
   }
   if (nread == 0) return;
   uv_read_stop(stream_);
@@ -168,6 +177,7 @@ void CopyPump::finish(const std::string& error) {
 
 void CopyPump::close(std::function<void()> closed) {
   finished_ = true;
+  next_turn_.close();
   if (stream_ == nullptr) {
     if (closed) closed();
     return;

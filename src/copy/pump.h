@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "common/timer.h"
 #include "copy/extractor.h"
 #include "copy/walker.h"
 
@@ -41,6 +42,7 @@ class CopyPump {
   void start_reading(void (*on_read)(uv_stream_t*, ssize_t, const uv_buf_t*));
   void write_answer(std::string bytes);
   void end_answers();
+  void keep_hashing();
   void finish(const std::string& error);
 
   uv_stream_t* stream_;
@@ -50,6 +52,7 @@ class CopyPump {
   size_t in_flight_ = 0;
   bool walk_over_ = false, finished_ = false, pumping_ = false, answering_ = false;
   PartialDecoder answers_;
+  Timer next_turn_;  // work that must not hold the loop (checksums of partial files) goes on from here
   uint64_t bytes_ = 0;
   uv_shutdown_t shutdown_{};
   std::string read_buffer_;

@@ -64,7 +64,8 @@ bool Walker::produce(std::string& out, size_t budget) {
     encoder.total(total_);
   }
   size_t start = encoder.bytes().size();
-  while (!ended_ && !waiting_ && encoder.bytes().size() - start < budget) {
+  checked_ = 0;
+  while (!ended_ && !waiting_ && encoder.bytes().size() - start + checked_ < budget) {
     if (answered_) {
       check_partial(encoder, budget);
     } else if (fd_ >= 0) {
@@ -146,6 +147,7 @@ void Walker::check_partial(Encoder& out, size_t budget) {
     if (n > 0) {
       hasher_.update(buffer_.data(), static_cast<size_t>(n));
       file_bytes_ += static_cast<uint64_t>(n);
+      checked_ += static_cast<size_t>(n);
       return;
     }
     if (n < 0) {  // said as the file's failure once its resume record is out

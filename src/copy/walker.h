@@ -20,8 +20,8 @@ class Walker {
   // (answer()), then sends a resume record and the file from where the receiver's partial copy
   // ends, if the sender's first bytes match that copy's checksum; from the start otherwise.
   void resume_partials() { resume_ = true; }
-  // Appends about `budget` bytes of records to `out` (at least one record unless it is waiting);
-  // false once the end record is in.
+  // Appends about `budget` bytes of records to `out`; false once the end record is in. It appends
+  // nothing when it is waiting, or when checking a partial file's bytes took the budget.
   bool produce(std::string& out, size_t budget);
   bool resuming() const { return resume_; }
   bool waiting() const { return waiting_; }
@@ -58,6 +58,7 @@ class Walker {
   bool resume_ = false, waiting_ = false, answered_ = false;
   Partial partial_;
   uint64_t resumed_ = 0;
+  size_t checked_ = 0;  // partial bytes checked in this produce(): they count towards its budget
   Hasher hasher_;
   std::string buffer_;
 };

@@ -322,6 +322,7 @@ struct ResumingCopy {
       out.clear();
       more = walker.produce(out, 64 * 1024);
       REQUIRE(extractor.feed(out));
+      while (extractor.busy()) extractor.work(4096);  // the pump does this a piece per loop turn
       Partial answer;
       if (walker.waiting()) {
         REQUIRE(answers.next(answer));
@@ -375,6 +376,21 @@ TEST_CASE("resume: a partial file whose bytes match the source is continued, not
     CHECK(copy.ok);
     CHECK(copy.resumed == 0);
     CHECK(read_all(dir / "out/src") == body);
+  }
+  SUBCASE("a sender that goes on before its question is answered is stopped") {
+    write_file(dir / "out/.src.hvterm-partial", body.substr(0, 100000));
+    Extractor::Options options;
+    options.resume = true;
+    Extractor x(into, options, nullptr);
+    Encoder enc;
+    enc.header();
+    enc.file(entry("src"));
+    CHECK(x.feed(enc.take()));
+    CHECK(x.busy());  // reading the partial file for its checksum, a piece per turn
+    enc.resume(0);
+    CHECK_FALSE(x.feed(enc.take()));
+    CHECK(x.fatal_error().find("before its resume question was answered") != std::string::npos);
+    return;
   }
   CHECK(names_in(dir / "out") == std::vector<std::string>{"src"});
 }
