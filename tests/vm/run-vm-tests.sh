@@ -54,6 +54,7 @@ Options:
   --log FILE          where to keep L1's console log (default: CACHE/last-vm.log)
   --only "NAME..."    run only these checks (after booting the guest), to work
                       on them; the names are those vm-checks.sh prints
+  --bench             also take the benchmark rows (tests/bench/README.md), ~3 min
   --verbose           stream L1's whole console, not only the CHECK lines
   -h, --help          this help
 EOF
@@ -69,6 +70,7 @@ CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvterm-guest
 TIMEOUT=1140
 LOG=
 VERBOSE=0
+BENCH=0
 ONLY=
 CHECKS=$SCRIPT_DIR/vm-checks.sh
 
@@ -92,6 +94,7 @@ while [[ $# -gt 0 ]]; do
         --log) LOG=$val ;;
         --only) ONLY=$val ;;
         --verbose) VERBOSE=1 ;;
+        --bench) BENCH=1 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $opt" ;;
     esac
@@ -204,6 +207,7 @@ cat >"$H/etc/hvterm-vm.conf" <<EOF
 RUN_ID=$RUN_ID
 CHECKS_LIMIT=$CHECKS_LIMIT
 ONLY="$ONLY"
+BENCH=$BENCH
 GIT_REV=$(git -C "$SCRIPT_DIR" describe --always --dirty 2>/dev/null || echo unknown)
 EOF
 echo "hvterm vm tier: host $RUN_ID" >"$H/.hvterm-vm-marker"
