@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hvterm::platform {
@@ -58,5 +59,15 @@ uint32_t apply_umask(uint32_t mode);
 bool may_change_owner();
 // This OS's way to join a directory and a '/'-separated relative path.
 std::string join_path(const std::string& directory, const std::string& relative);
+// A path that does not depend on a current directory: /x on POSIX; C:\x, C:/x, \\server\share
+// and \x on Windows.
+bool is_absolute_path(const std::string& path);
+// Where the last separator of `path` is ('/', and '\\' on Windows), or npos.
+size_t last_separator(const std::string& path);
+// What holds the last component of `path`: "." without a separator, a root keeps its own ("/", "C:\\").
+std::string parent_directory(const std::string& path);
+// Why a '/'-separated component from a copy stream cannot be a name here (it would mean a path, a
+// drive or a parent on this OS), or nullptr.
+const char* name_refusal(std::string_view component);
 
 }  // namespace hvterm::platform
