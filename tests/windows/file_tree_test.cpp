@@ -283,7 +283,8 @@ TEST_CASE("hvterm cp through hvtermd.exe: a file in and out, a tree with -r, byt
   std::string data = random_content(3 * 1024 * 1024 + 17, 1);
   put_file(dir / "big.bin", data);
 
-  auto push = run_program({hvterm, "cp", "-q", "--target", agent.target(), dir / "big.bin", ":" + (dir / "guest") + "\\"},
+  auto push = run_program({hvterm, "cp", "-q", "--target", agent.target(), dir / "big.bin",
+                           ":" + (dir / "guest") + "\\"},
                           {}, 60000);
   CHECK_MESSAGE(push.exit_code == 0, push.err);
   CHECK(file_bytes(dir / "guest\\big.bin") == data);
@@ -292,6 +293,17 @@ TEST_CASE("hvterm cp through hvtermd.exe: a file in and out, a tree with -r, byt
                           {}, 60000);
   CHECK_MESSAGE(pull.exit_code == 0, pull.err);
   CHECK(file_bytes(dir / "back\\copy.bin") == data);
+
+  // - is stdin as a source and stdout as a destination, bytes as they are.
+  std::string small = random_content(200000, 4) + "\r\n\x1a";
+  auto from_stdin = run_program({hvterm, "cp", "-q", "--target", agent.target(), "-", ":" + (dir / "guest\\stdin.bin")},
+                                small, 60000);
+  CHECK_MESSAGE(from_stdin.exit_code == 0, from_stdin.err);
+  CHECK(file_bytes(dir / "guest\\stdin.bin") == small);
+  auto to_stdout = run_program({hvterm, "cp", "-q", "--target", agent.target(), ":" + (dir / "guest\\stdin.bin"), "-"},
+                               {}, 60000);
+  CHECK_MESSAGE(to_stdout.exit_code == 0, to_stdout.err);
+  CHECK(to_stdout.out == small);
 
   REQUIRE(platform::make_directory(dir / "tree", error));
   REQUIRE(platform::make_directory(dir / "tree\\sub", error));
