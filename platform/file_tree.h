@@ -1,8 +1,9 @@
 #pragma once
 // The platform seam, files and directories as hvterm cp reads and writes them: what a path is
 // (without following a last symlink), reading a file, creating one under a temporary name and
-// renaming it into place, directories, symlinks, and the attributes -p keeps. Errors are one line
-// naming the cause; the caller names the file.
+// renaming it into place, directories, symlinks, the attributes -p keeps, and how this OS spells a
+// path (separators, what is absolute, which names it cannot hold). Errors are one line naming the
+// cause; the caller names the file.
 #include <cstddef>
 #include <cstdint>
 #include <string>
