@@ -8,6 +8,7 @@
 #include "platform/system.h"
 #include "platform/windows/internal.h"
 
+#include <aclapi.h>
 #include <fcntl.h>
 #include <io.h>
 #include <winioctl.h>
@@ -117,6 +118,19 @@ bool clear_read_only(const std::wstring& path) {
       (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0)
     return false;
   return SetFileAttributesW(path.c_str(), attributes & ~static_cast<DWORD>(FILE_ATTRIBUTE_READONLY)) != 0;
+}
+
+// A partial file another account made could be theirs to change after we continue it, as on POSIX
+// where a file of another user is refused. Empty when it is ours (or SYSTEM's or the administrators').
+std::string foreign_owner(HANDLE file) {
+  PSID owner = nullptr;
+  PSECURITY_DESCRIPTOR descriptor = nullptr;
+  DWORD rc = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr, nullptr, nullptr,
+                             &descriptor);
+  if (rc != ERROR_SUCCESS) return "cannot read its owner: " + detail::system_error_text(rc);
+  bool trusted = detail::trusted_owner(owner);
+  LocalFree(descriptor);
+  return trusted ? std::string() : "owned by another account";
 }
 
 // The reparse data of a symbolic link or junction, as in ntifs.h (which user-mode headers lack).
@@ -287,6 +301,8 @@ int open_partial(const std::string& path, uint64_t& size, std::string& error) {
     refused = "not a regular file";
   else if (held.nNumberOfLinks != 1)
     refused = "linked elsewhere";
+  else
+    refused = foreign_owner(handle);
   if (!refused.empty()) {
     CloseHandle(handle);
     error = refused;
