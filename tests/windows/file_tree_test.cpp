@@ -305,6 +305,15 @@ TEST_CASE("hvterm cp through hvtermd.exe: a file in and out, a tree with -r, byt
   CHECK_MESSAGE(to_stdout.exit_code == 0, to_stdout.err);
   CHECK(to_stdout.out == small);
 
+  // A relative guest path is under the agent user's profile directory.
+  std::string relative = "hvterm-cp-test-relative-" + std::to_string(GetCurrentProcessId()) + ".bin";
+  std::string in_profile = platform::join_path(platform::detail::environment_variable(L"USERPROFILE"), relative);
+  auto to_profile = run_program({hvterm, "cp", "-q", "--target", agent.target(), dir / "big.bin", ":" + relative}, {},
+                                60000);
+  CHECK_MESSAGE(to_profile.exit_code == 0, to_profile.err);
+  CHECK(file_bytes(in_profile) == data);
+  platform::remove_file(in_profile);
+
   REQUIRE(platform::make_directory(dir / "tree", error));
   REQUIRE(platform::make_directory(dir / "tree\\sub", error));
   REQUIRE(platform::make_directory(dir / "tree\\sub\\deeper", error));
