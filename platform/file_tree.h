@@ -1,11 +1,13 @@
 #pragma once
 // The platform seam, files and directories as hvterm cp reads and writes them: what a path is
 // (without following a last symlink), reading a file, creating one under a temporary name and
-// renaming it into place, directories, symlinks, and the attributes -p keeps. Errors are one line
-// naming the cause; the caller names the file.
+// renaming it into place, directories, symlinks, the attributes -p keeps, and how this OS spells a
+// path (separators, what is absolute, which names it cannot hold). Errors are one line naming the
+// cause; the caller names the file.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hvterm::platform {
@@ -58,5 +60,15 @@ uint32_t apply_umask(uint32_t mode);
 bool may_change_owner();
 // This OS's way to join a directory and a '/'-separated relative path.
 std::string join_path(const std::string& directory, const std::string& relative);
+// A path that does not depend on a current directory: /x on POSIX; C:\x, C:/x, \\server\share
+// and \x on Windows.
+bool is_absolute_path(const std::string& path);
+// Where the last separator of `path` is ('/', and '\\' on Windows), or npos.
+size_t last_separator(const std::string& path);
+// What holds the last component of `path`: "." without a separator, a root keeps its own ("/", "C:\\").
+std::string parent_directory(const std::string& path);
+// Why a '/'-separated component from a copy stream cannot be a name here (it would mean a path, a
+// drive or a parent on this OS), or nullptr.
+const char* name_refusal(std::string_view component);
 
 }  // namespace hvterm::platform

@@ -251,4 +251,15 @@ std::string join_path(const std::string& directory, const std::string& relative)
   return directory + "/" + relative;
 }
 
+bool is_absolute_path(const std::string& path) { return !path.empty() && path.front() == '/'; }
+
+size_t last_separator(const std::string& path) { return path.find_last_of('/'); }
+
+std::string parent_directory(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+const char* name_refusal(std::string_view) { return nullptr; }
+
 }  // namespace hvterm::platform

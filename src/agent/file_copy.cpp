@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "platform/file_tree.h"
 #include "platform/sockets.h"
 #include "platform/system.h"
 
@@ -18,7 +19,7 @@ FileCopy::~FileCopy() {
 }
 
 std::string FileCopy::resolve(const std::string& path) const {
-  if (path.front() == '/') return path;
+  if (platform::is_absolute_path(path)) return path;
   auto user = platform::current_user();
   return platform::join_path(user && !user->home.empty() ? user->home : std::string("/"), path);
 }

@@ -61,9 +61,10 @@ bool place(const std::string& dest, bool into, Placement& placement, std::string
     placement.root = dest;
     return true;
   }
-  if (into || dest.back() == '/') return (error = printable(dest) + ": not a directory", false);
-  size_t slash = dest.find_last_of('/');
-  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dest.substr(0, slash);
+  size_t slash = platform::last_separator(dest);
+  if (into || (slash != std::string::npos && slash + 1 == dest.size()))
+    return (error = printable(dest) + ": not a directory", false);
+  std::string parent = platform::parent_directory(dest);
   std::string base = slash == std::string::npos ? dest : dest.substr(slash + 1);
   if (base == "." || base == "..") return (error = printable(dest) + ": not a directory", false);
   FileInfo parent_info;
@@ -148,6 +149,16 @@ std::string Extractor::local_path(const std::string& name) {
     }
     relative = placement_.top_name + (slash == std::string::npos ? "" : name.substr(slash));
   }
+  // The stream checked the names as '/'-separated ones; this OS may read more into a component.
+  for (size_t start = 0;;) {
+    size_t end = name.find('/', start);
+    if (const char* refused = platform::name_refusal(std::string_view(name).substr(start, end - start))) {
+      entry_failed(name, refused);
+      return "";
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
   // Each parent must be a directory, not a symlink: nothing is written outside the destination.
   for (size_t at = relative.find('/'); at != std::string::npos; at = relative.find('/', at + 1)) {
     std::string parent = platform::join_path(placement_.root, relative.substr(0, at));
@@ -211,9 +222,7 @@ void Extractor::on_file(const Entry& entry) {
     entry_failed(entry.path, "exists (--no-clobber)");
     file_skipped_ = true;
   } else {
-    size_t slash = file_final_.find_last_of('/');
-    std::string directory = slash == std::string::npos ? "." : file_final_.substr(0, slash == 0 ? 1 : slash);
-    if (!open_target(directory, error)) {
+    if (!open_target(platform::parent_directory(file_final_), error)) {
       entry_failed(entry.path, error);
       file_skipped_ = true;
     }
@@ -255,7 +264,7 @@ void Extractor::send_answer(const Partial& held) {
 }
 
 bool Extractor::open_target(const std::string& directory, std::string& error) {
-  size_t slash = file_final_.find_last_of('/');
+  size_t slash = platform::last_separator(file_final_);
   std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
   partial_size_ = 0;
   file_fd_ = platform::open_partial(partial, partial_size_, error);
@@ -402,8 +411,7 @@ void Extractor::on_symlink(const Entry& entry) {
   if (options_.no_clobber && existing.type != FileInfo::Type::Missing)
     return entry_failed(entry.path, "exists (--no-clobber)");
   // Made under a temporary name and renamed over the old entry, as a file is.
-  size_t slash = path.find_last_of('/');
-  std::string directory = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  std::string directory = platform::parent_directory(path);
   std::string temp;
   int fd = platform::create_temporary(directory, kTempPrefix, temp, error);
   if (fd < 0) return entry_failed(entry.path, error);

@@ -30,8 +30,8 @@ Entry entry_of(const std::string& name, const FileInfo& info) {
 std::string top_level_name(const std::string& source) {
   if (source == "-") return "stdin";
   std::string path = source;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  size_t slash = path.find_last_of('/');
+  while (path.size() > 1 && platform::last_separator(path) == path.size() - 1) path.pop_back();
+  size_t slash = platform::last_separator(path);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   if (name.empty() || name == "." || name == ".." || name == "/") return "";
   return name;
