@@ -508,8 +508,22 @@ void SessionClient::on_output_eof(wire::Stream stream, uint64_t offset) {
   check_finished();
 }
 
+// Not every byte pending in a writer need be ours (hvterm cp's progress line shares stderr), so no
+// write of ours may be left to call us again: the writer does, once it is drained. A detach waits
+// on the stdout writer itself.
+void SessionClient::look_again_when_drained(int index) {
+  if (detaching_) return;
+  writers_[index]->when_drained([this, index, alive = alive_] {
+    if (!*alive) return;
+    maybe_ack(index, false);
+    check_finished();
+  });
+}
+
 void SessionClient::maybe_ack(int index, bool force) {
   if (conn_ == nullptr || !binding_.is_bound()) return;
+  if (output_[index].eof() && writers_[index]->pending() != 0 && !output_eof_written_[index])
+    look_again_when_drained(index);
   if (output_[index].eof() && writers_[index]->pending() == 0 && !output_eof_written_[index]) {
     output_eof_written_[index] = true;
     output_[index].consumed_eof();
@@ -572,8 +586,11 @@ void SessionClient::on_exit_frame(const wire::Exit& exit) {
 
 void SessionClient::check_finished() {
   if (!binding_.collect_due()) return;
-  for (int i = 0; i < 2; ++i)
-    if (writers_[i]->pending() != 0) return;
+  for (int i = 0; i < 2; ++i) {
+    if (writers_[i]->pending() == 0) continue;
+    look_again_when_drained(i);
+    return;
+  }
   // Between connections, wait for the reconnect: the agent must hear COLLECT to forget the session
   // (schedule_reconnect bounds that wait).
   if (conn_ == nullptr) return;

@@ -118,6 +118,7 @@ class SessionClient final : public FramedConnection::Handler {
   double recording_seconds() const;
   void record_size();  // a resize event when the terminal's size changed
   void maybe_ack(int index, bool force);
+  void look_again_when_drained(int index);
   void on_error_frame(const wire::ErrorMsg& error);
   void on_exit_frame(const wire::Exit& exit);
 

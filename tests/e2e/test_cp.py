@@ -492,3 +492,32 @@ def test_ctrl_c_removes_the_partial_file_a_plain_interruption_keeps(agent, workd
     finally:
         relay.close()
     assert os.listdir(dest) == []
+
+
+def test_a_copy_ends_even_when_its_progress_line_waits_for_a_full_stderr(agent, workdir):
+    """The copy is over while stderr (a small pipe nobody reads yet) still holds progress lines: once
+    they are read, hvterm exits. It once waited forever: only its own writes made it look again."""
+    import fcntl
+    import threading
+    src = os.path.join(workdir, "f")
+    random_file(src, 8 * MIB, b"s")
+    dest = os.path.join(workdir, "copy")
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: full after ~60 progress lines (6 s)
+    relay = Relay(workdir, agent.sock)
+    relay.rate = MIB  # 8 s
+    try:
+        proc = subprocess.Popen([HVTERM, "cp", "--progress", "--target", relay.target, src, ":" + dest],
+                                stdout=subprocess.DEVNULL, stderr=write_end, env=BASE_ENV)
+        os.close(write_end)
+        wait_for(lambda: os.path.exists(dest), "the copy to arrive", timeout=60)
+        shown = []
+        reader = threading.Thread(target=lambda: shown.append(b"".join(iter(lambda: os.read(read_end, 65536), b""))))
+        reader.start()
+        assert proc.wait(timeout=60) == 0
+        reader.join(timeout=60)
+    finally:
+        relay.close()
+        os.close(read_end)
+    assert shown and shown[0].splitlines()[-1].startswith(b"copied 8.0 MiB in ")
+    assert sha256_of(dest) == sha256_of(src)
