@@ -32,6 +32,9 @@ bool read_symlink(const std::string& path, std::string& target, std::string& err
 int open_for_reading(const std::string& path, std::string& error);
 // Bytes read (0 at the end), or -1 with `error` set.
 long read_file(int file, char* buffer, size_t size, std::string& error);
+// 12 random hex digits for a temporary name (zeros if the OS gives no randomness: the exclusive
+// create then still refuses a name that is taken).
+std::string random_name_suffix();
 // A new file in `directory` with a name no one else has (prefix + random), open for writing, mode 0600.
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error);
 // The file a copy keeps its partial bytes in, so that an interrupted copy can be resumed: opened

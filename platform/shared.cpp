@@ -1,4 +1,8 @@
 // The parts of the platform seam that libuv already makes the same on every OS.
+#include <cstdint>
+#include <cstring>
+
+#include "platform/file_tree.h"
 #include "platform/process.h"
 #include "platform/sockets.h"
 #include "platform/system.h"
@@ -18,6 +22,18 @@ void free_stream(uv_handle_t* h) {
 }
 
 }  // namespace
+
+std::string random_name_suffix() {
+  uint8_t bytes[6];
+  if (!random_bytes(bytes, sizeof bytes)) std::memset(bytes, 0, sizeof bytes);
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (uint8_t b : bytes) {
+    text += kDigits[b >> 4];
+    text += kDigits[b & 15];
+  }
+  return text;
+}
 
 void close_stream(uv_stream_t* stream) {
   if (stream == nullptr) return;

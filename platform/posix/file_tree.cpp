@@ -31,18 +31,6 @@ FileInfo::Type type_of(mode_t mode) {
   return FileInfo::Type::Other;
 }
 
-std::string random_suffix() {
-  uint8_t bytes[6];
-  if (!random_bytes(bytes, sizeof bytes)) std::memset(bytes, 0, sizeof bytes);
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (uint8_t b : bytes) {
-    text += kDigits[b >> 4];
-    text += kDigits[b & 15];
-  }
-  return text;
-}
-
 }  // namespace
 
 bool file_info(const std::string& path, bool follow, FileInfo& info, std::string& error) {
@@ -112,7 +100,7 @@ long read_file(int file, char* buffer, size_t size, std::string& error) {
 
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    path = join_path(directory, prefix + random_suffix());
+    path = join_path(directory, prefix + random_name_suffix());
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) return fd;
     if (errno != EEXIST) break;

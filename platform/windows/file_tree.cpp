@@ -86,18 +86,6 @@ bool missing(DWORD code) {
          code == ERROR_BAD_NETPATH || code == ERROR_BAD_NET_NAME;
 }
 
-std::string random_suffix() {
-  uint8_t bytes[6];
-  if (!random_bytes(bytes, sizeof bytes)) std::memset(bytes, 0, sizeof bytes);
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (uint8_t b : bytes) {
-    text += kDigits[b >> 4];
-    text += kDigits[b & 15];
-  }
-  return text;
-}
-
 // The handle becomes a CRT descriptor, which owns it from then on.
 int descriptor_of(HANDLE handle, int flags, std::string& error) {
   int fd = _open_osfhandle(reinterpret_cast<intptr_t>(handle), flags | _O_BINARY);
@@ -123,14 +111,9 @@ bool clear_read_only(const std::wstring& path) {
 // A partial file another account made could be theirs to change after we continue it, as on POSIX
 // where a file of another user is refused. Empty when it is ours (or SYSTEM's or the administrators').
 std::string foreign_owner(HANDLE file) {
-  PSID owner = nullptr;
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  DWORD rc = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr, nullptr, nullptr,
-                             &descriptor);
-  if (rc != ERROR_SUCCESS) return "cannot read its owner: " + detail::system_error_text(rc);
-  bool trusted = detail::trusted_owner(owner);
-  LocalFree(descriptor);
-  return trusted ? std::string() : "owned by another account";
+  std::string error;
+  if (detail::file_owner_trusted(file, error)) return "";
+  return error.empty() ? "owned by another account" : error;
 }
 
 // The reparse data of a symbolic link or junction, as in ntifs.h (which user-mode headers lack).
@@ -270,7 +253,7 @@ long read_file(int file, char* buffer, size_t size, std::string& error) {
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error) {
   DWORD code = ERROR_FILE_EXISTS;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    path = join_path(directory, prefix + random_suffix());
+    path = join_path(directory, prefix + random_name_suffix());
     // FILE_SHARE_DELETE: the extractor removes a file it gives up before closing it.
     HANDLE handle = CreateFileW(wide_path(path).c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_DELETE, nullptr,
                                 CREATE_NEW, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);

@@ -32,6 +32,21 @@ bool trusted_owner(PSID owner) {
                               IsWellKnownSid(owner, WinBuiltinAdministratorsSid) || is_own_account(owner));
 }
 
+bool file_owner_trusted(HANDLE file, std::string& error) {
+  error.clear();
+  PSID owner = nullptr;
+  PSECURITY_DESCRIPTOR descriptor = nullptr;
+  DWORD rc = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr, nullptr, nullptr,
+                             &descriptor);
+  if (rc != ERROR_SUCCESS) {
+    error = "cannot read its owner: " + system_error_text(rc);
+    return false;
+  }
+  bool trusted = trusted_owner(owner);
+  LocalFree(descriptor);
+  return trusted;
+}
+
 std::string reparse_point_refusal(HANDLE file) {
   BY_HANDLE_FILE_INFORMATION info{};
   if (!GetFileInformationByHandle(file, &info)) return system_error_text(GetLastError());
@@ -50,14 +65,9 @@ std::string unsafe_to_write(HANDLE file) {
   if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) return "it is a reparse point (a link)";
   if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) return "it is not a regular file";
   if (info.nNumberOfLinks != 1) return "it has " + std::to_string(info.nNumberOfLinks) + " hard links";
-  PSID owner = nullptr;
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  DWORD rc = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, nullptr, nullptr, nullptr,
-                             &descriptor);
-  if (rc != ERROR_SUCCESS) return "cannot read its owner: " + detail::system_error_text(rc);
-  bool trusted = detail::trusted_owner(owner);
-  LocalFree(descriptor);
-  return trusted ? std::string() : "it belongs to an account other than this one, SYSTEM or Administrators";
+  std::string error;
+  if (detail::file_owner_trusted(file, error)) return "";
+  return error.empty() ? "it belongs to an account other than this one, SYSTEM or Administrators" : error;
 }
 
 // What 0600 is on POSIX: full control for the file's owner, SYSTEM and Administrators, nothing

@@ -88,6 +88,9 @@ bool trusted_peer_process(unsigned long pid, std::string& who);
 // Whether `sid` is this process's account; whether it is that, SYSTEM or Administrators.
 bool is_own_account(PSID sid);
 bool trusted_owner(PSID owner);
+// Whether an open file's owner is one trusted_owner accepts; false with `error` set when its owner
+// cannot be read, false with `error` empty when it is someone else.
+bool file_owner_trusted(HANDLE file, std::string& error);
 // For a file opened with FILE_FLAG_OPEN_REPARSE_POINT: why it must not be used when it is a link
 // (a reparse point), or empty.
 std::string reparse_point_refusal(HANDLE file);
