@@ -38,11 +38,14 @@ std::string random_name_suffix();
 // A new file in `directory` with a name no one else has (prefix + random), open for writing, mode 0600.
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error);
 // The file a copy keeps its partial bytes in, so that an interrupted copy can be resumed: opened
-// for reading and writing (created empty, mode 0600, if missing), locked for this copy alone, and
-// only if it is a regular file this process owns with one link (never through a symlink). Returns
-// -1 with `error`, or kPartialBusy when another copy holds it. `size` is what it holds.
+// for reading and writing (created empty with the permission bits `create_mode`, less the umask,
+// if missing), locked for this copy alone, and only if it is a regular file this process owns with
+// one link (never through a symlink). Returns -1 with `error`, or kPartialBusy when another copy
+// holds it. `size` is what it holds; `mode` its permission bits (kModeUnknown where a platform has
+// none to compare with the wanted ones, and they are set anyway).
 inline constexpr int kPartialBusy = -2;
-int open_partial(const std::string& path, uint64_t& size, std::string& error);
+inline constexpr uint32_t kModeUnknown = ~0u;
+int open_partial(const std::string& path, uint32_t create_mode, uint64_t& size, uint32_t& mode, std::string& error);
 // Cuts an open file to `size` bytes and writes from there on.
 bool truncate_file(int file, uint64_t size, std::string& error);
 bool write_file(int file, const char* data, size_t size, std::string& error);

@@ -111,10 +111,10 @@ int create_temporary(const std::string& directory, const std::string& prefix, st
 
 namespace {
 
-int open_partial_once(const std::string& path, struct stat& st, std::string& error) {
+int open_partial_once(const std::string& path, uint32_t create_mode, struct stat& st, std::string& error) {
   // O_NONBLOCK: a FIFO under this name must not block the open (it is refused below); it changes
   // nothing for the regular file we keep.
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, create_mode & 07777);
   if (fd < 0) return failed(error) ? 0 : -1;
   static const uid_t us = geteuid();
   const char* refused = nullptr;
@@ -141,15 +141,16 @@ int open_partial_once(const std::string& path, struct stat& st, std::string& err
 
 }  // namespace
 
-int open_partial(const std::string& path, uint64_t& size, std::string& error) {
+int open_partial(const std::string& path, uint32_t create_mode, uint64_t& size, uint32_t& mode, std::string& error) {
   // The copy that held the lock may have renamed or removed the file before letting go of it:
   // then what we locked is no longer under this name, and we try the name again.
   for (int attempt = 0; attempt < 8; ++attempt) {
     struct stat held, named;
-    int fd = open_partial_once(path, held, error);
+    int fd = open_partial_once(path, create_mode, held, error);
     if (fd < 0) return fd;
     if (stat(path.c_str(), &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) {
       size = static_cast<uint64_t>(held.st_size);
+      mode = held.st_mode & 07777;
       return fd;
     }
     close(fd);

@@ -265,7 +265,7 @@ int create_temporary(const std::string& directory, const std::string& prefix, st
   return -1;
 }
 
-int open_partial(const std::string& path, uint64_t& size, std::string& error) {
+int open_partial(const std::string& path, uint32_t, uint64_t& size, uint32_t& mode, std::string& error) {
   // No read or write sharing is the lock: a second copy's open fails with a sharing violation
   // for as long as this one holds the file, and it ends with the handle, however the process ends.
   HANDLE handle = CreateFileW(wide_path(path).c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_DELETE, nullptr,
@@ -292,6 +292,7 @@ int open_partial(const std::string& path, uint64_t& size, std::string& error) {
     return -1;
   }
   size = (static_cast<uint64_t>(held.nFileSizeHigh) << 32) | held.nFileSizeLow;
+  mode = kModeUnknown;  // the read-only attribute is set when the file is complete, whatever it is now
   return descriptor_of(handle, _O_RDWR, error);
 }
 

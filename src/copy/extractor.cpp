@@ -28,6 +28,12 @@ constexpr size_t kMaxName = 255;  // NAME_MAX on the systems agents run on
 
 // Where a file's bytes wait until they are complete: ".NAME.hvterm-partial" beside it, so that a
 // later copy of the same name finds what an interrupted one left.
+bool is_directory(const std::string& path) {
+  FileInfo info;
+  std::string error;
+  return platform::file_info(path, false, info, error) && info.type == FileInfo::Type::Directory;
+}
+
 std::string partial_name(const std::string& name) {
   std::string partial = "." + name + kPartialSuffix;
   if (partial.size() <= kMaxName) return partial;
@@ -162,6 +168,7 @@ std::string Extractor::local_path(const std::string& name) {
   // Each parent must be a directory, not a symlink: nothing is written outside the destination.
   for (size_t at = relative.find('/'); at != std::string::npos; at = relative.find('/', at + 1)) {
     std::string parent = platform::join_path(placement_.root, relative.substr(0, at));
+    if (real_directories_.count(parent) != 0) continue;
     FileInfo info;
     std::string error;
     if (!platform::file_info(parent, false, info, error)) {
@@ -174,6 +181,7 @@ std::string Extractor::local_path(const std::string& name) {
                                                                 : "its parent is not a directory");
       return "";
     }
+    real_directories_.insert(std::move(parent));
   }
   return platform::join_path(placement_.root, relative);
 }
@@ -209,10 +217,13 @@ void Extractor::on_file(const Entry& entry) {
     return answer_partial();
   }
   file_final_ = local_path(entry.path);
+  // What is under the final name matters only to --no-clobber: otherwise the rename replaces a file
+  // or symlink, and a directory there makes it fail (explained then). A tree of small files spends
+  // its time in system calls, and this is one per file.
   FileInfo existing;
   if (file_final_.empty()) {
     file_skipped_ = true;
-  } else if (!platform::file_info(file_final_, false, existing, error)) {
+  } else if (options_.no_clobber && !platform::file_info(file_final_, false, existing, error)) {
     entry_failed(entry.path, error);
     file_skipped_ = true;
   } else if (existing.type == FileInfo::Type::Directory) {
@@ -263,15 +274,22 @@ void Extractor::send_answer(const Partial& held) {
   if (answer_) answer_(encode_partial(held));
 }
 
+uint32_t Extractor::final_mode() const {
+  return options_.preserve ? file_.mode & 07777 : platform::apply_umask(file_.mode);
+}
+
 bool Extractor::open_target(const std::string& directory, std::string& error) {
   size_t slash = platform::last_separator(file_final_);
   std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
   partial_size_ = 0;
-  file_fd_ = platform::open_partial(partial, partial_size_, error);
+  // Made with the file's own mode (and room for us to write it again when resuming), so that most
+  // files need no change of mode once complete.
+  uint32_t create_mode = final_mode() | 0600;
+  file_fd_ = platform::open_partial(partial, create_mode, partial_size_, file_mode_, error);
   if (file_fd_ == platform::kPartialBusy && options_.resume) {
     if (auto it = partials_in_use().find(partial); it != partials_in_use().end() && it->second != this) {
       it->second->take_over(partial);
-      file_fd_ = platform::open_partial(partial, partial_size_, error);
+      file_fd_ = platform::open_partial(partial, create_mode, partial_size_, file_mode_, error);
     }
   }
   if (file_fd_ >= 0) {
@@ -286,6 +304,7 @@ bool Extractor::open_target(const std::string& directory, std::string& error) {
   // Another copy writes this name right now (or the name is taken by something that is not ours):
   // this copy goes to a name of its own, which an interruption does not leave behind.
   partial_size_ = 0;
+  file_mode_ = platform::kModeUnknown;
   file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error);
   return file_fd_ >= 0;
 }
@@ -360,10 +379,13 @@ void Extractor::on_file_end(uint64_t size, const Checksum& checksum) {
     entry_failed(file_.path, error);
   else {
     FileInfo wanted = wanted_of(file_, FileInfo::Type::File);
-    if (!options_.preserve) wanted.mode = platform::apply_umask(wanted.mode);
-    if (!platform::set_attributes(file_temp_, wanted, attributes() | platform::kSetMode, error) ||
+    wanted.mode = final_mode();
+    // A change of owner clears set-id bits: the mode is set again after it.
+    bool mode_right = file_mode_ == wanted.mode && (attributes() & platform::kSetOwner) == 0;
+    unsigned what = attributes() | (mode_right ? 0 : platform::kSetMode);
+    if ((what != 0 && !platform::set_attributes(file_temp_, wanted, what, error)) ||
         !platform::rename_into_place(file_temp_, file_final_, options_.no_clobber, error))
-      entry_failed(file_.path, error);
+      entry_failed(file_.path, is_directory(file_final_) ? "is a directory" : error);
     else if (file_partial_ = false; true)
       partials_in_use().erase(std::exchange(file_temp_, {}));  // in place: nothing to clean up
   }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "copy/format.h"
@@ -81,6 +82,7 @@ class Extractor final : public Decoder::Handler {
   void leave_file();  // the copy stops mid-file: a partial file stays for --resume
   // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_.
   bool open_target(const std::string& directory, std::string& error);
+  uint32_t final_mode() const;  // the permission bits the file being received gets
   void answer_partial();
   void send_answer(const Partial& held);
   void take_over(const std::string& partial);  // another extractor of ours gives it up
@@ -100,6 +102,7 @@ class Extractor final : public Decoder::Handler {
   bool file_skipped_ = false;
   bool file_partial_ = false;  // file_temp_ is the resumable partial name, not a random one
   uint64_t partial_size_ = 0;  // what it held when opened
+  uint32_t file_mode_ = 0;     // its permission bits now (platform::kModeUnknown: set them anyway)
   bool resume_due_ = false;    // answered; the sender's resume record comes next
   bool abandoned_ = false;     // stopped on purpose: nothing more is written, nothing partial kept
   uint64_t hashing_left_ = 0;  // of the partial file, still to be read before answering
@@ -110,6 +113,9 @@ class Extractor final : public Decoder::Handler {
     std::string path;
     Entry entry;
   };
+  // Parents already found to be real directories. Nothing in a stream can turn one into a symlink
+  // (a symlink record never replaces a directory), so each is looked at once, not once per file in it.
+  std::unordered_set<std::string> real_directories_;
   std::vector<MadeDirectory> directories_;  // their attributes come last, once nothing is written into them
   bool failed_ = false;
   std::string fatal_;

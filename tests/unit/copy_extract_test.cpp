@@ -115,6 +115,40 @@ TEST_CASE("extract: a file is written whole under its final name, with nothing e
     CHECK(again.warnings[0] == dir / "f: exists (--no-clobber)");
     CHECK(read_all(dir / "f") == body);
   }
+  SUBCASE("a directory under the final name is not replaced, and nothing partial stays beside it") {
+    REQUIRE(mkdir((dir / "d").c_str(), 0755) == 0);
+    Run onto = extract(one_file_stream("d", "data"), into);
+    CHECK(onto.failed);
+    REQUIRE(onto.warnings.size() == 1);
+    CHECK(onto.warnings[0] == dir / "d: is a directory");
+    CHECK(names_in(dir / "d").empty());
+    CHECK(names_in(dir.path).size() == 2);  // f and d
+  }
+}
+
+TEST_CASE("extract: a file gets the mode it is sent with, less the umask, whatever it replaces") {
+  TempDir dir;
+  Placement into{dir.path, "", false};
+  mode_t mask = umask(022);
+  auto mode_of = [](const std::string& path) {
+    struct stat st {};
+    REQUIRE(lstat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  for (uint32_t mode : {0644u, 0755u, 0600u, 0400u, 0666u}) {
+    CAPTURE(mode);
+    Encoder enc;
+    enc.header();
+    Entry e = entry("f", mode);
+    e.size = 1;
+    enc.file(e);
+    enc.chunk("x");
+    enc.file_end(1, checksum_of("x"));
+    enc.end();
+    CHECK(extract(enc.take(), into).ok);
+    CHECK(mode_of(dir / "f") == (mode & ~0022u));
+  }
+  umask(mask);
 }
 
 TEST_CASE("extract: a damaged, short or cut file never appears under its final name") {

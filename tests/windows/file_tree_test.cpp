@@ -194,15 +194,16 @@ TEST_CASE("file tree: the partial file is held by one copy, keeps its bytes, and
   ScratchDir dir("partial");
   std::string error, path = dir / ".big.bin.hvterm-partial";
   uint64_t size = 99;
-  int fd = platform::open_partial(path, size, error);
+  uint32_t mode = 0;
+  int fd = platform::open_partial(path, 0600, size, mode, error);
   REQUIRE_MESSAGE(fd >= 0, error);
   CHECK(size == 0);
   uint64_t other_size = 0;
-  CHECK(platform::open_partial(path, other_size, error) == platform::kPartialBusy);
+  CHECK(platform::open_partial(path, 0600, other_size, mode, error) == platform::kPartialBusy);
   CHECK(platform::write_file(fd, "0123456789", 10, error));
   CHECK(platform::close_file(fd, error));
 
-  fd = platform::open_partial(path, size, error);
+  fd = platform::open_partial(path, 0600, size, mode, error);
   REQUIRE(fd >= 0);
   CHECK(size == 10);
   std::string held(10, '\0');
@@ -215,7 +216,7 @@ TEST_CASE("file tree: the partial file is held by one copy, keeps its bytes, and
   CHECK(file_bytes(path) == "0123xy");
 
   // Removed while still held (the extractor drops a file so), gone once closed.
-  fd = platform::open_partial(path, size, error);
+  fd = platform::open_partial(path, 0600, size, mode, error);
   REQUIRE(fd >= 0);
   CHECK(platform::remove_file(path));
   CHECK(platform::close_file(fd, error));
@@ -223,7 +224,7 @@ TEST_CASE("file tree: the partial file is held by one copy, keeps its bytes, and
 
   error.clear();
   CHECK(platform::make_directory(dir / "d.hvterm-partial", error));
-  CHECK(platform::open_partial(dir / "d.hvterm-partial", size, error) == -1);
+  CHECK(platform::open_partial(dir / "d.hvterm-partial", 0600, size, mode, error) == -1);
   CHECK(single_line(error));
 }
 
