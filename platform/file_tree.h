@@ -32,11 +32,16 @@ bool read_symlink(const std::string& path, std::string& target, std::string& err
 int open_for_reading(const std::string& path, std::string& error);
 // Bytes read (0 at the end), or -1 with `error` set.
 long read_file(int file, char* buffer, size_t size, std::string& error);
-// 12 random hex digits for a temporary name (zeros if the OS gives no randomness: the exclusive
-// create then still refuses a name that is taken).
+// 12 hex digits for a temporary name, different on every call: a random start (zeros if the OS gives
+// no randomness), counted up. The exclusive create refuses a name that is taken all the same.
 std::string random_name_suffix();
-// A new file in `directory` with a name no one else has (prefix + random), open for writing, mode 0600.
-int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error);
+// A new file in `directory` with a name no one else has (prefix + random), open for writing, with
+// the permission bits `mode` less the umask (where the platform has them).
+int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error,
+                     uint32_t mode = 0600);
+// The permission bits a file created with `mode` gets, or kModeUnknown where that cannot be told
+// without asking the file system (set-id bits; platforms with no such bits).
+uint32_t mode_when_created(uint32_t mode);
 // The file a copy keeps its partial bytes in, so that an interrupted copy can be resumed: opened
 // for reading and writing (created empty with the permission bits `create_mode`, less the umask,
 // if missing), locked for this copy alone, and only if it is a regular file this process owns with

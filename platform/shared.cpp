@@ -1,4 +1,5 @@
 // The parts of the platform seam that libuv already makes the same on every OS.
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 
@@ -24,14 +25,18 @@ void free_stream(uv_handle_t* h) {
 }  // namespace
 
 std::string random_name_suffix() {
-  uint8_t bytes[6];
-  if (!random_bytes(bytes, sizeof bytes)) std::memset(bytes, 0, sizeof bytes);
+  // Random once, then counted: a tree of small files asks for a name per file, and the exclusive
+  // create refuses a name that is taken anyway; randomness only keeps processes apart.
+  static const uint64_t base = [] {
+    uint64_t bits = 0;
+    if (!random_bytes(reinterpret_cast<uint8_t*>(&bits), sizeof bits)) bits = 0;
+    return bits;
+  }();
+  static std::atomic<uint64_t> count{0};
+  uint64_t value = (base + count.fetch_add(1, std::memory_order_relaxed)) & 0xffffffffffffull;
   static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (uint8_t b : bytes) {
-    text += kDigits[b >> 4];
-    text += kDigits[b & 15];
-  }
+  std::string text(12, '0');
+  for (int i = 11; i >= 0; --i, value >>= 4) text[static_cast<size_t>(i)] = kDigits[value & 15];
   return text;
 }
 

@@ -98,10 +98,11 @@ long read_file(int file, char* buffer, size_t size, std::string& error) {
   }
 }
 
-int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error) {
+int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error,
+                     uint32_t mode) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     path = join_path(directory, prefix + random_name_suffix());
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
     if (fd >= 0) return fd;
     if (errno != EEXIST) break;
   }
@@ -230,6 +231,11 @@ uint32_t apply_umask(uint32_t mode) {
     return m;
   }();
   return mode & 0777 & ~static_cast<uint32_t>(mask);
+}
+
+uint32_t mode_when_created(uint32_t mode) {
+  // The kernel may drop a set-group-id bit (a group we are not in): only the file can tell then.
+  return (mode & 07000) != 0 ? kModeUnknown : apply_umask(mode);
 }
 
 bool may_change_owner() { return geteuid() == 0; }

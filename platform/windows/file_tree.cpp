@@ -250,7 +250,8 @@ long read_file(int file, char* buffer, size_t size, std::string& error) {
   return -1;
 }
 
-int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error) {
+int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error,
+                     uint32_t) {
   DWORD code = ERROR_FILE_EXISTS;
   for (int attempt = 0; attempt < 16; ++attempt) {
     path = join_path(directory, prefix + random_name_suffix());
@@ -412,6 +413,8 @@ bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned wh
 }
 
 uint32_t apply_umask(uint32_t mode) { return mode & 0777; }
+
+uint32_t mode_when_created(uint32_t) { return kModeUnknown; }  // the read-only attribute is set at the end
 
 bool may_change_owner() { return false; }
 

@@ -403,9 +403,9 @@ int run(int argc, char** argv) {
       "stdin or stdout (one file). Exit status: 0 when everything was copied; 1 when a file could not be\n"
       "(one line each, naming it; the rest is still copied); 255 when hvterm failed; 2 for usage errors.\n\n"
       "A cut connection or a paused VM only delays a copy. If hvterm itself dies or gives up, a file cut\n"
-      "short stays beside its destination as .NAME.hvterm-partial: the same command with --resume\n"
-      "continues it where its bytes still match the source (checked by checksum) instead of starting\n"
-      "over. Ctrl-C removes it.\n\n" +
+      "short (over 64 KiB) stays beside its destination as .NAME.hvterm-partial: the same command with\n"
+      "--resume continues it where its bytes still match the source (checked by checksum) instead of\n"
+      "starting over. Ctrl-C removes it.\n\n" +
       std::string(kTargetsHelp) + "\n\n" +
       examples(
           {"hvterm cp build/app.tar vm1:/tmp/                        a file into /tmp in the guest",

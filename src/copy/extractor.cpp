@@ -24,6 +24,8 @@ FileInfo wanted_of(const Entry& e, FileInfo::Type type) {
 
 constexpr const char* kTempPrefix = ".hvterm-cp-";
 constexpr const char* kPartialSuffix = ".hvterm-partial";
+// A file this small is sent again whole rather than kept in a partial file for --resume.
+constexpr uint64_t kNotWorthResuming = 64 * 1024;
 constexpr size_t kMaxName = 255;  // NAME_MAX on the systems agents run on
 
 // Where a file's bytes wait until they are complete: ".NAME.hvterm-partial" beside it, so that a
@@ -279,12 +281,19 @@ uint32_t Extractor::final_mode() const {
 }
 
 bool Extractor::open_target(const std::string& directory, std::string& error) {
+  uint32_t create_mode = final_mode() | 0600;  // room for us to write it again when resuming
+  if (!options_.resume && file_.size <= kNotWorthResuming) {
+    // Nothing to gain from a partial name, whose lock costs three system calls: under a name of
+    // its own, a small file takes one.
+    partial_size_ = 0;
+    file_mode_ = platform::mode_when_created(create_mode);
+    file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error, create_mode);
+    return file_fd_ >= 0;
+  }
   size_t slash = platform::last_separator(file_final_);
   std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
   partial_size_ = 0;
-  // Made with the file's own mode (and room for us to write it again when resuming), so that most
-  // files need no change of mode once complete.
-  uint32_t create_mode = final_mode() | 0600;
+  // Made with the file's own mode, so that most files need no change of mode once complete.
   file_fd_ = platform::open_partial(partial, create_mode, partial_size_, file_mode_, error);
   if (file_fd_ == platform::kPartialBusy && options_.resume) {
     if (auto it = partials_in_use().find(partial); it != partials_in_use().end() && it->second != this) {
@@ -304,8 +313,8 @@ bool Extractor::open_target(const std::string& directory, std::string& error) {
   // Another copy writes this name right now (or the name is taken by something that is not ours):
   // this copy goes to a name of its own, which an interruption does not leave behind.
   partial_size_ = 0;
-  file_mode_ = platform::kModeUnknown;
-  file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error);
+  file_mode_ = platform::mode_when_created(create_mode);
+  file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error, create_mode);
   return file_fd_ >= 0;
 }
 

@@ -54,6 +54,7 @@ class Walker {
   int fd_ = -1;
   std::string current_;
   uint64_t file_bytes_ = 0, read_ = 0, total_ = kUnknownSize;
+  uint64_t file_size_ = kUnknownSize;  // what the file's stat said (stdin: unknown)
   // Resuming: the receiver's answer for the current file, and how much of it is still to be read.
   bool resume_ = false, waiting_ = false, answered_ = false;
   Partial partial_;
