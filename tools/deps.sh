@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-build}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libcli11-dev doctest-dev nlohmann-json3-dev scdoc
-  libvirt-dev libpugixml-dev libtomlplusplus-dev libxxhash-dev)
+  libvirt-dev libpugixml-dev libtomlplusplus-dev libxxhash-dev libvterm-dev)
 if [ "$what" = test ]; then
   # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
   # its runtime build the libFuzzer targets; asciinema plays back what `hvterm --record` wrote.

@@ -1,5 +1,5 @@
 // TerminalModes: which modes a program left on, from its output, and the sequence that undoes them.
-#include "client/terminal_modes.h"
+#include "terminal/terminal_modes.h"
 
 #include <doctest/doctest.h>
 
@@ -74,4 +74,45 @@ TEST_CASE("cut-short, cancelled, overlong and unknown sequences are ignored") {
   CHECK(restore_after("\x1b[>1;2m") == "");                   // another xterm resource
   CHECK(restore_after("\x1b[>4;0m") == "");
   CHECK(restore_after("\x1b[38:2:1:2:3m") == "\x1b[0m");  // colours with sub-parameters
+}
+
+namespace {
+
+TerminalModes modes_after(std::string_view output) {
+  TerminalModes modes;
+  modes.feed(output);
+  return modes;
+}
+
+}  // namespace
+
+TEST_CASE("the input modes still on are turned on again; the alternate screen and colours are not") {
+  std::string vim = "\x1b[?1049h\x1b[>4;2m\x1b[?1h\x1b=\x1b[?2004h\x1b[?1000h\x1b[?1006h\x1b[?25l\x1b[38;5;12mx";
+  CHECK(modes_after(vim).reapply_input_modes() == "\x1b[?1000h\x1b[?1006h\x1b[?2004h\x1b=\x1b[?1h\x1b[?25l\x1b[>4;2m");
+  CHECK(modes_after("\x1b[?1002;1004;1015h\x1b[>4;1m").reapply_input_modes() ==
+        "\x1b[?1002h\x1b[?1015h\x1b[?1004h\x1b[>4;1m");
+  CHECK(modes_after("\x1b[?9h\x1b[?1001;1003;1005;1016h").reapply_input_modes() ==
+        "\x1b[?9h\x1b[?1001h\x1b[?1003h\x1b[?1005h\x1b[?1016h");
+  CHECK(modes_after("\x1b[?1049h\x1b[1m\x1b[?47h\x1b[?1047h").reapply_input_modes() == "");
+  CHECK(modes_after(vim + "\x1b[?1000l\x1b[>4;0m\x1b>\x1b[?25h").reapply_input_modes() ==
+        "\x1b[?1006h\x1b[?2004h\x1b[?1h");
+}
+
+TEST_CASE("reapplying changes nothing: restore() still undoes the same modes") {
+  TerminalModes modes = modes_after("\x1b[?2004h\x1b[?1049h");
+  CHECK(modes.reapply_input_modes() == "\x1b[?2004h");
+  CHECK(modes.reapply_input_modes() == "\x1b[?2004h");
+  CHECK(modes.restore() == "\x1b[?2004l\x1b[?1049l");
+  CHECK(modes.reapply_input_modes() == "");
+}
+
+TEST_CASE("the alternate screen is on while any of its three modes is") {
+  CHECK_FALSE(modes_after("plain").alternate_screen());
+  CHECK(modes_after("\x1b[?1049h").alternate_screen());
+  CHECK(modes_after("\x1b[?47h").alternate_screen());
+  CHECK(modes_after("\x1b[?1047h").alternate_screen());
+  CHECK_FALSE(modes_after("\x1b[?1049h\x1b[?1049l").alternate_screen());
+  CHECK_FALSE(modes_after("\x1b[?1049h\x1b"
+                          "c")
+                  .alternate_screen());
 }

@@ -1,4 +1,4 @@
-#include "client/terminal_modes.h"
+#include "terminal/terminal_modes.h"
 
 #include <cstring>
 
@@ -30,21 +30,34 @@ enum Bit : uint32_t {
   kCursorHidden = 1u << 18,
 };
 
-struct Restore {
+// What undoes each mode, and what turns it on again when a fresh terminal is to show the program
+// as it is (nullptr: not an input mode, left to whoever redraws the screen; modifyOtherKeys takes
+// its level, see reapply_input_modes).
+struct Sequences {
   Bit bit;
-  const char* sequence;
+  const char* restore;
+  const char* reapply;
 };
-constexpr Restore kRestores[] = {
-    {kColours, "\x1b[0m"},           {kMouseX10, "\x1b[?9l"},
-    {kMouseNormal, "\x1b[?1000l"},   {kMouseHighlight, "\x1b[?1001l"},
-    {kMouseButtons, "\x1b[?1002l"},  {kMouseAny, "\x1b[?1003l"},
-    {kMouseUtf8, "\x1b[?1005l"},     {kMouseSgr, "\x1b[?1006l"},
-    {kMouseUrxvt, "\x1b[?1015l"},    {kMouseSgrPixels, "\x1b[?1016l"},
-    {kFocusEvents, "\x1b[?1004l"},   {kBracketedPaste, "\x1b[?2004l"},
-    {kModifyOtherKeys, "\x1b[>4m"},  {kKeypad, "\x1b>"},
-    {kCursorKeys, "\x1b[?1l"},       {kAltScreen47, "\x1b[?47l"},
-    {kAltScreen1047, "\x1b[?1047l"}, {kAltScreen1049, "\x1b[?1049l"},
-    {kCursorHidden, "\x1b[?25h"},
+constexpr Sequences kSequences[] = {
+    {kColours, "\x1b[0m", nullptr},
+    {kMouseX10, "\x1b[?9l", "\x1b[?9h"},
+    {kMouseNormal, "\x1b[?1000l", "\x1b[?1000h"},
+    {kMouseHighlight, "\x1b[?1001l", "\x1b[?1001h"},
+    {kMouseButtons, "\x1b[?1002l", "\x1b[?1002h"},
+    {kMouseAny, "\x1b[?1003l", "\x1b[?1003h"},
+    {kMouseUtf8, "\x1b[?1005l", "\x1b[?1005h"},
+    {kMouseSgr, "\x1b[?1006l", "\x1b[?1006h"},
+    {kMouseUrxvt, "\x1b[?1015l", "\x1b[?1015h"},
+    {kMouseSgrPixels, "\x1b[?1016l", "\x1b[?1016h"},
+    {kFocusEvents, "\x1b[?1004l", "\x1b[?1004h"},
+    {kBracketedPaste, "\x1b[?2004l", "\x1b[?2004h"},
+    {kModifyOtherKeys, "\x1b[>4m", nullptr},
+    {kKeypad, "\x1b>", "\x1b="},
+    {kCursorKeys, "\x1b[?1l", "\x1b[?1h"},
+    {kAltScreen47, "\x1b[?47l", nullptr},
+    {kAltScreen1047, "\x1b[?1047l", nullptr},
+    {kAltScreen1049, "\x1b[?1049l", nullptr},
+    {kCursorHidden, "\x1b[?25h", "\x1b[?25l"},
 };
 
 // DECSET/DECRST numbers and the bit each sets when on (25's bit is "hidden": ?25l sets it).
@@ -113,7 +126,10 @@ void TerminalModes::feed(std::string_view bytes) {
           case 'X': state_ = State::String; break;
           case '=': on_ |= kKeypad; break;
           case '>': on_ &= ~kKeypad; break;
-          case 'c': on_ = 0; break;  // RIS: the terminal resets itself
+          case 'c':  // RIS: the terminal resets itself
+            on_ = 0;
+            modify_other_keys_level_ = 0;
+            break;
           case kEsc: state_ = State::Escape; break;
           default: break;
         }
@@ -166,19 +182,23 @@ void TerminalModes::csi_final(char final) {
   if (final != 'm') return;
   if (!params.empty() && params.front() == '>') {
     // xterm's modifyOtherKeys: CSI > 4 ; N m, off with N = 0 or none.
-    bool off = true, resource = true, first = true;
+    bool resource = true, first = true;
+    unsigned level = 0;
     for_each_parameter(params.substr(1), [&](unsigned value) {
       if (first)
         resource = value == 4;
-      else if (value != 0)
-        off = false;
+      else
+        level = value;
       first = false;
     });
     if (!resource) return;
-    if (off)
+    if (level == 0) {
       on_ &= ~kModifyOtherKeys;
-    else
+      modify_other_keys_level_ = 0;
+    } else {
       on_ |= kModifyOtherKeys;
+      modify_other_keys_level_ = level == 1 ? 1 : 2;  // xterm knows no level above 2
+    }
     return;
   }
   if (params.find_first_not_of("0;") == std::string_view::npos)
@@ -201,10 +221,21 @@ void TerminalModes::private_mode(unsigned mode, bool on) {
 
 std::string TerminalModes::restore() {
   std::string sequence;
-  for (const auto& restore : kRestores)
-    if (on_ & restore.bit) sequence += restore.sequence;
+  for (const auto& mode : kSequences)
+    if (on_ & mode.bit) sequence += mode.restore;
   on_ = 0;
+  modify_other_keys_level_ = 0;
   return sequence;
 }
+
+std::string TerminalModes::reapply_input_modes() const {
+  std::string sequence;
+  for (const auto& mode : kSequences)
+    if ((on_ & mode.bit) && mode.reapply != nullptr) sequence += mode.reapply;
+  if (on_ & kModifyOtherKeys) sequence += "\x1b[>4;" + std::to_string(modify_other_keys_level_) + "m";
+  return sequence;
+}
+
+bool TerminalModes::alternate_screen() const { return (on_ & (kAltScreen47 | kAltScreen1047 | kAltScreen1049)) != 0; }
 
 }  // namespace hvterm

@@ -7,7 +7,8 @@
 //
 // Only the escape sequences that set or reset these modes are followed (ECMA-48 CSI and ESC,
 // strings skipped whole); text is skipped with memchr, so following output costs next to nothing.
-// Loop-free: bytes in, a restoring sequence out.
+// Loop-free: bytes in, a restoring sequence out. The agent's Screen uses the same record the other
+// way round: reapply_input_modes() turns the modes on again in a terminal that starts afresh.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ class TerminalModes {
   void feed(std::string_view bytes);
   // The sequence that undoes every mode still on (empty when none is); the modes then count as off.
   std::string restore();
+  // The sequence that turns every input mode still on on again (keys, keypad, mouse and its
+  // encodings, focus events, bracketed paste, modifyOtherKeys) and hides the cursor if it is
+  // hidden. Not the alternate screen nor colours: whoever redraws the screen sets those itself.
+  std::string reapply_input_modes() const;
+  bool alternate_screen() const;
 
  private:
   enum class State : uint8_t { Ground, Escape, Csi, String, StringEscape };
@@ -35,6 +41,8 @@ class TerminalModes {
 
   // What is on, as a bit per followed mode (see terminal_modes.cpp).
   uint32_t on_ = 0;
+  // modifyOtherKeys' level (1 or 2) while it is on: vim asks for 2, which reapplying must keep.
+  uint8_t modify_other_keys_level_ = 0;
 };
 
 }  // namespace hvterm
