@@ -207,8 +207,9 @@ void Screen::render_cursor_and_modes(std::string& out) const {
   vterm_state_get_cursorpos(state_, &cursor);
   append_cursor_position(out, cursor.row, cursor.col);
   append_sgr(out, current_pen(state_));
-  out += modes_.reapply_input_modes();
-  // After the modes: libvterm's record of the cursor is the one the screen was drawn with.
+  // The cursor as libvterm has it, the one the screen was drawn with (TerminalModes, which parses
+  // less, can differ on output that is no terminal's).
+  out += modes_.reapply_input_modes(TerminalModes::CursorVisibility::LeftOut);
   out += cursor_visible_ ? "\x1b[?25h" : "\x1b[?25l";
   if (!title_.empty()) out += "\x1b]2;" + printable_title(title_) + "\x1b\\";
 }

@@ -65,12 +65,9 @@ VTermPos cursor_of(const Screen& screen) {
 }
 
 // The modes TerminalModes followed, but the cursor's visibility: libvterm's record of it, checked
-// on its own, is the one render() applies (the two differ on output neither parses alike).
+// on its own, is the one render() applies.
 std::string input_modes(const Screen& screen) {
-  std::string modes = screen.modes().reapply_input_modes();
-  size_t hidden = modes.find("\x1b[?25l");
-  if (hidden != std::string::npos) modes.erase(hidden, 6);
-  return modes;
+  return screen.modes().reapply_input_modes(TerminalModes::CursorVisibility::LeftOut);
 }
 
 // What a terminal shows of the screen: each row's cells, the cursor, the screen shown, the modes.
