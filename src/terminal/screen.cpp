@@ -133,7 +133,13 @@ Screen::~Screen() { vterm_free(vterm_); }
 
 void Screen::feed(std::string_view bytes) {
   std::string_view whole = utf8_repair_.repair(bytes, repaired_);
-  vterm_input_write(vterm_, whole.data(), whole.size());
+  // libvterm 0.1.4 decodes text into an array on the stack as long as all the bytes it is given
+  // (4 bytes each): a megabyte of output in one call overflows the stack.
+  constexpr size_t kMaxWrite = 4096;
+  for (size_t at = 0; at < whole.size(); at += kMaxWrite) {
+    std::string_view piece = whole.substr(at, kMaxWrite);
+    vterm_input_write(vterm_, piece.data(), piece.size());
+  }
   modes_.feed(whole);
 }
 

@@ -128,6 +128,15 @@ TEST_CASE("lines that scroll off the top are numbered, kept and rendered as line
   check_round_trip(a, 100);
 }
 
+TEST_CASE("output of any size in one piece") {
+  // libvterm's text decoding takes stack in proportion to what one call gives it.
+  Screen a(24, 80, 100);
+  std::string text(32 << 20, 'x');
+  a.feed(text);
+  CHECK(row_text(a, 0) == std::string(80, 'x'));
+  CHECK(a.lines_scrolled() == (32u << 20) / 80 - 23);
+}
+
 TEST_CASE("render(n) prints only the scrollback lines from n on") {
   Screen a(24, 80, 100);
   a.feed(numbered_lines(40));
