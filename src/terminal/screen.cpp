@@ -133,7 +133,13 @@ Screen::~Screen() { vterm_free(vterm_); }
 
 void Screen::feed(std::string_view bytes) {
   std::string_view whole = utf8_repair_.repair(bytes, repaired_);
-  vterm_input_write(vterm_, whole.data(), whole.size());
+  // libvterm 0.1.4 decodes text into an array on the stack as long as all the bytes it is given
+  // (4 bytes each): a megabyte of output in one call overflows the stack.
+  constexpr size_t kMaxWrite = 4096;
+  for (size_t at = 0; at < whole.size(); at += kMaxWrite) {
+    std::string_view piece = whole.substr(at, kMaxWrite);
+    vterm_input_write(vterm_, piece.data(), piece.size());
+  }
   modes_.feed(whole);
 }
 
@@ -207,8 +213,9 @@ void Screen::render_cursor_and_modes(std::string& out) const {
   vterm_state_get_cursorpos(state_, &cursor);
   append_cursor_position(out, cursor.row, cursor.col);
   append_sgr(out, current_pen(state_));
-  out += modes_.reapply_input_modes();
-  // After the modes: libvterm's record of the cursor is the one the screen was drawn with.
+  // The cursor as libvterm has it, the one the screen was drawn with (TerminalModes, which parses
+  // less, can differ on output that is no terminal's).
+  out += modes_.reapply_input_modes(TerminalModes::CursorVisibility::LeftOut);
   out += cursor_visible_ ? "\x1b[?25h" : "\x1b[?25l";
   if (!title_.empty()) out += "\x1b]2;" + printable_title(title_) + "\x1b\\";
 }

@@ -147,6 +147,18 @@ bool append_cells(std::string& out, std::span<const VTermScreenCell> cells) {
       continue;
     }
     for (size_t c = 0; c < VTERM_MAX_CHARS_PER_CELL && cell.chars[c] != 0; ++c) append_utf8(out, cell.chars[c]);
+    // Printed over the left half of a wide character, libvterm 0.1.4 leaves the right half and
+    // counts the new character two columns wide; a terminal erases the right half (xterm does).
+    if (cell.width == 2 && cell.chars[0] < 0x1100) out += ' ';
+    // A wide character whose right half was printed over keeps its cell in libvterm 0.1.4, now one
+    // column wide; printed again it would take two and push the rest of the line right. Whether a
+    // character is wide is libvterm's table, not in its API: after any character that could be
+    // (none below U+1100 is) the next cell is placed by column.
+    if (cell.chars[0] >= 0x1100 && cell.width == 1 && i + 1 < end) {
+      out += "\x1b[";
+      append_number(out, static_cast<unsigned>(i + 2));
+      out += 'G';
+    }
   }
   if (!is_default_pen(pen)) out += "\x1b[0m";
   return end == cells.size();

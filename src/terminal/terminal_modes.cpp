@@ -228,10 +228,11 @@ std::string TerminalModes::restore() {
   return sequence;
 }
 
-std::string TerminalModes::reapply_input_modes() const {
+std::string TerminalModes::reapply_input_modes(CursorVisibility cursor) const {
   std::string sequence;
+  uint32_t on = cursor == CursorVisibility::Included ? on_ : on_ & ~kCursorHidden;
   for (const auto& mode : kSequences)
-    if ((on_ & mode.bit) && mode.reapply != nullptr) sequence += mode.reapply;
+    if ((on & mode.bit) && mode.reapply != nullptr) sequence += mode.reapply;
   if (on_ & kModifyOtherKeys) sequence += "\x1b[>4;" + std::to_string(modify_other_keys_level_) + "m";
   return sequence;
 }

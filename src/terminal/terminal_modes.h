@@ -22,8 +22,10 @@ class TerminalModes {
   std::string restore();
   // The sequence that turns every input mode still on on again (keys, keypad, mouse and its
   // encodings, focus events, bracketed paste, modifyOtherKeys) and hides the cursor if it is
-  // hidden. Not the alternate screen nor colours: whoever redraws the screen sets those itself.
-  std::string reapply_input_modes() const;
+  // hidden (unless told to leave the cursor to the caller, who knows better). Not the alternate
+  // screen nor colours: whoever redraws the screen sets those itself.
+  enum class CursorVisibility : uint8_t { Included, LeftOut };
+  std::string reapply_input_modes(CursorVisibility cursor = CursorVisibility::Included) const;
   bool alternate_screen() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "terminal/utf8_repair.h"
 
+#include "common/utf8.h"
+
 namespace hvterm {
 namespace {
 
@@ -7,48 +9,41 @@ constexpr std::string_view kReplacementCharacter = "\xef\xbf\xbd";
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
 
-// The length of the sequence a byte starts; 1 for ASCII and for bytes that start none (stray
-// continuation bytes and invalid leads, which libvterm replaces one by one).
-size_t sequence_length(char c) {
-  auto byte = static_cast<unsigned char>(c);
-  if (byte < 0xc2) return 1;
-  if (byte < 0xe0) return 2;
-  if (byte < 0xf0) return 3;
-  if (byte < 0xf5) return 4;
-  return 1;
-}
-
 }  // namespace
 
 std::string_view Utf8Repair::repair(std::string_view bytes, std::string& scratch) {
   scratch.clear();
-  bool copying = false;
-  size_t i = 0;
-  if (!pending_.empty()) {
-    copying = true;
-    while (i < bytes.size() && pending_.size() < pending_length_ && is_continuation(bytes[i])) pending_ += bytes[i++];
-    if (pending_.size() < pending_length_ && i == bytes.size()) return scratch;  // still waiting
-    scratch += pending_.size() == pending_length_ ? std::string_view(pending_) : kReplacementCharacter;
+  std::string joined;
+  if (!pending_.empty()) {  // rare: a character split between reads
+    joined = std::move(pending_);
     pending_.clear();
+    joined.append(bytes);
+    bytes = joined;
   }
-  size_t unchanged_from = i;
+  bool copying = !joined.empty();
+  size_t unchanged_from = 0;
+  size_t i = 0;
   while (i < bytes.size()) {
-    size_t length = sequence_length(bytes[i]);
-    size_t end = i + 1;
-    while (end < bytes.size() && end < i + length && is_continuation(bytes[end])) ++end;
-    if (end == i + length) {
-      i = end;
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t code_point;
+    if (size_t length = decode_utf8(bytes, i, code_point); length > 0) {
+      i += length;
       continue;
     }
     scratch.append(bytes.substr(unchanged_from, i - unchanged_from));
     copying = true;
-    if (end == bytes.size()) {
+    if (utf8_cut_short(bytes, i)) {
       pending_.assign(bytes.substr(i));
-      pending_length_ = length;
       return scratch;
     }
+    // Not UTF-8 (a stray continuation byte, a byte no character starts with, an overlong form)
+    // or cut short by another byte: one U+FFFD for the byte and the continuation bytes after it.
     scratch += kReplacementCharacter;
-    i = end;
+    ++i;
+    for (int more = 0; more < 3 && i < bytes.size() && is_continuation(bytes[i]); ++more) ++i;
     unchanged_from = i;
   }
   if (!copying) return bytes;

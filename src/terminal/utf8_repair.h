@@ -1,7 +1,9 @@
 #pragma once
-// Output on its way into libvterm, with every UTF-8 sequence whole: one that another byte cuts
-// short (an escape sequence in the middle of a character) becomes U+FFFD, as xterm shows it, and one
-// that the end of a read cuts short waits for the next read.
+// Output on its way into libvterm, as strict UTF-8 with every character whole: a character that
+// another byte cuts short (an escape sequence in the middle of it) and bytes that are not UTF-8
+// become U+FFFD, as xterm shows them, and a character the end of a read cuts short waits for the
+// next read. libvterm decodes what is not UTF-8 its own way (5- and 6-byte forms into code points
+// past U+10FFFF) into cells that no terminal could be given back.
 //
 // libvterm 0.1.4 keeps a cut-short character's decoding state across the escape sequence that
 // interrupted it; a continuation byte after the sequence then completes it, and in insert mode
@@ -21,7 +23,6 @@ class Utf8Repair {
 
  private:
   std::string pending_;  // the start of a character cut short by the end of the last read
-  size_t pending_length_ = 0;
 };
 
 }  // namespace hvterm

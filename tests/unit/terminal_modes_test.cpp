@@ -94,6 +94,8 @@ TEST_CASE("the input modes still on are turned on again; the alternate screen an
   CHECK(modes_after("\x1b[?9h\x1b[?1001;1003;1005;1016h").reapply_input_modes() ==
         "\x1b[?9h\x1b[?1001h\x1b[?1003h\x1b[?1005h\x1b[?1016h");
   CHECK(modes_after("\x1b[?1049h\x1b[1m\x1b[?47h\x1b[?1047h").reapply_input_modes() == "");
+  CHECK(modes_after(vim).reapply_input_modes(TerminalModes::CursorVisibility::LeftOut) ==
+        "\x1b[?1000h\x1b[?1006h\x1b[?2004h\x1b=\x1b[?1h\x1b[>4;2m");
   CHECK(modes_after(vim + "\x1b[?1000l\x1b[>4;0m\x1b>\x1b[?25h").reapply_input_modes() ==
         "\x1b[?1006h\x1b[?2004h\x1b[?1h");
 }
