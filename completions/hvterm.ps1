@@ -183,12 +183,12 @@ Register-ArgumentCompleter -Native -CommandName 'hvtermd', 'hvtermd.exe' -Script
         '--allow-cid' { @('any', '2') | ForEach-Object { $prefix + $_ } }
         '--forward' { @('none', 'local', 'any') | ForEach-Object { $prefix + $_ } }
         { $_ -in '--token-file', '--log-file' } { Get-HvtermPath $prefix $value }
-        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--service-name',
+        { $_ -in '-p', '--port', '--max-sessions', '--max-connections', '--linger', '--replay-buffer', '--scrollback', '--service-name',
             '--forward-allow', '--max-forwards' } { }
         default {
             if ($wordToComplete.StartsWith('-')) {
                 @('-h', '--help', '--version', '-l', '--listen', '-p', '--port', '--allow-cid', '--token-file',
-                    '--max-sessions', '--forward', '--forward-allow', '--max-forwards', '--max-connections', '--linger', '--replay-buffer', '--log-level', '--log-file', '--service',
+                    '--max-sessions', '--forward', '--forward-allow', '--max-forwards', '--max-connections', '--linger', '--replay-buffer', '--scrollback', '--log-level', '--log-file', '--service',
                     '--install-service', '--uninstall-service', '--service-name')
             }
         }

@@ -88,14 +88,14 @@ _hvtermd()
                 cands+=("$prefix$f")
             done
             ;;
-        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer | --service-name | \
+        -p | --port | --max-sessions | --max-connections | --linger | --replay-buffer | --scrollback | --service-name | \
         --forward-allow | --max-forwards)
             ;;  # a number, duration, size, name or list of destinations
         *)
             if [[ $cur == -* ]]; then
                 cands=(-h --help --version -l --listen -p --port --allow-cid --token-file --max-sessions
                     --forward --forward-allow --max-forwards --max-connections
-                    --linger --replay-buffer --log-level --log-file --service --install-service --uninstall-service
+                    --linger --replay-buffer --scrollback --log-level --log-file --service --install-service --uninstall-service
                     --service-name)
             fi
             ;;

@@ -29,6 +29,7 @@ complete -c hvtermd -l max-forwards -x -d 'Maximum connections opened for client
 complete -c hvtermd -l max-connections -x -d 'Maximum connections served at once'
 complete -c hvtermd -l linger -x -d 'How long a detached session lives (24h)'
 complete -c hvtermd -l replay-buffer -x -d 'Output kept per session for clients (1M)'
+complete -c hvtermd -l scrollback -x -d 'Lines a detached terminal session keeps (10000)'
 complete -c hvtermd -l log-level -x -a 'debug info warn error quiet' -d 'Log level'
 complete -c hvtermd -l log-file -r -F -d 'Write log records to this file instead of stderr'
 complete -c hvtermd -l service -d 'Windows: run under the Service Control Manager'

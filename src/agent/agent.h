@@ -33,7 +33,8 @@ struct AgentOptions {
   size_t max_connections = 1024;  // see default_max_connections()
   uint64_t linger_ms = 24ull * 3600 * 1000;
   size_t replay_buffer = 1024 * 1024;
-  uint32_t owner_uid = 0;  // Unix peers must be this uid or root
+  size_t scrollback_lines = 10000;  // kept per PTY session for the next client (agent/session_screen.h)
+  uint32_t owner_uid = 0;           // Unix peers must be this uid or root
 };
 
 // How many connections the agent serves at once unless told (--max-connections), given the limit on

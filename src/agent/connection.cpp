@@ -50,7 +50,7 @@ void AgentConnection::finish() {
   if (session_ != nullptr) {
     Session* s = session_;
     session_ = nullptr;
-    s->detach(this);
+    s->detach(this, detached_on_purpose_);
   }
   agent_.connection_closed(this);  // deletes this
 }
@@ -289,7 +289,10 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       break;
     case wire::FrameType::Detach:
       ok = frame.payload.empty();
-      if (ok) return close();
+      if (ok) {
+        detached_on_purpose_ = true;
+        return close();
+      }
       break;
     case wire::FrameType::Collect: {
       ok = frame.payload.empty();

@@ -48,7 +48,8 @@ class AgentConnection final : public FramedConnection::Handler {
   State state_ = State::AwaitHello;
   Session* session_ = nullptr;
   uint32_t client_capabilities_ = 0;
-  Timer delay_;  // slows down token guessing; bounds the handshake
+  bool detached_on_purpose_ = false;  // the client said DETACH: nobody will resume where it was
+  Timer delay_;                       // slows down token guessing; bounds the handshake
 };
 
 }  // namespace hvterm

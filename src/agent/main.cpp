@@ -150,6 +150,13 @@ int main(int argc, char** argv) {
   app.add_option("--replay-buffer", replay,
                  "Output kept per session for clients that have not seen it yet (e.g. 256K, 1M)")
       ->capture_default_str();
+  size_t scrollback = 10000;
+  app.add_option("--scrollback", scrollback,
+                 "Lines a detached terminal session keeps of what scrolled off its screen; the next client to "
+                 "attach gets them, then the screen")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1000000}))
+      ->type_name("LINES");
   app.add_option("--log-level", level, "debug, info, warn, error or quiet")->capture_default_str();
   std::string log_file;
   app.add_option("--log-file", log_file,
@@ -198,6 +205,7 @@ int main(int argc, char** argv) {
   if (!replay_bytes || *replay_bytes < 4096 || *replay_bytes > (1ull << 30))
     return fail_usage("--replay-buffer: '" + replay + "' must be a size between 4K and 1G");
   options.replay_buffer = static_cast<size_t>(*replay_bytes);
+  options.scrollback_lines = scrollback;
   if (max_sessions == 0) return fail_usage("--max-sessions must be at least 1");
   options.max_sessions = max_sessions;
   auto reach = parse_forward_reach(forward);

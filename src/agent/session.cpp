@@ -103,6 +103,11 @@ bool Session::spawn(platform::ExitStatus& failure) {
   child_ = platform::spawn(
       agent_.loop(), spawn, [this](const platform::ExitStatus& s) { on_exit(to_wire(s)); }, failure);
   if (!child_) return false;
+  if (spawn.pty) {
+    screen_ = make_session_screen(request_.size, agent_.options().scrollback_lines);
+    if (screen_)
+      output_[0].observe_release([this](uint64_t offset, std::string_view bytes) { screen_->feed(offset, bytes); });
+  }
   pid_ = child_->pid();
   output_open_[0] = true;
   output_open_[1] = !spawn.pty;
@@ -229,6 +234,7 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
     bytes = read_block_.take(n);  // the next read goes on right behind
   }
   output_[index].append(std::move(bytes));
+  if (released_) output_[index].discard_unacked();
   touch();
   drain_timer_.again();
   if (output_full()) stop_reading();
@@ -412,6 +418,20 @@ void Session::maybe_send_input_ack(bool force) {
 // ---- attach / detach ---------------------------------------------------------------------------------
 
 std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, const wire::Attach& request) {
+  // Not for the client that opened the session (bound the same way), before anything was printed.
+  bool repaint = shows_screen() && !request.resume && output_[0].end() > 0;
+  if (repaint) {
+    // What the previous client acknowledged it saw; the rest it never showed is in the screen.
+    if (!released_) screen_->seen();
+    output_[0].discard_unacked();
+    released_ = false;
+    if (request.size.rows > 0 && request.size.cols > 0 && !exit_) {
+      size_ = request.size;
+      screen_->resize(output_[0].end(), size_);
+    }
+    output_[0].append_before_eof(Slice::copy_of(screen_->repaint(output_[0].end())));
+  }
+  released_ = false;
   for (int i = 0; i < 2; ++i) {
     uint64_t from = request.resume ? request.received[i + 1] : output_[i].acked();
     if (!output_[i].rewind(from)) return std::nullopt;
@@ -441,16 +461,27 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   return info;
 }
 
-void Session::detach(AgentConnection* connection) {
+void Session::detach(AgentConnection* connection, bool on_purpose) {
   if (connection_ != connection) return;
   connection_ = nullptr;
+  if (on_purpose && shows_screen()) release_output();
   follow(lifecycle_.detached(platform::unix_time_ms()));
+}
+
+// The client acknowledged what it showed before it said DETACH: that is what it has seen. The
+// program now goes on whatever it prints, and the next client gets the screen.
+void Session::release_output() {
+  screen_->seen();
+  released_ = true;
+  output_[0].discard_unacked();
+  resume_reading_if_room();
 }
 
 void Session::resize(const wire::WinSize& size) {
   if (size.rows == 0 || size.cols == 0) return;
   size_ = size;
   if (child_ && !exit_) child_->resize(to_platform(size));
+  if (screen_) screen_->resize(output_[0].end(), size);  // what is read from now on has the new size
 }
 
 int Session::signal(uint8_t wire_signal) {

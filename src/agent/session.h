@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/session_lifecycle.h"
+#include "agent/session_screen.h"
 #include "common/timer.h"
 #include "platform/process.h"
 #include "protocol/wire.h"
@@ -40,8 +41,9 @@ class Session {
   // otherwise replay starts at what the previous client acknowledged. Returns the reply to send
   // (SESSION), or nullopt when the positions are impossible.
   std::optional<wire::SessionInfo> attach(AgentConnection* connection, const wire::Attach& request);
-  // The connection is gone (DETACH, reset, takeover); the session keeps running.
-  void detach(AgentConnection* connection);
+  // The connection is gone (DETACH, reset, takeover); the session keeps running. `on_purpose`:
+  // the client said DETACH, so nobody will resume from where it was.
+  void detach(AgentConnection* connection, bool on_purpose = false);
   AgentConnection* connection() const { return connection_; }
 
   // Frames from the attached client. False means a protocol violation (`problem` says which).
@@ -91,6 +93,8 @@ class Session {
   void on_lifecycle_timer();
   void drop_client();
   void remove();
+  bool shows_screen() const { return screen_ != nullptr; }
+  void release_output();  // nobody will resume: the screen takes what the replay buffer holds
 
   Agent& agent_;
   wire::SessionId id_;
@@ -114,6 +118,11 @@ class Session {
   size_t input_writes_pending_ = 0;
   uint64_t input_window_base_ = 0;  // the furthest stdin position announced to this connection
   bool input_closed_ = false;
+
+  // PTY sessions (where the build has an emulator): what the terminal shows. `released_`: the
+  // client detached on purpose, so output goes to the screen as it is read, and nobody waits for it.
+  std::unique_ptr<SessionScreen> screen_;
+  bool released_ = false;
 
   std::optional<wire::Exit> exit_;
   bool exit_sent_ = false;

@@ -439,7 +439,10 @@ int run(int argc, char** argv) {
   auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
   add_target(attach, cli);
   attach->footer("SESSION is a session's name, or its id or a prefix of the id that no other session's id starts\n"
-                 "with; a name wins over an id that starts with the same characters.\n\n" +
+                 "with; a name wins over an id that starts with the same characters.\n\n"
+                 "A terminal session (shell, exec -t) kept running while detached: attach shows the lines that\n"
+                 "scrolled off since you left (as many as the agent keeps, hvtermd --scrollback), then its screen\n"
+                 "as it is now. A pipes session (exec) shows every byte the last client had not shown.\n\n" +
                  std::string(kTargetsHelp) + "\n\n" +
                  examples({"hvterm attach local              the most recently detached session",
                            "hvterm attach vsock:3 1f2e       the session whose id starts with 1f2e (see hvterm ls)",

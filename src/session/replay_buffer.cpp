@@ -15,6 +15,16 @@ void ReplayBuffer::append(Slice bytes) {
   chunks_.push_back(std::move(bytes));
 }
 
+bool ReplayBuffer::append_before_eof(Slice bytes) {
+  if (acked_ > end_) return false;
+  if (!finished_) return (append(std::move(bytes)), true);
+  finished_ = false;
+  append(std::move(bytes));
+  finished_ = true;
+  if (sent_ < end_) eof_sent_ = false;  // the EOF goes out again, behind these bytes
+  return true;
+}
+
 bool ReplayBuffer::ack(uint64_t position) {
   if (position > sent_ + (eof_sent_ ? 1 : 0)) return false;
   trim(position);
@@ -24,8 +34,14 @@ bool ReplayBuffer::ack(uint64_t position) {
 void ReplayBuffer::trim(uint64_t position) {
   if (position <= acked_) return;  // old or repeated acknowledgement
   uint64_t drop = std::min(position, end_) - std::min(acked_, end_);
+  uint64_t at = std::min(acked_, end_);
   while (drop > 0 && !chunks_.empty()) {
     Slice& front = chunks_.front();
+    if (release_observer_) {
+      size_t part = static_cast<size_t>(std::min<uint64_t>(drop, front.size()));
+      release_observer_(at, std::string_view(front.data(), part));
+      at += part;
+    }
     if (front.size() <= drop) {
       drop -= front.size();
       chunks_.pop_front();
@@ -41,6 +57,14 @@ void ReplayBuffer::trim(uint64_t position) {
     }
   }
   acked_ = position;
+}
+
+void ReplayBuffer::discard_unacked() {
+  high_water_ = std::max(high_water_, end_);
+  trim(end_);
+  sent_ = end_;
+  send_chunk_ = 0;
+  send_skip_ = 0;
 }
 
 bool ReplayBuffer::rewind(uint64_t position) {

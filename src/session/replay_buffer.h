@@ -8,6 +8,8 @@
 // Whoever fills the buffer stops producing while unacked() >= capacity: that is the flow control.
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <string_view>
 
 #include "common/buffer.h"
 
@@ -23,6 +25,10 @@ class ReplayBuffer {
   void start_at(uint64_t position);
   void append(Slice bytes);
   void finish() { finished_ = true; }  // no more bytes: EOF follows `end()`
+  // Bytes that go before the EOF although the producer has finished (a PTY session's screen, sent
+  // to a client attaching after its program ended). False, and nothing added, once the EOF has
+  // been acknowledged: that client has seen the end.
+  bool append_before_eof(Slice bytes);
 
   // The peer has everything before `position` (EOF counts as one position). False when the
   // position is beyond anything sent: a protocol violation.
@@ -30,6 +36,13 @@ class ReplayBuffer {
   // Send again from `position`: what the peer holds after a reconnect. False when the position is
   // below what was acknowledged or beyond anything ever transmitted.
   bool rewind(uint64_t position);
+
+  // Forget every byte not yet acknowledged, as if a peer had taken them: a PTY session whose screen
+  // stands in for them (agent/session.cpp). The EOF, if any, is still to be sent.
+  void discard_unacked();
+  // Called with each byte range the buffer lets go of (acknowledged or discarded), in order.
+  using ReleaseObserver = std::function<void(uint64_t offset, std::string_view bytes)>;
+  void observe_release(ReleaseObserver observer) { release_observer_ = std::move(observer); }
 
   // Next bytes to transmit, at most `max`; false when nothing is waiting.
   bool next(Slice& out, uint64_t& offset, size_t max);
@@ -61,6 +74,7 @@ class ReplayBuffer {
   uint64_t acked_ = 0, sent_ = 0, end_ = 0;
   uint64_t high_water_ = 0;  // the furthest position ever transmitted, on any connection
   bool finished_ = false, eof_sent_ = false;
+  ReleaseObserver release_observer_;
 };
 
 // ReceiveCursor: the receiving side of one stream. Knows the next expected offset, so a

@@ -38,6 +38,7 @@ import datetime
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import platform
 import pty
@@ -741,6 +742,108 @@ def memory(e, sessions):
             "survivors": len(leftovers)}
 
 
+# Terminal sessions keep their screen in the agent (issue 17): a detached program runs on, and an
+# attach gets the screen, however much was printed meanwhile. Beside tmux, measured the same way.
+
+def time_until_shown(argv, env, text, timeout=120):
+    """Seconds from starting `argv` on a PTY until `text` appears in what it writes there."""
+    t0 = time.perf_counter()
+    p, master, slave = spawn_on_pty(argv, env)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + timeout
+        while text not in seen[-(len(text) + 65536):]:
+            chunk = read_some(master, max(0.0, deadline - time.monotonic()))
+            if not chunk:
+                raise BenchError("%s: %r did not appear (exit %s; last output %r)" %
+                                 (argv[0], text, p.poll(), seen[-200:]))
+            seen += chunk
+        return time.perf_counter() - t0, len(seen)
+    finally:
+        PROCS.stop(p)
+        os.close(master)
+
+
+def close_sessions(e, target):
+    r = subprocess.run([e.hvterm, "ls", target, "--json"], env=e.env, capture_output=True, text=True, timeout=30)
+    for s in json.loads(r.stdout or "[]"):
+        subprocess.run([e.hvterm, "kill", target, s["id"], "--close"], env=e.env, capture_output=True, timeout=30)
+
+
+def detach_by_sigterm(e, argv):
+    """Start an interactive hvterm on a PTY and detach it with SIGTERM once it is bound."""
+    p, master, slave = spawn_on_pty(argv, e.env, raw=False)
+    try:
+        wait_for(lambda: not (termios.tcgetattr(slave)[3] & termios.ICANON) or p.poll() is not None, 10,
+                 "the session to start")
+        p.send_signal(signal.SIGTERM)
+        p.wait(10)
+    finally:
+        PROCS.stop(p)
+        os.close(master)
+        os.close(slave)
+
+
+def screen_attach(e, lines, reps):
+    """A program prints `lines` lines while nobody is attached: how long it takes, and how long an
+    attach then takes until the last line is on the screen; hvterm and tmux."""
+    target = "unix:" + e.agent_sock
+    sock = os.path.join(e.tmp, "tmux.sock")
+    out = {"lines": lines, "hvterm_run": [], "hvterm_attach": [], "hvterm_bytes": [], "tmux_run": [],
+           "tmux_attach": [], "tmux_bytes": []}
+    last = b"%d" % lines
+    for rep in range(reps):
+        mark = os.path.join(e.tmp, "screen-mark-%d" % rep)
+        program = "seq 1 %d; touch %s; exec sleep 1000" % (lines, mark)
+        t0 = time.perf_counter()
+        detach_by_sigterm(e, [e.hvterm, "shell", "-q", target, "--", "sh", "-c", program])
+        wait_for(lambda: os.path.exists(mark), 600, "seq to finish while detached")
+        out["hvterm_run"].append(time.perf_counter() - t0)
+        s, n = time_until_shown([e.hvterm, "attach", "-q", target], e.env, last)
+        out["hvterm_attach"].append(s)
+        out["hvterm_bytes"].append(n)
+        close_sessions(e, target)
+        if shutil.which("tmux") is None:
+            continue
+        mark = os.path.join(e.tmp, "tmux-mark-%d" % rep)
+        program = "seq 1 %d; touch %s; exec sleep 1000" % (lines, mark)
+        t0 = time.perf_counter()
+        subprocess.run(["tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24",
+                        "sh", "-c", program], env=e.env, check=True, timeout=30)
+        wait_for(lambda: os.path.exists(mark), 600, "seq to finish in detached tmux")
+        out["tmux_run"].append(time.perf_counter() - t0)
+        s, n = time_until_shown(["tmux", "-S", sock, "attach"], e.env, last)
+        out["tmux_attach"].append(s)
+        out["tmux_bytes"].append(n)
+        subprocess.run(["tmux", "-S", sock, "kill-server"], env=e.env, capture_output=True, timeout=30)
+    return out
+
+
+def screen_memory(e, sessions):
+    """Agent RSS per idle detached terminal session whose screen is full and whose scrollback holds
+    10,000 lines of 80 columns."""
+    sock = os.path.join(e.tmp, "screen-mem.sock")
+    agent = e.start_agent(sock, "hvtermd-screen")
+    target = "unix:" + sock
+    time.sleep(0.3)
+    idle = proc_status(agent.pid)
+    sleep_arg = "1001.%d" % (os.getpid() % 100000)
+    marks = []
+    for i in range(sessions):
+        mark = os.path.join(e.tmp, "screen-mem-%d" % i)
+        marks.append(mark)
+        program = "yes %s | head -n 20000; touch %s; exec sleep %s" % ("7" * 80, mark, sleep_arg)
+        detach_by_sigterm(e, [e.hvterm, "shell", "-q", target, "--", "sh", "-c", program])
+    wait_for(lambda: all(os.path.exists(m) for m in marks), 600, "every session to print its lines")
+    time.sleep(0.5)
+    busy = proc_status(agent.pid)
+    PROCS.stop(agent)
+    leftovers = kill_sleepers(sleep_arg)
+    return {"sessions": sessions, "idle_rss": idle["VmRSS"], "busy_rss": busy["VmRSS"],
+            "per_session": (busy["VmRSS"] - idle["VmRSS"]) / sessions, "survivors": len(leftovers)}
+
+
 def concurrent_streams(e, target, count, total):
     """`count` round trips through `exec -- cat` at once, `total` bytes between them: aggregate MB/s
     and each stream's time (all start together)."""
@@ -1195,8 +1298,10 @@ def main():
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
     ap.add_argument("--files", type=int, help="1 KiB files in the cp tree (default 10000, --quick 2000)")
-    ap.add_argument("--only", default="throughput,latency,setup,memory,scale,ansible,ports,cp",
-                    help="comma-separated subset of: throughput,latency,setup,memory,scale,ansible,ports,cp")
+    ap.add_argument("--screen-lines", type=int,
+                    help="lines printed while detached before the attach is timed (default 10000000, --quick 1000000)")
+    ap.add_argument("--only", default="throughput,latency,setup,memory,screen,scale,ansible,ports,cp",
+                    help="comma-separated subset of: throughput,latency,setup,memory,screen,scale,ansible,ports,cp")
     args = ap.parse_args()
 
     def size_arg(s):
@@ -1320,6 +1425,13 @@ def main():
             log("memory: %d idle sessions" % sessions)
             res["mem"] = memory(e, sessions)
             res["replay"] = 0  # `sleep` prints nothing: no replay buffer in use
+
+        if "screen" in only:
+            lines = args.screen_lines or (1000000 if args.quick else 10000000)
+            log("screen: %d lines printed while detached, then attach; hvterm and tmux" % lines)
+            res["screen"] = screen_attach(e, lines, 1 if args.quick else 3)
+            log("screen: %d idle sessions with a full screen and scrollback" % (sessions // 5))
+            res["screen"]["mem"] = screen_memory(e, max(1, sessions // 5))
 
         if "scale" in only:
             log("scale: 1, 32 and 64 streams at once; an agent with %d idle sessions" % (sessions * 10))
@@ -1457,6 +1569,20 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         add(("agent RSS per idle session, KiB", "%.1f" % (m["per_session"] / 1024), "—", "—",
              "%s ≤128 KiB + replay used (%d B)" % (check(m["per_session"] <= 128 * 1024 + res.get("replay", 0)),
                                                    res.get("replay", 0))))
+    if "screen" in res:
+        s = res["screen"]
+        tmux_attach = "tmux: %.0f" % (statistics.median(s["tmux_attach"]) * 1000) if s["tmux_attach"] else "—"
+        add(("attach until the last line shows, after %d lines printed while detached, ms" % s["lines"],
+             "%.0f (%s sent)" % (statistics.median(s["hvterm_attach"]) * 1000, human(statistics.median(s["hvterm_bytes"]))),
+             tmux_attach, ratio(statistics.median(s["tmux_attach"]), statistics.median(s["hvterm_attach"]))
+             if s["tmux_attach"] else "—",
+             "%s ≤100 ms" % check(statistics.median(s["hvterm_attach"]) <= 0.1)))
+        add(("those %d lines printed with nobody attached, s" % s["lines"],
+             "%.2f" % statistics.median(s["hvterm_run"]),
+             "tmux: %.2f" % statistics.median(s["tmux_run"]) if s["tmux_run"] else "—", "—", "—"))
+        m = s["mem"]
+        add(("agent RSS per idle terminal session, full 80x24 screen + 10,000 lines of 80 columns, KiB",
+             "%.0f" % (m["per_session"] / 1024), "—", "—", "%s ≤2 MiB" % check(m["per_session"] <= 2 * MiB)))
     if "scale" in res:
         sc = res["scale"]
         one = sc["streams"][1]["mbps"]

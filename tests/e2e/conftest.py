@@ -90,6 +90,28 @@ class Agent:
         self.log.close()
 
 
+# What a terminal acts on rather than shows: CSI sequences and the keypad's ESC = / ESC >.
+TERMINAL_CONTROLS = re.compile(rb"\x1b\[[0-9;?>]*[ -/]*[@-~]|\x1b[=>]")
+
+
+def shown_text(transcript):
+    """A transcript's text as its lines read on a terminal, without the control sequences."""
+    return TERMINAL_CONTROLS.sub(b"", transcript).decode(errors="replace")
+
+
+def numbers_shown(transcript):
+    """The lines of a transcript that are a whole number, in the order a terminal showed them."""
+    return [int(line.strip()) for line in shown_text(transcript).split("\n") if line.strip().isdigit()]
+
+
+def until_detach(transcript, notice=b"hvterm: detached"):
+    """What a client showed of a session before it detached: its whole lines (one it was in the
+    middle of comes again, complete, with the next attach). The notice has a line of its own."""
+    head = transcript[:transcript.index(notice)]
+    head = head[:-2] if head.endswith(b"\r\n") else head
+    return head[:head.rindex(b"\r\n") + 2]
+
+
 def sha256_of(path):
     """A file's SHA-256 in hex, read 1 MiB at a time."""
     h = hashlib.sha256()

@@ -15,7 +15,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, spawn_shell, wait_for
+from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, shown_text, spawn_shell, until_detach, wait_for
 from relay import Relay
 
 
@@ -159,6 +159,7 @@ def test_detach_and_reattach_loses_no_line(agent):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+    first_client = seen_bytes.getvalue()
     time.sleep(0.5)  # the program runs on while nobody is attached
     child = pexpect.spawn(HVTERM, ["attach", agent.target], env=BASE_ENV, timeout=TIMEOUT)
     child.logfile_read = seen_bytes
@@ -166,8 +167,9 @@ def test_detach_and_reattach_loses_no_line(agent):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    seen = [int(l[4:]) for l in seen_bytes.getvalue().decode(errors="replace").split()
-            if l.startswith("line") and l[4:].isdigit()]
+    before, after = until_detach(first_client), seen_bytes.getvalue()[len(first_client):]
+    seen = [int(line[4:]) for line in shown_text(before + after).split()
+            if line.startswith("line") and line[4:].isdigit()]
     assert seen == list(range(1, 3001))
 
 

@@ -314,6 +314,60 @@ TEST_CASE("ReplayBuffer: start_at continues a stream the peer already holds") {
   CHECK(buffer.acked() == 1002);
 }
 
+TEST_CASE("ReplayBuffer: every byte let go of is reported once, in order, acknowledged or discarded") {
+  ReplayBuffer buffer(1 << 20);
+  std::string released;
+  uint64_t next_offset = 0;
+  buffer.observe_release([&](uint64_t offset, std::string_view bytes) {
+    CHECK(offset == next_offset);
+    next_offset += bytes.size();
+    released.append(bytes);
+  });
+  buffer.append(Slice::copy_of("hello "));
+  buffer.append(Slice::copy_of("world"));
+  CHECK(take(buffer, 8) == "hello wo");
+  CHECK(buffer.ack(3));
+  CHECK(released == "hel");
+  CHECK(buffer.ack(3));  // a repeat lets go of nothing more
+  CHECK(released == "hel");
+
+  SUBCASE("discarding lets go of the rest, sent or not, and nothing is left to send") {
+    buffer.append(Slice::copy_of("!"));
+    buffer.discard_unacked();
+    CHECK(released == "hello world!");
+    CHECK(buffer.unacked() == 0);
+    CHECK(buffer.acked() == 12);
+    CHECK(send_all(buffer).empty());
+    SUBCASE("and what comes after is sent from the end, where a fresh attach starts") {
+      buffer.append(Slice::copy_of("new"));
+      CHECK(buffer.rewind(12));
+      CHECK(send_all(buffer) == "new");
+      CHECK(buffer.ack(15));
+      CHECK(released == "hello world!new");
+    }
+    SUBCASE("a resume from a position it let go of is refused") { CHECK_FALSE(buffer.rewind(8)); }
+  }
+  SUBCASE("a finished stream still owes its EOF after a discard") {
+    buffer.finish();
+    buffer.discard_unacked();
+    CHECK(buffer.eof_due());
+    REQUIRE(buffer.end() == 11);
+    SUBCASE("and bytes may still go before it: the EOF moves behind them") {
+      CHECK(buffer.append_before_eof(Slice::copy_of("screen")));
+      CHECK_FALSE(buffer.eof_due());
+      CHECK(send_all(buffer) == "screen");
+      CHECK(buffer.eof_due());
+      CHECK(buffer.end() == 17);
+    }
+    SUBCASE("but not once the EOF was acknowledged") {
+      buffer.mark_eof_sent();
+      CHECK(buffer.ack(11 + 1));
+      CHECK_FALSE(buffer.append_before_eof(Slice::copy_of("late")));
+      CHECK(buffer.end() == 11);
+    }
+  }
+}
+
 TEST_CASE("ReceiveCursor: duplicates, gaps, EOF") {
   ReceiveCursor cursor;
   CHECK(cursor.position() == 0);
