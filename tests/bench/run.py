@@ -793,7 +793,15 @@ def screen_attach(e, lines, reps):
     out = {"lines": lines, "hvterm_run": [], "hvterm_attach": [], "hvterm_bytes": [], "tmux_run": [],
            "tmux_attach": [], "tmux_bytes": []}
     last = b"%d" % lines
+    out["attached"] = []
     for rep in range(reps):
+        # The same lines with a client attached that reads them as fast as it can (into a pipe).
+        t0 = time.perf_counter()
+        r = subprocess.run([e.hvterm, "exec", "-t", "-q", target, "--", "seq", "1", str(lines)], env=e.env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=600)
+        if r.returncode != 0:
+            raise BenchError("hvterm exec -t -- seq: exit %d" % r.returncode)
+        out["attached"].append(time.perf_counter() - t0)
         mark = os.path.join(e.tmp, "screen-mark-%d" % rep)
         program = "seq 1 %d; touch %s; exec sleep 1000" % (lines, mark)
         t0 = time.perf_counter()
@@ -1574,9 +1582,11 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
         tmux_attach = "tmux: %.0f" % (statistics.median(s["tmux_attach"]) * 1000) if s["tmux_attach"] else "—"
         add(("attach until the last line shows, after %d lines printed while detached, ms" % s["lines"],
              "%.0f (%s sent)" % (statistics.median(s["hvterm_attach"]) * 1000, human(statistics.median(s["hvterm_bytes"]))),
-             tmux_attach, ratio(statistics.median(s["tmux_attach"]), statistics.median(s["hvterm_attach"]))
+             tmux_attach, "%.2f× tmux" % ratio(statistics.median(s["tmux_attach"]), statistics.median(s["hvterm_attach"]))
              if s["tmux_attach"] else "—",
              "%s ≤100 ms" % check(statistics.median(s["hvterm_attach"]) <= 0.1)))
+        add(("those %d lines through an attached terminal session (exec -t into a pipe), s" % s["lines"],
+             "%.2f" % statistics.median(s["attached"]), "—", "—", "—"))
         add(("those %d lines printed with nobody attached, s" % s["lines"],
              "%.2f" % statistics.median(s["hvterm_run"]),
              "tmux: %.2f" % statistics.median(s["tmux_run"]) if s["tmux_run"] else "—", "—", "—"))
