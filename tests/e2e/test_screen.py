@@ -4,6 +4,7 @@ since the last client left), not a replay of everything. Read through pyte, a te
 as a person's terminal would show it."""
 import io
 import os
+import shutil
 
 import pexpect
 import pyte
@@ -112,3 +113,34 @@ def test_a_full_screen_program_comes_back_with_its_modes_and_at_the_new_size(age
     screen = screen_of(transcript[:notice], rows=30, cols=100)
     assert screen.display[4][9:20] == "FULL-SCREEN"
     assert screen.display[6].startswith("second row")
+
+
+def test_vim_comes_back_at_another_size_with_its_mouse_and_leaves_the_terminal_clean(agent, workdir):
+    vim = shutil.which("vim.tiny") or shutil.which("vim")
+    assert vim, "vim-tiny is a test dependency (tools/deps.sh)"
+    text = os.path.join(workdir, "text")
+    with open(text, "w") as f:
+        f.write("".join(f"line {i}\n" for i in range(1, 51)))
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", vim, "-u", "NONE", "-i", "NONE", "-N",
+                                   "--cmd", "set mouse=a", text], env=BASE_ENV, dimensions=(24, 80), timeout=TIMEOUT)
+    child.logfile_read = io.BytesIO()
+    child.expect_exact("line 23")
+    child.send("~.")
+    child.expect(pexpect.EOF)
+    first = child.logfile_read.getvalue()
+    notice = first.index(b"hvterm: detached")
+    mouse_on = [m for m in (b"\x1b[?1000h", b"\x1b[?1002h") if m in first]
+    assert mouse_on, first[-400:]
+    # Leaving: the client turned vim's modes off in this terminal, before its notice.
+    assert b"\x1b[?1049l" in first[:notice] and mouse_on[0].replace(b"h", b"l") in first[:notice]
+
+    child = attach(agent.target, rows=30, cols=100)
+    child.expect_exact("line 29")  # vim repaints at the new size: 29 lines and its command line
+    transcript = child.logfile_read.getvalue()
+    assert b"\x1b[?1049h" in transcript and mouse_on[0] in transcript, transcript[:400]
+    screen = screen_of(transcript, rows=30, cols=100)
+    assert screen.display[0].startswith("line 1 ") and screen.display[28].startswith("line 29")
+    child.send(":q!\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
