@@ -23,9 +23,45 @@ struct VTermState;
 
 namespace hvterm {
 
+// libvterm 0.1.4 tells neither its parser's state nor its scroll region; the batched scrolling in
+// Screen::feed needs both. This follows them from the bytes, and where it cannot be sure (bytes
+// libvterm's parser takes its own way) it says no until a reset makes it sure again.
+class VtermTracker {
+ public:
+  void feed(std::string_view bytes, uint16_t rows);
+  // Bytes written to libvterm that this did not see: sure only if they started in ground state.
+  void lose_track();
+  // Plain text and CR LF would print and scroll as on a plain terminal: the parser is in ground
+  // state, the scroll region is the whole screen, no left/right margins, no insert mode.
+  bool plain() const { return state_ == State::Ground && region_full_ && !insert_ && !lr_margins_; }
+
+ private:
+  enum class State : uint8_t { Ground, Escape, EscapeIntermediate, Csi, Osc, OtherString, StringEscape, Unknown };
+  bool control_in_sequence(unsigned char c);
+  void unsure();
+  void reset_modes();
+  void csi_done(char final_byte, uint16_t rows);
+
+  State state_ = State::Ground;
+  bool region_full_ = true;
+  bool insert_ = false;
+  bool lr_margins_ = false;
+  // The CSI being read.
+  static constexpr size_t kMaxParams = 16;
+  static constexpr uint32_t kMissing = 0xffffffff;
+  uint32_t params_[kMaxParams] = {};
+  size_t param_count_ = 0;
+  uint32_t current_ = kMissing;
+  char leader_ = 0;
+  char intermediate_ = 0;
+  bool odd_ = false;  // anything this does not read for certain: sub-parameters, overflow, ...
+};
+
 class Screen {
  public:
-  Screen(uint16_t rows, uint16_t cols, size_t scrollback_lines);
+  // `batch_line_floods` false gives libvterm the bytes exactly as they come: the reference the
+  // batched scrolling is tested against.
+  Screen(uint16_t rows, uint16_t cols, size_t scrollback_lines, bool batch_line_floods = true);
   ~Screen();
   // libvterm calls back into this object: it stays where it was made.
   Screen(const Screen&) = delete;
@@ -65,6 +101,12 @@ class Screen {
   struct Callbacks;
 
  private:
+  void write_to_vterm(std::string_view bytes);
+  void feed_batching(std::string_view bytes);
+  bool no_double_size_rows() const;
+  void feed_plain_lines(std::string_view lines);
+  void scroll_plain_lines(std::string_view lines);
+
   void render_main_screen(std::string& out) const;
   void render_alternate_screen(std::string& out, bool printed_lines) const;
   void render_cursor_and_modes(std::string& out) const;
@@ -72,6 +114,11 @@ class Screen {
   uint16_t rows_;
   uint16_t cols_;
   size_t scrollback_limit_;
+  bool batch_line_floods_;
+  VtermTracker tracker_;
+  // Lines about to be pushed that later pushes of the same feed drop from the scrollback again:
+  // counted, not converted.
+  uint64_t unneeded_pushes_ = 0;
   uint64_t lines_scrolled_ = 0;
   std::deque<std::string> scrollback_;
 

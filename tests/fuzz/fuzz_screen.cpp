@@ -1,6 +1,7 @@
 // libFuzzer target: a program's output, whatever its bytes, through the agent's Screen, fed in two
-// parts (split where the input chooses) with a resize between them. Must never crash or hang, and
-// what render() sends must make a fresh Screen show the same cells, cursor and screen.
+// parts (split where the input chooses) with a resize between them. Must never crash or hang, must
+// leave exactly the state a Screen without batched scrolling leaves, and what render() sends must
+// make a fresh Screen show the same cells, cursor and screen.
 #include <vterm.h>
 
 #include <cstdint>
@@ -99,6 +100,31 @@ void check_same_view(const Screen& a, const Screen& b) {
   if (a.alternate_screen() != b.alternate_screen() || a.cursor_visible() != b.cursor_visible()) __builtin_trap();
 }
 
+// The batched scrolling of line floods against libvterm fed byte by byte: the same cells, cursor,
+// scrollback and count, exactly.
+void check_same_state(const Screen& fast, const Screen& reference) {
+  if (fast.lines_scrolled() != reference.lines_scrolled()) __builtin_trap();
+  VTermPos cursor_a, cursor_b;
+  vterm_state_get_cursorpos(fast.vterm_state(), &cursor_a);
+  vterm_state_get_cursorpos(reference.vterm_state(), &cursor_b);
+  if (cursor_a.row != cursor_b.row || cursor_a.col != cursor_b.col) __builtin_trap();
+  for (int row = 0; row < fast.rows(); ++row) {
+    for (int col = 0; col < fast.cols(); ++col) {
+      VTermScreenCell a, b;
+      vterm_screen_get_cell(fast.vterm_screen(), VTermPos{row, col}, &a);
+      vterm_screen_get_cell(reference.vterm_screen(), VTermPos{row, col}, &b);
+      for (size_t i = 0; i < VTERM_MAX_CHARS_PER_CELL; ++i) {
+        if (a.chars[i] != b.chars[i]) __builtin_trap();
+        if (a.chars[i] == 0) break;
+      }
+      if (a.width != b.width || !same_colour(a.fg, b.fg) || !same_colour(a.bg, b.bg) || a.attrs.bold != b.attrs.bold ||
+          a.attrs.reverse != b.attrs.reverse || a.attrs.underline != b.attrs.underline)
+        __builtin_trap();
+    }
+  }
+  if (fast.render(0) != reference.render(0)) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -114,9 +140,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t split = std::min<size_t>(data[4] * output.size() / 255, output.size());
 
   Screen a(rows, cols, 20);
+  Screen reference(rows, cols, 20, false);
   a.feed(output.substr(0, split));
+  reference.feed(output.substr(0, split));
+  check_same_state(a, reference);
   a.resize(new_rows, new_cols);
+  reference.resize(new_rows, new_cols);
   a.feed(output.substr(split));
+  reference.feed(output.substr(split));
+  check_same_state(a, reference);
   std::string rendered = a.render(0);
 
   Screen b(a.rows(), a.cols(), 20);
