@@ -18,7 +18,9 @@ uint16_t cols_of(const wire::WinSize& size) { return size.cols > 0 ? size.cols :
 class EmulatedScreen final : public SessionScreen {
  public:
   EmulatedScreen(const wire::WinSize& size, size_t scrollback_lines)
-      : screen_(rows_of(size), cols_of(size), scrollback_lines) {}
+      : screen_(rows_of(size), cols_of(size), scrollback_lines) {
+    screen_.keep_scrollback(false);  // the client that opens the session is attached
+  }
 
   void feed(uint64_t offset, std::string_view bytes) override {
     position_ = offset;
@@ -52,12 +54,14 @@ class EmulatedScreen final : public SessionScreen {
     VTermPos cursor{};
     vterm_state_get_cursorpos(screen_.vterm_state(), &cursor);
     lines_seen_ = screen_.lines_scrolled() + static_cast<uint64_t>(std::max(cursor.row, 0));
+    screen_.keep_scrollback(true);  // what comes next is news to the next client
   }
 
   std::string repaint(uint64_t offset) override {
     position_ = std::max(position_, offset);
     apply_resizes_due();
     std::string bytes = screen_.render(lines_seen_);
+    screen_.keep_scrollback(false);  // the client attaching now shows all that follows itself
     skip_from_ = offset;
     skip_to_ = offset + bytes.size();
     return bytes;

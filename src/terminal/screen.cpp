@@ -115,6 +115,17 @@ const VTermScreenCallbacks kScreenCallbacks = {
     .sb_popline = &Screen::Callbacks::sb_popline,
 };
 
+const VTermScreenCallbacks kScreenCallbacksWithoutScrollback = {
+    .damage = nullptr,
+    .moverect = nullptr,
+    .movecursor = nullptr,
+    .settermprop = &Screen::Callbacks::settermprop,
+    .bell = nullptr,
+    .resize = nullptr,
+    .sb_pushline = nullptr,
+    .sb_popline = &Screen::Callbacks::sb_popline,
+};
+
 }  // namespace
 
 Screen::Screen(uint16_t rows, uint16_t cols, size_t scrollback_lines, bool batch_line_floods)
@@ -219,6 +230,11 @@ bool Screen::no_double_size_rows() const {
 }
 
 // Whole plain lines, the cursor at column 0, the scroll region the whole main screen.
+void Screen::keep_scrollback(bool keep) {
+  vterm_screen_set_callbacks(screen_, keep ? &kScreenCallbacks : &kScreenCallbacksWithoutScrollback, this);
+  if (!keep) scrollback_ = {};
+}
+
 void Screen::feed_plain_lines(std::string_view lines) {
   VTermPos cursor;
   vterm_state_get_cursorpos(state_, &cursor);

@@ -77,6 +77,11 @@ class Screen {
 
   // Lines that have left the top of the main screen since the start, the ones no longer kept too.
   uint64_t lines_scrolled() const { return lines_scrolled_; }
+  // Whether lines that leave the top are kept and counted (they are from the start). Off, libvterm
+  // does not even read them out of its cells, which is most of the cost of a flood of lines: the
+  // agent turns it off while a client is attached, which has shown them already. Off also forgets
+  // the lines kept.
+  void keep_scrollback(bool keep);
   // The number of the oldest scrollback line still kept (lines_scrolled() when none is).
   uint64_t first_kept_line() const { return lines_scrolled_ - scrollback_.size(); }
 

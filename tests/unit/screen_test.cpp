@@ -166,6 +166,21 @@ TEST_CASE("the scrollback keeps its last lines; the count goes on") {
   check_round_trip(none, 0);
 }
 
+TEST_CASE("with the scrollback off, lines leave the screen unkept and uncounted; on again, it goes on from there") {
+  Screen a(24, 80, 100);
+  a.feed(numbered_lines(30));  // 7 kept
+  a.keep_scrollback(false);
+  CHECK(a.first_kept_line() == 7);  // what was kept is gone
+  a.feed(numbered_lines(40));
+  CHECK(a.lines_scrolled() == 7);
+  CHECK(row_text(a, 22) == "line 40");  // the screen is kept as before
+  a.keep_scrollback(true);
+  a.feed("more 1\r\nmore 2\r\n");
+  CHECK(a.lines_scrolled() == 9);
+  CHECK(starts_with(a.render(0), "\x1b[0m\rline 18\r\nline 19\r\nline 20\x1b[K\r\n"));
+  check_round_trip(a, 100);
+}
+
 TEST_CASE("attributes and colours: the 16, the 256 and RGB, on the screen and in the scrollback") {
   Screen a(5, 60, 100);
   a.feed("\x1b[1mbold\x1b[22m \x1b[3mitalic\x1b[0m \x1b[4mu\x1b[21md\x1b[4:3mc\x1b[24m \x1b[5mblink\x1b[0m "
