@@ -104,7 +104,7 @@ struct Screen::Callbacks {
 
 namespace {
 
-const VTermScreenCallbacks kScreenCallbacks = {
+constexpr VTermScreenCallbacks kScreenCallbacks = {
     .damage = nullptr,
     .moverect = nullptr,
     .movecursor = nullptr,
@@ -115,16 +115,11 @@ const VTermScreenCallbacks kScreenCallbacks = {
     .sb_popline = &Screen::Callbacks::sb_popline,
 };
 
-const VTermScreenCallbacks kScreenCallbacksWithoutScrollback = {
-    .damage = nullptr,
-    .moverect = nullptr,
-    .movecursor = nullptr,
-    .settermprop = &Screen::Callbacks::settermprop,
-    .bell = nullptr,
-    .resize = nullptr,
-    .sb_pushline = nullptr,
-    .sb_popline = &Screen::Callbacks::sb_popline,
-};
+constexpr VTermScreenCallbacks without_scrollback(VTermScreenCallbacks callbacks) {
+  callbacks.sb_pushline = nullptr;
+  return callbacks;
+}
+constexpr VTermScreenCallbacks kScreenCallbacksWithoutScrollback = without_scrollback(kScreenCallbacks);
 
 }  // namespace
 
