@@ -424,7 +424,6 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
     // What the previous client acknowledged it saw; the rest it never showed is in the screen.
     if (!released_) screen_->seen();
     output_[0].discard_unacked();
-    released_ = false;
     if (request.size.rows > 0 && request.size.cols > 0 && !exit_) {
       size_ = request.size;
       screen_->resize(output_[0].end(), size_);

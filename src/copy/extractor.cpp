@@ -28,14 +28,14 @@ constexpr const char* kPartialSuffix = ".hvterm-partial";
 constexpr uint64_t kNotWorthResuming = 64 * 1024;
 constexpr size_t kMaxName = 255;  // NAME_MAX on the systems agents run on
 
-// Where a file's bytes wait until they are complete: ".NAME.hvterm-partial" beside it, so that a
-// later copy of the same name finds what an interrupted one left.
 bool is_directory(const std::string& path) {
   FileInfo info;
   std::string error;
   return platform::file_info(path, false, info, error) && info.type == FileInfo::Type::Directory;
 }
 
+// Where a file's bytes wait until they are complete: ".NAME.hvterm-partial" beside it, so that a
+// later copy of the same name finds what an interrupted one left.
 std::string partial_name(const std::string& name) {
   std::string partial = "." + name + kPartialSuffix;
   if (partial.size() <= kMaxName) return partial;
@@ -285,10 +285,7 @@ bool Extractor::open_target(const std::string& directory, std::string& error) {
   if (!options_.resume && file_.size <= kNotWorthResuming) {
     // Nothing to gain from a partial name, whose lock costs three system calls: under a name of
     // its own, a small file takes one.
-    partial_size_ = 0;
-    file_mode_ = platform::mode_when_created(create_mode);
-    file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error, create_mode);
-    return file_fd_ >= 0;
+    return open_temporary(directory, create_mode, error);
   }
   size_t slash = platform::last_separator(file_final_);
   std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
@@ -312,6 +309,10 @@ bool Extractor::open_target(const std::string& directory, std::string& error) {
   }
   // Another copy writes this name right now (or the name is taken by something that is not ours):
   // this copy goes to a name of its own, which an interruption does not leave behind.
+  return open_temporary(directory, create_mode, error);
+}
+
+bool Extractor::open_temporary(const std::string& directory, uint32_t create_mode, std::string& error) {
   partial_size_ = 0;
   file_mode_ = platform::mode_when_created(create_mode);
   file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error, create_mode);

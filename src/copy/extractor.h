@@ -82,6 +82,8 @@ class Extractor final : public Decoder::Handler {
   void leave_file();  // the copy stops mid-file: a partial file stays for --resume
   // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_.
   bool open_target(const std::string& directory, std::string& error);
+  // A random name of this copy's own in `directory`: not resumable, left by no interruption.
+  bool open_temporary(const std::string& directory, uint32_t create_mode, std::string& error);
   uint32_t final_mode() const;  // the permission bits the file being received gets
   void answer_partial();
   void send_answer(const Partial& held);

@@ -3,7 +3,6 @@
 #include <vterm.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <new>
 #include <span>
 #include <vector>
@@ -12,37 +11,6 @@
 
 namespace hvterm {
 namespace {
-
-// libvterm allocates through these, so memory_bytes() can count what it really holds. Each block
-// carries its size in front, as free() is not told it.
-constexpr size_t kSizeHeader = alignof(std::max_align_t);
-
-void* counted_calloc(size_t size, void* counter) {
-  // libvterm relies on zeroed memory.
-  auto* block = static_cast<char*>(std::calloc(1, kSizeHeader + size));
-  if (block == nullptr) throw std::bad_alloc();
-  *reinterpret_cast<size_t*>(block) = size;
-  *static_cast<size_t*>(counter) += size;
-  return block + kSizeHeader;
-}
-
-void counted_free(void* pointer, void* counter) {
-  if (pointer == nullptr) return;
-  char* block = static_cast<char*>(pointer) - kSizeHeader;
-  *static_cast<size_t*>(counter) -= *reinterpret_cast<size_t*>(block);
-  std::free(block);
-}
-
-VTermAllocatorFunctions counted_allocator{counted_calloc, counted_free};
-
-// A malloc'd block's bookkeeping and rounding, for the estimate of the scrollback's strings.
-constexpr size_t kHeapBlockOverhead = 16;
-
-size_t string_bytes(const std::string& text) {
-  // Up to 15 bytes fit inside std::string itself (libstdc++'s short-string buffer).
-  size_t heap = text.capacity() > 15 ? text.capacity() + 1 + kHeapBlockOverhead : 0;
-  return sizeof(std::string) + heap;
-}
 
 void append_cursor_position(std::string& out, int row, int col) {
   out += "\x1b[" + std::to_string(row + 1) + ';' + std::to_string(col + 1) + 'H';
@@ -128,7 +96,7 @@ Screen::Screen(uint16_t rows, uint16_t cols, size_t scrollback_lines, bool batch
       cols_(std::max<uint16_t>(cols, 1)),
       scrollback_limit_(scrollback_lines),
       batch_line_floods_(batch_line_floods) {
-  vterm_ = vterm_new_with_allocator(rows_, cols_, &counted_allocator, &vterm_bytes_);
+  vterm_ = vterm_new(rows_, cols_);
   if (vterm_ == nullptr) throw std::bad_alloc();
   // libvterm starts in a mode where bytes are ISO 8859-1 characters.
   vterm_set_utf8(vterm_, 1);
@@ -355,15 +323,6 @@ void Screen::render_cursor_and_modes(std::string& out) const {
   out += modes_.reapply_input_modes(TerminalModes::CursorVisibility::LeftOut);
   out += cursor_visible_ ? "\x1b[?25h" : "\x1b[?25l";
   if (!title_.empty()) out += "\x1b]2;" + printable_title(title_) + "\x1b\\";
-}
-
-size_t Screen::memory_bytes() const {
-  size_t bytes = sizeof(Screen) + vterm_bytes_;
-  for (const std::string& line : scrollback_) bytes += string_bytes(line);
-  // std::deque's map: a pointer per block of 512 bytes of strings.
-  bytes += (scrollback_.size() * sizeof(std::string) / 512 + 1) * sizeof(void*);
-  bytes += title_.capacity();
-  return bytes;
 }
 
 }  // namespace hvterm

@@ -91,9 +91,6 @@ class Screen {
   // the alternate screen if the program is on it, the cursor, the pen, the input modes and the title.
   std::string render(uint64_t from_line) const;
 
-  // What this Screen holds in memory: the scrollback's strings and libvterm's allocations.
-  size_t memory_bytes() const;
-
   bool alternate_screen() const { return alternate_screen_; }
   bool cursor_visible() const { return cursor_visible_; }
   const std::string& title() const { return title_; }
@@ -134,7 +131,6 @@ class Screen {
   bool cursor_visible_ = true;
   std::string title_;
 
-  size_t vterm_bytes_ = 0;  // what libvterm has allocated, counted by our allocator
   VTerm* vterm_ = nullptr;
   VTermScreen* screen_ = nullptr;
   VTermState* state_ = nullptr;
