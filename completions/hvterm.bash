@@ -286,7 +286,7 @@ _hvterm()
             # -p is --preserve for cp, as for cp and scp: its port is --port alone.
             cp) _hvterm__add ${conn/-p --port/--port} $resume --target -r --recursive -p --preserve --no-clobber --progress --resume ;;
             forward) _hvterm__add $forwards $conn $resume ;;
-            attach) _hvterm__add $session ;;
+            attach) _hvterm__add $session --read-only --take ;;
             ls) _hvterm__add --json $conn ;;
             kill) _hvterm__add -s --signal --foreground --close $conn ;;
             ping) _hvterm__add --wait $conn ;;

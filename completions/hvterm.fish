@@ -212,7 +212,7 @@ complete -c hvterm -n '__hvterm_at sub' -a exec -d 'Run a command; stdio piped, 
 complete -c hvterm -n '__hvterm_at sub' -a nc -d 'stdin/stdout to a port or socket in the guest (ssh ProxyCommand)'
 complete -c hvterm -n '__hvterm_at sub' -a cp -d 'Copy files and directories into or out of the guest'
 complete -c hvterm -n '__hvterm_at sub' -a forward -d 'Forward TCP ports to and from the guest (like ssh -L/-R)'
-complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session'
+complete -c hvterm -n '__hvterm_at sub' -a attach -d 'Reattach to a detached session, or join one that is shown'
 complete -c hvterm -n '__hvterm_at sub' -a ls -d "List the agent's sessions"
 complete -c hvterm -n '__hvterm_at sub' -a kill -d "Signal a session's process, or close the session"
 complete -c hvterm -n '__hvterm_at sub' -a ping -d 'Check that the agent answers'
@@ -276,6 +276,8 @@ complete -c hvterm -n "__hvterm_option_of $forwards" -s R -l remote -x -d 'Liste
 complete -c hvterm -n '__hvterm_option_of exec' -s t -l tty -d 'Run the command on a PTY (like ssh -t)'
 complete -c hvterm -n '__hvterm_option_of ls vms' -l json -d 'Machine-readable output'
 complete -c hvterm -n '__hvterm_option_of kill' -s s -l signal -x -a 'HUP INT QUIT KILL USR1 USR2 PIPE TERM CONT STOP TSTP WINCH' -d 'Signal name or number (default TERM)'
+complete -c hvterm -n '__hvterm_option_of attach' -l read-only -d 'Show the session without typing into it'
+complete -c hvterm -n '__hvterm_option_of attach' -l take -d 'Take the session over: every other client leaves'
 complete -c hvterm -n '__hvterm_option_of kill' -l foreground -d "Signal the terminal's foreground job instead"
 complete -c hvterm -n '__hvterm_option_of kill' -l close -d 'Hang the session up and discard it'
 complete -c hvterm -n '__hvterm_option_of ping' -l wait -x -d 'Keep trying for up to this many seconds'

@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvterm', 'hvterm.exe' -ScriptBl
         # -p is --preserve for cp, as for cp and scp: its port is --port alone.
         'cp'         = @('-h', '--help', '-F', '--config', '--port', '--connect-timeout', '--token-file', '-v', '--verbose', '-q', '--quiet') + $resume + @('--target', '-r', '--recursive', '-p', '--preserve', '--no-clobber', '--progress', '--resume')
         'forward'    = $forwards + $conn + $resume
-        'attach'     = $session
+        'attach'     = $session + @('--read-only', '--take')
         'ls'         = $conn + @('--json')
         'kill'       = $conn + @('-s', '--signal', '--foreground', '--close')
         'ping'       = $conn + @('--wait')

@@ -75,6 +75,11 @@ void AgentConnection::taken_over() {
   finish();
 }
 
+void AgentConnection::tell_size(const wire::WinSize& size) {
+  if (framed_ != nullptr && (client_capabilities_ & wire::kCapViewers) != 0)
+    framed_->send(wire::encode_window_size(size));
+}
+
 void AgentConnection::session_gone(const std::string& message) {
   session_ = nullptr;
   if (framed_ != nullptr) framed_->fail(wire::ErrorCode::NoSuchSession, message);
@@ -135,7 +140,8 @@ void AgentConnection::on_hello(wire::Frame& frame) {
   reply.version = version;
   reply.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapConnect |
                        wire::kCapListen | wire::kCapNames | wire::kCapKillRecipient | wire::kCapCopy |
-                       wire::kCapCopyResume | (agent_.options().token.empty() ? 0 : wire::kCapToken);
+                       wire::kCapCopyResume | (keeps_screens() ? wire::kCapViewers : 0) |
+                       (agent_.options().token.empty() ? 0 : wire::kCapToken);
   reply.software = std::string("hvtermd ") + HVTERM_VERSION;
   framed_->send(wire::encode(reply));
   state_ = State::AwaitRequest;
@@ -196,7 +202,8 @@ void AgentConnection::on_request(wire::Frame& frame) {
     case wire::FrameType::List: {
       if (!frame.payload.empty()) return reject(wire::ErrorCode::Malformed, "malformed LIST");
       bool names = (client_capabilities_ & wire::kCapNames) != 0;
-      for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe(), names));
+      bool clients = (client_capabilities_ & wire::kCapViewers) != 0;
+      for (const Session* s : agent_.sessions()) framed_->send(wire::encode(s->describe(), names, clients));
       framed_->send(wire::encode_empty(wire::FrameType::ListEnd));
       return close();
     }
@@ -232,12 +239,17 @@ void AgentConnection::on_kill(const wire::Kill& kill) {
 }
 
 void AgentConnection::bind(Session* session, const wire::Attach& attach) {
-  auto info = session->attach(this, attach);
-  if (!info) return reject(wire::ErrorCode::BadRequest, "resume positions do not match the session");
+  bool shares = (client_capabilities_ & wire::kCapViewers) != 0;
+  std::string refusal;
+  auto info = session->attach(this, attach, shares, refusal);
+  if (!info)
+    return reject(wire::ErrorCode::BadRequest, refusal.empty() ? "resume positions do not match the session" : refusal);
   session_ = session;
   state_ = State::Bound;
   delay_.stop();
-  framed_->send(wire::encode(*info));
+  framed_->send(wire::encode(*info, shares));
+  // The size of the terminal it shows, which others may share: smaller than its own, perhaps.
+  if (info->mode == wire::SessionMode::Pty) tell_size(session->size());
   session->pump();
 }
 
@@ -251,7 +263,7 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       Slice bytes;
       ok = wire::decode_data(frame.payload, stream, offset, bytes);
       if (ok && stream != wire::Stream::Stdin) problem = "DATA for a stream other than stdin";
-      if (ok && problem.empty()) session_->on_input(offset, std::move(bytes), problem);
+      if (ok && problem.empty()) session_->on_input(this, offset, std::move(bytes), problem);
       break;
     }
     case wire::FrameType::Eof: {
@@ -259,7 +271,7 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       uint64_t offset;
       ok = wire::decode_stream_offset(frame.payload.view(), stream, offset);
       if (ok && stream != wire::Stream::Stdin) problem = "EOF for a stream other than stdin";
-      if (ok && problem.empty() && !session_->on_input_eof(offset))
+      if (ok && problem.empty() && !session_->on_input_eof(this, offset))
         problem = "stdin EOF at offset " + std::to_string(offset) + " does not follow the data received";
       break;
     }
@@ -267,20 +279,20 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       wire::Stream stream;
       uint64_t position;
       ok = wire::decode_stream_offset(frame.payload.view(), stream, position);
-      if (ok && !session_->on_ack(stream, position))
+      if (ok && !session_->on_ack(this, stream, position))
         problem = "ACK of position " + std::to_string(position) + " acknowledges what was never sent";
       break;
     }
     case wire::FrameType::WindowSize: {
       wire::WinSize size;
       ok = wire::decode_window_size(frame.payload.view(), size);
-      if (ok) session_->resize(size);
+      if (ok) session_->resize(this, size);
       break;
     }
     case wire::FrameType::Signal: {
       uint8_t sig;
       ok = wire::decode_signal(frame.payload.view(), sig);
-      if (ok) session_->signal(sig);
+      if (ok && session_->may_signal(this)) session_->signal(sig);
       break;
     }
     case wire::FrameType::Ping:
@@ -299,8 +311,7 @@ void AgentConnection::on_session_frame(wire::Frame& frame) {
       if (!ok) break;
       Session* s = session_;
       session_ = nullptr;
-      s->detach(this);
-      s->collect();
+      s->collect(this);
       if ((client_capabilities_ & wire::kCapCollectOk) != 0) framed_->send(wire::encode_empty(wire::FrameType::Ok));
       return close();
     }

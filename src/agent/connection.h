@@ -20,6 +20,9 @@ class AgentConnection final : public FramedConnection::Handler {
   FramedConnection& framed() { return *framed_; }
   // Another connection attached to our session: tell our client and close.
   void taken_over();
+  // The session's terminal has this size now (several terminals show it: the smallest); a client
+  // that can hear it is told.
+  void tell_size(const wire::WinSize& size);
   // Forget the session without touching it (it is going away).
   // The session was closed under us (hvterm kill --close, its linger, shutdown): the client is told,
   // and this connection ends (it is deleted before this returns).

@@ -3,6 +3,8 @@
 
 namespace hvterm {
 
+bool keeps_screens() { return false; }
+
 std::unique_ptr<SessionScreen> make_session_screen(const wire::WinSize&, size_t) { return nullptr; }
 
 }  // namespace hvterm

@@ -161,7 +161,11 @@ void Session::release_held_input() {
 
 // ---- output: child -> replay buffer -> connection ---------------------------------------------------
 
-bool Session::output_full() const { return output_[0].unacked() + output_[1].unacked() >= output_[0].capacity(); }
+bool Session::output_full() const {
+  // A viewer that does not keep up holds the program back, as the client does.
+  return output_[0].unacked() + output_[1].unacked() >= output_[0].capacity() ||
+         std::any_of(viewers_.begin(), viewers_.end(), [](const auto& v) { return v->full(); });
+}
 
 void Session::start_reading() {
   if (reading_ || !child_ || (guest_ != nullptr && !guest_->connected())) return;
@@ -233,6 +237,8 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   } else {
     bytes = read_block_.take(n);  // the next read goes on right behind
   }
+  if (index == 0)
+    for (auto& viewer : viewers_) viewer->show(bytes);  // shares the bytes, no copy
   output_[index].append(std::move(bytes));
   if (released_) output_[index].discard_unacked();
   touch();
@@ -246,6 +252,8 @@ void Session::finish_output(int index) {
   if (uv_stream_t* stream = output_pipe(index); stream != nullptr) uv_read_stop(stream);
   output_open_[index] = false;
   output_[index].finish();
+  if (index == 0)
+    for (auto& viewer : viewers_) viewer->finish();
   if (index == 0 && request_.mode == wire::SessionMode::Pty) drain_timer_.close();
   pump();
 }
@@ -270,6 +278,7 @@ void Session::on_exit(const wire::Exit& status) {
 }
 
 void Session::pump() {
+  for (auto& viewer : viewers_) viewer->pump(exit_);
   if (connection_ == nullptr) return;
   FramedConnection& conn = connection_->framed();
   for (auto& output : output_) output.pump(conn);
@@ -280,7 +289,12 @@ void Session::pump() {
   }
 }
 
-bool Session::on_ack(wire::Stream stream, uint64_t position) {
+bool Session::on_ack(AgentConnection* from, wire::Stream stream, uint64_t position) {
+  if (Viewer* viewer = viewer_of(from); viewer != nullptr) {
+    if (!viewer->on_ack(stream, position)) return false;
+    resume_reading_if_room();
+    return true;
+  }
   if (stream == wire::Stream::Stdin) return false;
   int index = stream == wire::Stream::Stdout ? 0 : 1;
   if (!output_[index].ack(position)) return false;
@@ -296,7 +310,16 @@ bool Session::on_ack(wire::Stream stream, uint64_t position) {
 
 // ---- input: connection -> child --------------------------------------------------------------------
 
-bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
+bool Session::on_input(AgentConnection* from, uint64_t offset, Slice bytes, std::string& problem) {
+  if (Viewer* viewer = viewer_of(from); viewer != nullptr) {
+    auto fresh = viewer->accept_input(offset, std::move(bytes), problem);
+    if (!fresh) return false;
+    if (!fresh->empty()) {
+      touch();
+      write_input(std::move(*fresh), viewer->serial());
+    }
+    return true;
+  }
   if (input_.eof()) {
     problem = "DATA after the end of stdin";
     return false;
@@ -325,7 +348,7 @@ bool Session::on_input(uint64_t offset, Slice bytes, std::string& problem) {
   return true;
 }
 
-void Session::write_input(Slice bytes) {
+void Session::write_input(Slice bytes, uint64_t owner) {
   size_t n = bytes.size();
   if (guest_ != nullptr && !guest_->connected() && !exit_) {  // still connecting: hold it (bounded by the window)
     held_input_.push_back(std::move(bytes));
@@ -333,7 +356,7 @@ void Session::write_input(Slice bytes) {
   }
   uv_stream_t* in = child_ && !input_closed_ ? child_->input() : nullptr;
   if (in == nullptr || exit_) {  // nobody to read it: consumed by definition
-    on_input_written(n);
+    on_input_written(owner, n);
     return;
   }
   // Nothing queued: most input (keystrokes) goes straight into the child without a request. Not
@@ -345,7 +368,7 @@ void Session::write_input(Slice bytes) {
     int written = uv_try_write(in, &now, 1);
     if (written > 0) {
       bytes.remove_prefix(static_cast<size_t>(written));
-      on_input_written(static_cast<size_t>(written));
+      on_input_written(owner, static_cast<size_t>(written));
       if (bytes.empty() || input_closed_) return;
       n = bytes.size();
     }
@@ -353,9 +376,10 @@ void Session::write_input(Slice bytes) {
   struct InputWrite {
     uv_write_t request;
     Session* session;
+    uint64_t owner;
     Slice bytes;
   };
-  auto* w = new InputWrite{{}, this, std::move(bytes)};
+  auto* w = new InputWrite{{}, this, owner, std::move(bytes)};
   w->request.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.mutable_data(), static_cast<unsigned>(w->bytes.size()));
   ++input_writes_pending_;
@@ -364,27 +388,35 @@ void Session::write_input(Slice bytes) {
     // A child that closed its stdin (EPIPE) has consumed the input as far as anyone can tell.
     Session* session = w->session;
     size_t written = w->bytes.size();
+    uint64_t owner = w->owner;
     delete w;
     if (session->lifecycle_.removing()) return;
     --session->input_writes_pending_;
-    session->on_input_written(written);
+    session->on_input_written(owner, written);
     if (status < 0 && status != UV_ECANCELED && session->guest_ != nullptr) session->guest_->write_failed(status);
   });
   if (rc != 0) {
     --input_writes_pending_;
     delete w;
-    on_input_written(n);
+    on_input_written(owner, n);
     if (guest_ != nullptr) guest_->write_failed(rc);
   }
 }
 
-void Session::on_input_written(size_t bytes) {
+void Session::on_input_written(uint64_t owner, size_t bytes) {
+  if (owner != 0) {  // a viewer's keystrokes; it may have gone since
+    for (auto& viewer : viewers_)
+      if (viewer->serial() == owner) viewer->input_consumed(bytes);
+    close_input_if_done();
+    return;
+  }
   input_.consumed(bytes);
   close_input_if_done();
   maybe_send_input_ack(input_.eof() && input_closed_);
 }
 
-bool Session::on_input_eof(uint64_t offset) {
+bool Session::on_input_eof(AgentConnection* from, uint64_t offset) {
+  if (viewer_of(from) != nullptr) return false;  // a terminal's stdin has no end: ^D is a byte
   // A repeated EOF (a client taking over a session whose stdin already ended) changes nothing.
   if (input_.eof()) return offset >= input_.received_bytes();
   if (!input_.eof_at(offset)) return false;
@@ -417,15 +449,29 @@ void Session::maybe_send_input_ack(bool force) {
 
 // ---- attach / detach ---------------------------------------------------------------------------------
 
-std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, const wire::Attach& request) {
+std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, const wire::Attach& request, bool shares,
+                                                 std::string& refusal) {
+  // A viewer joins a session that someone shows; a read-only one, any (it never becomes the client).
+  bool shown = connection_ != nullptr && connection_ != connection;
+  if (shares && !request.resume && !request.take && (request.read_only || shown)) {
+    if (shows_screen()) return join(connection, request);
+    refusal = std::string(request_.mode != wire::SessionMode::Pty
+                              ? "this session's output is exact bytes for one client"
+                              : "this agent keeps no screen to show a second client") +
+              (request.read_only ? ", so it cannot be watched" : "; --take takes it over");
+    return std::nullopt;
+  }
+  if (request.take) let_viewers_go(true);
+  if (request.size.rows > 0 && request.size.cols > 0) client_size_ = request.size;
+  wire::WinSize size = smallest_size(true);
   // Not for the client that opened the session (bound the same way), before anything was printed.
   bool repaint = shows_screen() && !request.resume && output_[0].end() > 0;
   if (repaint) {
     // What the previous client acknowledged it saw; the rest it never showed is in the screen.
     if (!released_) screen_->seen();
     output_[0].discard_unacked();
-    if (request.size.rows > 0 && request.size.cols > 0 && !exit_) {
-      size_ = request.size;
+    if (size.rows > 0 && size.cols > 0 && !exit_) {
+      size_ = size;
       screen_->resize(output_[0].end(), size_);
     }
     output_[0].append_before_eof(Slice::copy_of(screen_->repaint(output_[0].end())));
@@ -449,21 +495,102 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   input_.acks_start_at(0);                       // the new connection has heard nothing yet
   input_window_base_ = input_.received_bytes();  // SESSION tells it where its input resumes
   resume_reading_if_room();                      // the client's positions may acknowledge output we stopped for
-  if (request.size.rows > 0 && request.size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty && !exit_) {
-    size_ = request.size;
+  if (size.rows > 0 && size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty && !exit_) {
+    bool changed = size != size_;
+    size_ = size;
+    if (screen_ && changed) screen_->resize(output_[0].end(), size_);
     // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
     if (!request.resume)
       child_->nudge_redraw(to_platform(size_));
     else
       child_->resize(to_platform(size_));
+    if (changed)
+      for (auto& viewer : viewers_) viewer->connection()->tell_size(size_);
   }
   return info;
 }
 
+// The screen as the client last acknowledged it, then what it has not acknowledged yet: the
+// viewer's stream is where the client's is, and both go on with what the program prints.
+wire::SessionInfo Session::join(AgentConnection* connection, const wire::Attach& request) {
+  auto viewer = std::make_unique<Viewer>(connection, request.read_only, request.size, output_[0].capacity(),
+                                         ++last_viewer_serial_);
+  Viewer* joined = viewer.get();
+  viewers_.push_back(std::move(viewer));
+  fit_size(connection);  // first: when the client has acknowledged everything, the screen is drawn at the new size
+  joined->show(Slice::copy_of(screen_->view()));
+  output_[0].for_each_unacked([joined](const Slice& bytes) { joined->show(bytes); });
+  if (output_[0].finished()) joined->finish();
+  touch();
+  log::info("session " + wire::session_id_hex(id_).substr(0, 8) + ": a " +
+            (request.read_only ? "read-only viewer" : "viewer") + " joined (" +
+            std::to_string(viewers_.size() + (connection_ != nullptr ? 1 : 0)) + " attached)");
+  wire::SessionInfo info;
+  info.id = id_;
+  info.mode = request_.mode;
+  info.pid = pid_;
+  info.role = request.read_only ? wire::AttachRole::ReadOnlyViewer : wire::AttachRole::Viewer;
+  return info;  // positions 0: the viewer's streams start here
+}
+
+Viewer* Session::viewer_of(const AgentConnection* connection) const {
+  for (const auto& viewer : viewers_)
+    if (viewer->connection() == connection) return viewer.get();
+  return nullptr;
+}
+
+void Session::leave(Viewer* viewer) {
+  std::erase_if(viewers_, [viewer](const auto& v) { return v.get() == viewer; });
+  fit_size();
+  resume_reading_if_room();
+}
+
+// Taken over (hvterm attach --take), or the session is going: each viewer's client is told why.
+void Session::let_viewers_go(bool taken_over) {
+  for (auto& viewer : std::exchange(viewers_, {})) {
+    if (taken_over)
+      viewer->connection()->taken_over();
+    else
+      viewer->connection()->session_gone("session terminated by the agent");
+  }
+}
+
+wire::WinSize Session::smallest_size(bool with_client) const {
+  wire::WinSize smallest;
+  int terminals = 0;
+  auto consider = [&](const wire::WinSize& size) {
+    if (size.rows == 0 || size.cols == 0) return;  // a terminal of unknown size does not count
+    if (terminals++ == 0) {
+      smallest = size;  // one terminal: its pixel size too
+      return;
+    }
+    smallest.rows = std::min(smallest.rows, size.rows);
+    smallest.cols = std::min(smallest.cols, size.cols);
+    smallest.xpixel = smallest.ypixel = 0;  // of several terminals, none is the one
+  };
+  if (with_client) consider(client_size_);
+  for (const auto& viewer : viewers_) consider(viewer->size());
+  return smallest;
+}
+
+bool Session::fit_size(const AgentConnection* newcomer) {
+  wire::WinSize size = smallest_size(connection_ != nullptr);
+  if (size.rows == 0 || size.cols == 0 || size == size_) return false;
+  size_ = size;
+  if (child_ && !exit_) child_->resize(to_platform(size));
+  if (screen_) screen_->resize(output_[0].end(), size);  // what is read from now on has the new size
+  if (connection_ != nullptr) connection_->tell_size(size);
+  for (auto& viewer : viewers_)
+    if (viewer->connection() != newcomer) viewer->connection()->tell_size(size);
+  return true;
+}
+
 void Session::detach(AgentConnection* connection, bool on_purpose) {
+  if (Viewer* viewer = viewer_of(connection); viewer != nullptr) return leave(viewer);
   if (connection_ != connection) return;
   connection_ = nullptr;
   if (on_purpose && shows_screen()) release_output();
+  fit_size();  // the viewers' terminals may be larger
   follow(lifecycle_.detached(platform::unix_time_ms()));
 }
 
@@ -476,11 +603,19 @@ void Session::release_output() {
   resume_reading_if_room();
 }
 
-void Session::resize(const wire::WinSize& size) {
+void Session::resize(AgentConnection* from, const wire::WinSize& size) {
   if (size.rows == 0 || size.cols == 0) return;
-  size_ = size;
-  if (child_ && !exit_) child_->resize(to_platform(size));
-  if (screen_) screen_->resize(output_[0].end(), size);  // what is read from now on has the new size
+  if (Viewer* viewer = viewer_of(from); viewer != nullptr)
+    viewer->set_size(size);
+  else
+    client_size_ = size;
+  // Whoever resized learns the session's size either way: another terminal may keep it smaller.
+  if (!fit_size() && request_.mode == wire::SessionMode::Pty) from->tell_size(size_);
+}
+
+bool Session::may_signal(const AgentConnection* from) const {
+  const Viewer* viewer = viewer_of(from);
+  return viewer == nullptr || !viewer->read_only();
 }
 
 int Session::signal(uint8_t wire_signal) {
@@ -493,7 +628,16 @@ int Session::signal_process(uint8_t wire_signal) {
   return child_->signal_process(to_platform_signal(wire_signal));
 }
 
-void Session::collect() { follow(lifecycle_.collected()); }
+void Session::collect(AgentConnection* from) {
+  if (Viewer* viewer = viewer_of(from); viewer != nullptr) {
+    leave(viewer);
+    // The exit status is the viewer's; it is the session's too unless its client may resume.
+    if (connection_ != nullptr || !released_) return;
+  } else {
+    detach(from);
+  }
+  follow(lifecycle_.collected());
+}
 
 void Session::terminate() { follow(lifecycle_.terminate()); }
 
@@ -527,12 +671,14 @@ void Session::on_lifecycle_timer() {
 }
 
 void Session::drop_client() {
+  let_viewers_go(false);
   if (connection_ == nullptr) return;
   // Before the call: the connection goes, and with it any detach it would report.
   std::exchange(connection_, nullptr)->session_gone("session terminated by the agent");
 }
 
 void Session::remove() {
+  let_viewers_go(false);
   ack_timer_.close();
   drain_timer_.close();
   lifecycle_timer_.close();
@@ -559,6 +705,7 @@ wire::ListEntry Session::describe() const {
   if (exit_) e.exit_code = exit_->kind == wire::ExitKind::Signaled ? 128 + exit_->code : exit_->code;
   e.command = description_;
   e.name = request_.name;
+  e.clients = static_cast<int>(viewers_.size()) + (connection_ != nullptr ? 1 : 0);
   return e;
 }
 

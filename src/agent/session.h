@@ -1,8 +1,9 @@
 #pragma once
 // A session lives in the agent, not in a connection: a child process (on a PTY or on pipes),
-// the replay buffers of its output, the position of its input, and at most one attached
-// connection. Connections come and go (detach, reset, resume); the session carries on and
-// delivers each byte exactly once to whichever client is attached.
+// the replay buffers of its output, the position of its input, and at most one attached client
+// (plus, for a terminal session whose screen the agent keeps, any number of viewers:
+// agent/session_viewer.h). Connections come and go (detach, reset, resume); the session carries on
+// and delivers each byte exactly once to whichever client is attached.
 #include <uv.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "agent/session_lifecycle.h"
 #include "agent/session_screen.h"
+#include "agent/session_viewer.h"
 #include "common/timer.h"
 #include "platform/process.h"
 #include "protocol/wire.h"
@@ -38,22 +40,29 @@ class Session {
   void adopt(uv_stream_t* accepted, const std::string& from);
 
   // Bind a connection. `resume` carries what the client already holds of each output stream;
-  // otherwise replay starts at what the previous client acknowledged. Returns the reply to send
-  // (SESSION), or nullopt when the positions are impossible.
-  std::optional<wire::SessionInfo> attach(AgentConnection* connection, const wire::Attach& request);
+  // otherwise replay starts at what the previous client acknowledged. `shares`: the client can be
+  // a viewer (it announced kCapViewers), and joins as one unless it takes the session or nobody
+  // shows it. Returns the reply to send (SESSION).
+  // nullopt: the positions are impossible, or `refusal` says why the client cannot be bound.
+  std::optional<wire::SessionInfo> attach(AgentConnection* connection, const wire::Attach& request, bool shares,
+                                          std::string& refusal);
   // The connection is gone (DETACH, reset, takeover); the session keeps running. `on_purpose`:
   // the client said DETACH, so nobody will resume from where it was.
   void detach(AgentConnection* connection, bool on_purpose = false);
   AgentConnection* connection() const { return connection_; }
+  const wire::WinSize& size() const { return size_; }
 
-  // Frames from the attached client. False means a protocol violation (`problem` says which).
-  bool on_input(uint64_t offset, Slice bytes, std::string& problem);
-  bool on_input_eof(uint64_t offset);
-  bool on_ack(wire::Stream stream, uint64_t position);
-  void resize(const wire::WinSize& size);
-  int signal(uint8_t wire_signal);          // the terminal's foreground job (pipes: the process group)
-  int signal_process(uint8_t wire_signal);  // the session's own process, the pid `hvterm ls` shows
-  void collect();                           // the client has the exit status: the session may go
+  // Frames from an attached client or viewer. False means a protocol violation (`problem` says which).
+  bool on_input(AgentConnection* from, uint64_t offset, Slice bytes, std::string& problem);
+  bool on_input_eof(AgentConnection* from, uint64_t offset);
+  bool on_ack(AgentConnection* from, wire::Stream stream, uint64_t position);
+  void resize(AgentConnection* from, const wire::WinSize& size);
+  bool may_signal(const AgentConnection* from) const;  // not a read-only viewer
+  int signal(uint8_t wire_signal);                     // the terminal's foreground job (pipes: the process group)
+  int signal_process(uint8_t wire_signal);             // the session's own process, the pid `hvterm ls` shows
+  // `from` has the exit status: the session may go, unless `from` is a viewer and the session's
+  // client may still come back for it.
+  void collect(AgentConnection* from);
 
   wire::ListEntry describe() const;
   const wire::SessionId& id() const { return id_; }
@@ -84,8 +93,9 @@ class Session {
   void on_accepted(uv_stream_t* connection, const std::string& peer);  // a listening session's
   void release_held_input();
   void maybe_send_input_ack(bool force);
-  void write_input(Slice bytes);
-  void on_input_written(size_t bytes);
+  // `owner`: whose stdin stream the bytes are from: 0 the client's, else a viewer's serial.
+  void write_input(Slice bytes, uint64_t owner = 0);
+  void on_input_written(uint64_t owner, size_t bytes);
   void close_input_if_done();
   bool output_full() const;
   void touch();
@@ -95,6 +105,15 @@ class Session {
   void remove();
   bool shows_screen() const { return screen_ != nullptr; }
   void release_output();  // nobody will resume: the screen takes what the replay buffer holds
+  wire::SessionInfo join(AgentConnection* connection, const wire::Attach& request);  // as a viewer
+  Viewer* viewer_of(const AgentConnection* connection) const;
+  void leave(Viewer* viewer);
+  void let_viewers_go(bool taken_over);
+  // The PTY takes the smallest size of the terminals that show it, as tmux does; those that can
+  // hear it are told.
+  // True when the size changed (and everyone was told but `newcomer`, which has no SESSION yet).
+  bool fit_size(const AgentConnection* newcomer = nullptr);
+  wire::WinSize smallest_size(bool with_client) const;  // 0x0: no terminal of known size
 
   Agent& agent_;
   wire::SessionId id_;
@@ -123,6 +142,9 @@ class Session {
   // client detached on purpose, so output goes to the screen as it is read, and nobody waits for it.
   std::unique_ptr<SessionScreen> screen_;
   bool released_ = false;
+  std::vector<std::unique_ptr<Viewer>> viewers_;
+  uint64_t last_viewer_serial_ = 0;
+  wire::WinSize client_size_;  // the attached client's terminal (0x0: it has none)
 
   std::optional<wire::Exit> exit_;
   bool exit_sent_ = false;

@@ -67,6 +67,8 @@ class EmulatedScreen final : public SessionScreen {
     return bytes;
   }
 
+  std::string view() const override { return screen_.render(screen_.lines_scrolled()); }
+
  private:
   void apply_resizes_due() {
     while (!resizes_.empty() && resizes_.front().first <= position_) {
@@ -83,6 +85,8 @@ class EmulatedScreen final : public SessionScreen {
 };
 
 }  // namespace
+
+bool keeps_screens() { return true; }
 
 std::unique_ptr<SessionScreen> make_session_screen(const wire::WinSize& size, size_t scrollback_lines) {
   return std::make_unique<EmulatedScreen>(size, scrollback_lines);

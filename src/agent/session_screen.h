@@ -28,7 +28,13 @@ class SessionScreen {
   // seen(), then the screen, cursor and modes), sent at stream offset `offset`: feed() passes over
   // them when they come back to it.
   virtual std::string repaint(uint64_t offset) = 0;
+  // Bytes that show the screen as it stands (no scrolled-off lines) on a terminal at its main
+  // screen with default modes: for a viewer joining, on a stream of its own.
+  virtual std::string view() const = 0;
 };
+
+// Whether this build keeps screens (then several clients may show one session).
+bool keeps_screens();
 
 // Nothing where the build has no terminal emulator (Windows, for now): the session then keeps its
 // output in the replay buffer and its program waits when that is full, whether attached or not.

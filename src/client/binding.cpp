@@ -21,6 +21,7 @@ Binding::Route Binding::route(wire::FrameType type) const {
         case T::Ack: return Route::Ack;
         case T::Exit: return Route::Exit;
         case T::Pong: return Route::Ignore;
+        case T::WindowSize: return (capabilities_ & wire::kCapViewers) != 0 ? Route::SessionSize : Route::Malformed;
         default: return Route::Malformed;
       }
     case Phase::Collecting:
@@ -37,9 +38,18 @@ Binding::Route Binding::route(wire::FrameType type) const {
 Binding::Ask Binding::hello_answered(uint32_t capabilities) {
   capabilities_ = capabilities;
   phase_ = Phase::Request;
+  if (resumable() && viewer()) {
+    // A viewer's streams are not kept for it: it joins again (the session's client may have gone
+    // meanwhile: then it becomes the client, unless it only watches).
+    return Ask{Ask::Kind::Attach, id_, false, false, role_ == wire::AttachRole::ReadOnlyViewer};
+  }
   if (resumable() || options_.attach) {
     // In doubt: a resume from 0 of the session our OPEN may have started.
-    return Ask{Ask::Kind::Attach, resumable() ? id_ : options_.attach_id, resumable()};
+    if (resumable()) return Ask{Ask::Kind::Attach, id_, true};
+    bool sharing = (capabilities & wire::kCapViewers) != 0;
+    // An agent that cannot share takes the session from whoever shows it: only when asked to.
+    if (!sharing && (options_.read_only || (options_.shared && !options_.take))) return Ask{Ask::Kind::TooOldToShare};
+    return Ask{Ask::Kind::Attach, options_.attach_id, false, options_.take && sharing, options_.read_only};
   }
   bool connection = wire::carries_socket(options_.mode);
   constexpr uint32_t kConnecting = wire::kCapConnect | wire::kCapOpenId;
@@ -57,8 +67,14 @@ Binding::Ask Binding::hello_answered(uint32_t capabilities) {
   return Ask{Ask::Kind::Open, open_id_};
 }
 
-Binding::Answer Binding::session_answered(const wire::SessionId& id) {
+Binding::Answer Binding::session_answered(const wire::SessionId& id, wire::AttachRole role) {
+  if (bound_ && viewer()) {
+    if (id != id_) return Answer::Mismatch;
+    role_ = role;
+    return Answer::Rejoined;
+  }
   if (bound_) return id == id_ ? Answer::Resumed : Answer::Mismatch;
+  role_ = role;
   if (open_with_id() && id != open_id_) return Answer::NotOurs;
   bool found = open_in_doubt_;
   open_in_doubt_ = false;

@@ -24,6 +24,9 @@ class Binding {
     bool reconnect = true;       // false: --no-reconnect
     bool named = false;          // the OPEN names the session (-n): the agent must take names, and our id
     bool resume_copy = false;    // a copy with --resume: the agent must answer for partial files
+    bool take = false;           // attach --take: be the session's client, whoever shows it
+    bool read_only = false;      // attach --read-only: watch, never type
+    bool shared = false;         // the session had a client when we looked it up (hvterm attach ID)
   };
   enum class Phase : uint8_t {
     Idle,        // nothing asked yet (what runs beside the session is starting)
@@ -38,7 +41,8 @@ class Binding {
   // What a frame from the agent means in this phase: which handler it goes to, or none (Ignore: a
   // PONG, or what was under way when COLLECT went out; Malformed: the connection is given up).
   // Collected: the OK to our COLLECT: the agent has forgotten the session, the run is over.
-  enum class Route : uint8_t { Ignore, Malformed, Error, Hello, Session, Exit, Data, Eof, Ack, Collected };
+  // SessionSize: the agent says what size the session's terminal has (kCapViewers).
+  enum class Route : uint8_t { Ignore, Malformed, Error, Hello, Session, Exit, Data, Eof, Ack, Collected, SessionSize };
   // What the agent's answer to HELLO calls for.
   struct Ask {
     enum class Kind : uint8_t {
@@ -49,17 +53,21 @@ class Binding {
       TooOldToName,     // the agent takes no session names: end, 255 (before anything starts)
       TooOldToCopy,     // nor copy files itself: end, 255
       TooOldToResume,   // nor resume partial files in a copy: end, 255
+      TooOldToShare,    // nor let a second client show a session (to join or watch it): end, 255
       NoId,             // a connection, a copy or a name needs an id of ours, and none could be had
     };
     Kind kind = Kind::Open;
     wire::SessionId id{};
-    bool resume = false;  // Attach: from the positions we hold (from 0 for the session our OPEN may have started)
+    bool resume = false;     // Attach: from the positions we hold (from 0 for the session our OPEN may have started)
+    bool take = false;       // Attach, fresh: as Options::take
+    bool read_only = false;  // Attach, fresh: as Options::read_only
   };
   // What the agent's SESSION answer is.
   enum class Answer : uint8_t {
     New,       // the session we opened or attached to: set up, then bound()
     Found,     // the session our OPEN started although its answer was lost: set up, then bound()
     Resumed,   // the session we were bound to, again: rewind to the agent's positions, then bound()
+    Rejoined,  // the session we viewed, joined again: its streams start over (from the screen), then bound()
     Mismatch,  // resuming, the agent answered with another session: end, 255
     NotOurs,   // our OPEN named the session and the agent answered with another: end, 255
   };
@@ -94,7 +102,7 @@ class Binding {
   void connected();   // and succeeded: HELLO went out
   Route route(wire::FrameType type) const;
   Ask hello_answered(uint32_t capabilities);
-  Answer session_answered(const wire::SessionId& id);
+  Answer session_answered(const wire::SessionId& id, wire::AttachRole role = wire::AttachRole::Client);
   void bound();  // the session is set up: its frames flow
   Exited exited(const wire::Exit& exit);
   OnError error(wire::ErrorCode code) const;
@@ -122,6 +130,8 @@ class Binding {
   bool may_run() const { return resumable() || (phase_ == Phase::Request && open_with_id()); }
   const wire::SessionId& id() const { return id_; }
   const wire::SessionId& open_id() const { return open_id_; }
+  wire::AttachRole role() const { return role_; }
+  bool viewer() const { return role_ != wire::AttachRole::Client; }
 
  private:
   // Our OPEN names the session: a lost answer can be looked up.
@@ -137,6 +147,7 @@ class Binding {
   // not have started the session. Reconnecting ATTACHes to that id to find out.
   bool open_in_doubt_ = false;
   bool has_exit_ = false;
+  wire::AttachRole role_ = wire::AttachRole::Client;  // what the last SESSION made us
 };
 
 }  // namespace hvterm

@@ -76,6 +76,7 @@ int command_ls(const CommonOptions& options, bool json) {
       // After the state: the completions read the id and the state from the start of each line.
       o["name"] = e.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.name);
       o["mode"] = wire::session_mode_name(e.mode);
+      o["clients"] = e.clients >= 0 ? nlohmann::ordered_json(e.clients) : nullptr;  // null: the agent did not say
       o["pid"] = e.pid;
       o["rows"] = e.size.rows;
       o["cols"] = e.size.cols;
@@ -95,9 +96,10 @@ int command_ls(const CommonOptions& options, bool json) {
   // Names are at most 32 characters: the column is as wide as the longest one here.
   int name_width = 4;
   for (const auto& e : entries) name_width = std::max(name_width, static_cast<int>(e.name.size()));
-  std::printf("%-10s %-*s %-9s %-8s %-8s %-7s %-20s %s\n", "ID", name_width, "NAME", "STATE", "PID", "SIZE", "IDLE",
-              "CREATED", "COMMAND");
-  size_t command_columns = ls_command_columns(68 + static_cast<size_t>(name_width) + 1);
+  // PID: pid_max is at most 4194304 on Linux. CREATED: a local time is 19 characters.
+  std::printf("%-10s %-*s %-9s %-7s %-7s %-8s %-7s %-19s %s\n", "ID", name_width, "NAME", "STATE", "CLIENTS", "PID",
+              "SIZE", "IDLE", "CREATED", "COMMAND");
+  size_t command_columns = ls_command_columns(74 + static_cast<size_t>(name_width) + 1);
   for (const auto& e : entries) {
     std::string state = wire::session_state_name(e.state);
     if (e.state == wire::SessionState::Exited) state += "(" + std::to_string(e.exit_code) + ")";
@@ -107,9 +109,10 @@ int command_ls(const CommonOptions& options, bool json) {
     std::string command = shorten(printable(e.command), command_columns);
     std::string pid = wire::runs_program(e.mode) ? std::to_string(e.pid) : "-";  // else the agent's own
     std::string name = e.name.empty() ? "-" : printable(e.name);  // the agent checked it; an old one sends none
-    std::printf("%-10s %-*s %-9s %-8s %-8s %-7s %-20s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
-                name_width, name.c_str(), state.c_str(), pid.c_str(), size.c_str(), format_duration(e.idle_ms).c_str(),
-                local_time(e.created_unix_ms).c_str(), command.c_str());
+    std::string clients = e.clients >= 0 ? std::to_string(e.clients) : "-";  // attached terminals, viewers too
+    std::printf("%-10s %-*s %-9s %-7s %-7s %-8s %-7s %-19s %s\n", wire::session_id_hex(e.id).substr(0, 8).c_str(),
+                name_width, name.c_str(), state.c_str(), clients.c_str(), pid.c_str(), size.c_str(),
+                format_duration(e.idle_ms).c_str(), local_time(e.created_unix_ms).c_str(), command.c_str());
   }
   return 0;
 }

@@ -87,6 +87,7 @@ struct Cli {
   std::string session_name;                          // shell/exec -n
   bool no_env_forward = false;                       // shell/exec
   bool kill_foreground = false, kill_close = false;  // kill
+  bool take = false, read_only = false;              // attach
   int verbosity = 0;                                 // -v, -vv
   std::vector<std::string> command;
   std::string session, signal = "TERM", service, guid, name = "hvterm";
@@ -436,18 +437,27 @@ int run(int argc, char** argv) {
                 "hvterm forward vm1 -L 5432:db:5432 -L 2222:22  two ports; db is resolved in the guest",
                 "hvterm forward vm1 -R 3128:proxy.corp:3128     the guest reaches a proxy through this machine"}));
 
-  auto* attach = app.add_subcommand("attach", "Reattach to a detached session (the most recent if none given)");
+  auto* attach =
+      app.add_subcommand("attach",
+                         "Reattach to a detached session (the most recent if none given), or join one that is shown");
   add_target(attach, cli);
   attach->footer("SESSION is a session's name, or its id or a prefix of the id that no other session's id starts\n"
                  "with; a name wins over an id that starts with the same characters.\n\n"
                  "A terminal session (shell, exec -t) kept running while detached: attach shows the lines that\n"
                  "scrolled off since you left (as many as the agent keeps, hvtermd --scrollback), then its screen\n"
-                 "as it is now. A pipes session (exec) shows every byte the last client had not shown.\n\n" +
+                 "as it is now. A pipes session (exec) shows every byte the last client had not shown.\n\n"
+                 "A terminal session that another client shows is joined, as tmux does: both show it and both\n"
+                 "type into it, and it takes the size of the smallest terminal (each is told). --read-only\n"
+                 "watches without typing; --take takes the session over, and every other client leaves (exit\n"
+                 "255). ~. leaves. hvterm ls counts the clients. A pipes session has one client: --take.\n\n" +
                  std::string(kTargetsHelp) + "\n\n" +
                  examples({"hvterm attach local              the most recently detached session",
                            "hvterm attach vsock:3 1f2e       the session whose id starts with 1f2e (see hvterm ls)",
-                           "hvterm attach vsock:3 build      the session named build (hvterm shell -n build)"}));
+                           "hvterm attach vm1 build --read-only   the session named build, watched beside others"}));
   attach->add_option("session", cli.session, "Session name, or id or a unique prefix of it (see 'hvterm ls')");
+  attach->add_flag("--read-only", cli.read_only,
+                   "Show the session without typing into it (beside other clients, or alone)");
+  attach->add_flag("--take", cli.take, "Take the session over: every other client showing it leaves");
   add_session_options(attach, cli, false);
 
   auto* ls = app.add_subcommand("ls", "List the agent's sessions");
@@ -651,7 +661,11 @@ int run(int argc, char** argv) {
     return command_forward(options, std::move(local), std::move(remote));
   }
   if (*attach) {
+    if (cli.take && cli.read_only)
+      return usage_error("attach takes --read-only (watch beside the others) or --take (make them leave), not both");
     options.attach = true;
+    options.take = cli.take;
+    options.read_only = cli.read_only;
   } else if (*nc) {
     options.escape = 0;  // a byte pipe: nothing in it is for hvterm
     options.open.mode = wire::SessionMode::Connection;
@@ -712,6 +726,7 @@ int run(int argc, char** argv) {
       return 255;
     }
     options.attach_id = lookup.entry.id;
+    options.shared = lookup.entry.state == wire::SessionState::Attached;
   }
   // A pipe or terminal becomes a libuv stream, which closes its descriptor; a file stays ours to close.
   auto ours_to_close = [](int fd) { return fd >= 0 && uv_guess_handle(fd) == UV_FILE; };

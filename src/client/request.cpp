@@ -22,7 +22,7 @@ class Exchange final : public FramedConnection::Handler {
     conn_->start();
     hello_sent_ns_ = uv_hrtime();
     wire::Hello hello;
-    hello.capabilities = wire::kCapNames | wire::kCapKillRecipient;
+    hello.capabilities = wire::kCapNames | wire::kCapKillRecipient | wire::kCapViewers;
     hello.software = std::string("hvterm ") + HVTERM_VERSION;
     hello.token = token_;
     conn_->send(wire::encode(hello));

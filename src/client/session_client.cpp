@@ -51,6 +51,9 @@ Binding::Options binding_options(const ClientOptions& o) {
     b.fresh_id = wire::SessionId{};
   b.reconnect = o.reconnect;
   b.named = !o.open.name.empty();
+  b.take = o.take;
+  b.read_only = o.read_only;
+  b.shared = o.shared;
   return b;
 }
 
@@ -164,7 +167,7 @@ void SessionClient::on_connected(uv_stream_t* stream) {
   conn_->start();
   hello_sent_ns_ = uv_hrtime();
   wire::Hello hello;
-  hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapNames;
+  hello.capabilities = wire::kCapResume | wire::kCapOpenId | wire::kCapCollectOk | wire::kCapNames | wire::kCapViewers;
   hello.software = std::string("hvterm ") + HVTERM_VERSION;
   hello.token = options_.token;
   conn_->send(wire::encode(hello));
@@ -300,6 +303,11 @@ void SessionClient::on_frame(wire::Frame& frame) {
       if (!input_.full()) stdin_->resume();
       return;
     }
+    case Binding::Route::SessionSize: {
+      wire::WinSize size;
+      if (!wire::decode_window_size(frame.payload.view(), size)) return malformed();
+      return on_session_size(size);
+    }
     case Binding::Route::Collected:  // the agent has forgotten the session
       log::info("the agent has forgotten the finished session");
       conn_->close();
@@ -321,8 +329,12 @@ void SessionClient::on_hello(const wire::Hello& hello) {
       wire::Attach attach;
       attach.id = ask.id;
       attach.resume = ask.resume;
-      attach.received[1] = output_[0].position();
-      attach.received[2] = output_[1].position();
+      attach.take = ask.take;
+      attach.read_only = ask.read_only;
+      if (ask.resume) {
+        attach.received[1] = output_[0].position();
+        attach.received[2] = output_[1].position();
+      }
       attach.size = size_;
       if (attach.resume)
         log::info("resuming session " + short_id() + " from stdout @" + std::to_string(attach.received[1]) +
@@ -339,6 +351,11 @@ void SessionClient::on_hello(const wire::Hello& hello) {
       return finish(255);
     case Binding::Ask::Kind::TooOldToCopy:
       say("this agent (" + printable(hello.software) + ") is too old to copy files; update hvtermd there");
+      return finish(255);
+    case Binding::Ask::Kind::TooOldToShare:
+      say("this agent (" + printable(hello.software) + ") cannot show a session to two clients; " +
+          (options_.read_only ? "update hvtermd there to watch one"
+                              : "update hvtermd there, or take the session over with --take"));
       return finish(255);
     case Binding::Ask::Kind::TooOldToResume:
       say("this agent (" + printable(hello.software) +
@@ -367,9 +384,11 @@ void SessionClient::on_hello(const wire::Hello& hello) {
 }
 
 void SessionClient::on_session(const wire::SessionInfo& info) {
-  auto answer = binding_.session_answered(info.id);
+  auto answer = binding_.session_answered(info.id, info.role);
   bool resumed = answer == Binding::Answer::Resumed || answer == Binding::Answer::Mismatch;
-  if (resumed) {
+  if (answer == Binding::Answer::Rejoined) {
+    rejoined(info);
+  } else if (resumed) {
     if (answer == Binding::Answer::Mismatch || !input_.rewind(info.received[0])) {
       say("the agent's copy of session " + short_id() + " does not match ours; giving up");
       return finish(255);
@@ -401,7 +420,11 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
       raw_ = true;
       follow_modes_ = stdio_ && platform::is_terminal(1);
     }
-    if (options_.attach && stdio_) notice("attached to session " + short_id());
+    if (options_.attach && stdio_)
+      notice("attached to session " + short_id() +
+             (info.role == wire::AttachRole::Viewer           ? " beside its other client (~. leaves)"
+              : info.role == wire::AttachRole::ReadOnlyViewer ? ", read-only (~. leaves)"
+                                                              : ""));
     if (options_.signal_once_bound != 0) pending_signals_.push_back(options_.signal_once_bound);
   }
   log::info(std::string(resumed ? "resumed" : "in") + " session " + short_id() + " (pid " + std::to_string(info.pid) +
@@ -413,7 +436,7 @@ void SessionClient::on_session(const wire::SessionInfo& info) {
   if (!input_.full()) stdin_->resume();
   for (uint8_t s : pending_signals_) conn_->send(wire::encode_signal(s));
   pending_signals_.clear();
-  if (resumed && mode_ == wire::SessionMode::Pty) send_window_size();
+  if ((resumed || answer == Binding::Answer::Rejoined) && mode_ == wire::SessionMode::Pty) send_window_size();
   pump_input();
 }
 
@@ -436,16 +459,52 @@ void SessionClient::on_output(wire::Stream stream, uint64_t offset, Slice bytes)
     // The terminal's modes are followed in what it was given, part by part as it takes it.
     Slice shown = bytes;
     size_t taken = 0;
-    return write_local(index, std::move(bytes), [this, shown, taken](size_t n, int error) mutable {
-      if (error == 0) modes_.feed(shown.view().substr(taken, n));
-      taken += n;
-      on_output_written(0, n, error);
-    });
+    return write_local(index, std::move(bytes),
+                       [this, shown, taken, epoch = streams_epoch_](size_t n, int error) mutable {
+                         if (error == 0) modes_.feed(shown.view().substr(taken, n));
+                         taken += n;
+                         on_output_written(0, n, error, epoch);
+                       });
   }
-  write_local(index, std::move(bytes), [this, index](size_t n, int error) { on_output_written(index, n, error); });
+  write_local(index, std::move(bytes), [this, index, epoch = streams_epoch_](size_t n, int error) {
+    on_output_written(index, n, error, epoch);
+  });
 }
 
-void SessionClient::on_output_written(int index, size_t bytes, int error) {
+// The connection of a viewer was cut: the agent kept nothing for it, and it joined again. Its
+// streams start over, with the screen as it is now: what the terminal did not take of the old ones
+// is dropped, the program's modes are turned off (the screen brings back those still on), and the
+// keystrokes not acknowledged are lost with the connection (the screen shows what arrived).
+void SessionClient::rejoined(const wire::SessionInfo& info) {
+  ++streams_epoch_;
+  writers_[0]->discard_unwritten();
+  restore_terminal_modes();
+  for (int i = 0; i < 2; ++i) {
+    output_[i] = InboundStream();
+    output_[i].reset_to(info.received[i + 1]);
+    output_[i].acks_start_at(info.received[i + 1]);
+    output_eof_written_[i] = false;
+  }
+  input_.restart_at(info.received[0]);
+  if (!binding_.has_exit())
+    notice("joined session " + short_id() + " again" +
+           (info.role == wire::AttachRole::Client ? " as its client (its other client has left)" : ""));
+}
+
+void SessionClient::on_session_size(const wire::WinSize& size) {
+  session_size_ = size;
+  if (size_.rows == 0 || size_.cols == 0 || mode_ != wire::SessionMode::Pty) return;
+  bool smaller = size.rows != size_.rows || size.cols != size_.cols;
+  if (smaller)
+    notice("the session is " + std::to_string(size.cols) + "x" + std::to_string(size.rows) +
+           ": the smallest of the terminals that show it");
+  else if (said_smaller_)
+    notice("the session has your terminal's size again");
+  said_smaller_ = smaller;
+}
+
+void SessionClient::on_output_written(int index, size_t bytes, int error, uint64_t epoch) {
+  if (epoch != streams_epoch_) return check_finished();  // bytes of the streams before a rejoin
   if (error != 0 && raw_) {
     // Our terminal has gone (hung up: EIO), as SIGHUP would also tell us: the session stays, and
     // what the terminal did not take is not acknowledged, so the next attach shows it.
@@ -613,13 +672,13 @@ void SessionClient::on_stdin(Slice bytes) {
   if (raw_ && escapes_.escape() != 0) {
     for (auto& event : escapes_.feed(bytes.view())) {
       if (event.kind == EscapeParser::Event::Kind::Data) {
-        input_.append(Slice::copy_of(event.data));
+        if (!options_.read_only) input_.append(Slice::copy_of(event.data));
       } else {
         on_escape(event.command);
         if (binding_.done() || detaching_) return;  // what was typed after ~. goes nowhere
       }
     }
-  } else {
+  } else if (!options_.read_only) {  // a read-only viewer's keys go nowhere (but its escapes work)
     input_.append(std::move(bytes));
   }
   if (input_.full()) stdin_->pause();

@@ -33,6 +33,9 @@ struct ClientOptions {
   std::string token;            // presented in HELLO when the agent requires one
   bool attach = false;          // ATTACH an existing session instead of OPEN
   wire::SessionId attach_id{};  // all zero: the most recently detached session
+  bool take = false;            // attach --take: be the session's client; every other one is let go
+  bool read_only = false;       // attach --read-only: show the session, send it nothing typed
+  bool shared = false;          // the session had a client when it was looked up
   wire::Open open;
   // Sent as soon as the session is bound (hvterm forward -R, when this side's connection could not
   // be made: the guest's connection is closed rather than left waiting).
@@ -101,7 +104,10 @@ class SessionClient final : public FramedConnection::Handler {
   void on_session(const wire::SessionInfo& info);
   void on_output(wire::Stream stream, uint64_t offset, Slice bytes);
   void on_output_eof(wire::Stream stream, uint64_t offset);
-  void on_output_written(int index, size_t bytes, int error);
+  // `epoch`: streams_epoch_ when the bytes arrived; a write from before a rejoin counts for nothing.
+  void on_output_written(int index, size_t bytes, int error, uint64_t epoch);
+  void rejoined(const wire::SessionInfo& info);  // a viewer's streams start over
+  void on_session_size(const wire::WinSize& size);
   // A file that gets a copy of what the session prints: --log (the bytes as they are) and --record.
   struct OutputCopy {
     explicit OutputCopy(const char* name) : what(name) {}
@@ -179,6 +185,9 @@ class SessionClient final : public FramedConnection::Handler {
   bool local_io_failed_ = false;  // stdin, or stdout/stderr for a reason other than EPIPE, failed: exit 255
   std::vector<uint8_t> pending_signals_;
   wire::WinSize size_;
+  uint64_t streams_epoch_ = 0;  // counts rejoins
+  wire::WinSize session_size_;  // what the agent said the session's terminal is (kCapViewers)
+  bool said_smaller_ = false;   // we told the user the session is smaller than their terminal
 
   Timer tick_;
   Timer reconnect_timer_;

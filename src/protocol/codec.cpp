@@ -1,9 +1,13 @@
 #include "protocol/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace hvterm::wire {
 namespace {
+
+// ATTACH flags.
+constexpr uint8_t kAttachResume = 0x1, kAttachTake = 0x2, kAttachReadOnly = 0x4;
 
 class Writer {
  public:
@@ -276,7 +280,8 @@ bool decode(std::string_view payload, Open& m) {
 std::string encode(const Attach& m) {
   Writer w;
   w.bytes(m.id.data(), m.id.size());
-  w.u8(m.resume ? 1 : 0);
+  w.u8(static_cast<uint8_t>((m.resume ? kAttachResume : 0) | (m.take ? kAttachTake : 0) |
+                            (m.read_only ? kAttachReadOnly : 0)));
   for (uint64_t v : m.received) w.u64(v);
   w.size(m.size);
   return frame(FrameType::Attach, w.take());
@@ -285,19 +290,28 @@ std::string encode(const Attach& m) {
 bool decode(std::string_view payload, Attach& m) {
   Reader r(payload);
   uint8_t flags;
-  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(flags) || flags > 1) return false;
-  m.resume = flags == 1;
+  if (!r.bytes(m.id.data(), m.id.size()) || !r.u8(flags)) return false;
+  // A resume is the session's client coming back, so it neither takes nor watches; nobody both
+  // takes the session and only watches it.
+  constexpr uint8_t kKnown = kAttachResume | kAttachTake | kAttachReadOnly;
+  if ((flags & ~kKnown) != 0 || ((flags & kAttachResume) != 0 && flags != kAttachResume) ||
+      (flags & (kAttachTake | kAttachReadOnly)) == (kAttachTake | kAttachReadOnly))
+    return false;
+  m.resume = (flags & kAttachResume) != 0;
+  m.take = (flags & kAttachTake) != 0;
+  m.read_only = (flags & kAttachReadOnly) != 0;
   for (uint64_t& v : m.received)
     if (!r.u64(v)) return false;
   return r.size(m.size) && r.done();
 }
 
-std::string encode(const SessionInfo& m) {
+std::string encode(const SessionInfo& m, bool with_role) {
   Writer w;
   w.bytes(m.id.data(), m.id.size());
   w.u8(static_cast<uint8_t>(m.mode));
   w.u32(m.pid);
   for (uint64_t v : m.received) w.u64(v);
+  if (with_role) w.u8(static_cast<uint8_t>(m.role));
   return frame(FrameType::Session, w.take());
 }
 
@@ -308,6 +322,11 @@ bool decode(std::string_view payload, SessionInfo& m) {
   m.mode = static_cast<SessionMode>(mode);
   for (uint64_t& v : m.received)
     if (!r.u64(v)) return false;
+  m.role = AttachRole::Client;
+  if (r.done()) return true;  // an agent without kCapViewers, or a client that did not announce it
+  uint8_t role;
+  if (!r.u8(role) || role > static_cast<uint8_t>(AttachRole::ReadOnlyViewer)) return false;
+  m.role = static_cast<AttachRole>(role);
   return r.done();
 }
 
@@ -344,7 +363,7 @@ bool decode(std::string_view payload, ErrorMsg& m) {
   return r.str(m.message) && r.done();
 }
 
-std::string encode(const ListEntry& m, bool with_name) {
+std::string encode(const ListEntry& m, bool with_name, bool with_clients) {
   Writer w;
   w.bytes(m.id.data(), m.id.size());
   w.u8(static_cast<uint8_t>(m.state));
@@ -355,7 +374,8 @@ std::string encode(const ListEntry& m, bool with_name) {
   w.u64(m.idle_ms);
   w.u32(static_cast<uint32_t>(m.exit_code));
   w.str(m.command);
-  if (with_name) w.str(m.name);
+  if (with_name || with_clients) w.str(m.name);
+  if (with_clients) w.u16(static_cast<uint16_t>(std::clamp(m.clients, 0, 0xFFFF)));
   return frame(FrameType::ListEntry, w.take());
 }
 
@@ -370,7 +390,15 @@ bool decode(std::string_view payload, ListEntry& m) {
   if (!r.u32(m.pid) || !r.size(m.size) || !r.u64(m.created_unix_ms) || !r.u64(m.idle_ms) || !r.u32(code)) return false;
   m.exit_code = static_cast<int32_t>(code);
   m.name.clear();
-  return r.str(m.command) && (r.done() || (r.str(m.name) && r.done()));
+  m.clients = -1;
+  if (!r.str(m.command)) return false;
+  if (r.done()) return true;
+  uint16_t clients;
+  if (!r.str(m.name)) return false;
+  if (r.done()) return true;
+  if (!r.u16(clients) || !r.done()) return false;
+  m.clients = clients;
+  return true;
 }
 
 std::string encode(const Kill& m) {

@@ -28,11 +28,13 @@ inline constexpr size_t kDataPrefixSize = kHeaderSize + kDataOverhead;
 std::string encode(const Hello&);
 std::string encode(const Open&);
 std::string encode(const Attach&);
-std::string encode(const SessionInfo&);
+// The role goes only to a client that announced kCapViewers.
+std::string encode(const SessionInfo&, bool with_role = false);
 std::string encode(const Exit&);
 std::string encode(const ErrorMsg&);
 // The name goes only to a client that announced kCapNames (an older one rejects a longer entry).
-std::string encode(const ListEntry&, bool with_name);
+// The client count (after the name) only to one that announced kCapViewers.
+std::string encode(const ListEntry&, bool with_name, bool with_clients = false);
 std::string encode(const Kill&);
 std::string encode_eof(Stream stream, uint64_t offset);
 std::string encode_ack(Stream stream, uint64_t offset);

@@ -69,6 +69,10 @@ inline constexpr uint32_t kCapCopy = 1u << 8;
 // A copy may resume partial files (CopySpec::kResume): the receiver answers each file record on the
 // other direction of the session with what it already holds of that file.
 inline constexpr uint32_t kCapCopyResume = 1u << 9;
+// Several clients may show one terminal session (an agent that keeps its screen): ATTACH may join a
+// session that has a client (AttachRole), SESSION says which role the client got, the agent tells
+// each client the session's size (WINSIZE, agent to client), and LIST_ENTRY counts the clients.
+inline constexpr uint32_t kCapViewers = 1u << 10;
 
 // The agent holds at most this much of a client's stdin beyond the last position it announced on
 // the connection (in SESSION or ACK): DATA reaching further is a protocol error. Clients stop
@@ -182,15 +186,26 @@ struct Open {
 struct Attach {
   SessionId id{};  // all zero: the most recently detached session
   bool resume = false;
+  // Fresh attaches only, and only to an agent with kCapViewers. Neither: join a session another
+  // client shows, as a viewer that types too; take: the session's client, every other one let go
+  // (what a fresh attach always did before kCapViewers); read_only: a viewer that does not type.
+  bool take = false;
+  bool read_only = false;
   uint64_t received[kStreamCount] = {0, 0, 0};
   WinSize size;
 };
+
+// What an attached client is to its session. The session's client has the exact, resumable
+// streams; a viewer (kCapViewers) has streams of its own that start with the screen, and after a
+// cut joins again rather than resume.
+enum class AttachRole : uint8_t { Client = 0, Viewer = 1, ReadOnlyViewer = 2 };
 
 struct SessionInfo {  // reply to OPEN and ATTACH
   SessionId id{};
   SessionMode mode = SessionMode::Pipes;
   uint32_t pid = 0;
   uint64_t received[kStreamCount] = {0, 0, 0};  // what the agent holds of each inbound stream
+  AttachRole role = AttachRole::Client;         // sent only to clients that announced kCapViewers
 };
 
 struct Exit {
@@ -215,6 +230,7 @@ struct ListEntry {
   int32_t exit_code = -1;  // exited sessions: what `attach` will return
   std::string command;
   std::string name;  // empty: none (from agents with kCapNames, to clients that announced it)
+  int clients = -1;  // attached clients, viewers included (to clients that announced kCapViewers); -1: not said
 };
 
 // Whom a KILL is for. Foreground is what KILL meant before kCapKillRecipient, and what SIGNAL does.

@@ -9,6 +9,13 @@ void ReplayBuffer::start_at(uint64_t position) {
   acked_ = sent_ = high_water_ = position;
 }
 
+void ReplayBuffer::restart_at(uint64_t position) {
+  chunks_.clear();
+  send_chunk_ = send_skip_ = 0;
+  acked_ = sent_ = end_ = high_water_ = position;
+  finished_ = eof_sent_ = false;
+}
+
 void ReplayBuffer::append(Slice bytes) {
   if (bytes.empty() || finished_) return;
   end_ += bytes.size();

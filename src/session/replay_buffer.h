@@ -23,6 +23,9 @@ class ReplayBuffer {
   // over a session starts its input where the previous client left it). Only before anything was
   // sent; bytes appended so far are renumbered to follow `position`.
   void start_at(uint64_t position);
+  // Start over at `position`, forgetting every byte held: a viewer joining again, whose old stream
+  // the agent no longer keeps.
+  void restart_at(uint64_t position);
   void append(Slice bytes);
   void finish() { finished_ = true; }  // no more bytes: EOF follows `end()`
   // Bytes that go before the EOF although the producer has finished (a PTY session's screen, sent
@@ -43,6 +46,12 @@ class ReplayBuffer {
   // Called with each byte range the buffer lets go of (acknowledged or discarded), in order.
   using ReleaseObserver = std::function<void(uint64_t offset, std::string_view bytes)>;
   void observe_release(ReleaseObserver observer) { release_observer_ = std::move(observer); }
+
+  // Every byte not yet acknowledged, in order (a viewer joining is shown them).
+  template <class F>
+  void for_each_unacked(F&& f) const {
+    for (const Slice& chunk : chunks_) f(chunk);
+  }
 
   // Next bytes to transmit, at most `max`; false when nothing is waiting.
   bool next(Slice& out, uint64_t& offset, size_t max);

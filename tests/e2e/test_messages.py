@@ -107,12 +107,12 @@ def test_ls_shortens_long_commands_to_80_characters_and_json_keeps_them_whole(ag
 def test_ls_on_a_terminal_fits_the_command_to_its_width(agent):
     proc = start_session(agent, [b"sh", b"-c", b"exec sleep 1000", b"y" * 500])
     try:
-        child = pexpect.spawn(HVTERM, ["ls", agent.target], env=BASE_ENV, dimensions=(24, 100), timeout=TIMEOUT)
+        child = pexpect.spawn(HVTERM, ["ls", agent.target], env=BASE_ENV, dimensions=(24, 110), timeout=TIMEOUT)
         out = child.read().decode()
         child.close()
         header, row = out.splitlines()[:2]
-        assert len(row) <= 100 and row.endswith("y\u2026"), row
-        assert len(row[row.index("sh -c"):]) == 100 - header.index("COMMAND")  # the rest of the width
+        assert len(row) <= 110 and row.endswith("y\u2026"), row
+        assert len(row[row.index("sh -c"):]) == 110 - header.index("COMMAND")  # the rest of the width
     finally:
         proc.kill()
         proc.wait()

@@ -226,11 +226,11 @@ def test_full_screen_program_is_redrawn_after_reattach(agent):
     hvterm("kill", agent.target, sid, "-s", "KILL", check=0)
 
 
-def test_attach_takes_over_from_another_client(agent):
+def test_attach_take_takes_over_from_another_client(agent):
     first = spawn_shell(agent.target)
     first.expect_exact(PROMPT)
     sid = json.loads(hvterm("ls", agent.target, "--json").stdout)[0]["id"][:8]
-    second = pexpect.spawn(HVTERM, ["attach", agent.target, sid], env=BASE_ENV, timeout=TIMEOUT)
+    second = pexpect.spawn(HVTERM, ["attach", agent.target, sid, "--take"], env=BASE_ENV, timeout=TIMEOUT)
     first.expect_exact("another client attached")
     first.expect(pexpect.EOF)
     second.sendline("exit 6")

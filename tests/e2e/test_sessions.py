@@ -1,13 +1,11 @@
 """Session management: ls (text and JSON), kill, many detached sessions, linger expiry."""
 import json
 import os
-import signal
 import subprocess
 
 import pexpect
-import pytest
 
-from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, Agent, hvterm, spawn_shell, wait_for
+from conftest import HVTERM, BASE_ENV, PROMPT, Agent, hvterm, spawn_shell, wait_for
 
 
 def sessions(agent):
@@ -34,15 +32,15 @@ def test_ls_text_and_json(agent):
     child.expect_exact(PROMPT)
     (s,) = sessions(agent)
     assert s["state"] == "attached" and s["mode"] == "pty" and s["rows"] == 20 and s["cols"] == 70
-    assert len(s["id"]) == 32 and s["pid"] > 0 and s["exit_code"] is None
+    assert len(s["id"]) == 32 and s["pid"] > 0 and s["exit_code"] is None and s["clients"] == 1
     assert s["command"] == "/bin/bash --norc --noprofile"
     text = hvterm("ls", agent.target, check=0).stdout.decode()
     header, row = text.splitlines()
-    assert header.split()[:5] == ["ID", "NAME", "STATE", "PID", "SIZE"]
-    assert row.split()[:5] == [s["id"][:8], "-", "attached", str(s["pid"]), "70x20"]
+    assert header.split()[:6] == ["ID", "NAME", "STATE", "CLIENTS", "PID", "SIZE"]
+    assert row.split()[:6] == [s["id"][:8], "-", "attached", "1", str(s["pid"]), "70x20"]
     child.send("\r~.")
     child.expect(pexpect.EOF)
-    assert sessions(agent)[0]["state"] == "detached"
+    assert sessions(agent)[0]["state"] == "detached" and sessions(agent)[0]["clients"] == 0
 
 
 def test_ls_json_is_valid_whatever_bytes_the_command_holds(agent):

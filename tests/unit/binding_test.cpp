@@ -520,3 +520,63 @@ TEST_CASE("Binding: a failed first connect ends the run; the run ends once and t
   CHECK(before_start.end());
   CHECK_FALSE(before_start.idle());  // its ready call connects nothing
 }
+
+TEST_CASE("Binding: a viewer whose connection is cut joins again rather than resume") {
+  auto o = attach_options(id_of(0x55));
+  o.read_only = true;
+  Binding b(o);
+  Ask ask = handshake(b, kAgent | wire::kCapViewers);
+  CHECK(ask.kind == Ask::Kind::Attach);
+  CHECK(ask.read_only);
+  CHECK_FALSE(ask.take);
+  CHECK(b.session_answered(id_of(0x55), wire::AttachRole::ReadOnlyViewer) == Answer::New);
+  CHECK(b.viewer());
+  b.bound();
+  CHECK(b.route(T::WindowSize) == Route::SessionSize);  // the agent tells viewers the session's size
+  CHECK(b.lost(false) == AfterLoss::Reconnect);
+  Ask again = handshake(b, kAgent | wire::kCapViewers);
+  CHECK(again.kind == Ask::Kind::Attach);
+  CHECK(again.id == id_of(0x55));
+  CHECK_FALSE(again.resume);  // the agent kept nothing for it
+  CHECK(again.read_only);     // and it still only watches
+  CHECK(b.session_answered(id_of(0x66), wire::AttachRole::ReadOnlyViewer) == Answer::Mismatch);
+  CHECK(b.session_answered(id_of(0x55), wire::AttachRole::ReadOnlyViewer) == Answer::Rejoined);
+
+  // A viewer that finds the session's client gone becomes the client: from then on it resumes.
+  Binding joined(attach_options(id_of(0x55)));
+  handshake(joined, kAgent | wire::kCapViewers);
+  joined.session_answered(id_of(0x55), wire::AttachRole::Viewer);
+  joined.bound();
+  joined.lost(false);
+  CHECK_FALSE(handshake(joined, kAgent | wire::kCapViewers).resume);
+  CHECK(joined.session_answered(id_of(0x55), wire::AttachRole::Client) == Answer::Rejoined);
+  CHECK_FALSE(joined.viewer());
+  joined.bound();
+  joined.lost(false);
+  CHECK(handshake(joined, kAgent | wire::kCapViewers).resume);
+}
+
+TEST_CASE("Binding: an agent that cannot share a session is not asked to, and does not take it unasked") {
+  auto watch = attach_options(id_of(0x55));
+  watch.read_only = true;
+  Binding watcher(watch);
+  CHECK(handshake(watcher, kAgent).kind == Ask::Kind::TooOldToShare);
+
+  auto shared = attach_options(id_of(0x55));
+  shared.shared = true;  // the session had a client when hvterm looked it up
+  Binding joiner(shared);
+  CHECK(handshake(joiner, kAgent).kind == Ask::Kind::TooOldToShare);
+  shared.take = true;
+  Binding taker(shared);
+  Ask take = handshake(taker, kAgent);
+  CHECK(take.kind == Ask::Kind::Attach);
+  CHECK_FALSE(take.take);  // such an agent takes it over anyway, and knows no flag for it
+  Binding taker_now(shared);
+  CHECK(handshake(taker_now, kAgent | wire::kCapViewers).take);
+
+  Binding older(attach_options(id_of(0x55)));  // a detached session: an older agent is fine
+  CHECK(handshake(older, kAgent).kind == Ask::Kind::Attach);
+  older.session_answered(id_of(0x55));
+  older.bound();
+  CHECK(older.route(T::WindowSize) == Route::Malformed);  // never said by an agent that did not announce it
+}

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "alloc_probe.h"
@@ -499,8 +500,43 @@ TEST_CASE("ATTACH: round trip, resume flag, bad flags, truncation") {
   Attach a;
   CHECK_FALSE(decode(payload + "x", a));
   std::string bad = payload;
-  bad[16] = 2;
-  CHECK_FALSE(decode(bad, a));
+  for (char flags :
+       {'\x03', '\x05', '\x06', '\x07', '\x08', '\x80'}) {  // resume alone; take or read-only; nothing else
+    bad[16] = flags;
+    CHECK_FALSE(decode(bad, a));
+  }
+}
+
+TEST_CASE("ATTACH: take and read-only are flags of a fresh attach") {
+  for (auto [take, read_only, byte] : {std::tuple{true, false, 2}, std::tuple{false, true, 4}}) {
+    Attach attach;
+    attach.take = take;
+    attach.read_only = read_only;
+    std::string payload = payload_of(encode(attach), FrameType::Attach);
+    CHECK(payload[16] == byte);
+    Attach out;
+    REQUIRE(decode(payload, out));
+    CHECK(out.take == take);
+    CHECK(out.read_only == read_only);
+    CHECK_FALSE(out.resume);
+  }
+}
+
+TEST_CASE("SESSION info: the role follows the positions, only for a client that takes it") {
+  SessionInfo info;
+  info.id = make_id(4);
+  info.role = AttachRole::ReadOnlyViewer;
+  std::string without = payload_of(encode(info), FrameType::Session);
+  std::string with = payload_of(encode(info, true), FrameType::Session);
+  CHECK(with == without + '\x02');  // an older client's exact decoder never sees it
+  SessionInfo out;
+  out.role = AttachRole::Viewer;
+  REQUIRE(decode(without, out));
+  CHECK(out.role == AttachRole::Client);  // an older agent: the client, as always
+  REQUIRE(decode(with, out));
+  CHECK(out.role == AttachRole::ReadOnlyViewer);
+  CHECK_FALSE(decode(without + '\x03', out));
+  CHECK_FALSE(decode(with + '\x00', out));
 }
 
 TEST_CASE("SESSION info: round trip, bad mode, truncation") {
@@ -665,6 +701,23 @@ TEST_CASE("LIST_ENTRY: the name follows the command, only for a client that take
   CHECK_FALSE(decode(with + "x", out));
   CHECK_FALSE(decode(with.substr(0, with.size() - 1), out));
   CHECK_FALSE(decode(without + "x", out));  // a name's length cut short
+}
+
+TEST_CASE("LIST_ENTRY: the count of clients follows the name, only for a client that takes it") {
+  ListEntry entry;
+  entry.id = make_id(9);
+  entry.command = "bash";
+  entry.clients = 3;
+  std::string named = payload_of(encode(entry, true), FrameType::ListEntry);
+  std::string counted = payload_of(encode(entry, false, true), FrameType::ListEntry);
+  CHECK(counted == named + le16(3));  // the (empty) name comes first, whether the client takes names or not
+  ListEntry out;
+  REQUIRE(decode(named, out));
+  CHECK(out.clients == -1);  // not said
+  REQUIRE(decode(counted, out));
+  CHECK(out.clients == 3);
+  CHECK_FALSE(decode(counted + "x", out));
+  CHECK_FALSE(decode(counted.substr(0, counted.size() - 1), out));
 }
 
 TEST_CASE("KILL: whom it is for, as a byte after the signal; none means the foreground job") {

@@ -314,6 +314,31 @@ TEST_CASE("ReplayBuffer: start_at continues a stream the peer already holds") {
   CHECK(buffer.acked() == 1002);
 }
 
+TEST_CASE("ReplayBuffer: restart_at forgets everything and numbers from the new position") {
+  ReplayBuffer buffer(100);
+  buffer.append(Slice::copy_of("abcdef"));
+  take(buffer, 4);
+  buffer.restart_at(0);
+  CHECK(buffer.unacked() == 0);
+  CHECK_FALSE(buffer.ack(1));  // nothing was sent in the new numbering
+  buffer.append(Slice::copy_of("xy"));
+  Slice slice;
+  uint64_t offset = 7;
+  REQUIRE(buffer.next(slice, offset, 100));
+  CHECK(offset == 0);
+  CHECK(slice.view() == "xy");
+  CHECK_FALSE(buffer.rewind(3));
+  buffer.restart_at(50);
+  CHECK(buffer.acked() == 50);
+  CHECK(buffer.end() == 50);
+  buffer.append(Slice::copy_of("z"));
+  REQUIRE(buffer.next(slice, offset, 100));
+  CHECK(offset == 50);
+  std::string held;
+  buffer.for_each_unacked([&held](const Slice& bytes) { held += bytes.view(); });
+  CHECK(held == "z");
+}
+
 TEST_CASE("ReplayBuffer: every byte let go of is reported once, in order, acknowledged or discarded") {
   ReplayBuffer buffer(1 << 20);
   std::string released;
