@@ -302,6 +302,7 @@ bool Session::on_ack(AgentConnection* from, wire::Stream stream, uint64_t positi
     // Everything read has been delivered: a block only this session still refers to goes back
     // to the pool rather than staying with a session that may now be idle for hours.
     read_block_.release_if_sole();
+    if (screen_) screen_->settle();
     agent_.settle_memory_soon();
   }
   resume_reading_if_room();

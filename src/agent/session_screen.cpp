@@ -33,12 +33,18 @@ class EmulatedScreen final : public SessionScreen {
         if (skip_from_ > position_) n = static_cast<size_t>(std::min<uint64_t>(n, skip_from_ - position_));
         if (!resizes_.empty() && resizes_.front().first > position_)
           n = static_cast<size_t>(std::min<uint64_t>(n, resizes_.front().first - position_));
-        screen_.feed(bytes.substr(0, n));
+        pending_.append(bytes.substr(0, n));
       }
       bytes.remove_prefix(n);
       position_ += n;
     }
     apply_resizes_due();
+    if (pending_.size() >= kFeedBatch) flush();
+  }
+
+  void settle() override {
+    flush();
+    pending_ = std::string();  // an idle session keeps no buffer
   }
 
   void resize(uint64_t offset, const wire::WinSize& size) override {
@@ -48,6 +54,7 @@ class EmulatedScreen final : public SessionScreen {
   }
 
   void seen() override {
+    flush();
     // The rows above the cursor were on the client's screen: when they scroll off later, they are
     // not news to it. (Lines the program overwrote in place may then be skipped too: the screen is
     // what counts.)
@@ -60,6 +67,7 @@ class EmulatedScreen final : public SessionScreen {
   std::string repaint(uint64_t offset) override {
     position_ = std::max(position_, offset);
     apply_resizes_due();
+    flush();
     std::string bytes = screen_.render(lines_seen_);
     screen_.keep_scrollback(false);  // the client attaching now shows all that follows itself
     skip_from_ = offset;
@@ -67,17 +75,33 @@ class EmulatedScreen final : public SessionScreen {
     return bytes;
   }
 
-  std::string view() const override { return screen_.render(screen_.lines_scrolled()); }
+  std::string view() override {
+    flush();
+    return screen_.render(screen_.lines_scrolled());
+  }
 
  private:
+  // Output is fed in pieces of at least this much: libvterm writes every line it is given into
+  // its cells, and of a flood of lines fed at once only the last screenful is written
+  // (Screen::feed_plain_lines). A PTY gives 4 KiB at a time.
+  static constexpr size_t kFeedBatch = 32 * 1024;
+
+  void flush() {
+    if (pending_.empty()) return;
+    screen_.feed(pending_);
+    pending_.clear();
+  }
+
   void apply_resizes_due() {
     while (!resizes_.empty() && resizes_.front().first <= position_) {
+      flush();  // what came before the resize was written at the old size
       screen_.resize(rows_of(resizes_.front().second), cols_of(resizes_.front().second));
       resizes_.pop_front();
     }
   }
 
   Screen screen_;
+  std::string pending_;    // fed, not yet given to the screen
   uint64_t position_ = 0;  // the stream offset fed up to
   uint64_t lines_seen_ = 0;
   uint64_t skip_from_ = 0, skip_to_ = 0;  // the last repaint's place in the stream

@@ -30,7 +30,10 @@ class SessionScreen {
   virtual std::string repaint(uint64_t offset) = 0;
   // Bytes that show the screen as it stands (no scrolled-off lines) on a terminal at its main
   // screen with default modes: for a viewer joining, on a stream of its own.
-  virtual std::string view() const = 0;
+  virtual std::string view() = 0;
+  // Nothing is being delivered for now (the client has acknowledged everything): hold no more
+  // memory than the screen itself.
+  virtual void settle() = 0;
 };
 
 // Whether this build keeps screens (then several clients may show one session).

@@ -5,8 +5,7 @@
 
 namespace hvterm {
 
-Viewer::Viewer(AgentConnection* connection, bool read_only, const wire::WinSize& size, size_t capacity,
-               uint64_t serial)
+Viewer::Viewer(AgentConnection* connection, bool read_only, const wire::WinSize& size, size_t capacity, uint64_t serial)
     : connection_(connection),
       read_only_(read_only),
       size_(size),

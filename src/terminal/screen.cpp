@@ -195,6 +195,7 @@ bool Screen::no_double_size_rows() const {
 // Whole plain lines, the cursor at column 0, the scroll region the whole main screen.
 void Screen::keep_scrollback(bool keep) {
   vterm_screen_set_callbacks(screen_, keep ? &kScreenCallbacks : &kScreenCallbacksWithoutScrollback, this);
+  keeping_scrollback_ = keep;
   if (!keep) scrollback_ = {};
 }
 
@@ -206,9 +207,21 @@ void Screen::feed_plain_lines(std::string_view lines) {
   write_to_vterm(lines.substr(0, fitting));
   lines.remove_prefix(fitting);
   if (lines.empty()) return;
-  // Each of these lines pushes one.
+  // Each of these lines pushes one: first the rows above the cursor, then these lines themselves.
   auto pushes = static_cast<uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
-  unneeded_pushes_ = pushes > scrollback_limit_ ? pushes - scrollback_limit_ : 0;
+  uint64_t kept = keeping_scrollback_ ? std::min<uint64_t>(pushes, scrollback_limit_) : 0;
+  // A line pushed off again before feed() returns, and not kept, need not be written at all:
+  // scrolling a blank row in its place pushes as many rows, and the ones that are kept (the last)
+  // and the screen come out the same.
+  uint64_t above = static_cast<uint64_t>(rows_ - 1);
+  uint64_t unwritten = pushes - kept > above ? pushes - kept - above : 0;
+  if (unwritten > 0) {
+    size_t skip = 0;
+    for (uint64_t n = 0; n < unwritten; ++n) skip = next_line(lines, skip);
+    scroll_blank_rows(unwritten);
+    lines.remove_prefix(skip);
+  }
+  unneeded_pushes_ = pushes - kept - unwritten;
   // The last line with text is printed on the bottom row, where the plain feed prints it: libvterm
   // joins a combining character to the last character printed only if the cursor is still right
   // after the cell that character was printed in.
@@ -224,6 +237,20 @@ void Screen::feed_plain_lines(std::string_view lines) {
     scroll_plain_lines(lines.substr(after));
   }
   unneeded_pushes_ = 0;
+}
+
+// The cursor at column 0 of the bottom row: as many line feeds would, without moving it.
+void Screen::scroll_blank_rows(uint64_t count) {
+  // CSI n S of n >= rows erases the screen without pushing a line: all one when nobody counts the
+  // pushes (libvterm erases every cell of the rows it scrolls in, which was most of a flood's cost).
+  const uint64_t most = keeping_scrollback_ ? static_cast<uint64_t>(rows_ - 1) : static_cast<uint64_t>(rows_);
+  if (!keeping_scrollback_) count = std::min(count, most);
+  for (uint64_t left = count; left > 0;) {
+    uint64_t n = std::min(left, most);
+    std::string scroll = "\x1b[" + std::to_string(n) + "S";
+    write_to_vterm(scroll);
+    left -= n;
+  }
 }
 
 // Whole plain lines, the cursor at column 0 of the bottom row.

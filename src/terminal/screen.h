@@ -108,6 +108,7 @@ class Screen {
   bool no_double_size_rows() const;
   void feed_plain_lines(std::string_view lines);
   void scroll_plain_lines(std::string_view lines);
+  void scroll_blank_rows(uint64_t count);
 
   void render_main_screen(std::string& out) const;
   void render_alternate_screen(std::string& out, bool printed_lines) const;
@@ -121,6 +122,7 @@ class Screen {
   // Lines about to be pushed that later pushes of the same feed drop from the scrollback again:
   // counted, not converted.
   uint64_t unneeded_pushes_ = 0;
+  bool keeping_scrollback_ = true;
   uint64_t lines_scrolled_ = 0;
   std::deque<std::string> scrollback_;
 

@@ -407,9 +407,12 @@ void check_same_state(const Screen& fast, const Screen& reference) {
 // Fed in the given pieces to a batching Screen and to the reference, compared after each piece;
 // then one more character, which shows the pending wrap and the pen both were left with, and a
 // combining character, which shows where each printed last.
-void check_batching(int rows, int cols, size_t scrollback, const std::vector<std::string>& pieces) {
+void check_batching(int rows, int cols, size_t scrollback, const std::vector<std::string>& pieces,
+                    bool keep_scrollback = true) {
   Screen fast(static_cast<uint16_t>(rows), static_cast<uint16_t>(cols), scrollback);
   Screen reference(static_cast<uint16_t>(rows), static_cast<uint16_t>(cols), scrollback, false);
+  fast.keep_scrollback(keep_scrollback);
+  reference.keep_scrollback(keep_scrollback);
   for (const std::string& piece : pieces) {
     CAPTURE(piece.substr(0, 40));
     fast.feed(piece);
@@ -472,6 +475,23 @@ TEST_CASE("Screen: line floods are scrolled in batches with exactly the plain fe
                         "\x1b]2;t\r\n" + plain_flood(20, 3) + "\x07" + plain_flood(20, 3),
                         "\x1bP\r\n" + plain_flood(20, 3) + "\x1b\\" + plain_flood(20, 3),
                         "\x1b(0" + plain_flood(20, 6) + "\x1b(B\x1bN" + plain_flood(20, 6)});
+      }
+    }
+  }
+}
+
+TEST_CASE("Screen: with the scrollback off, a flood's lines that scroll off unkept leave the plain feed's result") {
+  // They are not even written (Screen::feed_plain_lines): the screen and the pen must not tell.
+  for (int rows : {3, 5, 24}) {
+    for (int cols : {2, 10, 80}) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      for (int count : {rows - 2, rows - 1, rows, rows + 1, 2 * rows, 50 * rows + 3}) {
+        CAPTURE(count);
+        check_batching(rows, cols, 100, {plain_flood(count, cols)}, false);
+        check_batching(rows, cols, 100, {"\x1b[1;31;44mred " + plain_flood(count, cols - 1) + "\x1b[0m"}, false);
+        check_batching(rows, cols, 100,
+                       {"\x1b[2J\x1b[H" + plain_flood(rows, cols) + "\x1b[2;1Htop\r\n", plain_flood(count, 3)}, false);
       }
     }
   }
