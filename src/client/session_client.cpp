@@ -763,6 +763,7 @@ void SessionClient::detach(std::function<void()> then) {
   // waited for: the piece is dropped too, and the next attach shows it again.
   detach_wait_.start(loop_, kDetachWaitMs, 0, [this] {
     log::info("the terminal did not take the last output in time; the next attach shows it again");
+    terminal_stuck_ = true;
     writers_[0]->close();
   });
   writers_[0]->when_drained(std::move(leave));
@@ -878,6 +879,14 @@ void SessionClient::finish(int code) {
   ack_timer_.close();
   signals_.close();
   closes_pending_ = 1;  // released below, once everything is on its way
+  if (terminal_stuck_) {
+    // The terminal took nothing for kDetachWaitMs: our last words get as long again, then we go
+    // (SIGTERM to an hvterm whose terminal is stopped with ^S must not leave it waiting for ever).
+    exit_wait_.start(loop_, kDetachWaitMs, 0, [this] {
+      for (auto& writer : owned_writers_)
+        if (writer && writer->pending() != 0) writer->close();
+    });
+  }
   // stdout/stderr (or the forwarded connection) stay open until their queued writes are done;
   // then the loop runs dry, or our owner hears we are done.
   for (auto& writer : owned_writers_) {
@@ -889,7 +898,9 @@ void SessionClient::finish(int code) {
 }
 
 void SessionClient::closed_one() {
-  if (--closes_pending_ != 0 || !finished_) return;
+  if (--closes_pending_ != 0) return;
+  exit_wait_.close();
+  if (!finished_) return;
   auto finished = std::move(finished_);
   finished_ = nullptr;
   finished(local_io_failed_ ? 255 : exit_code_);

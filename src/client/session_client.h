@@ -176,6 +176,8 @@ class SessionClient final : public FramedConnection::Handler {
   bool follow_modes_ = false;  // our stdout is the terminal the session's program draws on
   bool detaching_ = false;     // waiting for the terminal to take its last piece of output
   Timer detach_wait_;
+  bool terminal_stuck_ = false;  // it took nothing of the session's last output when we detached
+  Timer exit_wait_;              // how long the exit waits for such a terminal to take our last words
 
   wire::SessionMode mode_ = wire::SessionMode::Pipes;
   OutboundStream input_;

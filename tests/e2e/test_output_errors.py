@@ -162,3 +162,25 @@ def test_a_terminal_that_goes_away_leaves_the_session_detached_not_sigpiped(agen
     a = hvterm("attach", "-q", agent.target)
     shown = numbers_shown(a.stdout)  # the lines since the terminal went, then the screen
     assert a.returncode == 0 and shown and shown == list(range(shown[0], count + 1))
+
+
+def test_sigterm_to_a_client_whose_terminal_takes_nothing_still_ends_it(agent):
+    # A terminal stopped with ^S, or a window whose program is frozen, takes no output. SIGTERM
+    # detaches: the session's last output is given up after 2 s, and hvterm's own notice, for
+    # the same terminal, gets as long again; then hvterm exits rather than wait for ever.
+    import fcntl
+    import signal
+    import struct
+    import termios
+    import pexpect
+    child = pexpect.spawn(HVTERM, ["shell", agent.target, "--", "seq", "1", "100000000"], env=BASE_ENV,
+                          timeout=TIMEOUT)
+    unread = lambda: struct.unpack("i", fcntl.ioctl(child.child_fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    # Linux holds at most 4095 bytes ready for the reader of a PTY; the writer blocks soon after.
+    wait_for(lambda: unread() >= 4000, "the terminal to fill up (nobody reads it)")
+    child.kill(signal.SIGTERM)
+    wait_for(lambda: not child.isalive(), "hvterm to exit although its terminal takes nothing")
+    assert child.exitstatus == 255
+    (entry,) = json.loads(hvterm("ls", agent.target, "--json", check=0).stdout)
+    assert entry["state"] == "detached", entry
+    hvterm("kill", agent.target, entry["id"], "--close", check=0)
