@@ -240,7 +240,12 @@ void Session::on_output(int index, ssize_t nread, const uv_buf_t*) {
   if (index == 0)
     for (auto& viewer : viewers_) viewer->show(bytes);  // shares the bytes, no copy
   output_[index].append(std::move(bytes));
-  if (released_) output_[index].discard_unacked();
+  if (released_) {
+    output_[index].discard_unacked();
+    // Nobody waits for these bytes: they go into the screen now, and nothing of them stays
+    // behind in a session that may be idle from here on.
+    if (screen_) screen_->settle();
+  }
   touch();
   drain_timer_.again();
   if (output_full()) stop_reading();
