@@ -470,6 +470,7 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   if (request.take) let_viewers_go(true);
   if (request.size.rows > 0 && request.size.cols > 0) client_size_ = request.size;
   wire::WinSize size = smallest_size(true);
+  const wire::WinSize size_before = size_;
   // Not for the client that opened the session (bound the same way), before anything was printed.
   bool repaint = shows_screen() && !request.resume && output_[0].end() > 0;
   if (repaint) {
@@ -502,17 +503,16 @@ std::optional<wire::SessionInfo> Session::attach(AgentConnection* connection, co
   input_window_base_ = input_.received_bytes();  // SESSION tells it where its input resumes
   resume_reading_if_room();                      // the client's positions may acknowledge output we stopped for
   if (size.rows > 0 && size.cols > 0 && child_ && request_.mode == wire::SessionMode::Pty && !exit_) {
-    bool changed = size != size_;
+    if (screen_ && size != size_) screen_->resize(output_[0].end(), size);
     size_ = size;
-    if (screen_ && changed) screen_->resize(output_[0].end(), size_);
     // Repaint full-screen programs for the newcomer: a size round trip makes them redraw.
     if (!request.resume)
       child_->nudge_redraw(to_platform(size_));
     else
       child_->resize(to_platform(size_));
-    if (changed)
-      for (auto& viewer : viewers_) viewer->connection()->tell_size(size_);
   }
+  if (size_ != size_before)
+    for (auto& viewer : viewers_) viewer->connection()->tell_size(size_);
   return info;
 }
 
@@ -584,7 +584,8 @@ bool Session::fit_size(const AgentConnection* newcomer) {
   if (size.rows == 0 || size.cols == 0 || size == size_) return false;
   size_ = size;
   if (child_ && !exit_) child_->resize(to_platform(size));
-  if (screen_) screen_->resize(output_[0].end(), size);  // what is read from now on has the new size
+  if (screen_) screen_->resize(output_[0].end(), size);      // what is read from now on has the new size
+  if (request_.mode != wire::SessionMode::Pty) return true;  // a size means nothing to the client then
   if (connection_ != nullptr) connection_->tell_size(size);
   for (auto& viewer : viewers_)
     if (viewer->connection() != newcomer) viewer->connection()->tell_size(size);

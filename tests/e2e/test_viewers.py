@@ -233,3 +233,17 @@ def test_a_read_only_viewer_that_types_is_cut_off_and_the_session_goes_on(agent)
     assert b"typed" not in first.logfile_read.getvalue()
     first.sendline("exit 0")
     first.expect(pexpect.EOF)
+
+
+def test_a_viewer_is_told_when_a_client_attaching_makes_the_session_smaller(agent):
+    first = first_client(agent.target, "grow")
+    leave(first)
+    viewer = join(agent.target, "grow", "--read-only")
+    viewer.expect_exact(PROMPT)
+    client = join(agent.target, "grow", rows=20, cols=60)  # nobody else is the client: it becomes it
+    client.expect_exact(PROMPT)
+    viewer.expect_exact("the session is 60x20")
+    assert b"beside its other client" not in client.logfile_read.getvalue()
+    client.sendline("exit 0")
+    client.expect(pexpect.EOF)
+    viewer.expect(pexpect.EOF)
