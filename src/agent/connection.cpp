@@ -76,7 +76,8 @@ void AgentConnection::taken_over() {
 }
 
 void AgentConnection::tell_size(const wire::WinSize& size) {
-  if (framed_ != nullptr && (client_capabilities_ & wire::kCapViewers) != 0)
+  // Both sides must have announced kCapViewers: an agent without screens did not.
+  if (framed_ != nullptr && keeps_screens() && (client_capabilities_ & wire::kCapViewers) != 0)
     framed_->send(wire::encode_window_size(size));
 }
 
@@ -239,7 +240,9 @@ void AgentConnection::on_kill(const wire::Kill& kill) {
 }
 
 void AgentConnection::bind(Session* session, const wire::Attach& attach) {
-  bool shares = (client_capabilities_ & wire::kCapViewers) != 0;
+  bool shares = keeps_screens() && (client_capabilities_ & wire::kCapViewers) != 0;  // both announced it
+  if (!shares && (attach.take || attach.read_only))
+    return reject(wire::ErrorCode::Malformed, "ATTACH flags 0x2 and 0x4 need capability 0x400 on both sides");
   std::string refusal;
   auto info = session->attach(this, attach, shares, refusal);
   if (!info)

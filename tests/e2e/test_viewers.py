@@ -247,3 +247,20 @@ def test_a_viewer_is_told_when_a_client_attaching_makes_the_session_smaller(agen
     client.sendline("exit 0")
     client.expect(pexpect.EOF)
     viewer.expect(pexpect.EOF)
+
+
+def test_take_and_read_only_flags_need_the_capability(agent):
+    first = first_client(agent.target, "flags")
+    sid = session_id_of(agent.target, "flags")
+    for flags in (2, 4):
+        old = RawClient(agent)
+        old.send(hello(capabilities=CAP_RESUME) + frame(ATTACH, sid + bytes([flags]) + bytes(24) + bytes(8)))
+        old.expect(HELLO)
+        error = old.expect(ERROR)
+        assert error[:2] == b"\x01\x00" and b"capability 0x400" in error, error
+        old.close()
+    first.sendline("echo untouched-$((6+6))")  # neither took the session nor joined it
+    first.expect_exact("untouched-12\r\n")
+    assert clients_of(agent.target, "flags") == 1
+    first.sendline("exit 0")
+    first.expect(pexpect.EOF)
