@@ -256,6 +256,7 @@ struct LocalWriter::StreamWrite {
   std::shared_ptr<LocalWriter*> writer;
   std::vector<std::pair<Slice, Done>> parts;
   size_t total = 0;
+  size_t went_out = 0;        // if the writer closes under it: how much the reader had been given
   void finished(int status);  // calls each part's `done`, then frees itself
 };
 
@@ -282,6 +283,7 @@ void LocalWriter::hand_over() {
     w->total += bytes.size();
   }
   in_flight_bytes_ += w->total;
+  in_flight_.push_back(w);
   int rc = uv_write(&w->request, stream_, iov_.data(), static_cast<unsigned>(iov_.size()),
                     [](uv_write_t* req, int status) { static_cast<StreamWrite*>(req->data)->finished(status); });
   if (rc != 0) w->finished(rc);
@@ -293,10 +295,14 @@ void LocalWriter::StreamWrite::finished(int status) {
   if (self != nullptr) {
     self->in_flight_bytes_ -= total;
     self->pending_bytes_ -= total;
-    // Cancelled: the writer was closed, and nobody can tell how much of it went out.
+    std::erase(self->in_flight_, this);
+    // Cancelled: the writer was closed, which counted how much of it had gone out.
+    size_t counted = status == UV_ECANCELED ? went_out : total;
     for (auto& [bytes, done] : parts) {
-      if (status == UV_ECANCELED || *alive == nullptr) break;
-      done(bytes.size(), status);
+      if (*alive == nullptr || counted == 0) break;
+      size_t n = std::min(counted, bytes.size());
+      counted -= n;
+      done(n, status == UV_ECANCELED ? 0 : status);
     }
   }
   delete this;
@@ -395,6 +401,13 @@ void LocalWriter::close() {
       delete shutdown;  // already shut down, or the peer is gone: nothing to tell it
     shared_.reset();
   } else if (stream_ != nullptr) {
+    // libuv cancels the writes it still holds: what of them the reader already has is counted now
+    // (a detach acknowledges exactly what the terminal was given, even when it gives up waiting).
+    size_t out = in_flight_bytes_ - std::min(in_flight_bytes_, uv_stream_get_write_queue_size(stream_));
+    for (StreamWrite* w : in_flight_) {
+      w->went_out = std::min(out, w->total);
+      out -= w->went_out;
+    }
     platform::close_stream(stream_);
   }
   stream_ = nullptr;

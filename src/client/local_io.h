@@ -90,7 +90,8 @@ class LocalWriter {
   // they can be dropped with an exact count of what was written (see discard_unwritten).
   std::deque<std::pair<Slice, Done>> waiting_;
   std::vector<uv_buf_t> iov_;
-  size_t in_flight_bytes_ = 0;  // handed to libuv
+  size_t in_flight_bytes_ = 0;          // handed to libuv
+  std::deque<StreamWrite*> in_flight_;  // those writes, in order
   EndOfTurn flush_at_end_of_turn_;
   bool file_busy_ = false;
   bool close_when_drained_ = false;

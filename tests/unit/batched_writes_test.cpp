@@ -327,6 +327,49 @@ TEST_CASE("local writer: a terminal's output not yet written is dropped with an 
   close(master);
 }
 
+TEST_CASE("local writer: closed while a terminal takes nothing, it still counts exactly what the terminal got") {
+  // A detach that gives up on a stopped terminal acknowledges what that terminal was given, no
+  // more and no less, although libuv cancels the write it was in the middle of.
+  TestLoop l;
+  int master = -1, slave = -1;
+  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  termios raw{};
+  REQUIRE(tcgetattr(slave, &raw) == 0);
+  cfmakeraw(&raw);
+  REQUIRE(tcsetattr(slave, TCSANOW, &raw) == 0);
+  fcntl(master, F_SETFL, O_NONBLOCK);
+  std::string expected;
+  for (int i = 0; i < 16; ++i) expected += pattern(65536, static_cast<char>('a' + i % 26));
+  size_t acknowledged = 0;
+  {
+    LocalWriter writer(&l.loop, slave);
+    for (size_t at = 0; at < expected.size(); at += 65536)
+      writer.write(Slice::copy_of(std::string_view(expected).substr(at, 65536)), [&](size_t n, int error) {
+        CHECK(error == 0);
+        acknowledged += n;
+      });
+    uv_run(&l.loop, UV_RUN_NOWAIT);  // the terminal takes what fits
+    REQUIRE(writer.pending() > 0);
+    writer.discard_unwritten();  // only the piece libuv is writing is left
+    std::string received;
+    char chunk[65536];
+    ssize_t n;
+    auto read_some = [&] {
+      while ((n = read(master, chunk, 1000)) > 0) received.append(chunk, static_cast<size_t>(n));
+    };
+    read_some();  // the terminal takes a little, and libuv writes part of that piece
+    uv_run(&l.loop, UV_RUN_NOWAIT);
+    writer.close();  // then it takes nothing: the rest of the piece is cancelled
+    uv_run(&l.loop, UV_RUN_NOWAIT);
+    read_some();
+    while ((n = read(master, chunk, sizeof chunk)) > 0) received.append(chunk, static_cast<size_t>(n));
+    CHECK(received.size() > 0);
+    CHECK(acknowledged == received.size());
+    CHECK(received == expected.substr(0, received.size()));
+  }
+  close(master);
+}
+
 TEST_CASE("LocalWriter: destroyed with writes still under way, their callbacks find it gone") {
   TestLoop l;
   int calls = 0;
