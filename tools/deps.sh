@@ -9,8 +9,9 @@ if [ "$what" = test ]; then
   # pytest + pexpect drive the end-to-end tests; zsh and fish load the completion scripts; clang and
   # its runtime build the libFuzzer targets; asciinema plays back what `hvterm --record` wrote.
   packages+=(python3 python3-pytest python3-pexpect zsh fish clang libclang-rt-14-dev socat asciinema)
-  # pyte is the terminal the screen tests read what a user would see with; vim-tiny a program they detach.
-  packages+=(python3-pyte vim-tiny)
+  # pyte is the terminal the screen tests read what a user would see with; vim-tiny and vttest
+  # programs they detach.
+  packages+=(python3-pyte vim-tiny vttest)
   # groff and man read the rendered man pages as a person would.
   packages+=(groff-base man-db)
   # Ansible drives a fleet of agents through the connection plugin in contrib/ansible; sudo is its
