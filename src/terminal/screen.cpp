@@ -34,6 +34,7 @@ struct Screen::Callbacks {
     switch (prop) {
       case VTERM_PROP_CURSORVISIBLE: screen.cursor_visible_ = value->boolean != 0; break;
       case VTERM_PROP_ALTSCREEN: screen.alternate_screen_ = value->boolean != 0; break;
+      case VTERM_PROP_REVERSE: screen.reverse_screen_ = value->boolean != 0; break;
       case VTERM_PROP_TITLE: screen.title_ = value->string != nullptr ? value->string : ""; break;
       default: break;
     }
@@ -310,9 +311,14 @@ std::string Screen::render(uint64_t from_line) const {
 
 namespace {
 
-std::vector<VTermScreenCell> row_cells(const VTermScreen* screen, int row, int cols) {
+// `reverse_screen`: libvterm hands out every cell with its reverse flag flipped while the whole
+// screen is reversed (DECSCNM); the cells are drawn as the program wrote them, and ?5h follows.
+std::vector<VTermScreenCell> row_cells(const VTermScreen* screen, int row, int cols, bool reverse_screen) {
   std::vector<VTermScreenCell> cells(static_cast<size_t>(cols));
-  for (int col = 0; col < cols; ++col) vterm_screen_get_cell(screen, VTermPos{row, col}, &cells[col]);
+  for (int col = 0; col < cols; ++col) {
+    vterm_screen_get_cell(screen, VTermPos{row, col}, &cells[col]);
+    if (reverse_screen) cells[col].attrs.reverse ^= 1;
+  }
   return cells;
 }
 
@@ -323,7 +329,7 @@ std::vector<VTermScreenCell> row_cells(const VTermScreen* screen, int row, int c
 void Screen::render_main_screen(std::string& out) const {
   for (int row = 0; row < rows_; ++row) {
     if (row > 0) out += "\r\n";
-    bool filled = append_cells(out, row_cells(screen_, row, cols_));
+    bool filled = append_cells(out, row_cells(screen_, row, cols_, reverse_screen_));
     if (!filled) out += "\x1b[K";  // what the terminal had there; with the default background
   }
 }
@@ -336,7 +342,7 @@ void Screen::render_alternate_screen(std::string& out, bool printed_lines) const
   out += "\x1b[?1049h";  // switches and clears
   for (int row = 0; row < rows_; ++row) {
     append_cursor_position(out, row, 0);
-    append_cells(out, row_cells(screen_, row, cols_));
+    append_cells(out, row_cells(screen_, row, cols_, reverse_screen_));
   }
 }
 
@@ -348,6 +354,7 @@ void Screen::render_cursor_and_modes(std::string& out) const {
   // The cursor as libvterm has it, the one the screen was drawn with (TerminalModes, which parses
   // less, can differ on output that is no terminal's).
   out += modes_.reapply_input_modes(TerminalModes::CursorVisibility::LeftOut);
+  if (reverse_screen_) out += "\x1b[?5h";
   out += cursor_visible_ ? "\x1b[?25h" : "\x1b[?25l";
   if (!title_.empty()) out += "\x1b]2;" + printable_title(title_) + "\x1b\\";
 }

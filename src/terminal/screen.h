@@ -130,6 +130,7 @@ class Screen {
   std::string repaired_;  // where repaired output is put together, kept for its buffer
   TerminalModes modes_;
   bool alternate_screen_ = false;
+  bool reverse_screen_ = false;  // DECSCNM
   bool cursor_visible_ = true;
   std::string title_;
 

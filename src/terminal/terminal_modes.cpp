@@ -28,6 +28,7 @@ enum Bit : uint32_t {
   kAltScreen1047 = 1u << 16,
   kAltScreen1049 = 1u << 17,
   kCursorHidden = 1u << 18,
+  kReverseScreen = 1u << 19,  // DECSCNM: the whole screen in reverse video
 };
 
 // What undoes each mode, and what turns it on again when a fresh terminal is to show the program
@@ -58,6 +59,7 @@ constexpr Sequences kSequences[] = {
     {kAltScreen1047, "\x1b[?1047l", nullptr},
     {kAltScreen1049, "\x1b[?1049l", nullptr},
     {kCursorHidden, "\x1b[?25h", "\x1b[?25l"},
+    {kReverseScreen, "\x1b[?5l", nullptr},
 };
 
 // DECSET/DECRST numbers and the bit each sets when on (25's bit is "hidden": ?25l sets it).
@@ -70,6 +72,7 @@ constexpr PrivateMode kPrivateModes[] = {
     {1001, kMouseHighlight}, {1002, kMouseButtons},  {1003, kMouseAny},       {1004, kFocusEvents},
     {1005, kMouseUtf8},      {1006, kMouseSgr},      {1015, kMouseUrxvt},     {1016, kMouseSgrPixels},
     {1047, kAltScreen1047},  {1049, kAltScreen1049}, {2004, kBracketedPaste}, {25, kCursorHidden},
+    {5, kReverseScreen},
 };
 
 constexpr char kEsc = 0x1b;

@@ -32,8 +32,7 @@ COVERED = {
     # Left out: 12 (the graphic rendition pattern, dark background): vttest resets DECSCNM after
     # drawing it, and pyte then clears the reverse flag of every cell, the "negative" ones too;
     # 13 (the same, light background: DECSCNM set): pyte sets the flag on every cell, the
-    # "negative" ones too, and hvterm's repaint does not set DECSCNM again but sends every cell
-    # with libvterm's reverse flipped, which stays reversed when the program resets DECSCNM;
+    # "negative" ones too (hvterm's repaint sets DECSCNM again: tests/unit/screen_test.cpp);
     # 14 (DECSC/DECRC with character sets): libvterm 0.1.4's DECSC does not save the character
     # sets, so the agent's screen has 'q' and '`' where vttest restored the graphics set.
     # (At 80 columns screens 2 and 3, and 4 and 5, are the same: the 80- and 132-column passes.)

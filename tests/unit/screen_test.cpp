@@ -264,6 +264,23 @@ TEST_CASE("mouse reporting, bracketed paste, keypad and cursor keys come back on
   check_round_trip(a, 10);
 }
 
+TEST_CASE("reverse screen mode (DECSCNM) is set again, and the cells are drawn as the program wrote them") {
+  Screen a(5, 30, 10);
+  a.feed("\x1b[?5hplain \x1b[7mreversed\x1b[0m");
+  std::string rendered = a.render(0);
+  CHECK(rendered.find("\x1b[?5h") != std::string::npos);
+  check_round_trip(a, 10);
+  // When the program turns the mode off, the terminal that was repainted shows what it shows
+  // (libvterm reports each cell with its reverse flag flipped while the mode is on).
+  Screen b(5, 30, 10);
+  b.feed(rendered);
+  a.feed("\x1b[?5l");
+  b.feed("\x1b[?5l");
+  check_same_view(a, b);
+  CHECK(cell_at(b, 0, 0).attrs.reverse == 0);
+  CHECK(cell_at(b, 0, 6).attrs.reverse == 1);
+}
+
 TEST_CASE("the window title is set again") {
   Screen a(10, 40, 10);
   a.feed("\x1b]2;my title\x07text");

@@ -118,3 +118,8 @@ TEST_CASE("the alternate screen is on while any of its three modes is") {
                           "c")
                   .alternate_screen());
 }
+
+TEST_CASE("reverse screen mode (DECSCNM) is turned off again") {
+  CHECK(restore_after("\x1b[?5h") == "\x1b[?5l");
+  CHECK(restore_after("\x1b[?5h\x1b[?5l").empty());
+}
