@@ -330,25 +330,9 @@ bool Session::on_input(AgentConnection* from, uint64_t offset, Slice bytes, std:
     problem = "DATA after the end of stdin";
     return false;
   }
-  auto fresh = input_.fresh_part(offset, bytes, problem);
-  if (!fresh) {
-    problem = "stdin " + problem;
-    return false;
-  }
-  // Only now is offset known to be small: no overflow below.
-  uint64_t end = offset + bytes.size();
-  if (end > input_window_base_ + wire::kInputWindow) {
-    problem = "stdin DATA up to offset " + std::to_string(end) + " is beyond the window (" +
-              std::to_string(input_window_base_) + " acknowledged + " + std::to_string(wire::kInputWindow) + ")";
-    return false;
-  }
-  if (end > input_.ack_position() + wire::kMaxUnconsumedInput) {
-    problem = "the program has not read " + std::to_string(input_.received_bytes() - input_.ack_position()) +
-              " bytes of its stdin; the agent holds no more";
-    return false;
-  }
+  auto fresh = input_.accept_stdin(offset, std::move(bytes), input_window_base_, problem);
+  if (!fresh) return false;
   if (fresh->empty()) return true;
-  input_.received(fresh->size());
   touch();
   write_input(std::move(*fresh));
   return true;

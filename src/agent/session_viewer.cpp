@@ -33,25 +33,7 @@ std::optional<Slice> Viewer::accept_input(uint64_t offset, Slice bytes, std::str
     problem = "DATA from a read-only viewer";
     return std::nullopt;
   }
-  size_t size = bytes.size();
-  auto fresh = input_.fresh_part(offset, std::move(bytes), problem);
-  if (!fresh) {
-    problem = "stdin " + problem;
-    return std::nullopt;
-  }
-  uint64_t end = offset + size;  // no overflow: fresh_part found no gap, so offset is small
-  if (end > input_window_base_ + wire::kInputWindow) {
-    problem = "stdin DATA up to offset " + std::to_string(end) + " is beyond the window (" +
-              std::to_string(input_window_base_) + " acknowledged + " + std::to_string(wire::kInputWindow) + ")";
-    return std::nullopt;
-  }
-  if (end > input_.ack_position() + wire::kMaxUnconsumedInput) {
-    problem = "the program has not read " + std::to_string(input_.received_bytes() - input_.ack_position()) +
-              " bytes of this viewer's input; the agent holds no more";
-    return std::nullopt;
-  }
-  input_.received(fresh->size());
-  return fresh;
+  return input_.accept_stdin(offset, std::move(bytes), input_window_base_, problem);
 }
 
 void Viewer::input_consumed(size_t bytes) {

@@ -22,6 +22,10 @@ class InboundStream : public ReceiveCursor {
   // nothing), or nullopt with `problem` set when bytes before it are missing. Nothing counts as
   // received until received(n): the receiver may still refuse it (the agent's input window).
   std::optional<Slice> fresh_part(uint64_t offset, Slice bytes, std::string& problem) const;
+  // The agent's stdin: DATA at `offset` checked against the window announced up to `window_base`
+  // (wire::kInputWindow beyond it) and against what the program has not read yet
+  // (wire::kMaxUnconsumedInput); the fresh part, now received, or nullopt with `problem` set.
+  std::optional<Slice> accept_stdin(uint64_t offset, Slice bytes, uint64_t window_base, std::string& problem);
 
   enum class AckDue { No, Now, Later };
   // Whether to send ACK(ack_position()) now, arm the kDelayedAckMs timer for it, or neither.
