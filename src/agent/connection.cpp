@@ -75,10 +75,11 @@ void AgentConnection::taken_over() {
   finish();
 }
 
+// Both sides announced kCapViewers (an agent without screens does not).
+bool AgentConnection::shares() const { return keeps_screens() && (client_capabilities_ & wire::kCapViewers) != 0; }
+
 void AgentConnection::tell_size(const wire::WinSize& size) {
-  // Both sides must have announced kCapViewers: an agent without screens did not.
-  if (framed_ != nullptr && keeps_screens() && (client_capabilities_ & wire::kCapViewers) != 0)
-    framed_->send(wire::encode_window_size(size));
+  if (framed_ != nullptr && shares()) framed_->send(wire::encode_window_size(size));
 }
 
 void AgentConnection::session_gone(const std::string& message) {
@@ -240,7 +241,7 @@ void AgentConnection::on_kill(const wire::Kill& kill) {
 }
 
 void AgentConnection::bind(Session* session, const wire::Attach& attach) {
-  bool shares = keeps_screens() && (client_capabilities_ & wire::kCapViewers) != 0;  // both announced it
+  bool shares = this->shares();
   if (!shares && (attach.take || attach.read_only))
     return reject(wire::ErrorCode::Malformed, "ATTACH flags 0x2 and 0x4 need capability 0x400 on both sides");
   std::string refusal;

@@ -41,6 +41,7 @@ class AgentConnection final : public FramedConnection::Handler {
   void on_kill(const wire::Kill& kill);
   void reject(wire::ErrorCode code, const std::string& message);
   void finish();
+  bool shares() const;  // the client can be one of several showing a session
   // A peer that sends requests but does not read the answers must not make us buffer without end.
   bool backlog_ok();
 
