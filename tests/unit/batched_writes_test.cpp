@@ -35,6 +35,17 @@ uv_stream_t* open_pipe_handle(uv_loop_t* loop, int fd) {
   return reinterpret_cast<uv_stream_t*>(pipe);
 }
 
+// A terminal nobody reads yet: the slave for a LocalWriter (raw: the bytes as written, no \n ->
+// \r\n), the master to read what it was given without blocking.
+void open_raw_terminal(int& master, int& slave) {
+  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  termios raw{};
+  REQUIRE(tcgetattr(slave, &raw) == 0);
+  cfmakeraw(&raw);
+  REQUIRE(tcsetattr(slave, TCSANOW, &raw) == 0);
+  fcntl(master, F_SETFL, O_NONBLOCK);
+}
+
 bool readable_now(int fd) {
   char byte;
   ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -286,12 +297,7 @@ TEST_CASE("local writer: a terminal's output not yet written is dropped with an 
   // A detach relies on it: what the terminal was given is acknowledged, the rest shown by the next attach.
   TestLoop l;
   int master = -1, slave = -1;
-  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-  termios raw{};
-  REQUIRE(tcgetattr(slave, &raw) == 0);
-  cfmakeraw(&raw);  // the bytes as written, no \n -> \r\n
-  REQUIRE(tcsetattr(slave, TCSANOW, &raw) == 0);
-  fcntl(master, F_SETFL, O_NONBLOCK);
+  open_raw_terminal(master, slave);
   std::string expected;
   for (int i = 0; i < 64; ++i) expected += pattern(65536, static_cast<char>('a' + i % 26));
   std::string received;
@@ -332,12 +338,7 @@ TEST_CASE("local writer: closed while a terminal takes nothing, it still counts 
   // more and no less, although libuv cancels the write it was in the middle of.
   TestLoop l;
   int master = -1, slave = -1;
-  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-  termios raw{};
-  REQUIRE(tcgetattr(slave, &raw) == 0);
-  cfmakeraw(&raw);
-  REQUIRE(tcsetattr(slave, TCSANOW, &raw) == 0);
-  fcntl(master, F_SETFL, O_NONBLOCK);
+  open_raw_terminal(master, slave);
   std::string expected;
   for (int i = 0; i < 16; ++i) expected += pattern(65536, static_cast<char>('a' + i % 26));
   size_t acknowledged = 0;
