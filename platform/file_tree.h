@@ -69,6 +69,38 @@ bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned wh
 uint32_t apply_umask(uint32_t mode);
 // Whether this process may give files away (root on POSIX).
 bool may_change_owner();
+// A directory held open, for the work a tree of small files does in it: its names are looked up
+// from it, not from the root again each time (such lookups were most of a tree's system time), and
+// it stays the directory it was when opened, whatever is renamed above it meanwhile. Where a
+// platform has no such handle (Windows), it keeps the path and joins names to it.
+class Directory {
+ public:
+  Directory() = default;
+  ~Directory();
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
+  // `path` itself; through a symlink as its last component only with `follow`. Any earlier one is
+  // closed.
+  bool open(const std::string& path, bool follow, std::string& error);
+  void close();
+  bool is_open() const { return open_; }
+  const std::string& path() const { return path_; }
+  // As the functions above do with join_path(path(), name).
+  bool info(const std::string& name, FileInfo& info, std::string& error) const;
+  int open_for_reading(const std::string& name, std::string& error) const;
+  int create_temporary(const std::string& prefix, std::string& name, std::string& error, uint32_t mode = 0600) const;
+  int open_partial(const std::string& name, uint32_t create_mode, uint64_t& size, uint32_t& mode,
+                   std::string& error) const;
+  bool set_attributes(const std::string& name, const FileInfo& wanted, unsigned what, std::string& error) const;
+  bool rename_into_place(const std::string& from, const std::string& to, bool no_clobber, std::string& error) const;
+  bool remove_file(const std::string& name) const;
+
+ private:
+  std::string path_;
+  bool open_ = false;
+  int handle_ = -1;
+};
+
 // This OS's way to join a directory and a '/'-separated relative path.
 std::string join_path(const std::string& directory, const std::string& relative);
 // A path that does not depend on a current directory: /x on POSIX; C:\x, C:/x, \\server\share

@@ -33,10 +33,12 @@ FileInfo::Type type_of(mode_t mode) {
 
 }  // namespace
 
-bool file_info(const std::string& path, bool follow, FileInfo& info, std::string& error) {
+namespace {
+
+bool info_at(int directory, const char* name, bool follow, FileInfo& info, std::string& error) {
   struct stat st {};
   info = FileInfo{};
-  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) != 0) {
+  if (fstatat(directory, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return true;
     return failed(error);
   }
@@ -48,6 +50,41 @@ bool file_info(const std::string& path, bool follow, FileInfo& info, std::string
   info.uid = st.st_uid;
   info.gid = st.st_gid;
   return true;
+}
+
+int open_for_reading_at(int directory, const char* name, std::string& error) {
+  int fd = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) failed(error);
+  return fd;
+}
+
+int create_temporary_at(int directory, const std::string& prefix, std::string& name, std::string& error,
+                        uint32_t mode) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    name = prefix + random_name_suffix();
+    int fd = openat(directory, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) break;
+  }
+  failed(error);
+  return -1;
+}
+
+bool rename_at(int from_directory, const char* from, int to_directory, const char* to, bool no_clobber,
+               std::string& error) {
+  if (no_clobber) {
+    // link() fails if `to` exists, atomically, where a check and a rename would race.
+    if (linkat(from_directory, from, to_directory, to, 0) != 0) return failed(error);
+    unlinkat(from_directory, from, 0);
+    return true;
+  }
+  return renameat(from_directory, from, to_directory, to) == 0 || failed(error);
+}
+
+}  // namespace
+
+bool file_info(const std::string& path, bool follow, FileInfo& info, std::string& error) {
+  return info_at(AT_FDCWD, path.c_str(), follow, info, error);
 }
 
 bool list_directory(const std::string& path, std::vector<std::string>& names, std::string& error) {
@@ -79,7 +116,8 @@ bool read_symlink(const std::string& path, std::string& target, std::string& err
 }
 
 int open_for_reading(const std::string& path, std::string& error) {
-  int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (path != "-") return open_for_reading_at(AT_FDCWD, path.c_str(), error);
+  int fd = dup(0);
   if (fd < 0) failed(error);
   return fd;
 }
@@ -100,22 +138,18 @@ long read_file(int file, char* buffer, size_t size, std::string& error) {
 
 int create_temporary(const std::string& directory, const std::string& prefix, std::string& path, std::string& error,
                      uint32_t mode) {
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    path = join_path(directory, prefix + random_name_suffix());
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
-    if (fd >= 0) return fd;
-    if (errno != EEXIST) break;
-  }
-  failed(error);
-  return -1;
+  std::string name;
+  int fd = create_temporary_at(AT_FDCWD, join_path(directory, prefix), name, error, mode);
+  path = std::move(name);
+  return fd;
 }
 
 namespace {
 
-int open_partial_once(const std::string& path, uint32_t create_mode, struct stat& st, std::string& error) {
+int open_partial_once(int directory, const char* name, uint32_t create_mode, struct stat& st, std::string& error) {
   // O_NONBLOCK: a FIFO under this name must not block the open (it is refused below); it changes
   // nothing for the regular file we keep.
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, create_mode & 07777);
+  int fd = openat(directory, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, create_mode & 07777);
   if (fd < 0) return failed(error) ? 0 : -1;
   static const uid_t us = geteuid();
   const char* refused = nullptr;
@@ -140,16 +174,15 @@ int open_partial_once(const std::string& path, uint32_t create_mode, struct stat
   return fd;
 }
 
-}  // namespace
-
-int open_partial(const std::string& path, uint32_t create_mode, uint64_t& size, uint32_t& mode, std::string& error) {
+int open_partial_at(int directory, const char* name, uint32_t create_mode, uint64_t& size, uint32_t& mode,
+                    std::string& error) {
   // The copy that held the lock may have renamed or removed the file before letting go of it:
   // then what we locked is no longer under this name, and we try the name again.
   for (int attempt = 0; attempt < 8; ++attempt) {
     struct stat held, named;
-    int fd = open_partial_once(path, create_mode, held, error);
+    int fd = open_partial_once(directory, name, create_mode, held, error);
     if (fd < 0) return fd;
-    if (stat(path.c_str(), &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) {
+    if (fstatat(directory, name, &named, 0) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) {
       size = static_cast<uint64_t>(held.st_size);
       mode = held.st_mode & 07777;
       return fd;
@@ -157,6 +190,12 @@ int open_partial(const std::string& path, uint32_t create_mode, uint64_t& size, 
     close(fd);
   }
   return kPartialBusy;
+}
+
+}  // namespace
+
+int open_partial(const std::string& path, uint32_t create_mode, uint64_t& size, uint32_t& mode, std::string& error) {
+  return open_partial_at(AT_FDCWD, path.c_str(), create_mode, size, mode, error);
 }
 
 bool truncate_file(int file, uint64_t size, std::string& error) {
@@ -186,13 +225,7 @@ bool write_file(int file, const char* data, size_t size, std::string& error) {
 bool close_file(int file, std::string& error) { return close(file) == 0 || failed(error); }
 
 bool rename_into_place(const std::string& from, const std::string& to, bool no_clobber, std::string& error) {
-  if (no_clobber) {
-    // link() fails if `to` exists, atomically, where a check and a rename would race.
-    if (link(from.c_str(), to.c_str()) != 0) return failed(error);
-    unlink(from.c_str());
-    return true;
-  }
-  return rename(from.c_str(), to.c_str()) == 0 || failed(error);
+  return rename_at(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), no_clobber, error);
 }
 
 bool remove_file(const std::string& path) { return unlink(path.c_str()) == 0; }
@@ -211,17 +244,92 @@ bool make_symlink(const std::string& target, const std::string& path, std::strin
   return symlink(target.c_str(), path.c_str()) == 0 || failed(error);
 }
 
-bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned what, std::string& error) {
+namespace {
+
+bool set_attributes_by_name(int directory, const char* name, const FileInfo& wanted, unsigned what,
+                            std::string& error) {
   bool link = wanted.type == FileInfo::Type::Symlink;
-  if ((what & kSetOwner) != 0 && lchown(path.c_str(), wanted.uid, wanted.gid) != 0) return failed(error);
-  // After the owner: chown clears set-id bits.
-  if ((what & kSetMode) != 0 && !link && fchmodat(AT_FDCWD, path.c_str(), wanted.mode & 07777, 0) != 0)
+  if ((what & kSetOwner) != 0 && fchownat(directory, name, wanted.uid, wanted.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    return failed(error);
+  // After the owner: chown clears set-id bits. glibc refuses a symlink here rather than follow it.
+  if ((what & kSetMode) != 0 && !link && fchmodat(directory, name, wanted.mode & 07777, AT_SYMLINK_NOFOLLOW) != 0)
     return failed(error);
   timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(wanted.mtime_s), static_cast<long>(wanted.mtime_ns)}};
-  if ((what & kSetTimes) != 0 && utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-    return failed(error);
+  if ((what & kSetTimes) != 0 && utimensat(directory, name, times, AT_SYMLINK_NOFOLLOW) != 0) return failed(error);
   return true;
 }
+
+bool set_attributes_at(int directory, const char* name, const FileInfo& wanted, unsigned what, std::string& error) {
+  if (wanted.type == FileInfo::Type::Symlink) return set_attributes_by_name(directory, name, wanted, what, error);
+  // Through a descriptor opened without following a last symlink: a directory that someone else
+  // swapped for a symlink meanwhile must not lend its mode, owner or time to what the link names.
+  int fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    // A directory we may change but not read: by name, with the *at calls that do not follow.
+    if (errno == EACCES) return set_attributes_by_name(directory, name, wanted, what, error);
+    return failed(error);
+  }
+  timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(wanted.mtime_s), static_cast<long>(wanted.mtime_ns)}};
+  bool ok = ((what & kSetOwner) == 0 || fchown(fd, wanted.uid, wanted.gid) == 0) &&
+            ((what & kSetMode) == 0 || fchmod(fd, wanted.mode & 07777) == 0) &&  // after chown: it clears set-id bits
+            ((what & kSetTimes) == 0 || futimens(fd, times) == 0);
+  if (!ok) failed(error);
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned what, std::string& error) {
+  return set_attributes_at(AT_FDCWD, path.c_str(), wanted, what, error);
+}
+
+Directory::~Directory() { close(); }
+
+bool Directory::open(const std::string& path, bool follow, std::string& error) {
+  close();
+  handle_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  if (handle_ < 0) return failed(error);
+  path_ = path;
+  open_ = true;
+  return true;
+}
+
+void Directory::close() {
+  if (handle_ >= 0) ::close(handle_);
+  handle_ = -1;
+  open_ = false;
+  path_.clear();
+}
+
+bool Directory::info(const std::string& name, FileInfo& info, std::string& error) const {
+  return info_at(handle_, name.c_str(), false, info, error);
+}
+
+int Directory::open_for_reading(const std::string& name, std::string& error) const {
+  return open_for_reading_at(handle_, name.c_str(), error);
+}
+
+int Directory::create_temporary(const std::string& prefix, std::string& name, std::string& error, uint32_t mode) const {
+  return create_temporary_at(handle_, prefix, name, error, mode);
+}
+
+int Directory::open_partial(const std::string& name, uint32_t create_mode, uint64_t& size, uint32_t& mode,
+                            std::string& error) const {
+  return open_partial_at(handle_, name.c_str(), create_mode, size, mode, error);
+}
+
+bool Directory::set_attributes(const std::string& name, const FileInfo& wanted, unsigned what,
+                               std::string& error) const {
+  return set_attributes_at(handle_, name.c_str(), wanted, what, error);
+}
+
+bool Directory::rename_into_place(const std::string& from, const std::string& to, bool no_clobber,
+                                  std::string& error) const {
+  return rename_at(handle_, from.c_str(), handle_, to.c_str(), no_clobber, error);
+}
+
+bool Directory::remove_file(const std::string& name) const { return unlinkat(handle_, name.c_str(), 0) == 0; }
 
 uint32_t apply_umask(uint32_t mode) {
   // Read once: only setting it reads it, and neither program changes it (a tree asks per file).

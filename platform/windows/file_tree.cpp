@@ -412,6 +412,59 @@ bool set_attributes(const std::string& path, const FileInfo& wanted, unsigned wh
   return true;
 }
 
+// No handle: the path, with names joined to it.
+Directory::~Directory() { close(); }
+
+bool Directory::open(const std::string& path, bool follow, std::string& error) {
+  close();
+  FileInfo info;
+  if (!file_info(path, follow, info, error)) return false;
+  if (info.type != FileInfo::Type::Directory) {
+    error = info.type == FileInfo::Type::Missing ? "No such file or directory" : "not a directory";
+    return false;
+  }
+  path_ = path;
+  open_ = true;
+  return true;
+}
+
+void Directory::close() {
+  open_ = false;
+  path_.clear();
+}
+
+bool Directory::info(const std::string& name, FileInfo& info, std::string& error) const {
+  return file_info(join_path(path_, name), false, info, error);
+}
+
+int Directory::open_for_reading(const std::string& name, std::string& error) const {
+  return platform::open_for_reading(join_path(path_, name), error);
+}
+
+int Directory::create_temporary(const std::string& prefix, std::string& name, std::string& error, uint32_t mode) const {
+  std::string path;
+  int file = platform::create_temporary(path_, prefix, path, error, mode);
+  if (file >= 0) name = path.substr(last_separator(path) + 1);
+  return file;
+}
+
+int Directory::open_partial(const std::string& name, uint32_t create_mode, uint64_t& size, uint32_t& mode,
+                            std::string& error) const {
+  return platform::open_partial(join_path(path_, name), create_mode, size, mode, error);
+}
+
+bool Directory::set_attributes(const std::string& name, const FileInfo& wanted, unsigned what,
+                               std::string& error) const {
+  return platform::set_attributes(join_path(path_, name), wanted, what, error);
+}
+
+bool Directory::rename_into_place(const std::string& from, const std::string& to, bool no_clobber,
+                                  std::string& error) const {
+  return platform::rename_into_place(join_path(path_, from), join_path(path_, to), no_clobber, error);
+}
+
+bool Directory::remove_file(const std::string& name) const { return platform::remove_file(join_path(path_, name)); }
+
 uint32_t apply_umask(uint32_t mode) { return mode & 0777; }
 
 uint32_t mode_when_created(uint32_t) { return kModeUnknown; }  // the read-only attribute is set at the end

@@ -235,7 +235,13 @@ void Extractor::on_file(const Entry& entry) {
     entry_failed(entry.path, "exists (--no-clobber)");
     file_skipped_ = true;
   } else {
-    if (!open_target(platform::parent_directory(file_final_), error)) {
+    std::string parent = platform::parent_directory(file_final_);
+    file_final_name_ = file_final_.substr(platform::last_separator(file_final_) + 1);
+    // The destination itself may be a symlink to a directory; a directory below it may not.
+    bool top = entry.path.find('/') == std::string::npos;
+    if ((directory_.is_open() && directory_.path() == parent) || directory_.open(parent, top, error))
+      open_target(error);
+    if (file_fd_ < 0) {
       entry_failed(entry.path, error);
       file_skipped_ = true;
     }
@@ -280,26 +286,27 @@ uint32_t Extractor::final_mode() const {
   return options_.preserve ? file_.mode & 07777 : platform::apply_umask(file_.mode);
 }
 
-bool Extractor::open_target(const std::string& directory, std::string& error) {
+bool Extractor::open_target(std::string& error) {
   uint32_t create_mode = final_mode() | 0600;  // room for us to write it again when resuming
   if (!options_.resume && file_.size <= kNotWorthResuming) {
     // Nothing to gain from a partial name, whose lock costs three system calls: under a name of
     // its own, a small file takes one.
-    return open_temporary(directory, create_mode, error);
+    return open_temporary(create_mode, error);
   }
-  size_t slash = platform::last_separator(file_final_);
-  std::string partial = platform::join_path(directory, partial_name(file_final_.substr(slash + 1)));
+  std::string partial_base = partial_name(file_final_name_);
+  std::string partial = platform::join_path(directory_.path(), partial_base);
   partial_size_ = 0;
   // Made with the file's own mode, so that most files need no change of mode once complete.
-  file_fd_ = platform::open_partial(partial, create_mode, partial_size_, file_mode_, error);
+  file_fd_ = directory_.open_partial(partial_base, create_mode, partial_size_, file_mode_, error);
   if (file_fd_ == platform::kPartialBusy && options_.resume) {
     if (auto it = partials_in_use().find(partial); it != partials_in_use().end() && it->second != this) {
       it->second->take_over(partial);
-      file_fd_ = platform::open_partial(partial, create_mode, partial_size_, file_mode_, error);
+      file_fd_ = directory_.open_partial(partial_base, create_mode, partial_size_, file_mode_, error);
     }
   }
   if (file_fd_ >= 0) {
     file_temp_ = partial;
+    file_temp_name_ = partial_base;
     file_partial_ = true;
     partials_in_use()[partial] = this;
     if (options_.resume || partial_size_ == 0) return true;
@@ -309,14 +316,16 @@ bool Extractor::open_target(const std::string& directory, std::string& error) {
   }
   // Another copy writes this name right now (or the name is taken by something that is not ours):
   // this copy goes to a name of its own, which an interruption does not leave behind.
-  return open_temporary(directory, create_mode, error);
+  return open_temporary(create_mode, error);
 }
 
-bool Extractor::open_temporary(const std::string& directory, uint32_t create_mode, std::string& error) {
+bool Extractor::open_temporary(uint32_t create_mode, std::string& error) {
   partial_size_ = 0;
   file_mode_ = platform::mode_when_created(create_mode);
-  file_fd_ = platform::create_temporary(directory, kTempPrefix, file_temp_, error, create_mode);
-  return file_fd_ >= 0;
+  file_fd_ = directory_.create_temporary(kTempPrefix, file_temp_name_, error, create_mode);
+  if (file_fd_ < 0) return false;
+  file_temp_ = platform::join_path(directory_.path(), file_temp_name_);
+  return true;
 }
 
 // A resuming copy wants the partial file we are writing: our client is most likely gone (its
@@ -393,8 +402,8 @@ void Extractor::on_file_end(uint64_t size, const Checksum& checksum) {
     // A change of owner clears set-id bits: the mode is set again after it.
     bool mode_right = file_mode_ == wanted.mode && (attributes() & platform::kSetOwner) == 0;
     unsigned what = attributes() | (mode_right ? 0 : platform::kSetMode);
-    if ((what != 0 && !platform::set_attributes(file_temp_, wanted, what, error)) ||
-        !platform::rename_into_place(file_temp_, file_final_, options_.no_clobber, error))
+    if ((what != 0 && !directory_.set_attributes(file_temp_name_, wanted, what, error)) ||
+        !directory_.rename_into_place(file_temp_name_, file_final_name_, options_.no_clobber, error))
       entry_failed(file_.path, is_directory(file_final_) ? "is a directory" : error);
     else if (file_partial_ = false; true)
       partials_in_use().erase(std::exchange(file_temp_, {}));  // in place: nothing to clean up
@@ -428,7 +437,8 @@ void Extractor::drop_file() {
   if (!file_temp_.empty() && file_partial_) partials_in_use().erase(file_temp_);
   file_partial_ = false;
   // Removed before it is closed: its lock keeps another copy from taking the name meanwhile.
-  if (!file_temp_.empty()) platform::remove_file(std::exchange(file_temp_, {}));
+  if (!file_temp_.empty()) directory_.remove_file(file_temp_name_);
+  file_temp_.clear();
   if (file_fd_ >= 0) platform::close_file(std::exchange(file_fd_, -1), error);
 }
 

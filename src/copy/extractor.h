@@ -80,10 +80,11 @@ class Extractor final : public Decoder::Handler {
   void entry_failed(const std::string& name, const std::string& why);
   void drop_file();   // the file failed: it goes
   void leave_file();  // the copy stops mid-file: a partial file stays for --resume
-  // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_.
-  bool open_target(const std::string& directory, std::string& error);
-  // A random name of this copy's own in `directory`: not resumable, left by no interruption.
-  bool open_temporary(const std::string& directory, uint32_t create_mode, std::string& error);
+  // Opens the file's partial name (or, if another copy holds it, a temporary one) into file_fd_,
+  // in directory_.
+  bool open_target(std::string& error);
+  // A random name of this copy's own: not resumable, left by no interruption.
+  bool open_temporary(uint32_t create_mode, std::string& error);
   uint32_t final_mode() const;  // the permission bits the file being received gets
   void answer_partial();
   void send_answer(const Partial& held);
@@ -100,6 +101,9 @@ class Extractor final : public Decoder::Handler {
   // The file being received.
   Entry file_;
   std::string file_final_, file_temp_;
+  std::string file_final_name_, file_temp_name_;  // their last components, in directory_
+  // The directory the file being received goes into, kept open for its siblings after it.
+  platform::Directory directory_;
   int file_fd_ = -1;
   bool file_skipped_ = false;
   bool file_partial_ = false;  // file_temp_ is the resumable partial name, not a random one

@@ -60,8 +60,7 @@ bool Walker::produce(std::string& out, size_t budget) {
   std::swap(encoder.bytes(), out);
   if (!std::exchange(started_, true)) {
     encoder.header();
-    total_ = total_bytes();  // a walk first, so that progress is of the whole job
-    encoder.total(total_);
+    survey_ = std::make_unique<SizeSurvey>(sources_, recursive_);
   }
   size_t start = encoder.bytes().size();
   checked_ = 0;
@@ -71,14 +70,41 @@ bool Walker::produce(std::string& out, size_t budget) {
     } else if (fd_ >= 0) {
       read_some(encoder, budget);
     } else if (stack_.empty()) {
+      maybe_total(encoder, true);
       encoder.end();
       ended_ = true;
     } else {
+      maybe_total(encoder, false);
       next_item(encoder);
     }
   }
   std::swap(encoder.bytes(), out);
   return !ended_;
+}
+
+// Between entries (a total inside a file's records is refused), once the count is done; at the
+// latest before the end record, so that every stream says its total.
+void Walker::maybe_total(Encoder& out, bool wait) {
+  if (total_sent_ || !survey_ || (!wait && !survey_->done())) return;
+  out.total(survey_->wait());
+  total_sent_ = true;
+}
+
+// Below a top-level source, the last component of an item's stream name is its name on disk.
+std::string Walker::base_name(const Item& item) { return item.name.substr(item.name.rfind('/') + 1); }
+
+bool Walker::look_up(const Item& item, FileInfo& info, std::string& error) {
+  if (item.top) return platform::file_info(item.path, true, info, error);
+  std::string directory = item.path.substr(0, item.directory_length);
+  if ((!directory_.is_open() || directory_.path() != directory) &&
+      !directory_.open(directory, item.directory_top, error))
+    return false;
+  return directory_.info(base_name(item), info, error);
+}
+
+int Walker::open_item(const Item& item, std::string& error) {
+  if (item.top) return platform::open_for_reading(item.path, error);
+  return directory_.open_for_reading(base_name(item), error);
 }
 
 void Walker::next_item(Encoder& out) {
@@ -91,7 +117,7 @@ void Walker::next_item(Encoder& out) {
     info.type = FileInfo::Type::File;
     info.mode = 0644;
     info.size = kUnknownSize;
-  } else if (!platform::file_info(item.path, item.top, info, error)) {
+  } else if (!look_up(item, info, error)) {
     return failure(item.path, error);
   }
   switch (info.type) {
@@ -102,7 +128,8 @@ void Walker::next_item(Encoder& out) {
       if (!platform::list_directory(item.path, names, error)) return failure(item.path, error);
       out.directory(entry_of(item.name, info));
       for (auto it = names.rbegin(); it != names.rend(); ++it)
-        stack_.push_back({platform::join_path(item.path, *it), item.name + "/" + *it, false});
+        stack_.push_back({platform::join_path(item.path, *it), item.name + "/" + *it, false, item.path.size(),
+                          item.top});
       return;
     }
     case FileInfo::Type::Symlink: {
@@ -116,7 +143,7 @@ void Walker::next_item(Encoder& out) {
       if (warn_) warn_(printable(item.path) + ": not a regular file, directory or symlink (skipped)");
       return;
     case FileInfo::Type::File: {
-      fd_ = platform::open_for_reading(item.path, error);
+      fd_ = item.path == "-" ? platform::open_for_reading(item.path, error) : open_item(item, error);
       if (fd_ < 0) return failure(item.path, error);
       current_ = item.path;
       file_bytes_ = 0;
@@ -205,26 +232,6 @@ void Walker::read_some(Encoder& out, size_t budget) {
     out.file_end(file_bytes_, hasher_.digest());
     close_file();
   }
-}
-
-uint64_t Walker::total_bytes() const {
-  uint64_t total = 0;
-  std::vector<std::pair<std::string, bool>> todo;
-  for (const auto& s : sources_) todo.emplace_back(s, true);
-  while (!todo.empty()) {
-    auto [path, top] = std::move(todo.back());
-    todo.pop_back();
-    if (path == "-") continue;
-    FileInfo info;
-    std::string error;
-    if (!platform::file_info(path, top, info, error)) continue;
-    if (info.type == FileInfo::Type::File) total += info.size;
-    if (info.type != FileInfo::Type::Directory || !recursive_) continue;
-    std::vector<std::string> names;
-    if (!platform::list_directory(path, names, error)) continue;
-    for (const auto& name : names) todo.emplace_back(platform::join_path(path, name), false);
-  }
-  return total;
 }
 
 }  // namespace hvterm::copy

@@ -5,10 +5,13 @@
 // source that is a symlink is followed (as cp does); inside a tree symlinks are sent as symlinks
 // and never followed. "-" is stdin, sent as one file named "stdin".
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "copy/format.h"
+#include "copy/size_survey.h"
+#include "platform/file_tree.h"
 
 namespace hvterm::copy {
 
@@ -28,9 +31,9 @@ class Walker {
   void answer(const Partial& partial);
   uint64_t bytes_resumed() const { return resumed_; }  // not sent: the receiver had them
   bool failed() const { return failed_; }              // some source could not be read
-  // The bytes of every file, from a walk that stats everything first (for progress); stdin counts 0.
-  uint64_t total_bytes() const;
-  uint64_t total_bytes_known() const { return total_; }  // what the walk at the start found
+  // The bytes of every file (stdin counts 0), for progress: counted on a thread from the first
+  // produce() on, meanwhile kUnknownSize. The stream has it in a total record once it is known.
+  uint64_t total_bytes_known() const { return survey_ && survey_->done() ? survey_->total() : kUnknownSize; }
 
   uint64_t bytes_read() const { return read_; }
   const std::string& current() const { return current_; }  // the file being sent, for progress
@@ -39,7 +42,17 @@ class Walker {
   struct Item {
     std::string path, name;
     bool top;
+    // Below a top-level source: how much of `path` is the directory it was listed in, and whether
+    // that directory is a top-level source (which may be a symlink to a directory).
+    size_t directory_length = 0;
+    bool directory_top = false;
   };
+  // The item's FileInfo, and with `open` its descriptor, looked up from its directory (held open
+  // for its siblings) rather than by its whole path.
+  bool look_up(const Item& item, platform::FileInfo& info, std::string& error);
+  int open_item(const Item& item, std::string& error);
+  static std::string base_name(const Item& item);
+  void maybe_total(Encoder& out, bool wait);
   void next_item(Encoder& out);
   void read_some(Encoder& out, size_t budget);
   void check_partial(Encoder& out, size_t budget);
@@ -53,7 +66,10 @@ class Walker {
   bool started_ = false, ended_ = false, failed_ = false;
   int fd_ = -1;
   std::string current_;
-  uint64_t file_bytes_ = 0, read_ = 0, total_ = kUnknownSize;
+  uint64_t file_bytes_ = 0, read_ = 0;
+  std::unique_ptr<SizeSurvey> survey_;
+  bool total_sent_ = false;
+  platform::Directory directory_;      // where the last item below a top-level source was
   uint64_t file_size_ = kUnknownSize;  // what the file's stat said (stdin: unknown)
   // Resuming: the receiver's answer for the current file, and how much of it is still to be read.
   bool resume_ = false, waiting_ = false, answered_ = false;

@@ -1,5 +1,6 @@
 """hvterm cp: files and trees into and out of the guest, copied by the agent itself, exact both
 ways, across connection cuts, and never leaving a partial file under a final name."""
+import contextlib
 import hashlib
 import os
 import stat
@@ -328,30 +329,57 @@ def test_operands_that_cannot_be_read_are_one_line_and_2(args, message):
     assert proc.stderr.count(b"\n") == 1
 
 
+@contextlib.contextmanager
+def slow_relay(agent, workdir):
+    """A relay to the agent at 16 MiB/s: 8 MiB take half a second, long enough for several progress lines."""
+    relay = Relay(workdir, agent.sock)
+    relay.rate = 16 * MIB
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+def spawn_cp(*args):
+    import pexpect
+    return pexpect.spawn(HVTERM, ["cp"] + list(args), env=BASE_ENV, timeout=60)
+
+
 def test_progress_on_a_terminal_and_a_summary(agent, workdir):
     import pexpect
     src = os.path.join(workdir, "big")
     random_file(src, 8 * MIB, b"p")
-    relay = Relay(workdir, agent.sock)
-    relay.rate = 16 * MIB  # half a second: several updates
-    try:
-        child = pexpect.spawn(HVTERM, ["cp", "--target", relay.target, src, ":" + os.path.join(workdir, "copy")],
-                              env=BASE_ENV, timeout=60)
+    with slow_relay(agent, workdir) as relay:
+        child = spawn_cp("--target", relay.target, src, ":" + os.path.join(workdir, "copy"))
         child.expect(r"\r" + r".*big  [\d.]+ (B|KiB|MiB) / 8\.0 MiB  \d+%  [\d.]+ (B|KiB|MiB)/s  ETA \d+:\d\d\x1b\[K")
         child.expect(r"copied 8\.0 MiB in [\d.]+ s \([\d.]+ (KiB|MiB)/s\)\r\n")
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0
         # -q: not a byte of it.
-        child = pexpect.spawn(HVTERM, ["cp", "-q", "--target", relay.target, src, ":" + os.path.join(workdir, "c2")],
-                              env=BASE_ENV, timeout=60)
+        child = spawn_cp("-q", "--target", relay.target, src, ":" + os.path.join(workdir, "c2"))
         child.expect(pexpect.EOF)
         assert child.before == b""
         child.close()
         assert child.exitstatus == 0
-    finally:
-        relay.close()
     assert sha256_of(os.path.join(workdir, "copy")) == sha256_of(src)
+
+
+def test_progress_of_a_tree_is_of_the_whole_tree(agent, workdir):
+    import pexpect
+    tree = os.path.join(workdir, "tree")
+    for sub in ("a", "b/c"):
+        os.makedirs(os.path.join(tree, sub))
+        for i in range(2):
+            random_file(os.path.join(tree, sub, "f%d" % i), 2 * MIB, sub.encode())
+    with slow_relay(agent, workdir) as relay:
+        child = spawn_cp("-r", "--target", relay.target, tree, ":" + os.path.join(workdir, "copy"))
+        # The total is the tree's 8 MiB from the first files on, not the file's 2 MiB.
+        child.expect(r"\r" + r".*tree/a/f\d  [\d.]+ (B|KiB|MiB) / 8\.0 MiB  \d+%")
+        child.expect(r"copied 8\.0 MiB in [\d.]+ s")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
 
 
 def test_progress_when_piped_only_with_the_option(agent, workdir):
