@@ -1119,11 +1119,28 @@ def make_tree(root, files, per_file=1024, per_dir=100):
             f.write(rnd.randbytes(per_file))
 
 
-def cp_bench(e, nbytes, files, reps, skip_ssh):
+def fs_type(path):
+    """The type of the file system `path` is on, from /proc/mounts (the longest mount point that holds it)."""
+    best, kind = "", "?"
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                fields = line.split()
+                mnt = fields[1]
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
+                    best, kind = mnt, fields[2]
+    except OSError:
+        pass
+    return kind
+
+
+def cp_bench(e, nbytes, files, reps, skip_ssh, where=None):
     """Push and pull one file of `nbytes` and a tree of `files` 1 KiB files through `hvterm cp`, tar over
-    `hvterm exec` and scp; every copy lands in an empty directory and is checked before it counts."""
-    d = os.path.join(e.tmp, "cp")
-    os.mkdir(d)
+    `hvterm exec` and scp; every copy lands in an empty directory (in `where`, or the run's temporary
+    directory) and is checked before it counts."""
+    d = tempfile.mkdtemp(prefix="hvterm-bench-cp-", dir=where) if where else os.path.join(e.tmp, "cp")
+    if not where:
+        os.mkdir(d)
     # hvterm cp gets an agent of its own, so its VmHWM is what the copies cost it and nothing else
     sock = os.path.join(e.tmp, "cp.sock")
     agent = e.start_agent(sock, "hvtermd-cp")
@@ -1193,6 +1210,7 @@ def cp_bench(e, nbytes, files, reps, skip_ssh):
     PROCS.stop(agent)
     shutil.rmtree(d)
     out = {"file_bytes": nbytes, "files": files, "tree_bytes": want_tree[1], "reps": reps, "rows": {},
+           "where": "%s (%s)" % (os.path.dirname(d), fs_type(os.path.dirname(d))),
            "idle_rss": idle["VmRSS"], "peak_rss": peak["VmHWM"], "replay": MiB, "constant": CP_RSS_CONSTANT}
     for (what, way, tool), v in secs.items():
         n = nbytes if what == "file" else want_tree[1]
@@ -1306,6 +1324,9 @@ def main():
                     help="first wait up to this long for the machine to be at least 80%% idle")
     ap.add_argument("--skip-ssh", action="store_true", help="leave out the ssh baselines")
     ap.add_argument("--files", type=int, help="1 KiB files in the cp tree (default 10000, --quick 2000)")
+    ap.add_argument("--cp-dir", metavar="DIR",
+                    help="where the cp rows make their files and copies (default: the run's temporary directory); "
+                         "a tmpfs such as /dev/shm measures the tools rather than the disk")
     ap.add_argument("--screen-lines", type=int,
                     help="lines printed while detached before the attach is timed (default 10000000, --quick 1000000)")
     ap.add_argument("--only", default="throughput,latency,setup,memory,screen,scale,ansible,ports,cp",
@@ -1452,7 +1473,7 @@ def main():
         if "cp" in only:
             files = args.files or (2000 if args.quick else 10000)
             log("cp: %s and %d files of 1 KiB, both ways, %d repetition(s)" % (human(nbytes), files, reps))
-            res["cp"] = cp_bench(e, nbytes, files, reps, args.skip_ssh)
+            res["cp"] = cp_bench(e, nbytes, files, reps, args.skip_ssh, args.cp_dir)
 
         elapsed = time.perf_counter() - started
         report = render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args)
@@ -1691,7 +1712,7 @@ def render(e, res, nbytes, reps, samples, runs, ssh_runs, elapsed, args):
                      "its own (`unix:`, default 1 MiB replay buffer) whose VmHWM is the peak RSS row; tar over exec "
                      "through the run's main `unix:` agent; scp (SFTP protocol, OpenSSH's default) to the throw-away "
                      "sshd on 127.0.0.1. Ratios are the other tool's time over hvterm's." %
-                     (c["reps"], human(c["file_bytes"]), c["files"], (c["files"] + 99) // 100, "/tmp"))
+                     (c["reps"], human(c["file_bytes"]), c["files"], (c["files"] + 99) // 100, c["where"]))
     return "\n".join(head + table + notes)
 
 
