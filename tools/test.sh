@@ -90,7 +90,7 @@ for tier in $tiers; do
     guest)
       echo "=== real vsock in a QEMU guest"
       cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"
-      bash tests/guest/run-guest-tests.sh --build build --timeout 180 ;;
+      bash tests/guest/run-guest-tests.sh --build build --timeout 600 ;;
     vm)
       echo "=== a real vsock host and guest: QEMU nested in QEMU, vhost-vsock, real pause and restore"
       cmake -S . -B build -G Ninja -DHVTERM_WERROR=ON >/dev/null && cmake --build build -j "$jobs"

@@ -23,8 +23,9 @@
 #   stdout; `hvterm nc` to a TCP port in the guest (48 MiB through busybox
 #   `nc -l -e cat` and back, exact, exit 0; a closed port: one line, 255); `hvterm forward -L`
 #   and `-R` (4 MiB through each to busybox `nc -l -e cat`, exact; SIGINT: 130); `hvterm cp` of
-#   16 MiB and of a small tree (-r -p: nested and empty directories, empty files, a symlink, a
-#   name with spaces, one not UTF-8) pushed and pulled back, equal; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
+#   a random 256 MiB file and of a tree (-r -p: nested and empty directories, empty files, a
+#   symlink, names with spaces, a newline and a byte that is not UTF-8, and 5,000 small files)
+#   pushed and pulled back, equal; an interactive shell on a PTY driven by /bin/ptydrive (stty size at
 #   start and after a resize, typed command, ~. right after Enter detaches with
 #   exit 0), then ls + attach finds the session as it was; exec -t; --allow-cid
 #   refusing (client exit 255 with a one-line reason, the refusal logged with
@@ -126,6 +127,8 @@ LOG_A=/tmp/agent-a.log
 LOG_B=/tmp/agent-b.log
 LOG_C=/tmp/agent-c.log
 HV_LIMIT=30       # seconds any single hvterm call may take
+CP_LIMIT=240      # ... but a cp of 256 MiB or 5,000 files (under TCG; the check's own limit is CP_CHECK_LIMIT)
+CP_CHECK_LIMIT=420
 PD="ptydrive -t 15"
 PID_A='' PID_B='' PID_C=''
 
@@ -557,23 +560,27 @@ download_cut() {
     cuts_verified "$_cuts" "$_c0"
 }
 
-# hvterm cp over real vsock: 16 MiB pushed to agent A's side and pulled back, exact both ways
+# hvterm cp over real vsock: a random 256 MiB file pushed to agent A's side and pulled back, exact
+# both ways. The guest's memory is its disk: the source goes (its size and md5 kept) before the pull.
 cp_file_both_ways() {
-    head -c 16777216 "$BIG" >/tmp/c.cp.in
-    rm -f /tmp/c.cp.pushed /tmp/c.cp.pulled
-    hv cp -q /tmp/c.cp.in "$T:/tmp/c.cp.pushed" 2>/tmp/c.cp.err || { echo "hvterm cp push: exit $?"; cat /tmp/c.cp.err; return 1; }
+    rm -f /tmp/c.cp.in /tmp/c.cp.pushed /tmp/c.cp.pulled
+    head -c 268435456 /dev/urandom >/tmp/c.cp.in
+    _want="$(wc -c </tmp/c.cp.in) $(md5sum </tmp/c.cp.in)"
+    timeout "$CP_LIMIT" hvterm cp -q /tmp/c.cp.in "$T:/tmp/c.cp.pushed" 2>/tmp/c.cp.err ||
+        { echo "hvterm cp push: exit $?"; cat /tmp/c.cp.err; return 1; }
     same_file /tmp/c.cp.in /tmp/c.cp.pushed || return 1
-    hv cp -q "$T:/tmp/c.cp.pushed" /tmp/c.cp.pulled 2>/tmp/c.cp.err || { echo "hvterm cp pull: exit $?"; cat /tmp/c.cp.err; return 1; }
-    same_file /tmp/c.cp.in /tmp/c.cp.pulled
-    _rc=$?
-    rm -f /tmp/c.cp.in /tmp/c.cp.pushed /tmp/c.cp.pulled  # the guest's memory is its disk
-    return "$_rc"
+    rm -f /tmp/c.cp.in
+    timeout "$CP_LIMIT" hvterm cp -q "$T:/tmp/c.cp.pushed" /tmp/c.cp.pulled 2>/tmp/c.cp.err ||
+        { echo "hvterm cp pull: exit $?"; cat /tmp/c.cp.err; return 1; }
+    _got="$(wc -c </tmp/c.cp.pulled) $(md5sum </tmp/c.cp.pulled)"
+    rm -f /tmp/c.cp.pushed /tmp/c.cp.pulled
+    [ "$_got" = "$_want" ] || { echo "pulled back: $_got, sent: $_want"; return 1; }
 }
 
 # tree_listing DIR: every entry's type, name, mode, and a file's size, time and content or a
-# link's target, sorted (bytewise: one name is not UTF-8)
+# link's target, sorted (bytewise: one name is not UTF-8); bulk/ is left to bulk_listing
 tree_listing() {
-    (export LC_ALL=C && cd "$1" && find . ! -name . | sort | while IFS= read -r _tl; do
+    (export LC_ALL=C && cd "$1" && find . ! -name . \( -path ./bulk -prune -o -print \) | sort | while IFS= read -r _tl; do
         if [ -L "$_tl" ]; then
             echo "link $_tl -> $(readlink "$_tl")"
         elif [ -d "$_tl" ]; then
@@ -584,26 +591,52 @@ tree_listing() {
     done)
 }
 
+# bulk_listing DIR: DIR/bulk's entries (name, mode, size, time, type) and its files' md5 sums, sorted;
+# a few processes for thousands of files (a process per file is slow under TCG)
+bulk_listing() {
+    (cd "$1" && find ./bulk -exec stat -c '%n %a %s %Y %F' {} + | LC_ALL=C sort &&
+        find ./bulk -type f -exec md5sum {} + | LC_ALL=C sort)
+}
+
 # hvterm cp -r -p over real vsock: a tree with nested directories, empty files, a symlink, a name
-# with spaces and one that is not UTF-8, pushed and pulled back; the listings are equal
+# with spaces, one with a newline, one that is not UTF-8, and 5,000 small files (bulk/: 50
+# directories of 100, every tenth empty), pushed and pulled back; the listings are equal
 cp_tree_both_ways() {
     rm -rf /tmp/c.tree /tmp/c.tree.pushed /tmp/c.tree.pulled
-    mkdir -p "/tmp/c.tree/a/b c/d" /tmp/c.tree/empty-dir
+    mkdir -p "/tmp/c.tree/a/b c/d" /tmp/c.tree/empty-dir /tmp/c.tree/bulk
     head -c 100000 "$BIG" >"/tmp/c.tree/a/b c/d/data"
     : >/tmp/c.tree/a/empty
     echo hello >"/tmp/c.tree/with spaces"
     echo bytes >"/tmp/c.tree/$(printf 'latin1-\351')"
+    echo lines >"/tmp/c.tree/bulk/new
+line"  # in bulk/, whose listing takes names as arguments, not lines
     touch -d '2001-02-03 04:05:06' /tmp/c.tree/a/empty "/tmp/c.tree/with spaces"
     chmod 0750 /tmp/c.tree/a
     chmod 0600 /tmp/c.tree/a/empty
     ln -s "b c/d/data" /tmp/c.tree/a/link
-    hv cp -q -r -p /tmp/c.tree "$T:/tmp/c.tree.pushed" 2>/tmp/c.cpt.err || { echo "hvterm cp -r push: exit $?"; cat /tmp/c.cpt.err; return 1; }
-    hv cp -q -r -p "$T:/tmp/c.tree.pushed" /tmp/c.tree.pulled 2>/tmp/c.cpt.err || { echo "hvterm cp -r pull: exit $?"; cat /tmp/c.cpt.err; return 1; }
+    _i=0
+    while [ "$_i" -lt 50 ]; do  # shell built-ins only: a process per file is slow under TCG
+        mkdir "/tmp/c.tree/bulk/d$_i"
+        _j=0
+        while [ "$_j" -lt 100 ]; do
+            if [ $((_j % 10)) -eq 0 ]; then : >"/tmp/c.tree/bulk/d$_i/f$_j"; else echo "file $_i $_j" >"/tmp/c.tree/bulk/d$_i/f$_j"; fi
+            _j=$((_j + 1))
+        done
+        _i=$((_i + 1))
+    done
+    timeout "$CP_LIMIT" hvterm cp -q -r -p /tmp/c.tree "$T:/tmp/c.tree.pushed" 2>/tmp/c.cpt.err ||
+        { echo "hvterm cp -r push: exit $?"; cat /tmp/c.cpt.err; return 1; }
+    timeout "$CP_LIMIT" hvterm cp -q -r -p "$T:/tmp/c.tree.pushed" /tmp/c.tree.pulled 2>/tmp/c.cpt.err ||
+        { echo "hvterm cp -r pull: exit $?"; cat /tmp/c.cpt.err; return 1; }
     tree_listing /tmp/c.tree >/tmp/c.tree.want
+    bulk_listing /tmp/c.tree >/tmp/c.bulk.want
+    [ "$(wc -l </tmp/c.tree.want)" -eq 9 ] || { echo "the source tree listing is not what was made:"; cat /tmp/c.tree.want; return 1; }
+    [ "$(grep -c ' regular' /tmp/c.bulk.want)" -eq 5001 ] || { echo "bulk/ does not hold 5,001 files:"; head /tmp/c.bulk.want; return 1; }
     for _d in /tmp/c.tree.pushed /tmp/c.tree.pulled; do
         tree_listing "$_d" >/tmp/c.tree.got
-        [ "$(wc -l </tmp/c.tree.want)" -eq 9 ] || { echo "the source tree listing is not what was made:"; cat /tmp/c.tree.want; return 1; }
         cmp -s /tmp/c.tree.want /tmp/c.tree.got || { echo "$_d differs from the source:"; diff /tmp/c.tree.want /tmp/c.tree.got; return 1; }
+        bulk_listing "$_d" >/tmp/c.bulk.got
+        cmp -s /tmp/c.bulk.want /tmp/c.bulk.got || { echo "$_d/bulk differs from the source:"; diff /tmp/c.bulk.want /tmp/c.bulk.got | head -20; return 1; }
     done
     rm -rf /tmp/c.tree /tmp/c.tree.pushed /tmp/c.tree.pulled
 }
@@ -847,8 +880,10 @@ check exec-stderr-separate stderr_separate
 check nc-tcp-in-guest nc_roundtrip
 check nc-refused nc_refused
 check forward-l-and-r forward_l_and_r
+_limit=$CHECK_TIMEOUT CHECK_TIMEOUT=$CP_CHECK_LIMIT
 check cp-file-both-ways cp_file_both_ways
 check cp-tree-both-ways cp_tree_both_ways
+CHECK_TIMEOUT=$_limit
 check cp-resume-after-kill cp_resume_after_kill
 
 check shell-pty-size-echo-detach shell_pty

@@ -4,7 +4,7 @@
 # guest checks (tests/guest/guest-checks.sh) inside it with the given hvterm
 # and hvtermd binaries (--build DIR: DIR/hvterm and DIR/hvtermd).
 #
-# CI:   tests/guest/run-guest-tests.sh --build build --timeout 180
+# CI:   tests/guest/run-guest-tests.sh --build build --timeout 600
 #
 # Besides busybox, the kernel modules and the binaries, the guest gets two
 # helpers built here (static, cached by source hash): isa-debug-exit.c (ends
@@ -198,7 +198,7 @@ T_INITRD=$(elapsed)
 
 if [[ -n $HELPER ]]; then EXPECT_RC=85; else EXPECT_RC=0; fi # isa-debug-exit: (42<<1)|1
 # shellcheck disable=SC2054 # the commas belong to qemu's -device syntax
-QEMU=(qemu-system-x86_64 -accel tcg -m 512M -smp 2 -nodefaults -no-user-config -display none
+QEMU=(qemu-system-x86_64 -accel tcg -m 1280M -smp 2 -nodefaults -no-user-config -display none
     -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 quiet panic=-1")
 
