@@ -10,8 +10,8 @@ using platform::FileInfo;
 
 SizeSurvey::SizeSurvey(std::vector<std::string> sources, bool recursive)
     : sources_(std::move(sources)), recursive_(recursive) {
-  thread_started_ =
-      uv_thread_create(&thread_, [](void* self) { static_cast<SizeSurvey*>(self)->count(); }, this) == 0;
+  thread_started_ = uv_thread_create(
+                        &thread_, [](void* self) { static_cast<SizeSurvey*>(self)->count(); }, this) == 0;
   if (!thread_started_) count();  // no thread to be had: in line, as it was
 }
 

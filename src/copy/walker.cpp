@@ -143,7 +143,7 @@ void Walker::next_item(Encoder& out) {
       if (warn_) warn_(printable(item.path) + ": not a regular file, directory or symlink (skipped)");
       return;
     case FileInfo::Type::File: {
-      fd_ = item.path == "-" ? platform::open_for_reading(item.path, error) : open_item(item, error);
+      fd_ = open_item(item, error);
       if (fd_ < 0) return failure(item.path, error);
       current_ = item.path;
       file_bytes_ = 0;

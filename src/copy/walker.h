@@ -47,8 +47,9 @@ class Walker {
     size_t directory_length = 0;
     bool directory_top = false;
   };
-  // The item's FileInfo, and with `open` its descriptor, looked up from its directory (held open
-  // for its siblings) rather than by its whole path.
+  // An item below a top-level source is looked up and opened from its directory, held open for its
+  // siblings, rather than by its whole path (and never through a symlink that replaced a directory
+  // after it was listed); open_item goes with the look_up just before it.
   bool look_up(const Item& item, platform::FileInfo& info, std::string& error);
   int open_item(const Item& item, std::string& error);
   static std::string base_name(const Item& item);
