@@ -70,9 +70,9 @@ uint32_t apply_umask(uint32_t mode);
 // Whether this process may give files away (root on POSIX).
 bool may_change_owner();
 // A directory held open, for the work a tree of small files does in it: its names are looked up
-// from it, not from the root again each time (such lookups were most of a tree's system time), and
-// it stays the directory it was when opened, whatever is renamed above it meanwhile. Where a
-// platform has no such handle (Windows), it keeps the path and joins names to it.
+// from it, not from the root again each time (a tree of small files spends much of its time in
+// such lookups), and it stays the directory it was when opened, whatever is renamed above it
+// meanwhile. Where a platform has no such handle (Windows), it keeps the path and joins names to it.
 class Directory {
  public:
   Directory() = default;
@@ -85,7 +85,8 @@ class Directory {
   void close();
   bool is_open() const { return open_; }
   const std::string& path() const { return path_; }
-  // As the functions above do with join_path(path(), name).
+  // As the functions above do with join_path(path(), name): info never follows a symlink, and
+  // create_temporary gives back the name it made.
   bool info(const std::string& name, FileInfo& info, std::string& error) const;
   int open_for_reading(const std::string& name, std::string& error) const;
   int create_temporary(const std::string& prefix, std::string& name, std::string& error, uint32_t mode = 0600) const;

@@ -1,8 +1,8 @@
 #pragma once
 // SizeSurvey: the bytes of every file a copy is about to send, counted on a thread of its own, so
 // that the copy starts at once and its progress has the whole job's total as soon as the count is
-// done (a tree of small files is mostly such stat calls: counting first, in line, held the copy
-// back by a third). It never follows a symlink below a top-level source, as the Walker does not.
+// done (for a tree of small files the count is a good part of the work: done first, in line, it
+// held the copy back). It never follows a symlink below a top-level source, as the Walker does not.
 #include <uv.h>
 
 #include <atomic>
