@@ -533,6 +533,7 @@ void Session::leave(Viewer* viewer) {
   std::erase_if(viewers_, [viewer](const auto& v) { return v.get() == viewer; });
   fit_size();
   resume_reading_if_room();
+  if (viewers_.empty() && connection_ == nullptr) follow(lifecycle_.unwatched());  // the linger starts now
 }
 
 // Taken over (hvterm attach --take), or the session is going: each viewer's client is told why.
@@ -582,7 +583,7 @@ void Session::detach(AgentConnection* connection, bool on_purpose) {
   connection_ = nullptr;
   if (on_purpose && shows_screen()) release_output();
   fit_size();  // the viewers' terminals may be larger
-  follow(lifecycle_.detached(platform::unix_time_ms()));
+  follow(lifecycle_.detached(platform::unix_time_ms(), !viewers_.empty()));
 }
 
 // The client acknowledged what it showed before it said DETACH: that is what it has seen. The

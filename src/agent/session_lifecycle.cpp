@@ -30,12 +30,18 @@ SessionLifecycle::Step SessionLifecycle::attached(bool another) {
   return step;
 }
 
-SessionLifecycle::Step SessionLifecycle::detached(uint64_t now_ms) {
+SessionLifecycle::Step SessionLifecycle::detached(uint64_t now_ms, bool watched) {
   if (!attached_ || removing_) return {};
   attached_ = false;
   detached_at_ms_ = now_ms;
   // Collected: the client has everything and has gone; nothing is left to linger for.
   if (collected_) return removal_if_due({});
+  if (watched) return {};
+  return arm({}, Wait::Linger, limits_.linger_ms);
+}
+
+SessionLifecycle::Step SessionLifecycle::unwatched() {
+  if (attached_ || removing_ || terminating_ || collected_ || waiting_ != Wait::None) return {};
   return arm({}, Wait::Linger, limits_.linger_ms);
 }
 

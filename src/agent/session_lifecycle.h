@@ -40,7 +40,10 @@ class SessionLifecycle {
   Step adopted();
   // A client attached; `another` was attached until now (it is taken over).
   Step attached(bool another);
-  Step detached(uint64_t now_ms);
+  // `watched`: viewers still show the session (hvterm attach as a viewer): it does not linger
+  // until the last of them has gone too (unwatched()).
+  Step detached(uint64_t now_ms, bool watched = false);
+  Step unwatched();
   Step exited();     // the program (or connection) has ended
   Step collected();  // the client holds the exit status
   Step terminate();  // hang up and discard: linger or unclaimed time is up, hvterm kill, shutdown

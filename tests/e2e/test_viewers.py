@@ -8,7 +8,7 @@ import json
 import pexpect
 import pyte
 
-from conftest import BASE_ENV, HVTERM, PROMPT, TIMEOUT, hvterm, spawn_shell
+from conftest import BASE_ENV, HVTERM, PROMPT, TIMEOUT, Agent, hvterm, spawn_shell, wait_for
 from rawwire import ATTACH, CAP_RESUME, DATA, ERROR, HELLO, SESSION, WINSIZE, RawClient, attach_frame, data_frame, frame, hello
 from relay import Relay
 
@@ -264,3 +264,23 @@ def test_take_and_read_only_flags_need_the_capability(agent):
     assert clients_of(agent.target, "flags") == 1
     first.sendline("exit 0")
     first.expect(pexpect.EOF)
+
+
+def test_a_session_a_viewer_still_shows_does_not_linger_out(workdir):
+    agent = Agent(workdir, ["--linger", "1s"])
+    try:
+        first = first_client(agent.target, "watched")
+        viewer = join(agent.target, "watched")
+        viewer.expect_exact("beside its other client")
+        viewer.expect_exact(PROMPT)
+        leave(first)  # the session's client detaches; the viewer goes on showing it
+        # The session's own shell waits out three lingers; hung up, it would never answer.
+        viewer.sendline("sleep 3; echo still-$((2+3))")
+        viewer.expect_exact("still-5\r\n")
+        viewer.expect_exact(PROMPT)
+        leave(viewer)  # nobody shows it now: it lingers, then is hung up
+        wait_for(lambda: json.loads(hvterm("ls", agent.target, "--json", check=0).stdout) == [],
+                 "the session to linger out once nobody shows it")
+        assert "lingered past its limit" in agent.read_log()
+    finally:
+        agent.stop()

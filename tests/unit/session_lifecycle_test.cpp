@@ -47,6 +47,29 @@ TEST_CASE("SessionLifecycle: a detached session lingers; attaching again stops t
   CHECK(life.state() == State::Attached);
 }
 
+TEST_CASE("SessionLifecycle: a session viewers still show does not linger until the last of them goes") {
+  auto life = opened();
+  Step step = life.detached(7000, true);
+  CHECK(step.nothing());
+  CHECK(life.waiting_for() == Wait::None);
+  CHECK(life.state() == State::Detached);
+  CHECK(life.detached_since_ms() == 7000);
+  step = life.unwatched();
+  CHECK(step.arm == Wait::Linger);
+  CHECK(step.arm_ms == 1000);
+  CHECK(life.unwatched().nothing());  // already lingering: the clock is not restarted
+  SUBCASE("a client attaching stops it as usual") {
+    CHECK(life.attached(false).disarm);
+    CHECK(life.unwatched().nothing());  // a viewer leaving an attached session starts nothing
+  }
+  SUBCASE("a collected session does not linger for its viewers") {
+    auto done = opened();
+    CHECK(done.exited().nothing());
+    CHECK(done.collected().nothing());
+    CHECK(done.detached(8000, true).remove);
+  }
+}
+
 TEST_CASE("SessionLifecycle: when the linger runs out the program is hung up, then killed if it stays") {
   auto life = opened();
   life.detached(1);
