@@ -24,6 +24,14 @@ std::string printable_title(std::string_view title) {
   return printable;
 }
 
+// While the whole screen is reversed (DECSCNM) libvterm hands out every cell with its reverse
+// flag flipped; the program wrote them otherwise.
+std::vector<VTermScreenCell> unflipped(const VTermScreenCell* cells, int cols) {
+  std::vector<VTermScreenCell> copy(cells, cells + cols);
+  for (auto& cell : copy) cell.attrs.reverse ^= 1;
+  return copy;
+}
+
 }  // namespace
 
 struct Screen::Callbacks {
@@ -55,8 +63,10 @@ struct Screen::Callbacks {
     }
     if (screen.unneeded_pushes_ > 0)
       --screen.unneeded_pushes_;  // pushed out again before feed() returns: its bytes are never read
-    else
+    else if (!screen.reverse_screen_)
       append_cells(line, std::span(cells, static_cast<size_t>(cols)));
+    else
+      append_cells(line, unflipped(cells, cols));
     screen.scrollback_.push_back(std::move(line));
     return 1;
   }
@@ -311,15 +321,12 @@ std::string Screen::render(uint64_t from_line) const {
 
 namespace {
 
-// `reverse_screen`: libvterm hands out every cell with its reverse flag flipped while the whole
-// screen is reversed (DECSCNM); the cells are drawn as the program wrote them, and ?5h follows.
+// `reverse_screen` (DECSCNM): the cells are drawn as the program wrote them (unflipped), and ?5h
+// follows.
 std::vector<VTermScreenCell> row_cells(const VTermScreen* screen, int row, int cols, bool reverse_screen) {
   std::vector<VTermScreenCell> cells(static_cast<size_t>(cols));
-  for (int col = 0; col < cols; ++col) {
-    vterm_screen_get_cell(screen, VTermPos{row, col}, &cells[col]);
-    if (reverse_screen) cells[col].attrs.reverse ^= 1;
-  }
-  return cells;
+  for (int col = 0; col < cols; ++col) vterm_screen_get_cell(screen, VTermPos{row, col}, &cells[col]);
+  return reverse_screen ? unflipped(cells.data(), cols) : cells;
 }
 
 }  // namespace

@@ -281,6 +281,16 @@ TEST_CASE("reverse screen mode (DECSCNM) is set again, and the cells are drawn a
   CHECK(cell_at(b, 0, 6).attrs.reverse == 1);
 }
 
+TEST_CASE("lines that scroll off under reverse screen mode are kept as the program wrote them") {
+  Screen a(3, 30, 10);
+  a.feed("\x1b[?5hone\r\ntwo\r\nthree\r\nfour");  // one scrolls off; nothing was written reversed
+  REQUIRE(a.first_kept_line() == 0);
+  REQUIRE(a.lines_scrolled() == 1);
+  std::string rendered = a.render(0);
+  CHECK(rendered.find("one") != std::string::npos);
+  CHECK(rendered.find("7m") == std::string::npos);  // no SGR 7 anywhere: libvterm's flip is undone
+}
+
 TEST_CASE("the window title is set again") {
   Screen a(10, 40, 10);
   a.feed("\x1b]2;my title\x07text");
