@@ -9,7 +9,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm
+from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, TIMEOUT, hvterm
 
 
 def config_env(workdir, user_text, system_text=None):

@@ -118,7 +118,6 @@ def test_an_agent_out_of_descriptors_pauses_accepting_instead_of_spinning(workdi
     listener.listen(128)
     proc = start_with_descriptor_limit(workdir, 40, ["--max-connections", "1000"], listener=listener)
     listener.close()
-    target = types.SimpleNamespace(sock=path)
     log_path = os.path.join(workdir, "agent.log")
     clients = []
     try:

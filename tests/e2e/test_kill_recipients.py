@@ -5,7 +5,7 @@ import subprocess
 
 import pexpect
 
-from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm, spawn_shell, wait_for
+from conftest import HVTERM, BASE_ENV, PROMPT, hvterm, spawn_shell, wait_for
 
 
 def sessions(agent):

@@ -1,9 +1,7 @@
 """The `local` target: a per-user agent started on first use, private socket, peer check."""
 import os
 import signal
-import socket
 import stat
-import struct
 import subprocess
 import threading
 

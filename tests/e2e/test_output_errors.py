@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, Agent, hvterm, numbers_shown, wait_for
+from conftest import HVTERM, HVTERMD, BASE_ENV, TIMEOUT, hvterm, numbers_shown, wait_for
 
 # `yes` never ends by itself: only the SIGPIPE hvterm sends ends it, so these tests also prove that.
 FOREVER = ["--", "yes"]

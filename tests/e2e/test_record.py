@@ -11,7 +11,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm, spawn_shell, wait_for
+from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, spawn_shell, wait_for
 
 # Typed at the remote shell: bytes that are not UTF-8, and a 3-byte character (U+20AC) whose
 # first byte is written, and seen on the terminal, before the program writes the other two. `read

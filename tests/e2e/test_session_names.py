@@ -6,7 +6,7 @@ import subprocess
 
 import pexpect
 
-from conftest import HVTERM, BASE_ENV, PROMPT, SHELL, SHELL_ENV, TIMEOUT, hvterm, spawn_shell, wait_for
+from conftest import HVTERM, BASE_ENV, PROMPT, TIMEOUT, hvterm, spawn_shell, wait_for
 from rawwire import (CAP_NAMES, CAP_OPEN_ID, HELLO, LIST, LIST_END, LIST_ENTRY, SESSION, RawClient, exchange,
                      frame, frames_in, hello, open_frame)
 
