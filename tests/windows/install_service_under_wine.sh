@@ -7,6 +7,8 @@ wine=$1 hvtermd=$2 hvterm=$3
 name=hvtermd-installed-$$
 pipe="\\\\.\\pipe\\hvterm-installed-$$"
 fail() { echo "$*" >&2; exit 1; }
+# shellcheck source=tests/windows/wine_service_lib.sh
+. "$(dirname "$0")/wine_service_lib.sh"
 trap '"$wine" "$hvtermd" --uninstall-service --service-name "$name" >/dev/null 2>&1 || true' EXIT
 
 out=$("$wine" "$hvtermd" --install-service --service-name "$name" --listen "unix:$pipe" --log-level debug | tr -d '\r')
@@ -16,7 +18,7 @@ grep -q "Start    REG_DWORD    0x2" <<<"$key" || fail "the service does not star
 grep -Fq "hvtermd.exe --service --service-name $name --listen unix:$pipe --log-level debug" <<<"$key" ||
   fail "the service does not run this hvtermd with the options given: $key"
 
-"$wine" net start "$name" | tr -d '\r' | grep -q "started successfully" || fail "net start $name failed"
+start_service "$wine" "$name" || fail "net start $name failed"
 "$wine" "$hvterm" ping --wait 20s "unix:$pipe" >/dev/null  # it listens shortly after it starts
 got=$("$wine" "$hvterm" exec "unix:$pipe" -- cmd /c echo served-by-the-installed-service | tr -d '\r')
 [ "$got" = "served-by-the-installed-service" ] || fail "unexpected output from the service's session: '$got'"

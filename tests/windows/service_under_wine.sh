@@ -8,7 +8,9 @@ name=hvtermd-test-$$
 pipe="\\\\.\\pipe\\hvterm-service-test-$$"
 "$wine" sc create "$name" binPath= "$(to_windows "$hvtermd") --service --listen unix:$pipe" >/dev/null
 trap '"$wine" net stop "$name" >/dev/null 2>&1 || true; "$wine" sc delete "$name" >/dev/null 2>&1 || true' EXIT
-"$wine" net start "$name" | tr -d '\r' | grep -q "started successfully"
+# shellcheck source=tests/windows/wine_service_lib.sh
+. "$(dirname "$0")/wine_service_lib.sh"
+start_service "$wine" "$name"
 "$wine" "$hvterm" ping --wait 20s "unix:$pipe" >/dev/null  # the service listens shortly after it starts
 out=$("$wine" "$hvterm" exec "unix:$pipe" -- cmd /c echo served-by-the-service | tr -d '\r')
 if [ "$out" != "served-by-the-service" ]; then
